@@ -1,0 +1,1 @@
+//! bind engine (see its issue).

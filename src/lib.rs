@@ -1,0 +1,18 @@
+//! portwise: see what holds your ports, why `bind()` fails, and how to fix it.
+//!
+//! The engine (`sockets`, `ports`, `bind`, `stop`, `tuning`, `platform`,
+//! `util`) never imports egui; `cli` and the window (`app`, `state`, `ui`)
+//! are thin front ends over it.
+
+pub mod bind;
+pub mod ports;
+pub mod sockets;
+pub mod stop;
+pub mod tuning;
+
+pub mod platform;
+pub mod util;
+
+pub mod cli;
+
+pub mod app;

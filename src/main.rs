@@ -1,0 +1,11 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = portwise::cli::Cli::parse();
+    match cli.command {
+        None => portwise::app::run(),
+        Some(command) => portwise::cli::run(command),
+    }
+}

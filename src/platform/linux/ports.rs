@@ -1,0 +1,1 @@
+//! linux: ports (see platform/mod.rs).

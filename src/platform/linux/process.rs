@@ -1,0 +1,1 @@
+//! linux: process (see platform/mod.rs).

@@ -1,0 +1,1 @@
+//! linux: sockets (see platform/mod.rs).

@@ -1,0 +1,6 @@
+//! macos implementation of the platform layer (see `platform/mod.rs`).
+
+pub mod ports;
+pub mod process;
+pub mod sockets;
+pub mod sysctl;

@@ -1,0 +1,1 @@
+//! macos: ports (see platform/mod.rs).

@@ -1,0 +1,1 @@
+//! macos: process (see platform/mod.rs).

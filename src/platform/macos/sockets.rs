@@ -1,0 +1,1 @@
+//! macos: sockets (see platform/mod.rs).

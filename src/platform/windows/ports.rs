@@ -1,0 +1,1 @@
+//! windows: ports (see platform/mod.rs).

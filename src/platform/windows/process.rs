@@ -1,0 +1,1 @@
+//! windows: process (see platform/mod.rs).

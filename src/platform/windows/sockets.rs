@@ -1,0 +1,1 @@
+//! windows: sockets (see platform/mod.rs).

@@ -1,0 +1,1 @@
+//! ports engine (see its issue).

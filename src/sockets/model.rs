@@ -1,0 +1,342 @@
+//! The snapshot model: what one look at the machine's sockets returns.
+//!
+//! These types are the contract between the platform code (which fills them),
+//! the CLI (which prints them) and the window (which draws them). Their JSON
+//! form is the one `portwise list --json` prints.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Transport protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    Tcp,
+    Udp,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        }
+    }
+}
+
+impl fmt::Display for Proto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Proto {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "tcp" => Ok(Proto::Tcp),
+            "udp" => Ok(Proto::Udp),
+            other => Err(format!("unknown protocol '{other}' (expected tcp or udp)")),
+        }
+    }
+}
+
+/// Address family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+impl Family {
+    pub fn of(addr: &IpAddr) -> Family {
+        match addr {
+            IpAddr::V4(_) => Family::Ipv4,
+            IpAddr::V6(_) => Family::Ipv6,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Ipv4 => "ipv4",
+            Family::Ipv6 => "ipv6",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// TCP connection state, named as the kernel and `netstat` name them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TcpState {
+    #[serde(rename = "LISTEN")]
+    Listen,
+    #[serde(rename = "SYN_SENT")]
+    SynSent,
+    #[serde(rename = "SYN_RECV")]
+    SynRecv,
+    #[serde(rename = "ESTABLISHED")]
+    Established,
+    #[serde(rename = "FIN_WAIT_1")]
+    FinWait1,
+    #[serde(rename = "FIN_WAIT_2")]
+    FinWait2,
+    #[serde(rename = "CLOSE_WAIT")]
+    CloseWait,
+    #[serde(rename = "CLOSING")]
+    Closing,
+    #[serde(rename = "LAST_ACK")]
+    LastAck,
+    #[serde(rename = "TIME_WAIT")]
+    TimeWait,
+    #[serde(rename = "CLOSED")]
+    Closed,
+}
+
+impl TcpState {
+    pub const ALL: [TcpState; 11] = [
+        TcpState::Listen,
+        TcpState::SynSent,
+        TcpState::SynRecv,
+        TcpState::Established,
+        TcpState::FinWait1,
+        TcpState::FinWait2,
+        TcpState::CloseWait,
+        TcpState::Closing,
+        TcpState::LastAck,
+        TcpState::TimeWait,
+        TcpState::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TcpState::Listen => "LISTEN",
+            TcpState::SynSent => "SYN_SENT",
+            TcpState::SynRecv => "SYN_RECV",
+            TcpState::Established => "ESTABLISHED",
+            TcpState::FinWait1 => "FIN_WAIT_1",
+            TcpState::FinWait2 => "FIN_WAIT_2",
+            TcpState::CloseWait => "CLOSE_WAIT",
+            TcpState::Closing => "CLOSING",
+            TcpState::LastAck => "LAST_ACK",
+            TcpState::TimeWait => "TIME_WAIT",
+            TcpState::Closed => "CLOSED",
+        }
+    }
+}
+
+impl fmt::Display for TcpState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TcpState {
+    type Err = String;
+    /// Case-insensitive; `-` and `_` are interchangeable ("time-wait",
+    /// "TIME_WAIT", "Time_Wait" all parse). "fin-wait1" is accepted too.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let norm: String = s
+            .trim()
+            .chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        TcpState::ALL
+            .iter()
+            .copied()
+            .find(|st| st.as_str().replace('_', "") == norm)
+            .ok_or_else(|| {
+                let names: Vec<String> = TcpState::ALL
+                    .iter()
+                    .map(|st| st.as_str().to_ascii_lowercase().replace('_', "-"))
+                    .collect();
+                format!(
+                    "unknown state '{}' (expected one of: {})",
+                    s.trim(),
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// A process that holds a socket open.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ProcessInfo {
+    pub pid: u32,
+    pub name: String,
+    /// Login name of the process's user; `None` where it cannot be read.
+    pub user: Option<String>,
+    /// Path of the executable; `None` where it cannot be read.
+    pub exe: Option<String>,
+}
+
+/// Who held a connection before it went into TIME_WAIT: remembered by the
+/// engine from an earlier snapshot, never reported by the kernel.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct OwnerRef {
+    pub pid: u32,
+    pub name: String,
+}
+
+/// One socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketEntry {
+    pub proto: Proto,
+    pub family: Family,
+    pub local_addr: IpAddr,
+    pub local_port: u16,
+    /// `None` for listeners and unconnected UDP sockets.
+    pub remote_addr: Option<IpAddr>,
+    pub remote_port: Option<u16>,
+    /// `None` for UDP.
+    pub state: Option<TcpState>,
+    /// The processes holding this socket, sorted by pid. Empty for TIME_WAIT
+    /// (the kernel owns those) and for sockets whose owner cannot be seen.
+    pub processes: Vec<ProcessInfo>,
+    /// Time left before the kernel frees a TIME_WAIT socket, where the OS
+    /// reports it (Linux sock_diag). `None` elsewhere: never invented.
+    pub time_wait_expires_in_ms: Option<u64>,
+    /// For TIME_WAIT sockets: the owner seen earlier while the connection was
+    /// alive, if this engine saw it.
+    pub last_known_owner: Option<OwnerRef>,
+    /// The socket's inode on Linux (0 for TIME_WAIT); not printed.
+    #[serde(skip)]
+    pub inode: u64,
+    /// The owning uid where the OS reports it; not printed.
+    #[serde(skip)]
+    pub uid: Option<u32>,
+}
+
+impl SocketEntry {
+    /// True when the kernel keeps this socket without any process: TIME_WAIT.
+    pub fn is_kernel_owned(&self) -> bool {
+        self.state == Some(TcpState::TimeWait)
+    }
+
+    /// True for a TCP listener or a bound UDP socket: what makes a port busy
+    /// for a new server.
+    pub fn is_listening(&self) -> bool {
+        match self.proto {
+            Proto::Tcp => self.state == Some(TcpState::Listen),
+            Proto::Udp => true,
+        }
+    }
+
+    /// The deterministic order every output uses: proto, local port, local
+    /// address, state, remote address, remote port.
+    pub fn sort_key(&self) -> impl Ord + '_ {
+        (
+            self.proto,
+            self.local_port,
+            self.family,
+            self.local_addr,
+            self.state,
+            self.remote_addr,
+            self.remote_port,
+            self.inode,
+        )
+    }
+}
+
+/// One look at the machine's sockets.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub taken_at_unix_ms: u64,
+    /// How many sockets have an owner this user cannot see (not counting
+    /// TIME_WAIT, which has no owner at all).
+    pub unattributed: usize,
+    /// Why they are unattributed, and what would reveal them; `None` when
+    /// `unattributed` is 0.
+    pub unattributed_reason: Option<String>,
+    /// Whether the snapshot was taken with privileges (root / Administrator),
+    /// which decides whether other users' sockets can be attributed.
+    pub privileged: bool,
+    /// Sorted by [`SocketEntry::sort_key`].
+    pub sockets: Vec<SocketEntry>,
+}
+
+impl Snapshot {
+    /// Sort sockets (and each socket's processes) into the deterministic order.
+    pub fn sort(&mut self) {
+        for s in &mut self.sockets {
+            s.processes.sort();
+            s.processes.dedup();
+        }
+        self.sockets.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
+
+    /// Counts per state name ("LISTEN", "TIME_WAIT", ..., "UDP"), sorted.
+    pub fn counts(&self) -> Vec<(String, usize)> {
+        let mut map = std::collections::BTreeMap::<String, usize>::new();
+        for s in &self.sockets {
+            let key = match s.state {
+                Some(st) => st.as_str().to_string(),
+                None => "UDP".to_string(),
+            };
+            *map.entry(key).or_default() += 1;
+        }
+        map.into_iter().collect()
+    }
+
+    pub fn listening_count(&self) -> usize {
+        self.sockets.iter().filter(|s| s.is_listening()).count()
+    }
+
+    pub fn time_wait_count(&self) -> usize {
+        self.sockets.iter().filter(|s| s.is_kernel_owned()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_parsing_is_lenient_about_case_and_separators() {
+        for s in ["time-wait", "TIME_WAIT", "Time_Wait", "timewait"] {
+            assert_eq!(s.parse::<TcpState>(), Ok(TcpState::TimeWait), "{s}");
+        }
+        assert_eq!("fin-wait-1".parse::<TcpState>(), Ok(TcpState::FinWait1));
+        assert_eq!("close_wait".parse::<TcpState>(), Ok(TcpState::CloseWait));
+        let err = "bogus".parse::<TcpState>().unwrap_err();
+        assert!(err.contains("bogus") && err.contains("time-wait"), "{err}");
+    }
+
+    #[test]
+    fn json_names_match_the_documented_format() {
+        let e = SocketEntry {
+            proto: Proto::Tcp,
+            family: Family::Ipv4,
+            local_addr: "127.0.0.1".parse().unwrap(),
+            local_port: 8080,
+            remote_addr: None,
+            remote_port: None,
+            state: Some(TcpState::TimeWait),
+            processes: vec![],
+            time_wait_expires_in_ms: Some(1500),
+            last_known_owner: Some(OwnerRef {
+                pid: 7,
+                name: "x".into(),
+            }),
+            inode: 0,
+            uid: None,
+        };
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["proto"], "tcp");
+        assert_eq!(v["family"], "ipv4");
+        assert_eq!(v["local_addr"], "127.0.0.1");
+        assert_eq!(v["state"], "TIME_WAIT");
+        assert_eq!(v["remote_addr"], serde_json::Value::Null);
+        assert_eq!(v["last_known_owner"]["pid"], 7);
+        assert!(v.get("inode").is_none());
+    }
+}

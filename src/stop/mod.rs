@@ -1,0 +1,1 @@
+//! stop engine (see its issue).

@@ -1,0 +1,1 @@
+//! tuning engine (see its issue).

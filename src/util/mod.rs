@@ -1,0 +1,4 @@
+//! Small helpers shared by the engine and the front ends.
+
+pub mod fs;
+pub mod time;
