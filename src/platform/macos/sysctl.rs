@@ -14,3 +14,8 @@ pub fn read(key: &str) -> Option<String> {
     let text = String::from_utf8_lossy(&out.stdout);
     Some(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
+
+/// Whether this kernel has the key (`sysctl -n` succeeds for it).
+pub fn exists(key: &str) -> bool {
+    read(key).is_some()
+}

@@ -1,0 +1,529 @@
+//! Audit an existing sysctl.conf / sysctl.d file: flag what is wrong,
+//! obsolete or misunderstood, with line numbers.
+//!
+//! File syntax follows sysctl.d(5) (man7): blank lines and lines whose first
+//! non-blank character is `#` or `;` are ignored; other lines are
+//! `key = value`; "either / or . may be used as separators ... If the first
+//! separator is a slash, remaining slashes and dots are left intact. If the
+//! first separator is a dot, dots and slashes are interchanged"; a leading `-`
+//! makes a failure to set the key non-fatal, and `-pattern` alone (no `=`)
+//! excludes keys from a glob; keys may be glob patterns.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Sysctls;
+use super::plan::two_numbers;
+use super::portlist::PortList;
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The line fails to apply, or does harm.
+    Error,
+    /// The line applies but does not do what it is usually meant to do.
+    Warning,
+}
+
+impl Severity {
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// What kind of problem a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// Not a `key = value` line.
+    Syntax,
+    /// A setting that no longer exists (tcp_tw_recycle).
+    Obsolete,
+    /// Set as if it did something it does not (tcp_fin_timeout and TIME_WAIT).
+    Misunderstood,
+    /// Has no effect because of another setting.
+    Ineffective,
+    /// A value the kernel rejects or that breaks a documented rule.
+    InvalidValue,
+    /// A key this system does not have.
+    Unknown,
+    /// The same key set again later in the file.
+    Duplicate,
+}
+
+/// One problem, on one line (1-based).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub line: usize,
+    pub severity: Severity,
+    pub kind: FindingKind,
+    /// The key as written on the line, if the line has one.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+struct Entry {
+    line: usize,
+    raw_key: String,
+    key: String,
+    value: String,
+    ignore_failure: bool,
+    comment_above: String,
+}
+
+/// Audit `text`. With `sys`, keys are checked against that system and
+/// settings the file does not make are taken from it (e.g. tcp_timestamps);
+/// without it (another OS), only the file itself is judged.
+pub fn audit(text: &str, sys: Option<&dyn Sysctls>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut comments = String::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let t = raw.trim();
+        if t.is_empty() {
+            comments.clear();
+            continue;
+        }
+        if t.starts_with('#') || t.starts_with(';') {
+            comments.push_str(t);
+            comments.push('\n');
+            continue;
+        }
+        let (ignore_failure, body) = match t.strip_prefix('-') {
+            Some(rest) => (true, rest.trim_start()),
+            None => (false, t),
+        };
+        let Some((k, v)) = body.split_once('=') else {
+            if !ignore_failure {
+                findings.push(finding(
+                    line,
+                    Severity::Error,
+                    FindingKind::Syntax,
+                    None,
+                    format!("expected `key = value`, found `{t}`"),
+                ));
+            }
+            comments.clear();
+            continue;
+        };
+        let k = k.trim();
+        if k.is_empty() || k.contains(char::is_whitespace) {
+            findings.push(finding(
+                line,
+                Severity::Error,
+                FindingKind::Syntax,
+                None,
+                format!("`{t}` has no valid key before '=' (keys contain no spaces)"),
+            ));
+            comments.clear();
+            continue;
+        }
+        entries.push(Entry {
+            line,
+            raw_key: k.to_string(),
+            key: canonical_key(k),
+            value: v.split_whitespace().collect::<Vec<_>>().join(" "),
+            ignore_failure,
+            comment_above: std::mem::take(&mut comments),
+        });
+    }
+
+    // The last line for each key wins, as when the file is applied.
+    let mut last: BTreeMap<&str, &Entry> = BTreeMap::new();
+    for e in &entries {
+        if let Some(prev) = last.insert(e.key.as_str(), e) {
+            findings.push(finding(
+                e.line,
+                Severity::Warning,
+                FindingKind::Duplicate,
+                Some(&e.raw_key),
+                format!(
+                    "{} is already set on line {}; this later line wins",
+                    e.raw_key, prev.line
+                ),
+            ));
+        }
+    }
+    // A setting's value as it will be: from this file, else from the system.
+    let effective = |key: &str| -> Option<(String, String)> {
+        match last.get(key) {
+            Some(e) => Some((e.value.clone(), format!("line {}", e.line))),
+            None => sys?.read(key).map(|v| (v, "on this system".to_string())),
+        }
+    };
+
+    for e in &entries {
+        check_entry(e, sys, &effective, &mut findings);
+    }
+    findings.sort_by_key(|f| (f.line, f.severity, f.kind));
+    findings
+}
+
+fn check_entry(
+    e: &Entry,
+    sys: Option<&dyn Sysctls>,
+    effective: &dyn Fn(&str) -> Option<(String, String)>,
+    out: &mut Vec<Finding>,
+) {
+    let key = e.key.as_str();
+    let mut push =
+        |sev, kind, msg: String| out.push(finding(e.line, sev, kind, Some(&e.raw_key), msg));
+    if key.ends_with("tcp_tw_recycle") {
+        let still_here = sys.is_some_and(|s| s.exists(key));
+        push(
+            Severity::Error,
+            FindingKind::Obsolete,
+            if still_here {
+                format!(
+                    "{}: this old kernel still has it, but it breaks clients behind NAT (it \
+                     drops SYNs with older timestamps from the same IP) and Linux 4.12 removed \
+                     it; delete the line",
+                    e.raw_key
+                )
+            } else {
+                format!(
+                    "{}: removed in Linux 4.12 (it broke clients behind NAT), so applying this \
+                     line fails; delete it",
+                    e.raw_key
+                )
+            },
+        );
+        return;
+    }
+    let glob = key.contains(['*', '?', '[']);
+    if let Some(s) = sys
+        && !glob
+        && !s.exists(key)
+    {
+        push(
+            Severity::Warning,
+            FindingKind::Unknown,
+            format!(
+                "{}: this kernel has no such key (a typo, an old name, or a module that is not \
+                 loaded); applying it {}",
+                e.raw_key,
+                if e.ignore_failure {
+                    "is skipped because of the leading '-'"
+                } else {
+                    "reports an error"
+                }
+            ),
+        );
+    }
+    match key {
+        "net.ipv4.tcp_fin_timeout" => match e.value.parse::<u64>() {
+            Err(_) => push(
+                Severity::Error,
+                FindingKind::InvalidValue,
+                format!("{} = {}: expected a number of seconds", e.raw_key, e.value),
+            ),
+            Ok(v) if v < 60 && !mentions_fin_wait_2(&e.comment_above) => push(
+                Severity::Warning,
+                FindingKind::Misunderstood,
+                format!(
+                    "{} = {v} does not shorten TIME_WAIT (60 s on Linux, fixed); it only limits \
+                     how long orphaned sockets wait in FIN_WAIT_2. Keep it only if that is what \
+                     you want, and say so in a comment above it that mentions FIN_WAIT_2",
+                    e.raw_key
+                ),
+            ),
+            Ok(_) => {}
+        },
+        "net.ipv4.tcp_tw_reuse" => match e.value.as_str() {
+            "0" => {}
+            "1" | "2" => {
+                if let Some((ts, at)) = effective("net.ipv4.tcp_timestamps")
+                    && ts == "0"
+                {
+                    push(
+                        Severity::Warning,
+                        FindingKind::Ineffective,
+                        format!(
+                            "{} = {} does nothing while net.ipv4.tcp_timestamps = 0 ({at}): \
+                             reuse needs TCP timestamps on both ends",
+                            e.raw_key, e.value
+                        ),
+                    );
+                }
+            }
+            other => push(
+                Severity::Error,
+                FindingKind::InvalidValue,
+                format!(
+                    "{} = {other}: expected 0 (off), 1 (all traffic) or 2 (loopback only)",
+                    e.raw_key
+                ),
+            ),
+        },
+        "net.ipv4.ip_local_port_range" => check_port_range(e, effective, &mut push),
+        "net.ipv4.ip_local_reserved_ports" => {
+            if let Err(why) = PortList::parse(&e.value) {
+                push(
+                    Severity::Error,
+                    FindingKind::InvalidValue,
+                    format!("{} = {}: {why}", e.raw_key, e.value),
+                );
+            }
+        }
+        "net.ipv4.ip_unprivileged_port_start"
+            if !e.value.parse::<u32>().is_ok_and(|v| v <= 65535) =>
+        {
+            push(
+                Severity::Error,
+                FindingKind::InvalidValue,
+                format!(
+                    "{} = {}: expected a port number 0-65535",
+                    e.raw_key, e.value
+                ),
+            );
+        }
+        _ => {}
+    }
+}
+
+fn check_port_range(
+    e: &Entry,
+    effective: &dyn Fn(&str) -> Option<(String, String)>,
+    push: &mut dyn FnMut(Severity, FindingKind, String),
+) {
+    let Some((a, b)) = two_numbers(&e.value) else {
+        push(
+            Severity::Error,
+            FindingKind::InvalidValue,
+            format!(
+                "{} = {}: expected two port numbers, start and end",
+                e.raw_key, e.value
+            ),
+        );
+        return;
+    };
+    if a == 0 || b > 65535 || a > b {
+        push(
+            Severity::Error,
+            FindingKind::InvalidValue,
+            format!(
+                "{} = {}: the range must satisfy 1 <= start <= end <= 65535",
+                e.raw_key, e.value
+            ),
+        );
+        return;
+    }
+    if a % 2 == b % 2 {
+        push(
+            Severity::Warning,
+            FindingKind::InvalidValue,
+            format!(
+                "{} = {}: start and end have the same parity; the kernel documentation asks \
+                 for one even and one odd (e.g. {} {})",
+                e.raw_key,
+                e.value,
+                a,
+                if b < 65535 { b + 1 } else { b - 1 }
+            ),
+        );
+    }
+    let (unpriv, at) = effective("net.ipv4.ip_unprivileged_port_start")
+        .and_then(|(v, at)| Some((v.parse::<u32>().ok()?, at)))
+        .unwrap_or((1024, "the default".to_string()));
+    if a < unpriv {
+        push(
+            Severity::Error,
+            FindingKind::InvalidValue,
+            format!(
+                "{} starts at {a}, below net.ipv4.ip_unprivileged_port_start = {unpriv} ({at}); \
+                 the kernel rejects it",
+                e.raw_key
+            ),
+        );
+    }
+}
+
+/// Whether a comment block shows the author meant FIN_WAIT_2, not TIME_WAIT.
+fn mentions_fin_wait_2(comment: &str) -> bool {
+    let c = comment.to_ascii_uppercase().replace('-', "_");
+    c.contains("FIN_WAIT_2") || c.contains("FIN_WAIT2")
+}
+
+/// The dotted form of a key written either way (sysctl.d(5)).
+pub fn canonical_key(key: &str) -> String {
+    let first_sep = key.find(['.', '/']).map(|i| &key[i..i + 1]);
+    if first_sep == Some("/") {
+        key.chars()
+            .map(|c| match c {
+                '/' => '.',
+                '.' => '/',
+                c => c,
+            })
+            .collect()
+    } else {
+        key.to_string()
+    }
+}
+
+fn finding(
+    line: usize,
+    severity: Severity,
+    kind: FindingKind,
+    key: Option<&str>,
+    message: String,
+) -> Finding {
+    Finding {
+        line,
+        severity,
+        kind,
+        key: key.map(String::from),
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tuning::{
+        ExportRequest, FixedValues, Goal, NoSystem, Os, PortList, export, knowledge,
+    };
+
+    fn system() -> FixedValues {
+        // Every Linux key portwise knows, at its default, plus the file's own.
+        let mut pairs: Vec<(String, String)> = knowledge::tunables_for(Os::Linux)
+            .map(|t| (t.key.to_string(), t.default.unwrap_or("1000").to_string()))
+            .collect();
+        pairs.push(("net.ipv4.conf.eth0/100.forwarding".into(), "0".into()));
+        FixedValues::new(pairs)
+    }
+
+    fn kinds(f: &[Finding]) -> Vec<(usize, FindingKind)> {
+        f.iter().map(|f| (f.line, f.kind)).collect()
+    }
+
+    #[test]
+    fn flags_the_classic_bad_file_with_line_numbers() {
+        let text = "\
+# tuning from a blog
+net.ipv4.tcp_tw_recycle = 1
+net.ipv4.tcp_fin_timeout = 30
+net.ipv4.tcp_timestamps = 0
+net.ipv4.tcp_tw_reuse = 1
+net.ipv4.ip_local_port_range = 1024 65534
+net.ipv4.ip_local_port_range = 900 65535
+net.ipv4.no_such_key = 3
+this line is wrong
+; a comment
+net/ipv4/tcp_tw_reuse = 7
+";
+        let sys = system();
+        let f = audit(text, Some(&sys));
+        assert_eq!(
+            kinds(&f),
+            vec![
+                (2, FindingKind::Obsolete),
+                (3, FindingKind::Misunderstood),
+                (5, FindingKind::Ineffective),
+                (6, FindingKind::InvalidValue),
+                (7, FindingKind::InvalidValue),
+                (7, FindingKind::Duplicate),
+                (8, FindingKind::Unknown),
+                (9, FindingKind::Syntax),
+                (11, FindingKind::InvalidValue),
+                (11, FindingKind::Duplicate),
+            ],
+            "{f:#?}"
+        );
+        assert!(f[0].message.contains("4.12") && f[0].message.contains("NAT"));
+        assert!(f[1].message.contains("TIME_WAIT") && f[1].message.contains("FIN_WAIT_2"));
+        assert!(f[2].message.contains("line 4"));
+        assert!(f[3].message.contains("parity"));
+        assert!(f[4].message.contains("ip_unprivileged_port_start = 1024"));
+        assert!(f.iter().all(|f| f.line == 9 || f.key.is_some()));
+    }
+
+    #[test]
+    fn takes_missing_values_from_the_system() {
+        let mut sys = system();
+        sys.0.insert("net.ipv4.tcp_timestamps".into(), "0".into());
+        sys.0
+            .insert("net.ipv4.ip_unprivileged_port_start".into(), "20000".into());
+        let f = audit(
+            "net.ipv4.tcp_tw_reuse = 1\nnet.ipv4.ip_local_port_range = 16384 65535\n",
+            Some(&sys),
+        );
+        assert_eq!(
+            kinds(&f),
+            vec![
+                (1, FindingKind::Ineffective),
+                (2, FindingKind::InvalidValue)
+            ]
+        );
+        assert!(f[0].message.contains("on this system"));
+        // Without a system, only the file is judged.
+        assert!(audit("net.ipv4.tcp_tw_reuse = 1\n", None).is_empty());
+    }
+
+    #[test]
+    fn sound_files_pass() {
+        let sys = system();
+        let text = "\
+# Orphaned sockets: FIN-WAIT-2 only, not TIME_WAIT.
+net.ipv4.tcp_fin_timeout = 20
+
+net.ipv4.tcp_tw_reuse=1
+net/ipv4/conf/eth0.100/forwarding = 1
+-net.ipv4.conf.*.rp_filter = 2
+-net.ipv4.conf.lo.rp_filter
+net.ipv4.ip_local_reserved_ports =
+";
+        assert_eq!(audit(text, Some(&sys)), vec![]);
+        // portwise's own exports pass, on every combination of goals.
+        for goals in [&Goal::ALL[..], &[Goal::Outbound], &[Goal::Restart]] {
+            let s = export(
+                &ExportRequest {
+                    os: Some(Os::Linux),
+                    goals: goals.to_vec(),
+                    reserve: PortList::parse("80,8080").unwrap(),
+                    toggles: Default::default(),
+                },
+                &NoSystem,
+            )
+            .unwrap();
+            assert_eq!(audit(&s.text(), Some(&sys)), vec![], "{}", s.text());
+        }
+    }
+
+    #[test]
+    fn a_lone_fin_timeout_comment_must_mention_fin_wait_2() {
+        let sys = system();
+        let f = audit(
+            "# shorten TIME_WAIT\nnet.ipv4.tcp_fin_timeout = 15\n",
+            Some(&sys),
+        );
+        assert_eq!(kinds(&f), vec![(2, FindingKind::Misunderstood)]);
+        // A blank line breaks the comment block.
+        let f = audit(
+            "# FIN_WAIT_2 timeout\n\nnet.ipv4.tcp_fin_timeout = 15\n",
+            Some(&sys),
+        );
+        assert_eq!(kinds(&f), vec![(3, FindingKind::Misunderstood)]);
+    }
+
+    #[test]
+    fn canonical_keys_follow_sysctl_d() {
+        assert_eq!(
+            canonical_key("net.ipv4.tcp_tw_reuse"),
+            "net.ipv4.tcp_tw_reuse"
+        );
+        assert_eq!(
+            canonical_key("net/ipv4/tcp_tw_reuse"),
+            "net.ipv4.tcp_tw_reuse"
+        );
+        assert_eq!(
+            canonical_key("net/ipv4/conf/enp3s0.200/forwarding"),
+            "net.ipv4.conf.enp3s0/200.forwarding"
+        );
+    }
+}

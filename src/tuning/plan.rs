@@ -1,0 +1,804 @@
+//! Recommendations for a set of goals, and the per-setting rows the guide shows.
+//!
+//! A recommendation never narrows what the system already has (a wider port
+//! range, a larger backlog, existing reserved ports are kept), so the current
+//! values are an input ([`Sysctls`]).
+
+use serde::Serialize;
+
+use super::knowledge::{Tunable, tunables_for};
+use super::{Goal, Os, PortList, Sysctls};
+
+/// Where the outbound goal starts the ephemeral range: 1024-16383 stays free
+/// for services, 16384-65535 (49152 ports) is handed out.
+const WIDE_RANGE_START: u32 = 16384;
+/// The floor portwise raises listen backlogs to (Linux's own default since 5.4).
+const BACKLOG_FLOOR: u64 = 4096;
+/// tcp_fin_timeout for the outbound goal (seconds; the default is 60).
+const FIN_TIMEOUT: &str = "30";
+/// TcpTimedWaitDelay for the outbound goal: the lowest value inside every
+/// documented range (Windows 2000: 30-300; Server 2003: 0-300).
+const WINDOWS_TIME_WAIT: &str = "30";
+/// An optional, off-by-default macOS MSL (TIME_WAIT = 2 x MSL = 10 s).
+const MACOS_SHORT_MSL: &str = "5000";
+
+/// One setting to change, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Recommendation {
+    pub key: &'static str,
+    pub value: String,
+    /// The goals that asked for it.
+    pub goals: Vec<Goal>,
+    /// The comment that goes above it in the snippet.
+    pub why: String,
+    /// Optional suggestions start switched off; the user can turn them on.
+    pub on_by_default: bool,
+}
+
+/// Something true and useful to say that is not a setting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub goal: Goal,
+    pub text: String,
+}
+
+/// What to change (and say) on one OS for a set of goals.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    pub os: Os,
+    /// The goals, de-duplicated, in [`Goal::ALL`] order.
+    pub goals: Vec<Goal>,
+    pub reserve: PortList,
+    pub recommendations: Vec<Recommendation>,
+    pub notes: Vec<Note>,
+}
+
+impl Plan {
+    /// The recommendation for `key`, if any.
+    pub fn recommendation(&self, key: &str) -> Option<&Recommendation> {
+        self.recommendations.iter().find(|r| r.key == key)
+    }
+
+    /// The notes of one goal.
+    pub fn notes_for(&self, goal: Goal) -> impl Iterator<Item = &Note> {
+        self.notes.iter().filter(move |n| n.goal == goal)
+    }
+
+    fn push(&mut self, goal: Goal, key: &'static str, value: String, why: String, on: bool) {
+        if let Some(r) = self.recommendations.iter_mut().find(|r| r.key == key) {
+            if !r.goals.contains(&goal) {
+                r.goals.push(goal);
+            }
+            return;
+        }
+        self.recommendations.push(Recommendation {
+            key,
+            value,
+            goals: vec![goal],
+            why,
+            on_by_default: on,
+        });
+    }
+
+    fn note(&mut self, goal: Goal, text: impl Into<String>) {
+        self.notes.push(Note {
+            goal,
+            text: text.into(),
+        });
+    }
+}
+
+/// What to change on `os` for `goals`. Ports in `reserve` are kept out of
+/// automatic assignment (giving them implies the `reserve` goal); the
+/// `reserve` goal without ports is an error.
+pub fn plan(os: Os, goals: &[Goal], reserve: &PortList, sys: &dyn Sysctls) -> Result<Plan, String> {
+    let mut wanted: Vec<Goal> = Goal::ALL
+        .into_iter()
+        .filter(|g| goals.contains(g))
+        .collect();
+    if !reserve.is_empty() && !wanted.contains(&Goal::Reserve) {
+        wanted.push(Goal::Reserve);
+        wanted.sort();
+    }
+    if wanted.is_empty() {
+        return Err("choose at least one goal".into());
+    }
+    if wanted.contains(&Goal::Reserve) && reserve.is_empty() {
+        return Err("the 'reserve' goal needs the ports to reserve (e.g. 8080,9090)".into());
+    }
+    let mut p = Plan {
+        os,
+        goals: wanted.clone(),
+        reserve: reserve.clone(),
+        recommendations: Vec::new(),
+        notes: Vec::new(),
+    };
+    for g in wanted {
+        match os {
+            Os::Linux => linux(&mut p, g, sys),
+            Os::Macos => macos(&mut p, g, sys),
+            Os::Windows => windows(&mut p, g, sys),
+        }
+    }
+    Ok(p)
+}
+
+const REUSEADDR: &str = "No kernel setting changes what bind() does. The fix is in the server: \
+    set SO_REUSEADDR on the listening socket before bind() (most frameworks already do). Then a \
+    restarted server binds while old connections on its port sit in TIME_WAIT.";
+
+fn linux(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
+    match goal {
+        Goal::Restart => {
+            p.note(goal, REUSEADDR);
+            p.note(
+                goal,
+                "TIME_WAIT lasts 60 s on Linux and no sysctl changes it. tcp_tw_reuse only \
+                 affects outgoing connect(); tcp_fin_timeout only affects orphaned FIN_WAIT_2 \
+                 sockets; tcp_tw_recycle no longer exists (removed in Linux 4.12).",
+            );
+            p.note(
+                goal,
+                "If a live process still holds the port, find and stop it: `portwise bind-test \
+                 PORT` names the holder.",
+            );
+            if p.reserve.is_empty() {
+                p.note(
+                    goal,
+                    "What a kernel setting can do: keep your service's port out of the ephemeral \
+                     range, so an outgoing connection never takes it first (--reserve-ports PORT).",
+                );
+            } else {
+                p.note(
+                    goal,
+                    format!(
+                        "What a kernel setting can do: ports {} are kept out of automatic \
+                         assignment below, so outgoing connections never take them first.",
+                        p.reserve.to_list_string()
+                    ),
+                );
+            }
+        }
+        Goal::Outbound => {
+            p.push(
+                goal,
+                "net.ipv4.tcp_tw_reuse",
+                "1".into(),
+                "Let outgoing connect() reuse a local port whose earlier connection to the same \
+                 peer is in TIME_WAIT, when TCP timestamps prove it safe (1 = all traffic; the \
+                 default 2 covers loopback only). It needs tcp_timestamps on both ends. It does \
+                 not affect a server's bind()."
+                    .into(),
+                true,
+            );
+            p.push(
+                goal,
+                "net.ipv4.tcp_timestamps",
+                "1".into(),
+                "TCP timestamps: tcp_tw_reuse depends on them. 1 is the default; set here so \
+                 the pair stays consistent."
+                    .into(),
+                true,
+            );
+            let (cur_a, cur_b) = sys
+                .read("net.ipv4.ip_local_port_range")
+                .and_then(|v| two_numbers(&v))
+                .unwrap_or((32768, 60999));
+            let unpriv = effective_unprivileged_start(p, sys);
+            let mut start = cur_a.min(WIDE_RANGE_START).max(unpriv);
+            // Always up to the top: nothing above 65535 exists to keep free.
+            let end = 65535;
+            if start % 2 == end % 2 && start < end {
+                start += 1;
+            }
+            p.push(
+                goal,
+                "net.ipv4.ip_local_port_range",
+                format!("{start} {end}"),
+                format!(
+                    "Widen the ephemeral range from {cur_a}-{cur_b} ({} ports) to {start}-{end} \
+                     ({} ports). Start and end differ in parity, as the kernel documentation \
+                     asks. Ports below {start} stay free for services; a fixed service port \
+                     inside the range belongs in ip_local_reserved_ports.",
+                    cur_b.saturating_sub(cur_a) + 1,
+                    end - start + 1
+                ),
+                true,
+            );
+            p.push(
+                goal,
+                "net.ipv4.tcp_fin_timeout",
+                FIN_TIMEOUT.into(),
+                format!(
+                    "Orphaned FIN_WAIT_2 sockets (closed by the application, waiting for the \
+                     peer's FIN) are dropped after {FIN_TIMEOUT} s instead of 60 s, freeing \
+                     their ports sooner. This is FIN_WAIT_2, not TIME_WAIT: TIME_WAIT stays 60 s."
+                ),
+                true,
+            );
+            p.note(
+                goal,
+                "Leave tcp_max_tw_buckets alone: lowering it to get rid of TIME_WAIT is wrong \
+                 advice (the kernel documentation says never to lower it artificially).",
+            );
+            p.note(
+                goal,
+                "Often the better fix is in the client: reuse connections (HTTP keep-alive, \
+                 connection pools) instead of opening one per request.",
+            );
+        }
+        Goal::Reserve => {
+            let current = sys
+                .read("net.ipv4.ip_local_reserved_ports")
+                .and_then(|v| PortList::parse(&v).ok())
+                .unwrap_or_default();
+            let all = current.union(&p.reserve);
+            let kept = if current.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " The ports already reserved here ({}) are kept: writing this key replaces \
+                     the whole list.",
+                    current.to_list_string()
+                )
+            };
+            p.push(
+                goal,
+                "net.ipv4.ip_local_reserved_ports",
+                all.to_list_string(),
+                format!(
+                    "Keep {} out of automatic port assignment (connect() on an unbound socket, \
+                     bind() to port 0), so outgoing connections never take them. Your service's \
+                     own explicit bind() to them still works.{kept}",
+                    p.reserve.to_list_string()
+                ),
+                true,
+            );
+        }
+        Goal::Backlog => {
+            for (key, what) in [
+                (
+                    "net.core.somaxconn",
+                    "the cap on the listen() backlog (the accept queue)",
+                ),
+                (
+                    "net.ipv4.tcp_max_syn_backlog",
+                    "how many half-open connections (SYN_RECV) each listener keeps",
+                ),
+            ] {
+                let v = at_least(sys.read(key), BACKLOG_FLOOR);
+                p.push(
+                    goal,
+                    key,
+                    v.to_string(),
+                    format!("Raise {what} to at least {BACKLOG_FLOOR} (never lowered)."),
+                    true,
+                );
+            }
+            p.note(
+                goal,
+                "somaxconn only caps what the server asks for: the server must also pass a large \
+                 backlog to listen() (e.g. nginx `listen 80 backlog=4096`). `ss -ltn` shows each \
+                 listener's backlog in Send-Q; `nstat -az TcpExtListenOverflows` counts overflows.",
+            );
+        }
+        Goal::LowPorts => {
+            let start = low_port_start(p);
+            p.push(
+                goal,
+                "net.ipv4.ip_unprivileged_port_start",
+                start.to_string(),
+                format!(
+                    "Let unprivileged programs bind ports from {start} up (the default is 1024). \
+                     Trade-off: every local user and program may then bind them, e.g. answer on \
+                     a port your real server normally holds while it is down."
+                ),
+                true,
+            );
+            p.note(
+                goal,
+                "Narrower alternative: give just one binary the right, \
+                 `sudo setcap cap_net_bind_service=+ep /path/to/server` (redo it after each \
+                 rebuild of that binary).",
+            );
+        }
+    }
+}
+
+fn macos(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
+    let first_now = sys
+        .read("net.inet.ip.portrange.first")
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(49152);
+    match goal {
+        Goal::Restart => {
+            p.note(goal, REUSEADDR);
+            p.note(
+                goal,
+                "TIME_WAIT lasts 30 s on macOS (twice net.inet.tcp.msl). Lowering the MSL would \
+                 shorten it for every connection on the machine; SO_REUSEADDR in the server is \
+                 the right fix.",
+            );
+            p.note(
+                goal,
+                "If a live process still holds the port, find and stop it: `portwise bind-test \
+                 PORT` names the holder.",
+            );
+        }
+        Goal::Outbound => {
+            if let Some(first) = macos_first(p, WIDE_RANGE_START, first_now) {
+                p.push(
+                    goal,
+                    "net.inet.ip.portrange.first",
+                    first.to_string(),
+                    format!(
+                        "Start the ephemeral range at {first} instead of {first_now}, so \
+                         outgoing connections have {} ports instead of {}.",
+                        65536 - first,
+                        65536u32.saturating_sub(first_now)
+                    ),
+                    true,
+                );
+            }
+            p.push(
+                goal,
+                "net.inet.tcp.msl",
+                MACOS_SHORT_MSL.into(),
+                "Optional, off by default: TIME_WAIT becomes 10 s instead of 30 s for every \
+                 connection on this Mac. Risk: old duplicate segments may reach a new connection \
+                 that reuses the same ports. Fine for a test machine hammering localhost; think \
+                 twice elsewhere."
+                    .into(),
+                false,
+            );
+        }
+        Goal::Reserve => {
+            p.note(
+                goal,
+                format!(
+                    "macOS has no reserved-ports list. The only way to keep {} from being handed \
+                     out is to keep those ports below net.inet.ip.portrange.first (now \
+                     {first_now}).",
+                    p.reserve.to_list_string()
+                ),
+            );
+            if !p.goals.contains(&Goal::Outbound)
+                && let Some(first) = macos_first(p, first_now, first_now)
+            {
+                p.push(
+                    goal,
+                    "net.inet.ip.portrange.first",
+                    first.to_string(),
+                    format!(
+                        "Start the ephemeral range at {first}, above {}, so outgoing connections \
+                         never take them ({} ports remain for them).",
+                        p.reserve.to_list_string(),
+                        65536 - first
+                    ),
+                    true,
+                );
+            }
+        }
+        Goal::Backlog => {
+            let v = at_least(sys.read("kern.ipc.somaxconn"), BACKLOG_FLOOR);
+            p.push(
+                goal,
+                "kern.ipc.somaxconn",
+                v.to_string(),
+                format!(
+                    "Raise the cap on the listen() backlog to at least {BACKLOG_FLOOR} (the \
+                     default is 128). The server must also ask listen() for a large backlog."
+                ),
+                true,
+            );
+        }
+        Goal::LowPorts => {
+            p.note(
+                goal,
+                "Nothing to set: since macOS 10.14 (Mojave), any user may bind ports below 1024 \
+                 on the wildcard address (0.0.0.0 or ::). Binding a specific address such as \
+                 127.0.0.1:80 still needs root, so bind the wildcard address.",
+            );
+        }
+    }
+}
+
+/// The start of the macOS ephemeral range: `target`, moved above any reserved
+/// port at or above it. `None` when that changes nothing or is impossible.
+fn macos_first(p: &mut Plan, target: u32, now: u32) -> Option<u32> {
+    let above = p
+        .reserve
+        .ranges()
+        .iter()
+        .filter(|&&(_, b)| u32::from(b) >= target)
+        .map(|&(_, b)| u32::from(b) + 1)
+        .max();
+    let first = above.map_or(target, |a| a.max(target));
+    if first >= 65535 {
+        p.note(
+            Goal::Reserve,
+            "A reserved port sits at the top of the range: macOS cannot keep it out of the \
+             ephemeral range. Pick a lower port for the service.",
+        );
+        return None;
+    }
+    if above.is_some() && target < first && p.goals.contains(&Goal::Outbound) {
+        p.note(
+            Goal::Outbound,
+            format!(
+                "The range cannot start at {target}: the reserved ports force it to start at \
+                 {first}."
+            ),
+        );
+    }
+    (first != now).then_some(first)
+}
+
+fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
+    match goal {
+        Goal::Restart => {
+            p.note(
+                goal,
+                "No registry or netsh setting changes what bind() does. A bind that fails with \
+                 WSAEACCES (10013) while nothing listens usually means the port lies in an \
+                 excluded port range: `netsh int ipv4 show excludedportrange protocol=tcp`.",
+            );
+            p.note(
+                goal,
+                "On Windows, SO_REUSEADDR lets a second socket take a port that is in use \
+                 (delivery is then undefined); a server should set SO_EXCLUSIVEADDRUSE instead.",
+            );
+            p.note(
+                goal,
+                "If a live process still holds the port, find and stop it: `portwise bind-test \
+                 PORT` names the holder.",
+            );
+        }
+        Goal::Outbound => {
+            let (start_now, num_now) = sys
+                .read("dynamicport tcp")
+                .and_then(|v| start_num(&v))
+                .unwrap_or((49152, 16384));
+            let start = start_now.min(WIDE_RANGE_START);
+            let num = 65536 - start;
+            p.push(
+                goal,
+                "dynamicport tcp",
+                format!("start={start} num={num}"),
+                format!(
+                    "Widen the dynamic port range from {start_now}-{} to {start}-65535 ({num} \
+                     ports), for IPv4 and IPv6. Risk: Hyper-V, WinNAT, WSL2 and Docker may \
+                     reserve blocks inside this range, so ports your services need may become \
+                     excluded; reserve those first (--reserve-ports).",
+                    (start_now + num_now).saturating_sub(1)
+                ),
+                true,
+            );
+            p.push(
+                goal,
+                "TcpTimedWaitDelay",
+                WINDOWS_TIME_WAIT.into(),
+                format!(
+                    "Keep closed connections in TIME_WAIT for {WINDOWS_TIME_WAIT} s instead of \
+                     120 s. Risk: less protection against old duplicate segments. May need a \
+                     reboot to take effect."
+                ),
+                true,
+            );
+        }
+        Goal::Reserve => {
+            let excluded = sys
+                .read("excludedportrange tcp")
+                .and_then(|v| PortList::parse(&v).ok())
+                .unwrap_or_default();
+            let add = p.reserve.minus(&excluded);
+            if add.is_empty() {
+                p.note(
+                    goal,
+                    format!(
+                        "{} already lie in excluded port ranges: nothing to add.",
+                        p.reserve.to_list_string()
+                    ),
+                );
+            } else {
+                p.push(
+                    goal,
+                    "excludedportrange tcp",
+                    add.to_list_string(),
+                    format!(
+                        "Exclude {} from the dynamic range (an administered exclusion), so \
+                         neither outgoing connections nor Hyper-V/WinNAT blocks take those \
+                         ports.",
+                        add.to_list_string()
+                    ),
+                    true,
+                );
+                p.note(
+                    goal,
+                    "If netsh refuses because a system block already covers the port, stopping \
+                     WinNAT first (`net stop winnat`, add the exclusion, `net start winnat`) is a \
+                     widely reported workaround.",
+                );
+            }
+        }
+        Goal::Backlog => {
+            p.note(
+                goal,
+                "portwise knows no Windows-wide setting for this: the backlog the server passes \
+                 to listen() is what counts (SOMAXCONN asks for the provider's maximum).",
+            );
+        }
+        Goal::LowPorts => {
+            p.note(
+                goal,
+                "Nothing to set: Windows has no privileged-port rule like Unix's. A low port that \
+                 fails with WSAEACCES (10013) usually lies in an excluded port range.",
+            );
+        }
+    }
+}
+
+/// ip_unprivileged_port_start as it will be: the low-ports value when that
+/// goal is chosen, else the current value, else the default.
+fn effective_unprivileged_start(p: &Plan, sys: &dyn Sysctls) -> u32 {
+    if p.goals.contains(&Goal::LowPorts) {
+        return low_port_start(p);
+    }
+    sys.read("net.ipv4.ip_unprivileged_port_start")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(1024)
+}
+
+/// The lowest reserved port below 1024, else 80.
+fn low_port_start(p: &Plan) -> u32 {
+    p.reserve.min().filter(|&m| m < 1024).map_or(80, u32::from)
+}
+
+fn at_least(current: Option<String>, floor: u64) -> u64 {
+    current
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(floor, |c| c.max(floor))
+}
+
+/// "32768 60999" -> (32768, 60999).
+pub(crate) fn two_numbers(v: &str) -> Option<(u32, u32)> {
+    let mut it = v.split_whitespace().map(|s| s.parse::<u32>());
+    match (it.next(), it.next(), it.next()) {
+        (Some(Ok(a)), Some(Ok(b)), None) => Some((a, b)),
+        _ => None,
+    }
+}
+
+/// "start=49152 num=16384" -> (49152, 16384).
+fn start_num(v: &str) -> Option<(u32, u32)> {
+    let mut start = None;
+    let mut num = None;
+    for part in v.split_whitespace() {
+        match part.split_once('=') {
+            Some(("start", n)) => start = n.parse().ok(),
+            Some(("num", n)) => num = n.parse().ok(),
+            _ => {}
+        }
+    }
+    Some((start?, num?))
+}
+
+/// One row of the settings table: the knowledge-base entry (flattened in
+/// JSON: key, title, default, per_namespace, explanation, ...), the value now,
+/// and what the plan sets.
+#[derive(Clone, Debug, Serialize)]
+pub struct SettingRow {
+    #[serde(flatten)]
+    pub tunable: &'static Tunable,
+    /// As the system prints it now; `None`: absent (see `tunable.absent_means`).
+    pub current: Option<String>,
+    /// What the plan sets, if it changes this setting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recommended: Option<Recommendation>,
+}
+
+impl SettingRow {
+    fn new(t: &'static Tunable, sys: &dyn Sysctls, rec: Option<Recommendation>) -> SettingRow {
+        SettingRow {
+            tunable: t,
+            current: sys.read(t.key),
+            recommended: rec,
+        }
+    }
+}
+
+/// The settings that matter for the plan's goals, with current values from
+/// `sys` and what the plan recommends, in guide order.
+pub fn rows(plan: &Plan, sys: &dyn Sysctls) -> Vec<SettingRow> {
+    tunables_for(plan.os)
+        .filter(|t| {
+            t.goals.iter().any(|g| plan.goals.contains(g)) || plan.recommendation(t.key).is_some()
+        })
+        .map(|t| SettingRow::new(t, sys, plan.recommendation(t.key).cloned()))
+        .collect()
+}
+
+/// Every setting portwise knows on `os`, with current values from `sys`.
+pub fn show_rows(os: Os, sys: &dyn Sysctls) -> Vec<SettingRow> {
+    tunables_for(os)
+        .map(|t| SettingRow::new(t, sys, None))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tuning::{FixedValues, NoSystem, knowledge::tunable};
+
+    fn ports(s: &str) -> PortList {
+        PortList::parse(s).unwrap()
+    }
+
+    /// The value `plan` recommends for `key` (panics if none).
+    fn value(os: Os, goals: &[Goal], reserve: &str, sys: &dyn Sysctls, key: &str) -> String {
+        let p = plan(os, goals, &ports(reserve), sys).unwrap();
+        p.recommendation(key)
+            .unwrap_or_else(|| panic!("no {key}"))
+            .value
+            .clone()
+    }
+
+    #[test]
+    fn every_recommended_key_is_in_the_knowledge_base() {
+        for os in Os::ALL {
+            let p = plan(os, &Goal::ALL, &ports("80,8080,50000"), &NoSystem).unwrap();
+            assert!(!p.recommendations.is_empty() || os != Os::Linux);
+            for r in &p.recommendations {
+                let t = tunable(os, r.key).unwrap_or_else(|| panic!("{os:?} {}", r.key));
+                if os == Os::Linux {
+                    // An export must apply inside a container's namespace too.
+                    assert!(t.per_namespace, "{} is not per namespace", r.key);
+                }
+                assert!(!r.why.is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn reserve_needs_ports_and_ports_imply_reserve() {
+        let e = plan(Os::Linux, &[Goal::Reserve], &PortList::default(), &NoSystem).unwrap_err();
+        assert!(e.contains("reserve"), "{e}");
+        assert!(plan(Os::Linux, &[], &PortList::default(), &NoSystem).is_err());
+        let p = plan(Os::Linux, &[Goal::Outbound], &ports("8080"), &NoSystem).unwrap();
+        assert_eq!(p.goals, vec![Goal::Outbound, Goal::Reserve]);
+        assert_eq!(
+            p.recommendation("net.ipv4.ip_local_reserved_ports")
+                .map(|r| r.value.as_str()),
+            Some("8080")
+        );
+    }
+
+    #[test]
+    fn restart_on_linux_changes_nothing_but_says_why() {
+        let p = plan(Os::Linux, &[Goal::Restart], &PortList::default(), &NoSystem).unwrap();
+        assert!(p.recommendations.is_empty());
+        let text: String = p.notes.iter().map(|n| n.text.as_str()).collect();
+        assert!(text.contains("SO_REUSEADDR"));
+        assert!(text.contains("tcp_tw_reuse only"));
+    }
+
+    #[test]
+    fn outbound_widens_with_different_parity_and_never_narrows() {
+        let p = plan(
+            Os::Linux,
+            &[Goal::Outbound],
+            &PortList::default(),
+            &NoSystem,
+        )
+        .unwrap();
+        let r = p.recommendation("net.ipv4.ip_local_port_range").unwrap();
+        assert_eq!(r.value, "16384 65535");
+        let range = "net.ipv4.ip_local_port_range";
+        // A system already wider than that keeps its start.
+        let sys = FixedValues::new([(range, "2000 65535")]);
+        assert_eq!(
+            value(Os::Linux, &[Goal::Outbound], "", &sys, range),
+            "2000 65535"
+        );
+        // Never below ip_unprivileged_port_start, and still of different parity.
+        let sys = FixedValues::new([
+            (range, "1024 65534"),
+            ("net.ipv4.ip_unprivileged_port_start", "2047"),
+        ]);
+        assert_eq!(
+            value(Os::Linux, &[Goal::Outbound], "", &sys, range),
+            "2048 65535"
+        );
+        for r in &p.recommendations {
+            assert_ne!(r.key, "net.ipv4.tcp_tw_recycle");
+        }
+    }
+
+    #[test]
+    fn reserve_keeps_existing_reservations_and_backlog_never_lowers() {
+        let sys = FixedValues::new([
+            ("net.ipv4.ip_local_reserved_ports", "3000-3005"),
+            ("net.core.somaxconn", "65535"),
+            ("net.ipv4.tcp_max_syn_backlog", "512"),
+        ]);
+        let p = plan(
+            Os::Linux,
+            &[Goal::Reserve, Goal::Backlog],
+            &ports("9090,8080"),
+            &sys,
+        )
+        .unwrap();
+        let v = |k| p.recommendation(k).unwrap().value.clone();
+        assert_eq!(v("net.ipv4.ip_local_reserved_ports"), "3000-3005,8080,9090");
+        assert_eq!(v("net.core.somaxconn"), "65535");
+        assert_eq!(v("net.ipv4.tcp_max_syn_backlog"), "4096");
+    }
+
+    #[test]
+    fn single_recommended_values() {
+        let unpriv = "net.ipv4.ip_unprivileged_port_start";
+        let first = "net.inet.ip.portrange.first";
+        #[rustfmt::skip]
+        let cases: &[(Os, &[Goal], &str, &str, &str)] = &[
+            // low-ports: the lowest reserved low port, else 80.
+            (Os::Linux, &[Goal::LowPorts], "443,8443", unpriv, "443"),
+            (Os::Linux, &[Goal::LowPorts], "", unpriv, "80"),
+            // macOS: the range starts above reserved ports it would cover.
+            (Os::Macos, &[Goal::Outbound], "20000", first, "20001"),
+            (Os::Macos, &[Goal::Reserve], "50000", first, "50001"),
+            (Os::Windows, &[Goal::Outbound], "", "dynamicport tcp", "start=16384 num=49152"),
+        ];
+        for &(os, goals, reserve, key, want) in cases {
+            assert_eq!(
+                value(os, goals, reserve, &NoSystem, key),
+                want,
+                "{os:?} {goals:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn macos_optional_msl_and_a_port_below_the_range() {
+        let p = plan(Os::Macos, &[Goal::Outbound], &ports("20000"), &NoSystem).unwrap();
+        assert!(!p.recommendation("net.inet.tcp.msl").unwrap().on_by_default);
+        // A port below the range needs nothing.
+        let p = plan(Os::Macos, &[Goal::Reserve], &ports("8080"), &NoSystem).unwrap();
+        assert!(p.recommendations.is_empty());
+    }
+
+    #[test]
+    fn windows_skips_ports_already_excluded() {
+        let sys = FixedValues::new([("excludedportrange tcp", "8000-8099,50000-50059*")]);
+        let excl = "excludedportrange tcp";
+        assert_eq!(
+            value(Os::Windows, &[Goal::Reserve], "8080,9090", &sys, excl),
+            "9090"
+        );
+        let p = plan(Os::Windows, &[Goal::Reserve], &ports("8080"), &sys).unwrap();
+        assert!(p.recommendations.is_empty());
+    }
+
+    #[test]
+    fn rows_cover_goal_settings_with_current_values() {
+        let sys = FixedValues::new([("net.ipv4.tcp_tw_reuse", "2")]);
+        let p = plan(Os::Linux, &[Goal::Restart], &PortList::default(), &sys).unwrap();
+        let rows = rows(&p, &sys);
+        let reuse = rows
+            .iter()
+            .find(|r| r.tunable.key == "net.ipv4.tcp_tw_reuse")
+            .unwrap();
+        assert_eq!(reuse.current.as_deref(), Some("2"));
+        assert!(reuse.recommended.is_none());
+        let warnings = reuse.tunable.warnings;
+        assert!(warnings.iter().any(|w| w.truth.contains("bind()")));
+        assert!(rows.iter().all(|r| r.tunable.key != "net.core.somaxconn"));
+        let all = show_rows(Os::Linux, &NoSystem);
+        assert_eq!(all.len(), tunables_for(Os::Linux).count());
+        assert!(all.iter().all(|r| r.current.is_none()));
+        // JSON keeps the flat shape of `portwise tuning show --json`.
+        let json = serde_json::to_value(&all[0]).unwrap();
+        for field in ["key", "current", "default", "per_namespace", "explanation"] {
+            assert!(json.get(field).is_some(), "{field}");
+        }
+    }
+}
