@@ -34,13 +34,13 @@ pub struct ListArgs {
     #[arg(long, value_name = "S[,S...]", value_delimiter = ',')]
     pub state: Vec<String>,
     /// Keep sockets whose local or remote port is P.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
     pub port: Option<String>,
     /// Keep one protocol: tcp or udp.
     #[arg(long, value_name = "tcp|udp")]
     pub proto: Option<String>,
     /// Keep the sockets process N holds.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
     pub pid: Option<String>,
     /// Print one JSON object (taken_at_unix_ms, unattributed, sockets, ...).
     #[arg(long, conflicts_with = "csv")]
@@ -50,7 +50,7 @@ pub struct ListArgs {
     pub csv: bool,
     /// Print again every SECS seconds until Ctrl-C. Owners seen earlier are
     /// remembered, so TIME_WAIT sockets name their last known owner.
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
     pub watch: Option<String>,
 }
 
@@ -180,7 +180,7 @@ fn write_stdout(text: &str) -> Result<bool, CliError> {
 
 /// The snapshot's sockets that pass `filter`, in `format`.
 pub fn render(snapshot: &Snapshot, filter: &Filter, format: Format) -> String {
-    let shown: Vec<&SocketEntry> = filter.apply(snapshot).collect();
+    let shown = filter.apply(snapshot);
     match format {
         Format::Table => render_table(snapshot, &shown),
         Format::Json => render_json(snapshot, &shown),

@@ -71,8 +71,12 @@ impl Filter {
     }
 
     /// The sockets of `snapshot` this filter keeps, in snapshot order.
-    pub fn apply<'a>(&'a self, snapshot: &'a Snapshot) -> impl Iterator<Item = &'a SocketEntry> {
-        snapshot.sockets.iter().filter(|s| self.matches(s))
+    pub fn apply<'s>(&self, snapshot: &'s Snapshot) -> Vec<&'s SocketEntry> {
+        snapshot
+            .sockets
+            .iter()
+            .filter(|s| self.matches(s))
+            .collect()
     }
 
     fn text_matches(&self, s: &SocketEntry) -> bool {
