@@ -10,12 +10,12 @@ use portwise::sockets::{
     Filter, Proto, Snapshot, SocketEntry, SocketSource, SystemSource, TcpState,
 };
 
-fn find<'a>(
-    snap: &'a Snapshot,
+fn find(
+    snap: &Snapshot,
     proto: Proto,
     local: std::net::SocketAddr,
     state: Option<TcpState>,
-) -> Option<&'a SocketEntry> {
+) -> Option<&SocketEntry> {
     snap.sockets.iter().find(|s| {
         s.proto == proto
             && s.local_addr == local.ip()
