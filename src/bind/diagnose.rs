@@ -359,6 +359,10 @@ fn in_use(
     }
     let fixes = vec![
         Fix::new("Try again", Some(retest(req, ""))),
+        Fix::new(
+            format!("See every socket on port {p}"),
+            Some(format!("portwise list --all --port {p}")),
+        ),
         fix_pick_other(),
     ];
     (Cause::Unknown, text, fixes)
@@ -555,7 +559,7 @@ fn exhausted(req: &BindRequest, snap: &Snapshot, f: &SystemFacts) -> Parts {
     }
     let mut fixes = vec![Fix::new(
         "See which processes hold many ports",
-        Some("portwise list".into()),
+        Some("portwise list --all".into()),
     )];
     match f.os {
         // Start and end should differ in parity; the start must not be below

@@ -103,8 +103,8 @@ impl SystemFacts {
 pub fn local_addresses() -> Vec<IpAddr> {
     let mut out: Vec<IpAddr> = match sysinfo::Networks::new_with_refreshed_list() {
         Ok(nets) => nets
-            .iter()
-            .flat_map(|(_, data)| data.ip_networks().iter().map(|n| n.addr))
+            .values()
+            .flat_map(|data| data.ip_networks().iter().map(|n| n.addr))
             .collect(),
         Err(_) => Vec::new(),
     };

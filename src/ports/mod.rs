@@ -24,7 +24,7 @@ use crate::sockets::Proto;
 pub use facts::{PortFacts, PrivilegedPorts, reservation_note, time_wait_ms};
 pub use pick::Picker;
 pub use probe::is_free;
-pub use range::PortRange;
+pub use range::{PortRange, PortSet};
 pub use reserve::{Reservation, reserve};
 
 /// Why the default strategy avoids the ephemeral range, in one line.

@@ -4,7 +4,7 @@ use socket2::Socket;
 
 use super::facts::{PortFacts, time_wait_ms};
 use super::probe::{bind_wildcard, is_free};
-use super::range::{PortRange, nth, total};
+use super::range::{PortRange, PortSet, nth, total};
 use super::reserve::reserve;
 use super::rng::Rng;
 use super::{FreeError, FreePort, FreeRequest, FreeResult, ProtoChoice, Strategy};
@@ -52,14 +52,14 @@ impl Picker {
         &mut self,
         candidates: &[PortRange],
         protos: &[Proto],
-        taken: &[u16],
+        taken: &PortSet,
     ) -> Option<u16> {
         let n = total(candidates);
         if n == 0 {
             return None;
         }
         let ipv6 = self.facts.ipv6;
-        let ok = |port: u16| !taken.contains(&port) && is_free(port, protos, ipv6);
+        let ok = |port: u16| !taken.contains(port) && is_free(port, protos, ipv6);
         for _ in 0..RANDOM_TRIES.min(n) {
             let port = nth(candidates, self.rng.below(n))?;
             if ok(port) {
@@ -116,6 +116,7 @@ impl Picker {
         }
         let protos = req.proto.protos();
         let mut ports: Vec<u16> = Vec::with_capacity(req.count);
+        let mut taken = PortSet::new();
         match self.candidates(&req.strategy) {
             Some(candidates) => {
                 let n = total(&candidates);
@@ -127,8 +128,11 @@ impl Picker {
                     )));
                 }
                 while ports.len() < req.count {
-                    match self.pick_from(&candidates, protos, &ports) {
-                        Some(p) => ports.push(p),
+                    match self.pick_from(&candidates, protos, &taken) {
+                        Some(p) => {
+                            taken.insert(p);
+                            ports.push(p);
+                        }
                         None => return Err(not_enough(&req.strategy, &ports, req.count)),
                     }
                 }
@@ -260,10 +264,13 @@ mod tests {
             PortRange::single(b),
         ]);
         let mut p = Picker::new(test_facts());
+        let mut taken = PortSet::new();
+        taken.insert(a);
         for _ in 0..20 {
-            assert_eq!(p.pick_from(&candidates, &[Proto::Tcp], &[a]), Some(b));
+            assert_eq!(p.pick_from(&candidates, &[Proto::Tcp], &taken), Some(b));
         }
-        assert_eq!(p.pick_from(&candidates, &[Proto::Tcp], &[a, b]), None);
+        taken.insert(b);
+        assert_eq!(p.pick_from(&candidates, &[Proto::Tcp], &taken), None);
         drop(held);
     }
 

@@ -145,6 +145,35 @@ pub fn any_contains(ranges: &[PortRange], port: u16) -> bool {
     ranges.iter().any(|r| r.contains(port))
 }
 
+/// A set of ports as a 65536-bit map: constant-time membership, so picking
+/// many distinct ports stays linear.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortSet(Box<[u64; 1024]>);
+
+impl Default for PortSet {
+    fn default() -> Self {
+        PortSet(Box::new([0; 1024]))
+    }
+}
+
+impl PortSet {
+    pub fn new() -> PortSet {
+        PortSet::default()
+    }
+
+    /// Adds `port`; false when it was already there.
+    pub fn insert(&mut self, port: u16) -> bool {
+        let (word, bit) = (usize::from(port / 64), port % 64);
+        let had = self.0[word] & (1 << bit) != 0;
+        self.0[word] |= 1 << bit;
+        !had
+    }
+
+    pub fn contains(&self, port: u16) -> bool {
+        self.0[usize::from(port / 64)] & (1 << (port % 64)) != 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +222,15 @@ mod tests {
             total(&out),
             (8079 - 1024 + 1) + (32767 - 8081 + 1) + (65534 - 61000 + 1)
         );
+    }
+
+    #[test]
+    fn port_set() {
+        let mut s = PortSet::new();
+        assert!(!s.contains(0) && !s.contains(65535));
+        assert!(s.insert(65535) && s.insert(0) && s.insert(64));
+        assert!(!s.insert(64));
+        assert!(s.contains(65535) && s.contains(0) && s.contains(64) && !s.contains(63));
     }
 
     #[test]
