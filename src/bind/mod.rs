@@ -6,7 +6,8 @@
 //!   facts) to a [`Diagnosis`]: cause, explanation, holders, TIME_WAIT,
 //!   fixes. Unit tested with constructed snapshots.
 //! - [`test_bind`] / [`wait_until_bound`]: probe + snapshot + diagnose, what
-//!   the CLI and the window's Bind test view call.
+//!   the CLI calls; [`report_failure`] diagnoses against a snapshot the
+//!   caller already holds (the window's sampler).
 
 pub mod diagnose;
 pub mod facts;
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::sockets::{Proto, SocketSource};
+use crate::sockets::{Proto, Snapshot, SocketSource};
 
 pub use diagnose::{diagnose, holders_on, time_wait_on};
 pub use facts::{OsKind, SystemFacts, local_addresses};
@@ -192,7 +193,8 @@ pub struct BindReport {
 }
 
 impl BindReport {
-    fn bound(req: &BindRequest, at: SocketAddr) -> BindReport {
+    /// The success report for a probe that bound `at`.
+    pub fn bound(req: &BindRequest, at: SocketAddr) -> BindReport {
         BindReport {
             ok: true,
             addr: at.ip(),
@@ -229,22 +231,31 @@ pub fn test_bind(req: &BindRequest, source: &mut dyn SocketSource) -> Result<Bin
 }
 
 /// Builds the failure report from a fresh snapshot. A snapshot that cannot
-/// be taken still yields a report: the diagnosis then says so.
+/// be taken still yields a report: the explanation then says so.
 pub fn explain_failure(
     req: &BindRequest,
     failure: ProbeFailure,
     source: &mut dyn SocketSource,
 ) -> BindReport {
-    let (snap, snap_error) = match source.snapshot() {
-        Ok(s) => (s, None),
-        Err(e) => (Default::default(), Some(e.to_string())),
-    };
-    let facts = SystemFacts::read(req, &snap);
-    let mut d = diagnose(req, &failure, &snap, &facts);
-    if let Some(e) = snap_error {
-        d.explanation
-            .push_str(&format!(" (The socket table could not be read: {e}.)"));
+    match source.snapshot() {
+        Ok(snap) => report_failure(req, failure, &snap),
+        Err(e) => {
+            let mut r = report_failure(req, failure, &Snapshot::default());
+            if let Some(d) = r.diagnosis.as_mut() {
+                d.explanation
+                    .push_str(&format!(" (The socket table could not be read: {e}.)"));
+            }
+            r
+        }
     }
+}
+
+/// The failure report from a snapshot the caller already has (the window
+/// keeps its sampler's latest one: its UI thread never enumerates sockets).
+/// Reads the [`SystemFacts`]: on Windows that may run `netsh` (cached 10 s).
+pub fn report_failure(req: &BindRequest, failure: ProbeFailure, snap: &Snapshot) -> BindReport {
+    let facts = SystemFacts::read(req, snap);
+    let d = diagnose(req, &failure, snap, &facts);
     BindReport {
         ok: false,
         addr: req.addr,
