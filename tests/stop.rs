@@ -98,7 +98,10 @@ fn stop_by_pid_and_force() {
         .spawn()
         .unwrap());
     let pid = kid.0.id().to_string();
-    std::thread::sleep(Duration::from_millis(200));
+    eventually("the child to exec sleep", || {
+        let plan = portwise::stop::plan_pid(kid.0.id()).ok()?;
+        (plan[0].name == "sleep").then_some(())
+    });
     let out = portwise(&["stop", "--pid", &pid, "--force", "--yes"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");

@@ -66,16 +66,18 @@ impl Drop for Sleeper {
     }
 }
 
+/// Waits until the child has exec'd `sleep` (the `sh -c` script, with its
+/// trap, has run by then).
 fn wait_started(pid: u32) {
-    // sysinfo needs the exec to have happened to see the final cmdline.
-    for _ in 0..100 {
+    for _ in 0..200 {
         if let Ok(t) = plan_pid(pid)
-            && t[0].cmdline.contains("sleep")
+            && t[0].name == "sleep"
         {
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    panic!("child {pid} did not exec sleep");
 }
 
 #[test]

@@ -100,6 +100,15 @@ pub fn set_reuse_port(sock: &Socket, on: bool) -> io::Result<()> {
     sock.set_reuse_port(on)
 }
 
+/// True: a `[::]` bind with IPV6_V6ONLY off conflicts with every IPv4
+/// socket on the port too (net/ipv4/inet_connection_sock.c
+/// `ipv6_rcv_saddr_equal()`: an unspecified, non-v6-only address matches
+/// v4-mapped ones; UDP's `udp_lib_lport_inuse()` uses the same test), so
+/// one bind checks both families.
+pub fn dual_stack_bind_covers_ipv4() -> bool {
+    true
+}
+
 /// What `--reserve` does here.
 pub fn reservation_note() -> &'static str {
     "Leaves the port in TIME_WAIT on 127.0.0.1 for 60 s: meanwhile Linux does not hand it to \

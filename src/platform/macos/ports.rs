@@ -102,6 +102,11 @@ pub fn set_reuse_port(sock: &Socket, on: bool) -> io::Result<()> {
     sock.set_reuse_port(on)
 }
 
+/// Not relied on here: the free-port probe binds 0.0.0.0 and `::` apart.
+pub fn dual_stack_bind_covers_ipv4() -> bool {
+    false
+}
+
 pub fn reservation_note() -> &'static str {
     "Leaves the port in TIME_WAIT on 127.0.0.1 for about 30 s (2 x net.inet.tcp.msl). That macOS \
      skips such a port when it assigns port 0 is not verified here: treat it as best effort."

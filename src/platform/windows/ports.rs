@@ -151,6 +151,11 @@ pub fn set_reuse_port(_sock: &Socket, on: bool) -> io::Result<()> {
     }
 }
 
+/// Not relied on here: the free-port probe binds 0.0.0.0 and `::` apart.
+pub fn dual_stack_bind_covers_ipv4() -> bool {
+    false
+}
+
 pub fn reservation_note() -> &'static str {
     "Leaves the port in TIME_WAIT on 127.0.0.1 for TcpTimedWaitDelay (120 s by default). Whether \
      Windows skips such a port when it assigns port 0 is not verified: treat it as best effort."
