@@ -179,10 +179,13 @@ pub fn refusal(pid: u32, name: &str) -> Option<String> {
             "systemd is a service manager: stop the .socket or .service unit instead".into(),
         );
     }
+    // The System process listens for HTTP.sys on behalf of the programs that
+    // reserved URLs with it; `netsh http show urlacl` lists them
+    // (devblogs.microsoft.com/oldnewthing/20180703-00/?p=99145).
     if pid == 4 && name == "System" {
         return Some(
-            "the Windows kernel (System) holds this: a service registered with HTTP.sys may own \
-             the port (see `netsh http show servicestate`)"
+            "the Windows kernel (System) holds this: a program that reserved URLs with HTTP.sys \
+             may own the port (see `netsh http show urlacl`)"
                 .into(),
         );
     }
