@@ -3,11 +3,11 @@
 //! clipboard, file dialogs and stopper. Every `run()` also checks that
 //! each button and field has an accessible name (kittest's check).
 
-mod common;
+mod ui_support;
 
 use std::collections::HashMap;
 
-use common::*;
+use ui_support::*;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;

@@ -1,10 +1,641 @@
-//! `portwise list` (not yet built: see its issue).
+//! `portwise list`: the machine's sockets with their processes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{IsTerminal as _, Write as _};
+use std::process::ExitCode;
+use std::time::Duration;
 
 use super::{CliError, CliResult};
+use crate::sockets::filter::{Filter, StateFilter};
+use crate::sockets::model::{Proto, Snapshot, SocketEntry, TcpState};
+use crate::sockets::{SocketSource, SystemSource, coverage_note, is_unattributed};
 
+/// List sockets with their owning processes.
+///
+/// By default: TCP LISTEN, bound UDP sockets and TCP TIME_WAIT, the sockets
+/// that decide whether a port is free. Examples:
+///
+///   portwise list
+///   portwise list --port 8080
+///   portwise list --all --proto tcp --state established,close-wait
+///   portwise list --json | jq '.sockets[] | select(.state == "TIME_WAIT")'
+///   portwise list --watch 2
 #[derive(Debug, clap::Args)]
-pub struct ListArgs {}
+#[command(verbatim_doc_comment)]
+pub struct ListArgs {
+    /// Show every state, not only LISTEN, UDP and TIME_WAIT.
+    #[arg(long, conflicts_with = "state")]
+    pub all: bool,
+    /// Show only TCP sockets in these states (comma-separated or repeated):
+    /// listen, syn-sent, syn-recv, established, fin-wait-1, fin-wait-2,
+    /// close-wait, closing, last-ack, time-wait, closed. Case-insensitive;
+    /// '-' and '_' are the same. UDP sockets have no state and are left out.
+    #[arg(long, value_name = "S[,S...]", value_delimiter = ',')]
+    pub state: Vec<String>,
+    /// Keep sockets whose local or remote port is P.
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    pub port: Option<String>,
+    /// Keep one protocol: tcp or udp.
+    #[arg(long, value_name = "tcp|udp")]
+    pub proto: Option<String>,
+    /// Keep the sockets process N holds.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub pid: Option<String>,
+    /// Print one JSON object (taken_at_unix_ms, unattributed, sockets, ...).
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV with a header row.
+    #[arg(long)]
+    pub csv: bool,
+    /// Print again every SECS seconds until Ctrl-C. Owners seen earlier are
+    /// remembered, so TIME_WAIT sockets name their last known owner.
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+    pub watch: Option<String>,
+}
 
-pub fn run(_args: ListArgs) -> CliResult {
-    Err(CliError::Failed("'list' is not built yet".into()))
+/// Output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+pub fn run(args: ListArgs) -> CliResult {
+    let filter = filter_from_args(&args)?;
+    let watch = args.watch.as_deref().map(parse_interval).transpose()?;
+    let format = if args.json {
+        Format::Json
+    } else if args.csv {
+        Format::Csv
+    } else {
+        Format::Table
+    };
+    let mut source = SystemSource::new();
+    let clear = format == Format::Table && std::io::stdout().is_terminal();
+    let mut first = true;
+    loop {
+        let snapshot = source
+            .snapshot()
+            .map_err(|e| CliError::Failed(format!("cannot list sockets: {e}")))?;
+        let mut text = String::new();
+        if let Some(every) = watch {
+            if clear {
+                text.push_str("\x1b[H\x1b[2J");
+            } else if !first && format == Format::Table {
+                text.push('\n');
+            }
+            if format == Format::Table {
+                let _ = writeln!(
+                    text,
+                    "portwise list, every {}s (Ctrl-C to stop)\n",
+                    every.as_secs_f64()
+                );
+            }
+        }
+        text.push_str(&render(&snapshot, &filter, format));
+        if !write_stdout(&text)? {
+            // The reader went away (`portwise list --watch 1 | head`).
+            return Ok(ExitCode::SUCCESS);
+        }
+        first = false;
+        match watch {
+            Some(every) => std::thread::sleep(every),
+            None => return Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+/// Turn the flags into a [`Filter`], or a one-line usage error naming the
+/// bad value.
+pub fn filter_from_args(args: &ListArgs) -> Result<Filter, CliError> {
+    let states = if args.all {
+        StateFilter::All
+    } else if args.state.is_empty() {
+        StateFilter::PortHolders
+    } else {
+        let mut set = std::collections::BTreeSet::new();
+        for s in &args.state {
+            set.insert(s.parse::<TcpState>().map_err(CliError::Usage)?);
+        }
+        StateFilter::Only(set)
+    };
+    let port = args.port.as_deref().map(parse_port).transpose()?;
+    let proto = args
+        .proto
+        .as_deref()
+        .map(|p| p.parse::<Proto>().map_err(CliError::Usage))
+        .transpose()?;
+    let pid = args
+        .pid
+        .as_deref()
+        .map(|p| {
+            p.trim().parse::<u32>().map_err(|_| {
+                CliError::Usage(format!(
+                    "invalid pid '{p}' (expected a process id, a whole number)"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(Filter {
+        states,
+        port,
+        proto,
+        pid,
+        text: String::new(),
+    })
+}
+
+fn parse_port(p: &str) -> Result<u16, CliError> {
+    p.trim().parse::<u16>().map_err(|_| {
+        CliError::Usage(format!(
+            "invalid port '{p}' (expected a number from 0 to 65535)"
+        ))
+    })
+}
+
+fn parse_interval(s: &str) -> Result<Duration, CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "invalid --watch interval '{s}' (expected seconds, from 0.1 to 86400)"
+        ))
+    };
+    let secs: f64 = s.trim().parse().map_err(|_| bad())?;
+    if !secs.is_finite() || !(0.1..=86_400.0).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Write to stdout; `Ok(false)` when the reader has closed the pipe.
+fn write_stdout(text: &str) -> Result<bool, CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(CliError::Failed(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// The snapshot's sockets that pass `filter`, in `format`.
+pub fn render(snapshot: &Snapshot, filter: &Filter, format: Format) -> String {
+    let shown = filter.apply(snapshot);
+    match format {
+        Format::Table => render_table(snapshot, &shown),
+        Format::Json => render_json(snapshot, &shown),
+        Format::Csv => render_csv(&shown),
+    }
+}
+
+/// The unattributed count among `shown`, with the snapshot's reason.
+fn unattributed(snapshot: &Snapshot, shown: &[&SocketEntry]) -> (usize, Option<String>) {
+    let n = shown.iter().filter(|s| is_unattributed(s)).count();
+    let reason = if n > 0 {
+        snapshot.unattributed_reason.clone()
+    } else {
+        None
+    };
+    (n, reason)
+}
+
+fn endpoint(ip: &std::net::IpAddr, port: u16) -> String {
+    match ip {
+        std::net::IpAddr::V4(a) => format!("{a}:{port}"),
+        std::net::IpAddr::V6(a) => format!("[{a}]:{port}"),
+    }
+}
+
+/// "59.3s": the TIME_WAIT countdown, only where the OS reported one.
+fn time_left(s: &SocketEntry) -> String {
+    match (s.state, s.time_wait_expires_in_ms) {
+        (Some(TcpState::TimeWait), Some(ms)) => format!("{:.1}s", ms as f64 / 1000.0),
+        (Some(TcpState::TimeWait), None) => "not reported".to_string(),
+        _ => String::new(),
+    }
+}
+
+fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>, sep: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        let _ = write!(out, "{item}");
+    }
+    out
+}
+
+fn render_table(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
+    const HEAD: [&str; 8] = [
+        "PROTO",
+        "LOCAL",
+        "REMOTE",
+        "STATE",
+        "TIME LEFT",
+        "PID",
+        "USER",
+        "PROCESS",
+    ];
+    let rows: Vec<[String; 8]> = shown
+        .iter()
+        .map(|s| {
+            let (pid, user, process) = if !s.processes.is_empty() {
+                let mut users: Vec<&str> = s
+                    .processes
+                    .iter()
+                    .filter_map(|p| p.user.as_deref())
+                    .collect();
+                users.dedup();
+                let mut names: Vec<&str> = s
+                    .processes
+                    .iter()
+                    .map(|p| {
+                        if p.name.is_empty() {
+                            "?"
+                        } else {
+                            p.name.as_str()
+                        }
+                    })
+                    .collect();
+                names.dedup();
+                (
+                    join(s.processes.iter().map(|p| p.pid), ","),
+                    if users.is_empty() {
+                        "?".to_string()
+                    } else {
+                        users.join(",")
+                    },
+                    names.join(","),
+                )
+            } else if let Some(o) = &s.last_known_owner {
+                (
+                    "-".into(),
+                    "-".into(),
+                    format!("(was {}, pid {})", o.name, o.pid),
+                )
+            } else if is_unattributed(s) {
+                ("?".into(), "?".into(), "(hidden, see below)".into())
+            } else {
+                ("-".into(), "-".into(), "-".into())
+            };
+            [
+                s.proto.to_string(),
+                endpoint(&s.local_addr, s.local_port),
+                match (s.remote_addr, s.remote_port) {
+                    (Some(a), Some(p)) => endpoint(&a, p),
+                    _ => "-".into(),
+                },
+                s.state.map(|st| st.as_str()).unwrap_or("-").to_string(),
+                time_left(s),
+                pid,
+                user,
+                process,
+            ]
+        })
+        .collect();
+    let mut width = HEAD.map(str::len);
+    for row in &rows {
+        for (w, cell) in width.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::with_capacity((rows.len() + 4) * 100);
+    let mut line = |cells: &[&str]| {
+        let mut l = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(cell);
+            } else {
+                let _ = write!(l, "{cell:<w$}  ", w = width[i]);
+            }
+        }
+        out.push_str(l.trim_end());
+        out.push('\n');
+    };
+    line(&HEAD);
+    for row in &rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        line(&cells);
+    }
+    out.push('\n');
+    out.push_str(&footer(snapshot, shown));
+    out
+}
+
+/// "12 sockets: 3 LISTEN, 8 TIME_WAIT, 1 UDP", then the unattributed count
+/// and its reason, then anything this OS cannot list.
+fn footer(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
+    let mut counts: BTreeMap<(u8, Option<TcpState>), usize> = BTreeMap::new();
+    for s in shown {
+        // TCP states in their natural order, UDP last.
+        let rank = if s.state.is_some() { 0 } else { 1 };
+        *counts.entry((rank, s.state)).or_default() += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|((_, st), n)| format!("{n} {}", st.map(|s| s.as_str()).unwrap_or("UDP")))
+        .collect();
+    let noun = if shown.len() == 1 {
+        "socket"
+    } else {
+        "sockets"
+    };
+    let mut out = if parts.is_empty() {
+        format!(
+            "0 sockets match (of {} on this machine)\n",
+            snapshot.sockets.len()
+        )
+    } else {
+        format!("{} {noun}: {}\n", shown.len(), parts.join(", "))
+    };
+    let (n, reason) = unattributed(snapshot, shown);
+    match reason {
+        Some(r) if n > 0 => {
+            let _ = writeln!(out, "unattributed: {n} ({r})");
+        }
+        _ => {
+            let _ = writeln!(out, "unattributed: {n}");
+        }
+    }
+    if let Some(note) = coverage_note(snapshot.privileged) {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+fn render_json(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
+    let (n, reason) = unattributed(snapshot, shown);
+    let mut out = String::with_capacity(64 + shown.len() * 280);
+    let reason = serde_json::to_string(&reason).unwrap_or_else(|_| "null".into());
+    let _ = write!(
+        out,
+        "{{\"taken_at_unix_ms\":{},\"unattributed\":{n},\"unattributed_reason\":{reason},\
+         \"privileged\":{},\"sockets\":[",
+        snapshot.taken_at_unix_ms, snapshot.privileged
+    );
+    let mut buf = Vec::with_capacity(512);
+    for (i, s) in shown.iter().enumerate() {
+        out.push_str(if i == 0 { "\n" } else { ",\n" });
+        buf.clear();
+        // A SocketEntry always serialises (plain fields, string keys).
+        if serde_json::to_writer(&mut buf, s).is_ok() {
+            out.push_str(&String::from_utf8_lossy(&buf));
+        }
+    }
+    out.push_str("\n]}\n");
+    out
+}
+
+/// CSV field, quoted where needed (RFC 4180).
+fn csv_field(out: &mut String, value: &str) {
+    if value.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
+fn render_csv(shown: &[&SocketEntry]) -> String {
+    let mut out = String::with_capacity(128 + shown.len() * 100);
+    out.push_str(
+        "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,\
+         time_wait_expires_in_ms\n",
+    );
+    for s in shown {
+        let fields = [
+            s.proto.to_string(),
+            s.family.to_string(),
+            s.local_addr.to_string(),
+            s.local_port.to_string(),
+            s.remote_addr.map(|a| a.to_string()).unwrap_or_default(),
+            s.remote_port.map(|p| p.to_string()).unwrap_or_default(),
+            s.state
+                .map(|st| st.as_str().to_string())
+                .unwrap_or_default(),
+            join(s.processes.iter().map(|p| p.pid), ";"),
+            join(s.processes.iter().map(|p| p.name.as_str()), ";"),
+            s.time_wait_expires_in_ms
+                .map(|ms| ms.to_string())
+                .unwrap_or_default(),
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            csv_field(&mut out, f);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sockets::model::{Family, OwnerRef, ProcessInfo};
+
+    fn snapshot() -> Snapshot {
+        let listen = SocketEntry {
+            proto: Proto::Tcp,
+            family: Family::Ipv4,
+            local_addr: "127.0.0.1".parse().unwrap(),
+            local_port: 8080,
+            remote_addr: None,
+            remote_port: None,
+            state: Some(TcpState::Listen),
+            processes: vec![ProcessInfo {
+                pid: 4242,
+                name: "web, \"dev\"".into(),
+                user: Some("alice".into()),
+                exe: Some("/usr/bin/python3".into()),
+            }],
+            time_wait_expires_in_ms: None,
+            last_known_owner: None,
+            inode: 10,
+            uid: Some(1000),
+        };
+        let tw = SocketEntry {
+            remote_addr: Some("127.0.0.1".parse().unwrap()),
+            remote_port: Some(40000),
+            state: Some(TcpState::TimeWait),
+            processes: vec![],
+            time_wait_expires_in_ms: Some(59_250),
+            last_known_owner: Some(OwnerRef {
+                pid: 4242,
+                name: "python3".into(),
+            }),
+            inode: 0,
+            ..listen.clone()
+        };
+        let hidden = SocketEntry {
+            local_port: 9000,
+            processes: vec![],
+            inode: 11,
+            uid: Some(0),
+            ..listen.clone()
+        };
+        Snapshot {
+            taken_at_unix_ms: 1_700_000_000_000,
+            unattributed: 1,
+            unattributed_reason: Some("1 socket held by processes of root (uid 0)".into()),
+            privileged: false,
+            sockets: vec![listen, tw, hidden],
+        }
+    }
+
+    #[test]
+    fn json_has_the_documented_shape() {
+        let text = render(&snapshot(), &Filter::default(), Format::Json);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["taken_at_unix_ms"], 1_700_000_000_000u64);
+        assert_eq!(v["unattributed"], 1);
+        let s = &v["sockets"];
+        assert_eq!(s.as_array().unwrap().len(), 3);
+        assert_eq!(s[0]["processes"][0]["exe"], "/usr/bin/python3");
+        assert_eq!(s[1]["state"], "TIME_WAIT");
+        assert_eq!(s[1]["time_wait_expires_in_ms"], 59_250);
+        assert_eq!(s[1]["last_known_owner"]["name"], "python3");
+        let keys: Vec<&str> = s[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want = vec![
+            "proto",
+            "family",
+            "local_addr",
+            "local_port",
+            "remote_addr",
+            "remote_port",
+            "state",
+            "processes",
+            "time_wait_expires_in_ms",
+            "last_known_owner",
+        ];
+        want.sort();
+        let mut got = keys.clone();
+        got.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn csv_quotes_where_needed() {
+        let text = render(&snapshot(), &Filter::default(), Format::Csv);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,time_wait_expires_in_ms"
+        );
+        assert_eq!(
+            lines[1],
+            "tcp,ipv4,127.0.0.1,8080,,,LISTEN,4242,\"web, \"\"dev\"\"\","
+        );
+        assert_eq!(
+            lines[2],
+            "tcp,ipv4,127.0.0.1,8080,127.0.0.1,40000,TIME_WAIT,,,59250"
+        );
+    }
+
+    #[test]
+    fn table_is_aligned_with_countdown_and_footer() {
+        let text = render(&snapshot(), &Filter::default(), Format::Table);
+        let lines: Vec<&str> = text.lines().collect();
+        let col = lines[0].find("STATE").unwrap();
+        assert_eq!(lines[1].find("LISTEN"), Some(col));
+        assert_eq!(lines[2].find("TIME_WAIT"), Some(col));
+        assert!(lines[2].contains("59.2s"), "{}", lines[2]);
+        assert!(lines[2].contains("(was python3, pid 4242)"));
+        assert!(lines[3].contains("(hidden, see below)"));
+        assert!(
+            text.contains("3 sockets: 2 LISTEN, 1 TIME_WAIT\n"),
+            "{text}"
+        );
+        assert!(text.contains("unattributed: 1 (1 socket held by processes of root (uid 0))"));
+    }
+
+    #[test]
+    fn filtered_out_unattributed_sockets_are_not_counted() {
+        let f = Filter {
+            port: Some(8080),
+            ..Filter::default()
+        };
+        let text = render(&snapshot(), &f, Format::Json);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["unattributed"], 0);
+        assert_eq!(v["unattributed_reason"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors_naming_the_value() {
+        let base = || ListArgs {
+            all: false,
+            state: vec![],
+            port: None,
+            proto: None,
+            pid: None,
+            json: false,
+            csv: false,
+            watch: None,
+        };
+        let cases: Vec<(ListArgs, &str)> = vec![
+            (
+                ListArgs {
+                    state: vec!["bogus".into()],
+                    ..base()
+                },
+                "bogus",
+            ),
+            (
+                ListArgs {
+                    port: Some("70000".into()),
+                    ..base()
+                },
+                "70000",
+            ),
+            (
+                ListArgs {
+                    port: Some("-1".into()),
+                    ..base()
+                },
+                "-1",
+            ),
+            (
+                ListArgs {
+                    port: Some("http".into()),
+                    ..base()
+                },
+                "http",
+            ),
+            (
+                ListArgs {
+                    proto: Some("sctp".into()),
+                    ..base()
+                },
+                "sctp",
+            ),
+            (
+                ListArgs {
+                    pid: Some("x1".into()),
+                    ..base()
+                },
+                "x1",
+            ),
+        ];
+        for (args, bad) in cases {
+            match filter_from_args(&args) {
+                Err(CliError::Usage(m)) => {
+                    assert!(m.contains(bad) && !m.contains('\n'), "{m}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        for bad in ["0", "-2", "abc", "inf", "NaN", "100000"] {
+            assert!(matches!(parse_interval(bad), Err(CliError::Usage(m)) if m.contains(bad)));
+        }
+        assert_eq!(parse_interval("0.5").ok(), Some(Duration::from_millis(500)));
+    }
 }

@@ -2,11 +2,24 @@
 //!
 //! - [`model`]: the `Snapshot` data model shared by the CLI and the window.
 //! - [`SocketSource`]: anything that produces snapshots (the real system, or a
-//!   scripted fake in tests).
+//!   scripted fake in tests); [`SystemSource`] is the real machine.
+//! - [`filter::Filter`]: which sockets to show, for the CLI and the window.
+//! - [`memory`]: the bounded memory of who held a connection before its
+//!   TIME_WAIT; [`owners`]: the inode -> pid cache; [`procinfo`]: process
+//!   names, users and executables from one long-lived `sysinfo::System`.
+//! - [`raw`]: what the platform layer (`platform::os::sockets`) returns.
 
+pub mod filter;
+pub mod memory;
 pub mod model;
+pub mod owners;
+pub mod procinfo;
+pub mod raw;
+pub mod system;
 
+pub use filter::{Filter, StateFilter};
 pub use model::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+pub use system::SystemSource;
 
 /// Error from taking a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,4 +37,17 @@ impl std::error::Error for SourceError {}
 /// (owner memory, caches), hence `&mut self`.
 pub trait SocketSource: Send {
     fn snapshot(&mut self) -> Result<Snapshot, SourceError>;
+}
+
+/// True for a socket some process holds but whose owner could not be found:
+/// it has an inode (Linux), is not TIME_WAIT, and no process was matched.
+/// What [`Snapshot::unattributed`] counts.
+pub fn is_unattributed(s: &SocketEntry) -> bool {
+    s.inode != 0 && !s.is_kernel_owned() && s.processes.is_empty()
+}
+
+/// What this OS's socket list cannot show at all, if anything (macOS lists
+/// no TIME_WAIT sockets, for one). Front ends print it beside the counts.
+pub fn coverage_note(privileged: bool) -> Option<String> {
+    crate::platform::os::sockets::coverage_note(privileged)
 }

@@ -1,0 +1,267 @@
+//! Which sockets to show: one filter for the CLI and the window alike.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use super::model::{Proto, Snapshot, SocketEntry, TcpState};
+
+/// Which states to keep.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum StateFilter {
+    /// TCP LISTEN, TCP TIME_WAIT and every (bound) UDP socket: the sockets
+    /// that decide whether a port is free for a new server.
+    #[default]
+    PortHolders,
+    /// Every socket in every state.
+    All,
+    /// TCP sockets in these states. UDP sockets have no state and are left
+    /// out.
+    Only(BTreeSet<TcpState>),
+}
+
+impl StateFilter {
+    pub fn matches(&self, s: &SocketEntry) -> bool {
+        match self {
+            StateFilter::PortHolders => match s.state {
+                None => true,
+                Some(st) => st == TcpState::Listen || st == TcpState::TimeWait,
+            },
+            StateFilter::All => true,
+            StateFilter::Only(set) => s.state.is_some_and(|st| set.contains(&st)),
+        }
+    }
+}
+
+/// A socket filter. Every set field must match; `Default` is the default
+/// view (LISTEN, UDP, TIME_WAIT; no other condition).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub states: StateFilter,
+    /// Matches the local or the remote port.
+    pub port: Option<u16>,
+    pub proto: Option<Proto>,
+    /// Keeps the sockets this process holds.
+    pub pid: Option<u32>,
+    /// Free text, case-insensitive, matched as a substring of the ports,
+    /// addresses (`127.0.0.1`, `127.0.0.1:8080`, `[::1]:8080`), process
+    /// names and pids, and the last known owner's name and pid. Empty
+    /// matches everything.
+    pub text: String,
+}
+
+impl Filter {
+    /// Every state, no other condition.
+    pub fn all() -> Self {
+        Filter {
+            states: StateFilter::All,
+            ..Filter::default()
+        }
+    }
+
+    pub fn matches(&self, s: &SocketEntry) -> bool {
+        self.states.matches(s)
+            && self.proto.is_none_or(|p| p == s.proto)
+            && self
+                .port
+                .is_none_or(|p| s.local_port == p || s.remote_port == Some(p))
+            && self
+                .pid
+                .is_none_or(|pid| s.processes.iter().any(|p| p.pid == pid))
+            && self.text_matches(s)
+    }
+
+    /// The sockets of `snapshot` this filter keeps, in snapshot order.
+    pub fn apply<'s>(&self, snapshot: &'s Snapshot) -> Vec<&'s SocketEntry> {
+        snapshot
+            .sockets
+            .iter()
+            .filter(|s| self.matches(s))
+            .collect()
+    }
+
+    fn text_matches(&self, s: &SocketEntry) -> bool {
+        let needle = self.text.trim();
+        if needle.is_empty() {
+            return true;
+        }
+        let mut buf = String::with_capacity(64);
+        let hit = |buf: &mut String, f: &dyn Fn(&mut String)| {
+            buf.clear();
+            f(buf);
+            contains_ignore_case(buf, needle)
+        };
+        let endpoint = |buf: &mut String, ip: &std::net::IpAddr, port: u16| {
+            // Writing to a String cannot fail.
+            let _ = match ip {
+                std::net::IpAddr::V4(a) => write!(buf, "{a}:{port}"),
+                std::net::IpAddr::V6(a) => write!(buf, "[{a}]:{port}"),
+            };
+        };
+        if hit(&mut buf, &|b| endpoint(b, &s.local_addr, s.local_port)) {
+            return true;
+        }
+        if let (Some(ip), Some(port)) = (s.remote_addr, s.remote_port)
+            && hit(&mut buf, &|b| endpoint(b, &ip, port))
+        {
+            return true;
+        }
+        for p in &s.processes {
+            if contains_ignore_case(&p.name, needle)
+                || hit(&mut buf, &|b| {
+                    let _ = write!(b, "{}", p.pid);
+                })
+            {
+                return true;
+            }
+        }
+        if let Some(o) = &s.last_known_owner
+            && (contains_ignore_case(&o.name, needle)
+                || hit(&mut buf, &|b| {
+                    let _ = write!(b, "{}", o.pid);
+                }))
+        {
+            return true;
+        }
+        false
+    }
+}
+
+/// ASCII-case-insensitive substring test, without allocating.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    if n.len() > h.len() {
+        return false;
+    }
+    h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sockets::model::{Family, OwnerRef, ProcessInfo};
+
+    fn entry(
+        proto: Proto,
+        state: Option<TcpState>,
+        local: u16,
+        remote: Option<u16>,
+    ) -> SocketEntry {
+        SocketEntry {
+            proto,
+            family: Family::Ipv4,
+            local_addr: "127.0.0.1".parse().unwrap(),
+            local_port: local,
+            remote_addr: remote.map(|_| "10.1.2.3".parse().unwrap()),
+            remote_port: remote,
+            state,
+            processes: vec![ProcessInfo {
+                pid: 4242,
+                name: "Python3".into(),
+                user: Some("alice".into()),
+                exe: None,
+            }],
+            time_wait_expires_in_ms: None,
+            last_known_owner: None,
+            inode: 1,
+            uid: None,
+        }
+    }
+
+    #[test]
+    fn default_view_keeps_port_holders_only() {
+        let f = Filter::default();
+        assert!(f.matches(&entry(Proto::Tcp, Some(TcpState::Listen), 80, None)));
+        assert!(f.matches(&entry(Proto::Tcp, Some(TcpState::TimeWait), 80, Some(5000))));
+        assert!(f.matches(&entry(Proto::Udp, None, 53, None)));
+        assert!(!f.matches(&entry(
+            Proto::Tcp,
+            Some(TcpState::Established),
+            80,
+            Some(5000)
+        )));
+        assert!(Filter::all().matches(&entry(
+            Proto::Tcp,
+            Some(TcpState::Established),
+            80,
+            Some(1)
+        )));
+    }
+
+    #[test]
+    fn explicit_states_keep_only_tcp_in_those_states() {
+        let f = Filter {
+            states: StateFilter::Only([TcpState::Established].into_iter().collect()),
+            ..Filter::default()
+        };
+        assert!(f.matches(&entry(Proto::Tcp, Some(TcpState::Established), 80, Some(1))));
+        assert!(!f.matches(&entry(Proto::Tcp, Some(TcpState::Listen), 80, None)));
+        assert!(!f.matches(&entry(Proto::Udp, None, 53, None)));
+    }
+
+    #[test]
+    fn port_matches_either_end_and_proto_and_pid_narrow() {
+        let f = Filter {
+            port: Some(5000),
+            ..Filter::all()
+        };
+        assert!(f.matches(&entry(
+            Proto::Tcp,
+            Some(TcpState::Established),
+            80,
+            Some(5000)
+        )));
+        assert!(f.matches(&entry(Proto::Tcp, Some(TcpState::Listen), 5000, None)));
+        assert!(!f.matches(&entry(Proto::Tcp, Some(TcpState::Listen), 5001, None)));
+        let udp = Filter {
+            proto: Some(Proto::Udp),
+            ..Filter::all()
+        };
+        assert!(udp.matches(&entry(Proto::Udp, None, 53, None)));
+        assert!(!udp.matches(&entry(Proto::Tcp, Some(TcpState::Listen), 53, None)));
+        let pid = Filter {
+            pid: Some(4242),
+            ..Filter::all()
+        };
+        assert!(pid.matches(&entry(Proto::Udp, None, 53, None)));
+        let other = Filter {
+            pid: Some(1),
+            ..Filter::all()
+        };
+        assert!(!other.matches(&entry(Proto::Udp, None, 53, None)));
+    }
+
+    #[test]
+    fn text_matches_ports_addresses_names_and_pids() {
+        let e = entry(Proto::Tcp, Some(TcpState::Established), 8080, Some(5000));
+        let with = |t: &str| Filter {
+            text: t.into(),
+            ..Filter::all()
+        };
+        for t in [
+            "808",
+            "127.0.0.1:8080",
+            "10.1.2",
+            ":5000",
+            "python",
+            "PYTH",
+            "4242",
+            "  ",
+        ] {
+            assert!(with(t).matches(&e), "{t:?} should match");
+        }
+        for t in ["9090", "nginx", "10.9", "alice"] {
+            assert!(!with(t).matches(&e), "{t:?} should not match");
+        }
+        let mut tw = entry(Proto::Tcp, Some(TcpState::TimeWait), 8080, Some(5000));
+        tw.processes.clear();
+        tw.last_known_owner = Some(OwnerRef {
+            pid: 77,
+            name: "node".into(),
+        });
+        assert!(with("node").matches(&tw));
+        assert!(with("77").matches(&tw));
+        let mut v6 = entry(Proto::Tcp, Some(TcpState::Listen), 443, None);
+        v6.local_addr = "::1".parse().unwrap();
+        assert!(with("[::1]:443").matches(&v6));
+    }
+}

@@ -1,0 +1,157 @@
+//! Process name, user and executable, from one long-lived
+//! `sysinfo::System` that refreshes only the pids a snapshot needs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind, Users};
+
+use super::model::ProcessInfo;
+
+/// Looks processes up by pid.
+pub struct ProcessTable {
+    /// `None` where sysinfo cannot run on this system: then only pids are
+    /// known.
+    system: Option<System>,
+    users: Option<Users>,
+    users_loaded_at: Option<Instant>,
+}
+
+impl std::fmt::Debug for ProcessTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessTable").finish_non_exhaustive()
+    }
+}
+
+impl Default for ProcessTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProcessTable {
+    /// The user list is reloaded when an unknown uid shows up, at most this
+    /// often.
+    const USERS_RELOAD: Duration = Duration::from_secs(10);
+
+    pub fn new() -> Self {
+        ProcessTable {
+            system: System::new().ok(),
+            users: None,
+            users_loaded_at: None,
+        }
+    }
+
+    /// Name, user and exe of each pid in `pids`, refreshing those processes
+    /// only. A pid missing from the result has exited (or cannot be seen).
+    pub fn lookup(&mut self, pids: &[u32]) -> BTreeMap<u32, ProcessInfo> {
+        let mut out = BTreeMap::new();
+        let Some(system) = self.system.as_mut() else {
+            for &pid in pids {
+                out.insert(pid, bare(pid));
+            }
+            return out;
+        };
+        if pids.is_empty() {
+            return out;
+        }
+        let wanted: Vec<Pid> = pids.iter().map(|&p| Pid::from_u32(p)).collect();
+        system.refresh_processes_specifics(
+            ProcessesToUpdate::Some(&wanted),
+            true,
+            ProcessRefreshKind::nothing()
+                .without_tasks()
+                .with_user(UpdateKind::OnlyIfNotSet)
+                .with_exe(UpdateKind::OnlyIfNotSet),
+        );
+        let mut uids: HashMap<u32, Option<sysinfo::Uid>> = HashMap::new();
+        for &pid in pids {
+            if let Some(p) = system.process(Pid::from_u32(pid)) {
+                uids.insert(pid, p.user_id().cloned());
+            }
+        }
+        self.ensure_users(uids.values().flatten());
+        let Some(system) = self.system.as_ref() else {
+            return out;
+        };
+        for &pid in pids {
+            let Some(p) = system.process(Pid::from_u32(pid)) else {
+                continue;
+            };
+            let user = p
+                .user_id()
+                .and_then(|uid| self.users.as_ref()?.get_user_by_id(uid))
+                .map(|u| u.name().to_string());
+            out.insert(
+                pid,
+                ProcessInfo {
+                    pid,
+                    name: p.name().to_string_lossy().into_owned(),
+                    user,
+                    exe: p.exe().map(|e| e.to_string_lossy().into_owned()),
+                },
+            );
+        }
+        out
+    }
+
+    /// The login name of a uid, if the user list knows it.
+    pub fn user_name(&mut self, uid: u32) -> Option<String> {
+        let key = uid_key(uid)?;
+        self.ensure_users(std::iter::once(&key));
+        self.users
+            .as_ref()?
+            .get_user_by_id(&key)
+            .map(|u| u.name().to_string())
+    }
+
+    /// Load the user list, or reload it when a uid is unknown and the list
+    /// is old enough.
+    fn ensure_users<'a>(&mut self, uids: impl Iterator<Item = &'a sysinfo::Uid>) {
+        let mut uids = uids.peekable();
+        if uids.peek().is_none() {
+            return;
+        }
+        let missing = match &self.users {
+            None => true,
+            Some(users) => uids.any(|uid| users.get_user_by_id(uid).is_none()),
+        };
+        let may_reload = self
+            .users_loaded_at
+            .is_none_or(|t| t.elapsed() > Self::USERS_RELOAD);
+        if missing && may_reload {
+            self.users = Users::new_with_refreshed_list().ok();
+            self.users_loaded_at = Some(Instant::now());
+        }
+    }
+}
+
+fn bare(pid: u32) -> ProcessInfo {
+    ProcessInfo {
+        pid,
+        name: String::new(),
+        user: None,
+        exe: None,
+    }
+}
+
+/// A numeric uid as sysinfo's `Uid`; `None` where uids are not numbers
+/// (Windows SIDs).
+fn uid_key(uid: u32) -> Option<sysinfo::Uid> {
+    uid.to_string().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_this_process_and_not_a_missing_one() {
+        let mut table = ProcessTable::new();
+        let me = std::process::id();
+        let found = table.lookup(&[me, u32::MAX - 1]);
+        let info = found.get(&me).expect("this process is visible");
+        assert!(!info.name.is_empty());
+        assert!(!found.contains_key(&(u32::MAX - 1)));
+    }
+}

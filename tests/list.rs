@@ -1,0 +1,439 @@
+//! `portwise list` as a user runs it: the real binary against real loopback
+//! sockets.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{PATIENCE, make_time_wait, my_name_matches};
+use portwise::platform::OS_NAME;
+use serde_json::Value;
+
+fn portwise(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portwise"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Run `portwise list ARGS --json` and return the parsed object.
+fn list_json(args: &[&str]) -> Value {
+    let mut all = vec!["list"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let out = portwise(&all);
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        all,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn sockets(v: &Value) -> &Vec<Value> {
+    v["sockets"].as_array().unwrap()
+}
+
+fn on_port(v: &Value, port: u16) -> Vec<Value> {
+    sockets(v)
+        .iter()
+        .filter(|s| s["local_port"] == port || s["remote_port"] == port)
+        .cloned()
+        .collect()
+}
+
+/// A connected pair on a fresh listener: (listener, client, accepted).
+fn connection() -> (TcpListener, TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (server, _) = listener.accept().unwrap();
+    (listener, client, server)
+}
+
+#[test]
+fn default_view_shows_listeners_udp_and_time_wait_but_not_established() {
+    let (listener, _client, _server) = connection();
+    let port = listener.local_addr().unwrap().port();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_port = udp.local_addr().unwrap().port();
+
+    let v = list_json(&[]);
+    let mine = on_port(&v, port);
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0]["state"], "LISTEN");
+    let pid = std::process::id();
+    assert_eq!(mine[0]["processes"][0]["pid"], pid);
+    assert!(my_name_matches(
+        mine[0]["processes"][0]["name"].as_str().unwrap()
+    ));
+    let u = on_port(&v, udp_port);
+    assert_eq!(u.len(), 1);
+    assert_eq!(u[0]["proto"], "udp");
+    assert_eq!(u[0]["state"], Value::Null);
+
+    // --all adds both ends of the connection.
+    let all = list_json(&["--all"]);
+    let mut states: Vec<String> = on_port(&all, port)
+        .iter()
+        .map(|s| s["state"].as_str().unwrap().to_string())
+        .collect();
+    states.sort();
+    assert_eq!(states, ["ESTABLISHED", "ESTABLISHED", "LISTEN"]);
+}
+
+#[test]
+fn state_port_proto_and_pid_filters() {
+    let (listener, client, _server) = connection();
+    let port = listener.local_addr().unwrap().port();
+    let client_port = client.local_addr().unwrap().port();
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_port = udp.local_addr().unwrap().port();
+
+    // --state, with the spellings the issue promises.
+    for spelling in ["established", "ESTABLISHED", "Established"] {
+        let v = list_json(&["--state", spelling, "--port", &port.to_string()]);
+        let s = sockets(&v);
+        assert_eq!(s.len(), 2, "{spelling}: {s:?}");
+        assert!(s.iter().all(|s| s["state"] == "ESTABLISHED"));
+    }
+    let v = list_json(&["--state", "listen,established", "--port", &port.to_string()]);
+    assert_eq!(sockets(&v).len(), 3);
+    let v = list_json(&[
+        "--state",
+        "close-wait",
+        "--state",
+        "fin_wait_2",
+        "--port",
+        &port.to_string(),
+    ]);
+    assert!(sockets(&v).is_empty());
+
+    // --port matches the remote end too: the client's socket has the
+    // listener's port as its remote port.
+    let v = list_json(&["--all", "--port", &port.to_string()]);
+    assert!(
+        sockets(&v)
+            .iter()
+            .any(|s| s["local_port"] == client_port && s["remote_port"] == port)
+    );
+    assert!(
+        sockets(&v)
+            .iter()
+            .all(|s| s["local_port"] == port || s["remote_port"] == port)
+    );
+
+    // --proto
+    let v = list_json(&["--proto", "udp"]);
+    assert!(sockets(&v).iter().all(|s| s["proto"] == "udp"));
+    assert!(sockets(&v).iter().any(|s| s["local_port"] == udp_port));
+    let v = list_json(&["--proto", "TCP", "--port", &udp_port.to_string()]);
+    assert!(sockets(&v).is_empty());
+
+    // --pid keeps this process's sockets only.
+    let me = std::process::id();
+    let v = list_json(&["--all", "--pid", &me.to_string()]);
+    assert!(sockets(&v).len() >= 4, "{v}");
+    assert!(sockets(&v).iter().all(|s| {
+        s["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["pid"] == me)
+    }));
+    // A child process's pid keeps none of ours.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portwise"))
+        .args(["list", "--watch", "60"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let v = list_json(&[
+        "--all",
+        "--pid",
+        &child.id().to_string(),
+        "--port",
+        &port.to_string(),
+    ]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(sockets(&v).is_empty());
+}
+
+#[test]
+fn time_wait_shows_in_every_format_with_the_right_count() {
+    if OS_NAME == "macos" {
+        return; // macOS lists no TIME_WAIT sockets (platform/macos/sockets.rs).
+    }
+    const N: usize = 3;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    make_time_wait(&listener, N);
+    let p = port.to_string();
+
+    // JSON
+    let v = common::eventually("TIME_WAIT in --json", || {
+        let v = list_json(&["--state", "time-wait", "--port", &p]);
+        (sockets(&v).len() == N).then_some(v)
+    });
+    for s in sockets(&v) {
+        assert_eq!(s["local_port"], port);
+        assert_eq!(s["processes"], Value::Array(vec![]));
+        if OS_NAME == "linux" {
+            let ms = s["time_wait_expires_in_ms"].as_u64().unwrap();
+            assert!(ms > 0 && ms <= 60_000);
+        }
+    }
+
+    // CSV
+    let out = portwise(&["list", "--csv", "--port", &p]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,time_wait_expires_in_ms"
+        )
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let tw: Vec<&Vec<&str>> = rows.iter().filter(|r| r[6] == "TIME_WAIT").collect();
+    assert_eq!(tw.len(), N, "{text}");
+    let listen: Vec<&Vec<&str>> = rows.iter().filter(|r| r[6] == "LISTEN").collect();
+    assert_eq!(listen.len(), 1);
+    assert_eq!(listen[0][7], std::process::id().to_string());
+    for r in &tw {
+        assert_eq!(r.len(), 10);
+        assert_eq!(r[3], p);
+        if OS_NAME == "linux" {
+            let ms: u64 = r[9].parse().unwrap();
+            assert!(ms > 0 && ms <= 60_000);
+        }
+    }
+
+    // Table: aligned columns, countdown, footer with counts per state.
+    let out = portwise(&["list", "--port", &p]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("PROTO"), "{text}");
+    let state_col = lines[0].find("STATE").unwrap();
+    let tw_lines: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("tcp") && l.contains("TIME_WAIT"))
+        .collect();
+    assert_eq!(tw_lines.len(), N, "{text}");
+    for l in &tw_lines {
+        assert_eq!(l.find("TIME_WAIT"), Some(state_col), "{text}");
+        if OS_NAME == "linux" {
+            let left = l.split_whitespace().nth(4).unwrap();
+            let secs: f64 = left.trim_end_matches('s').parse().unwrap();
+            assert!(secs > 0.0 && secs <= 60.0, "{l}");
+        }
+    }
+    assert!(
+        text.contains(&format!("{} sockets: 1 LISTEN, {N} TIME_WAIT\n", N + 1)),
+        "{text}"
+    );
+    assert!(text.contains("unattributed: 0\n"), "{text}");
+}
+
+#[test]
+fn json_has_exactly_the_documented_fields() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let v = list_json(&["--port", &port.to_string()]);
+    let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    for k in ["taken_at_unix_ms", "unattributed", "sockets"] {
+        assert!(top.contains(&k), "{top:?}");
+    }
+    assert!(v["taken_at_unix_ms"].as_u64().unwrap() > 1_600_000_000_000);
+    let s = &sockets(&v)[0];
+    let mut keys: Vec<&str> = s.as_object().unwrap().keys().map(String::as_str).collect();
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "family",
+            "last_known_owner",
+            "local_addr",
+            "local_port",
+            "processes",
+            "proto",
+            "remote_addr",
+            "remote_port",
+            "state",
+            "time_wait_expires_in_ms"
+        ]
+    );
+    assert_eq!(s["proto"], "tcp");
+    assert_eq!(s["family"], "ipv4");
+    assert_eq!(s["local_addr"], "127.0.0.1");
+    assert_eq!(s["remote_addr"], Value::Null);
+    assert_eq!(s["time_wait_expires_in_ms"], Value::Null);
+    assert_eq!(s["last_known_owner"], Value::Null);
+    let p = &s["processes"][0];
+    let mut pkeys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
+    pkeys.sort();
+    assert_eq!(pkeys, ["exe", "name", "pid", "user"]);
+}
+
+/// Kills the child when the test ends, passing or not.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn watch_remembers_owners_and_names_them_in_time_wait() {
+    if OS_NAME == "macos" {
+        return; // macOS lists no TIME_WAIT sockets.
+    }
+    let (listener, client, server) = connection();
+    let port = listener.local_addr().unwrap().port();
+    let mut child = Reaper(
+        Command::new(env!("CARGO_BIN_EXE_portwise"))
+            .args([
+                "list",
+                "--watch",
+                "0.2",
+                "--all",
+                "--json",
+                "--port",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    let reader = std::thread::Builder::new()
+        .name("watch-reader".into())
+        .spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let line = line.trim_end_matches(',');
+                if line.starts_with("{\"proto\"")
+                    && let Ok(v) = serde_json::from_str::<Value>(line)
+                    && tx.send(v).is_err()
+                {
+                    break;
+                }
+            }
+        })
+        .unwrap();
+
+    // Wait until the watcher has seen the connection alive.
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let v = rx.recv_timeout(PATIENCE).expect("watch output");
+        if v["state"] == "ESTABLISHED" && v["local_port"] == port {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never saw ESTABLISHED");
+    }
+    // Close from the accepting side first: TIME_WAIT on the listener port.
+    drop(server);
+    let mut buf = [0u8; 1];
+    assert_eq!((&client).read(&mut buf).unwrap(), 0);
+    drop(client);
+
+    let deadline = Instant::now() + PATIENCE;
+    let tw = loop {
+        let v = rx.recv_timeout(PATIENCE).expect("watch output");
+        if v["state"] == "TIME_WAIT" && v["local_port"] == port {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "never saw TIME_WAIT");
+    };
+    assert_eq!(tw["processes"], Value::Array(vec![]));
+    assert_eq!(tw["last_known_owner"]["pid"], std::process::id(), "{tw}");
+    assert!(my_name_matches(
+        tw["last_known_owner"]["name"].as_str().unwrap()
+    ));
+    drop(child);
+    drop(rx);
+    reader.join().unwrap();
+}
+
+#[test]
+fn bad_input_exits_2_with_a_one_line_message_naming_the_value() {
+    let cases: [(&[&str], &str); 9] = [
+        (&["--state", "bogus"], "bogus"),
+        (&["--state", "listen,nope"], "nope"),
+        (&["--port", "65536"], "65536"),
+        (&["--port", "-1"], "-1"),
+        (&["--port", "http"], "http"),
+        (&["--proto", "sctp"], "sctp"),
+        (&["--pid", "abc"], "abc"),
+        (&["--watch", "0"], "0"),
+        (&["--watch", "soon"], "soon"),
+    ];
+    for (args, bad) in cases {
+        let mut all = vec!["list"];
+        all.extend_from_slice(args);
+        let out = portwise(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+        assert!(out.stdout.is_empty(), "{all:?}");
+        assert_eq!(err.lines().count(), 1, "{all:?}: {err}");
+        assert!(err.contains(&format!("'{bad}'")), "{all:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    // Port 0 and 65535 are valid ports.
+    for ok in ["0", "65535"] {
+        assert_eq!(portwise(&["list", "--port", ok]).status.code(), Some(0));
+    }
+}
+
+#[test]
+fn help_is_available_and_closed_pipes_are_not_errors() {
+    let out = portwise(&["list", "--help"]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--all", "--state", "--port", "--proto", "--pid", "--json", "--csv", "--watch",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from help");
+    }
+    // `portwise list --watch 0.1 | head -1`: the reader leaves; portwise
+    // must end on its own, quietly.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_portwise"))
+        .args(["list", "--watch", "0.1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 13];
+    stdout.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"portwise list".as_slice());
+    drop(stdout);
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > PATIENCE {
+            child.kill().unwrap();
+            panic!("portwise kept running after its reader left");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.is_empty(), "{err}");
+}
