@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::sampler::Sampler;
-use crate::sockets::{SocketSource, SourceError};
+use crate::sockets::SocketSource;
 use crate::state::stop::{StopOutcome, StopTarget};
 use crate::state::{Action, AppState, Effect, Settings, ToastKind};
 
@@ -139,21 +139,13 @@ impl Services {
     /// The real machine.
     pub fn system() -> Services {
         Services {
-            source: Box::new(NotBuiltSource),
+            source: Box::new(crate::sockets::SystemSource::new()),
             dialogs: Box::new(RfdDialogs),
             clipboard: Box::new(EguiClipboard),
             stop: Box::new(EngineStop),
             clock: Box::new(crate::util::time::now_unix_ms),
             start_paused: false,
         }
-    }
-}
-
-struct NotBuiltSource;
-
-impl SocketSource for NotBuiltSource {
-    fn snapshot(&mut self) -> Result<crate::sockets::Snapshot, SourceError> {
-        Err(SourceError("the socket engine is not built yet".into()))
     }
 }
 
@@ -343,7 +335,7 @@ impl PortwiseApp {
     /// countdowns, toasts, "N s ago".
     fn next_repaint(&self) -> Duration {
         let s = &self.state.sockets;
-        if s.animating() {
+        if s.animating(self.state.now_ms) {
             return Duration::from_millis(60);
         }
         let mut next = Duration::from_secs(1);

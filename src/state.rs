@@ -7,7 +7,6 @@
 //! from the app's clock), so countdowns and highlights are testable.
 
 pub mod export;
-mod filter_shim;
 pub mod sockets;
 pub mod stop;
 

@@ -7,7 +7,6 @@ mod ui_support;
 
 use std::collections::HashMap;
 
-use ui_support::*;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
@@ -17,6 +16,7 @@ use portwise::sockets::SourceError;
 use portwise::state::Settings;
 use portwise::state::sockets::Column;
 use portwise::state::stop::StopTarget;
+use ui_support::*;
 
 type H = Harness<'static, PortwiseApp>;
 

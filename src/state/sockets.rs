@@ -5,22 +5,22 @@
 //! whole snapshot. Walking it (diff, filter, sort) happens once per new
 //! snapshot or per filter/sort change, in [`SocketsState::rebuild_rows`].
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sockets::filter::{Filter, StateFilter};
 use crate::sockets::{Family, Proto, Snapshot, SocketEntry, TcpState};
-
-use super::filter_shim::Filter;
 
 /// How long a row that appeared stays highlighted.
 pub const NEW_HIGHLIGHT_MS: u64 = 3_000;
 /// How long a row that disappeared lingers (red) before it goes.
 pub const GONE_LINGER_MS: u64 = 3_000;
 /// At most this many disappeared rows linger at once (the newest are kept),
-/// so a burst of closing connections cannot grow memory without bound.
-pub const GONE_MAX: usize = 20_000;
+/// so a burst of closing connections cannot grow memory or the table
+/// without bound.
+pub const GONE_MAX: usize = 10_000;
 
 /// Full TIME_WAIT length used to scale the countdown bar. Only Linux reports
 /// the time left (sock_diag `idiag_expires`), and there TIME_WAIT lasts
@@ -104,6 +104,15 @@ impl Default for QuickFilter {
     }
 }
 
+/// How a row changed recently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Appeared since an earlier snapshot.
+    New,
+    /// Gone since the last snapshot; lingers for a moment.
+    Gone,
+}
+
 /// A quick toggle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Quick {
@@ -168,9 +177,56 @@ impl QuickFilter {
         }
     }
 
-    /// The engine filter these settings stand for.
-    pub fn to_filter(&self) -> Filter {
-        Filter::from_quick(self)
+    /// The engine filters these settings stand for: a socket is shown when
+    /// any of them matches. One filter, except for "Listening" without
+    /// "TIME_WAIT", which means TCP LISTEN plus bound UDP: two filters.
+    pub fn to_filter(&self) -> ViewFilter {
+        let text = self.text.trim().to_string();
+        let f = |states: StateFilter, proto: Option<Proto>| Filter {
+            states,
+            proto,
+            text: text.clone(),
+            ..Filter::default()
+        };
+        let proto = match (self.tcp, self.udp) {
+            (true, true) => None,
+            (true, false) => Some(Proto::Tcp),
+            (false, true) => Some(Proto::Udp),
+            (false, false) => return ViewFilter { any_of: Vec::new() },
+        };
+        let only = |s: TcpState| StateFilter::Only([s].into_iter().collect());
+        let any_of = if self.all_states {
+            vec![f(StateFilter::All, proto)]
+        } else {
+            match (self.listening, self.time_wait) {
+                (true, true) => vec![f(StateFilter::PortHolders, proto)],
+                (false, true) => vec![f(only(TcpState::TimeWait), proto)],
+                (true, false) => {
+                    let mut v = Vec::new();
+                    if self.tcp {
+                        v.push(f(only(TcpState::Listen), Some(Proto::Tcp)));
+                    }
+                    if self.udp {
+                        v.push(f(StateFilter::All, Some(Proto::Udp)));
+                    }
+                    v
+                }
+                (false, false) => Vec::new(),
+            }
+        };
+        ViewFilter { any_of }
+    }
+}
+
+/// What the table shows: sockets that match any of the engine's filters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewFilter {
+    pub any_of: Vec<Filter>,
+}
+
+impl ViewFilter {
+    pub fn matches(&self, e: &SocketEntry) -> bool {
+        self.any_of.iter().any(|f| f.matches(e))
     }
 }
 
@@ -218,14 +274,14 @@ impl Column {
     /// Default width in points.
     pub fn default_width(self) -> f32 {
         match self {
-            Column::Proto => 46.0,
-            Column::Local => 150.0,
-            Column::Port => 56.0,
-            Column::State => 96.0,
+            Column::Proto => 44.0,
+            Column::Local => 120.0,
+            Column::Port => 50.0,
+            Column::State => 90.0,
             Column::Process => 160.0,
-            Column::User => 80.0,
-            Column::TimeWait => 120.0,
-            Column::Remote => 170.0,
+            Column::User => 70.0,
+            Column::TimeWait => 110.0,
+            Column::Remote => 150.0,
             Column::LastOwner => 160.0,
         }
     }
@@ -267,8 +323,12 @@ pub struct SocketsState {
     /// The last sampling error, with its clock time; cleared by the next good
     /// snapshot.
     pub error: Option<(String, u64)>,
-    /// Rows that appeared since an earlier snapshot, with the time they did.
-    new_since: HashMap<RowKey, u64>,
+    /// What this OS's socket list cannot show at all (the engine's note).
+    pub coverage_note: Option<String>,
+    /// For each socket of `snapshot` (same index): the clock time it
+    /// appeared, or 0 if it is not new. Carried over from snapshot to
+    /// snapshot by the merge, so a lookup is an index, not a hash.
+    appeared_at: Vec<u64>,
     /// Rows that disappeared recently, oldest first (ids ascend).
     gone: VecDeque<GoneRow>,
     next_gone_id: u64,
@@ -276,6 +336,10 @@ pub struct SocketsState {
     rows: Vec<RowRef>,
     /// How many live sockets pass the filter (lingering rows not counted).
     live_shown: usize,
+    /// When the shown new rows appeared, ascending.
+    new_shown_times: Vec<u64>,
+    /// How many lingering rows are shown.
+    gone_shown: usize,
     pub selected: Option<RowKey>,
 }
 
@@ -284,39 +348,45 @@ impl SocketsState {
     /// sampler guarantees) and work out what appeared and disappeared.
     pub fn on_snapshot(&mut self, snap: Snapshot, took_ms: u64, now_ms: u64) {
         let first = self.received_at_ms.is_none();
+        self.coverage_note = crate::sockets::coverage_note(snap.privileged);
         let old = std::mem::replace(&mut self.snapshot, snap);
         let old_taken = old.taken_at_unix_ms;
         self.received_at_ms = Some(now_ms);
         self.took_ms = took_ms;
         self.error = None;
 
-        // Merge the two sorted lists (both in key order).
+        // Merge the two sorted lists (both in key order): carry the
+        // "appeared at" times over, collect what vanished and what is new.
+        let old_appeared = std::mem::take(&mut self.appeared_at);
         let new = &self.snapshot.sockets;
-        let mut appeared: Vec<RowKey> = Vec::new();
+        let mut appeared_at = vec![0u64; new.len()];
+        let mut appeared: Vec<usize> = Vec::new();
         let mut vanished: Vec<SocketEntry> = Vec::new();
-        let mut old_iter = old.sockets.into_iter().peekable();
+        let mut old_iter = old.sockets.into_iter().enumerate().peekable();
         let mut j = 0;
         loop {
-            let ok = old_iter.peek().map(RowKey::of);
+            let ok = old_iter.peek().map(|(_, e)| RowKey::of(e));
             let nk = new.get(j).map(RowKey::of);
             match (ok, nk) {
                 (Some(o), Some(n)) => match o.cmp(&n) {
-                    std::cmp::Ordering::Less => vanished.extend(old_iter.next()),
+                    std::cmp::Ordering::Less => vanished.extend(old_iter.next().map(|(_, e)| e)),
                     std::cmp::Ordering::Greater => {
-                        appeared.push(n);
+                        appeared.push(j);
                         j += 1;
                     }
                     std::cmp::Ordering::Equal => {
-                        old_iter.next();
+                        if let Some((i, _)) = old_iter.next() {
+                            appeared_at[j] = old_appeared.get(i).copied().unwrap_or(0);
+                        }
                         j += 1;
                     }
                 },
                 (Some(_), None) => {
-                    vanished.extend(old_iter);
+                    vanished.extend(old_iter.map(|(_, e)| e));
                     break;
                 }
                 (None, Some(_)) => {
-                    appeared.extend(new[j..].iter().map(RowKey::of));
+                    appeared.extend(j..new.len());
                     break;
                 }
                 (None, None) => break,
@@ -324,10 +394,29 @@ impl SocketsState {
         }
 
         if !first {
-            for k in &appeared {
-                self.new_since.insert(*k, now_ms);
+            // 0 means "not new", so a clock at 0 (tests) still counts.
+            for &j in &appeared {
+                appeared_at[j] = now_ms.max(1);
             }
-            for entry in vanished {
+            // A socket that came back is live again, not gone. Only rows
+            // that went in an earlier round can have come back.
+            if !self.gone.is_empty() && !appeared.is_empty() {
+                let back: HashSet<RowKey> =
+                    self.gone.iter().map(|g| RowKey::of(&g.entry)).collect();
+                let returned: HashSet<RowKey> = appeared
+                    .iter()
+                    .map(|&j| RowKey::of(&new[j]))
+                    .filter(|k| back.contains(k))
+                    .collect();
+                if !returned.is_empty() {
+                    self.gone
+                        .retain(|g| !returned.contains(&RowKey::of(&g.entry)));
+                }
+            }
+            // Keep the newest GONE_MAX: drop the oldest lingering rows first,
+            // then the surplus of this batch.
+            let skip = vanished.len().saturating_sub(GONE_MAX);
+            for entry in vanished.into_iter().skip(skip) {
                 let id = self.next_gone_id;
                 self.next_gone_id += 1;
                 self.gone.push_back(GoneRow {
@@ -340,12 +429,8 @@ impl SocketsState {
             while self.gone.len() > GONE_MAX {
                 self.gone.pop_front();
             }
-            // A socket that came back is live again, not gone.
-            if !self.gone.is_empty() && !appeared.is_empty() {
-                let back: HashSet<&RowKey> = appeared.iter().collect();
-                self.gone.retain(|g| !back.contains(&RowKey::of(&g.entry)));
-            }
         }
+        self.appeared_at = appeared_at;
         self.prune(now_ms);
     }
 
@@ -357,8 +442,6 @@ impl SocketsState {
     /// Forget highlights and lingering rows older than their time. Returns
     /// true if rows were removed (the table changed).
     pub fn prune(&mut self, now_ms: u64) -> bool {
-        self.new_since
-            .retain(|_, t| now_ms.saturating_sub(*t) < NEW_HIGHLIGHT_MS);
         let mut removed = false;
         while let Some(g) = self.gone.front() {
             if now_ms.saturating_sub(g.gone_at_ms) >= GONE_LINGER_MS {
@@ -370,8 +453,10 @@ impl SocketsState {
         }
         if removed {
             let first_kept = self.gone.front().map_or(u64::MAX, |g| g.id);
+            let len = self.rows.len();
             self.rows
                 .retain(|r| !matches!(r, RowRef::Gone(id) if *id < first_kept));
+            self.gone_shown -= (len - self.rows.len()).min(self.gone_shown);
         }
         removed
     }
@@ -379,42 +464,40 @@ impl SocketsState {
     /// Filter and sort all rows (live and lingering) into the table's order.
     pub fn rebuild_rows(&mut self, filter: &QuickFilter, sort: Sort) {
         let f = filter.to_filter();
-        let mut rows = std::mem::take(&mut self.rows);
-        rows.clear();
-        rows.extend(
-            self.snapshot
-                .sockets
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| f.matches(e))
-                .map(|(i, _)| RowRef::Live(i as u32)),
-        );
-        self.live_shown = rows.len();
-        rows.extend(
+        let taken = self.snapshot.taken_at_unix_ms;
+        // (row, socket, the time its countdown counts from)
+        let mut keyed: Vec<(RowRef, &SocketEntry, u64)> = Vec::new();
+        let mut new_times = Vec::new();
+        for (i, e) in self.snapshot.sockets.iter().enumerate() {
+            if f.matches(e) {
+                keyed.push((RowRef::Live(i as u32), e, taken));
+                if let Some(&t) = self.appeared_at.get(i).filter(|t| **t != 0) {
+                    new_times.push(t);
+                }
+            }
+        }
+        let live_shown = keyed.len();
+        keyed.extend(
             self.gone
                 .iter()
                 .filter(|g| f.matches(&g.entry))
-                .map(|g| RowRef::Gone(g.id)),
+                .map(|g| (RowRef::Gone(g.id), &g.entry, g.last_taken_at_ms)),
         );
         // Live rows come in sort_key order already; a stable sort finds
         // those runs, so the default order costs little.
-        let taken = self.snapshot.taken_at_unix_ms;
-        rows.sort_by(|a, b| {
-            let (ea, eb) = (self.entry(*a), self.entry(*b));
-            let ord = match (ea, eb) {
-                (Some(x), Some(y)) => compare(
-                    sort.column,
-                    x,
-                    y,
-                    self.taken_of(*a, taken),
-                    self.taken_of(*b, taken),
-                )
-                .then_with(|| RowKey::of(x).cmp(&RowKey::of(y))),
-                _ => std::cmp::Ordering::Equal,
-            };
+        keyed.sort_by(|(_, x, tx), (_, y, ty)| {
+            let ord = compare(sort.column, x, y, *tx, *ty)
+                .then_with(|| RowKey::of(x).cmp(&RowKey::of(y)));
             if sort.descending { ord.reverse() } else { ord }
         });
+        let mut rows = std::mem::take(&mut self.rows);
+        rows.clear();
+        rows.extend(keyed.iter().map(|(r, _, _)| *r));
+        self.gone_shown = rows.len() - live_shown;
+        self.live_shown = live_shown;
         self.rows = rows;
+        new_times.sort_unstable();
+        self.new_shown_times = new_times;
     }
 
     fn taken_of(&self, r: RowRef, live_taken: u64) -> u64 {
@@ -454,9 +537,8 @@ impl SocketsState {
 
     /// A live socket by key (binary search: the snapshot is sorted by key).
     pub fn find_live(&self, key: &RowKey) -> Option<&SocketEntry> {
-        let s = &self.snapshot.sockets;
-        let idx = s.binary_search_by(|e| RowKey::of(e).cmp(key)).ok()?;
-        s.get(idx)
+        let i = self.live_index(key)?;
+        self.snapshot.sockets.get(i as usize)
     }
 
     /// A socket by key: live first, else lingering.
@@ -471,35 +553,50 @@ impl SocketsState {
             .map(|g| (&g.entry, false))
     }
 
-    /// How strongly a row is highlighted as new, 1.0 just after it appeared
-    /// down to 0.0 after [`NEW_HIGHLIGHT_MS`].
-    pub fn new_highlight(&self, key: &RowKey, now_ms: u64) -> f32 {
-        match self.new_since.get(key) {
-            Some(t) => fade(now_ms.saturating_sub(*t), NEW_HIGHLIGHT_MS),
-            None => 0.0,
+    /// Whether a row is highlighted, and how strongly: 1.0 just after it
+    /// appeared (or went), fading to 0.0 over [`NEW_HIGHLIGHT_MS`] (or
+    /// [`GONE_LINGER_MS`]).
+    pub fn highlight(&self, r: RowRef, now_ms: u64) -> Option<(Change, f32)> {
+        match r {
+            RowRef::Live(i) => {
+                let t = *self.appeared_at.get(i as usize)?;
+                let h = fade(now_ms.saturating_sub(t), NEW_HIGHLIGHT_MS);
+                (t != 0 && h > 0.0).then_some((Change::New, h))
+            }
+            RowRef::Gone(id) => {
+                let g = self.gone_row(id)?;
+                Some((
+                    Change::Gone,
+                    fade(now_ms.saturating_sub(g.gone_at_ms), GONE_LINGER_MS),
+                ))
+            }
         }
     }
 
-    /// Same for a lingering row: 1.0 when it just went.
-    pub fn gone_highlight(&self, id: u64, now_ms: u64) -> f32 {
-        match self.gone_row(id) {
-            Some(g) => fade(now_ms.saturating_sub(g.gone_at_ms), GONE_LINGER_MS),
-            None => 0.0,
-        }
+    /// The index of a live socket in the snapshot.
+    pub fn live_index(&self, key: &RowKey) -> Option<u32> {
+        let s = &self.snapshot.sockets;
+        s.binary_search_by(|e| RowKey::of(e).cmp(key))
+            .ok()
+            .map(|i| i as u32)
     }
 
-    /// True while something fades (the window keeps repainting until then).
-    pub fn animating(&self) -> bool {
-        !self.new_since.is_empty() || !self.gone.is_empty()
+    /// True while a shown row fades (the window keeps repainting until
+    /// then).
+    pub fn animating(&self, now_ms: u64) -> bool {
+        self.new_count(now_ms) > 0 || self.gone_shown > 0
     }
 
-    /// Number of rows highlighted as new right now.
-    pub fn new_count(&self) -> usize {
-        self.new_since.len()
+    /// Shown rows highlighted as new at `now_ms`.
+    pub fn new_count(&self, now_ms: u64) -> usize {
+        let cutoff = now_ms.saturating_sub(NEW_HIGHLIGHT_MS);
+        let t = &self.new_shown_times;
+        t.len() - t.partition_point(|x| *x <= cutoff)
     }
 
+    /// Shown rows lingering after they closed.
     pub fn gone_count(&self) -> usize {
-        self.gone.len()
+        self.gone_shown
     }
 
     /// The text one of [`CopyWhat`] puts on the clipboard for a socket.
@@ -610,9 +707,10 @@ pub fn process_text(e: &SocketEntry) -> String {
     }
 }
 
-/// True for a socket whose owner exists but cannot be seen by this user.
+/// True for a socket whose owner exists but cannot be seen by this user
+/// (what the engine counts as unattributed).
 pub fn owner_hidden(e: &SocketEntry) -> bool {
-    e.processes.is_empty() && !e.is_kernel_owned()
+    crate::sockets::is_unattributed(e)
 }
 
 pub fn user_text(e: &SocketEntry) -> &str {

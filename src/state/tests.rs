@@ -212,18 +212,33 @@ fn countdown_counts_down_from_the_snapshot_and_rounds_up() {
 fn new_rows_highlight_and_gone_rows_linger_then_fade() {
     let mut st = AppState::new(Settings::default(), 10_000);
     feed(&mut st, snap(10_000, base()));
-    assert_eq!(st.sockets.new_count(), 0, "the first snapshot is not 'new'");
+    assert_eq!(
+        st.sockets.new_count(10_000),
+        0,
+        "the first snapshot is not 'new'"
+    );
 
     // Next snapshot: sshd went away, a listener on 9000 appeared.
     let mut next = base();
     next.retain(|e| e.local_port != 22);
     next.push(listener(9000, "node", 555));
+    // A new ESTABLISHED connection: new, but filtered out, so not counted.
+    let mut est = listener(9000, "node", 555);
+    est.state = Some(TcpState::Established);
+    est.remote_addr = Some(ip("127.0.0.1"));
+    est.remote_port = Some(60_000);
+    est.inode = 9;
+    next.push(est);
     st.tick(11_000);
     feed(&mut st, snap(11_000, next.clone()));
     let k9000 = RowKey::of(&listener(9000, "node", 555));
     let k22 = RowKey::of(&listener(22, "sshd", 1));
-    assert_eq!(st.sockets.new_highlight(&k9000, 11_000), 1.0);
-    assert_eq!(st.sockets.new_count(), 1);
+    let live9000 = RowRef::Live(st.sockets.live_index(&k9000).unwrap());
+    assert_eq!(
+        st.sockets.highlight(live9000, 11_000),
+        Some((Change::New, 1.0))
+    );
+    assert_eq!(st.sockets.new_count(11_000), 1);
     assert_eq!(st.sockets.gone_count(), 1);
     assert_eq!(ports(&st), vec![22, 5353, 8080, 8080, 9000]);
     let gone_row = st
@@ -236,26 +251,40 @@ fn new_rows_highlight_and_gone_rows_linger_then_fade() {
     assert_eq!(st.sockets.entry(gone_row).unwrap().local_port, 22);
     // The gone row is not a live row: export and counts skip it.
     assert_eq!(st.visible_live_rows().len(), 4);
-    assert_eq!(st.sockets.shown_counts(), (4, 5));
+    assert_eq!(st.sockets.shown_counts(), (4, 6));
     assert!(st.sockets.find(&k22).is_some_and(|(_, live)| !live));
 
     // Half way: both fade.
     st.tick(12_500);
-    assert!((st.sockets.new_highlight(&k9000, 12_500) - 0.5).abs() < 1e-3);
-    if let RowRef::Gone(id) = gone_row {
-        assert!((st.sockets.gone_highlight(id, 12_500) - 0.5).abs() < 1e-3);
-    }
-    assert!(st.sockets.animating());
+    let (c, h) = st.sockets.highlight(live9000, 12_500).unwrap();
+    assert!(c == Change::New && (h - 0.5).abs() < 1e-3);
+    let (c, h) = st.sockets.highlight(gone_row, 12_500).unwrap();
+    assert!(c == Change::Gone && (h - 0.5).abs() < 1e-3);
+    assert!(st.sockets.animating(12_500));
+    // Still new one refresh later, while inside its time.
+    let same = snap(12_600, st.sockets.snapshot.sockets.clone());
+    st.tick(12_600);
+    feed(&mut st, same);
+    let live9000 = RowRef::Live(st.sockets.live_index(&k9000).unwrap());
+    assert_eq!(
+        st.sockets.highlight(live9000, 12_600).unwrap().0,
+        Change::New
+    );
+    assert_eq!(st.sockets.new_count(12_600), 1);
 
     // Past the linger time: the gone row leaves the table, no highlight.
     st.tick(14_100);
     assert_eq!(ports(&st), vec![5353, 8080, 8080, 9000]);
-    assert_eq!(st.sockets.new_highlight(&k9000, 14_100), 0.0);
-    assert!(!st.sockets.animating());
+    assert_eq!(st.sockets.highlight(live9000, 14_100), None);
+    assert_eq!(st.sockets.new_count(14_100), 0);
+    assert!(!st.sockets.animating(14_100));
 
     // Same snapshot again: nothing new, nothing gone.
     feed(&mut st, snap(15_000, next));
-    assert_eq!((st.sockets.new_count(), st.sockets.gone_count()), (0, 0));
+    assert_eq!(
+        (st.sockets.new_count(15_000), st.sockets.gone_count()),
+        (0, 0)
+    );
 }
 
 #[test]

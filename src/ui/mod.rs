@@ -85,13 +85,17 @@ fn nav(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
 /// Refresh now, pause / resume and the interval (laid out right to left).
 fn refresh_controls(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let mut ms = state.settings.interval_ms;
-    egui::ComboBox::from_label("Refresh every")
+    let combo = egui::ComboBox::from_id_salt("portwise.interval")
         .selected_text(interval_text(ms))
+        .width(70.0)
         .show_ui(ui, |ui| {
             for v in INTERVALS_MS {
                 ui.selectable_value(&mut ms, *v, interval_text(*v));
             }
         });
+    // Right to left: the label lands left of the box it names.
+    let label = ui.label("Refresh every");
+    combo.response.labelled_by(label.id);
     if ms != state.settings.interval_ms {
         out.push(Action::SetInterval(ms));
     }

@@ -5,21 +5,22 @@ use egui::{Align, Layout, RichText, Sense};
 use egui_extras::TableBuilder;
 
 use crate::sockets::SocketEntry;
-use crate::state::sockets::{self as s, Column, CopyWhat, Quick, RowKey, RowRef, SocketsState};
+use crate::state::sockets::{
+    self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsState,
+};
 use crate::state::{Action, AppState, utc_clock_text};
 
 const ROW_HEIGHT: f32 = 20.0;
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
-    toolbar(ui, state, out);
-    banners(ui, state);
-
     if state.settings.details_open {
         egui::Panel::right("portwise.details")
-            .default_size(300.0)
-            .min_size(220.0)
+            .default_size(280.0)
+            .min_size(200.0)
             .show(ui, |ui| details(ui, state, out));
     }
+    toolbar(ui, state, out);
+    banners(ui, state);
 
     let sockets = &state.sockets;
     if sockets.received_at_ms.is_none() {
@@ -65,10 +66,11 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             .add(
                 egui::TextEdit::singleline(&mut text)
                     .id(super::filter_id())
-                    .hint_text("port, address, process or pid  (Ctrl+F, Esc clears)")
-                    .desired_width(260.0),
+                    .hint_text("port, address, process, pid")
+                    .desired_width(220.0),
             )
-            .labelled_by(label.id);
+            .labelled_by(label.id)
+            .on_hover_text("Ctrl+F focuses the filter, Esc clears it");
         if r.changed() {
             out.push(Action::SetFilterText(text));
         }
@@ -104,7 +106,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     if sockets.received_at_ms.is_some() {
         let (shown, total) = sockets.shown_counts();
         let mut line = format!("Showing {shown} of {total} sockets");
-        let (new, gone) = (sockets.new_count(), sockets.gone_count());
+        let (new, gone) = (sockets.new_count(state.now_ms), sockets.gone_count());
         if new > 0 || gone > 0 {
             line.push_str(&format!("  ·  {new} new (green), {gone} just closed (red)"));
         }
@@ -128,19 +130,37 @@ fn banners(ui: &mut egui::Ui, state: &AppState) {
             &format!("Sampling failed: {msg}.{tail}"),
         );
     }
+    if let Some(note) = &sockets.coverage_note {
+        banner(ui, ui.visuals().weak_text_color(), note);
+    }
     let n = sockets.snapshot.unattributed;
     if n > 0 {
-        let what = if n == 1 {
-            "1 socket has its owner hidden from this user".to_string()
+        let reason = sockets.snapshot.unattributed_reason.as_deref();
+        let text = if sockets.snapshot.privileged {
+            // Privileges do not help here: say what the engine found.
+            let what = if n == 1 {
+                "1 socket has no owner portwise can see".to_string()
+            } else {
+                format!("{n} sockets have no owner portwise can see")
+            };
+            match reason {
+                Some(r) => format!("{what}: {r}"),
+                None => format!("{what}."),
+            }
         } else {
-            format!("{n} sockets have owners hidden from this user")
+            let what = if n == 1 {
+                "1 socket has its owner hidden from this user".to_string()
+            } else {
+                format!("{n} sockets have owners hidden from this user")
+            };
+            let mut t = format!(
+                "{what}. Running portwise as root (or as Administrator on Windows) reveals them."
+            );
+            if let Some(r) = reason {
+                t.push_str(&format!(" ({r})"));
+            }
+            t
         };
-        let mut text = format!(
-            "{what}. Running portwise as root (or as Administrator on Windows) reveals them."
-        );
-        if let Some(reason) = &sockets.snapshot.unattributed_reason {
-            text.push_str(&format!(" ({reason})"));
-        }
         banner(ui, super::warn_color(ui), &text);
     }
 }
@@ -215,20 +235,15 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 };
                 let key = RowKey::of(e);
                 row.set_selected(selected == Some(key));
-                let (bg, gone) = match r {
-                    RowRef::Live(_) => {
-                        let h = sockets.new_highlight(&key, now);
-                        ((h > 0.0).then_some((true, h)), false)
-                    }
-                    RowRef::Gone(id) => (Some((false, sockets.gone_highlight(id, now))), true),
-                };
+                let bg = sockets.highlight(r, now);
+                let gone = matches!(r, RowRef::Gone(_));
                 let taken = sockets.taken_at(r);
                 for col in Column::ALL {
                     row.col(|ui| {
-                        if let Some((new, h)) = bg {
+                        if let Some((change, h)) = bg {
                             let rect = ui.max_rect().expand2(0.5 * ui.spacing().item_spacing);
-                            ui.painter()
-                                .rect_filled(rect, 0.0, super::highlight(ui, new, h));
+                            let color = super::highlight(ui, change == Change::New, h);
+                            ui.painter().rect_filled(rect, 0.0, color);
                         }
                         cell(ui, col, e, taken, now, gone);
                     });
@@ -286,8 +301,9 @@ fn cell(ui: &mut egui::Ui, col: Column, e: &SocketEntry, taken: u64, now: u64, g
             if s::owner_hidden(e) {
                 ui.label(RichText::new("hidden").weak().italics())
                     .on_hover_text(
-                        "The owner is another user's process; run portwise as root \
-                     (or as Administrator on Windows) to see it",
+                        "portwise cannot see the owner: without privileges, another \
+                         user's process (run as root or Administrator to see it); with \
+                         them, a process that just exited or lives in another pid namespace",
                     );
             } else {
                 text(ui, s::process_text(e));

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
+use egui_kittest::{Harness, HarnessBuilder};
 use portwise::app::{
     Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, StopService,
 };
@@ -215,11 +215,24 @@ impl Rig {
     /// A harness around the whole app, sampling paused: snapshots come
     /// only when a test presses F5 (see [`refresh`]).
     pub fn harness(&self, settings: Settings) -> Harness<'static, PortwiseApp> {
-        let services = self.services();
+        self.build(Self::builder(), settings)
+    }
+
+    /// The harness settings every window test uses.
+    pub fn builder() -> HarnessBuilder<PortwiseApp> {
         Harness::builder()
             .with_size([1280.0, 720.0])
             .with_max_steps(20)
-            .build_eframe(move |cc| PortwiseApp::with_context(&cc.egui_ctx, settings, services))
+    }
+
+    /// Build the app with this rig's services in a customised harness.
+    pub fn build(
+        &self,
+        builder: HarnessBuilder<PortwiseApp>,
+        settings: Settings,
+    ) -> Harness<'static, PortwiseApp> {
+        let services = self.services();
+        builder.build_eframe(move |cc| PortwiseApp::with_context(&cc.egui_ctx, settings, services))
     }
 }
 
