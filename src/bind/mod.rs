@@ -1,1 +1,358 @@
-//! bind engine (see its issue).
+//! The bind tester: try a bind exactly as asked, and when it fails, explain
+//! why from the error and a fresh socket snapshot.
+//!
+//! - [`probe`]: the bind itself (socket2, plus `listen` for TCP).
+//! - [`diagnose()`]: a pure function from (request, error, snapshot, system
+//!   facts) to a [`Diagnosis`]: cause, explanation, holders, TIME_WAIT,
+//!   fixes. Unit tested with constructed snapshots.
+//! - [`test_bind`] / [`wait_until_bound`]: probe + snapshot + diagnose, what
+//!   the CLI calls; [`report_failure`] diagnoses against a snapshot the
+//!   caller already holds (the window's sampler).
+
+pub mod diagnose;
+pub mod facts;
+pub mod help;
+pub mod probe;
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::sockets::{Proto, Snapshot, SocketSource};
+
+pub use diagnose::{diagnose, holders_on, time_wait_on};
+pub use facts::{OsKind, SystemFacts, local_addresses};
+pub use help::{SockOption, option_help};
+pub use probe::{Bound, ProbeError, ProbeFailure, Stage, probe};
+
+/// What to bind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BindRequest {
+    pub addr: IpAddr,
+    /// 0 asks the OS to pick.
+    pub port: u16,
+    pub proto: Proto,
+    pub reuseaddr: bool,
+    /// Unix only; on Windows the probe refuses it ([`ProbeError::Unsupported`]).
+    pub reuseport: bool,
+    /// Set IPV6_V6ONLY; only valid with an IPv6 address.
+    pub v6only: bool,
+}
+
+impl BindRequest {
+    /// A plain bind of `addr:port`, no options.
+    pub fn new(addr: IpAddr, port: u16, proto: Proto) -> BindRequest {
+        BindRequest {
+            addr,
+            port,
+            proto,
+            reuseaddr: false,
+            reuseport: false,
+            v6only: false,
+        }
+    }
+
+    /// A one-line problem with the options themselves (bad usage), if any.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.v6only && self.addr.is_ipv4() {
+            return Err(format!(
+                "--v6only applies to IPv6 addresses, not {} (try --addr ::)",
+                self.addr
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The class of a bind error, whatever the OS calls it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorClass {
+    /// EADDRINUSE / WSAEADDRINUSE.
+    AddrInUse,
+    /// EACCES / WSAEACCES.
+    AccessDenied,
+    /// EADDRNOTAVAIL / WSAEADDRNOTAVAIL.
+    AddrNotAvailable,
+    /// EPERM.
+    NotPermitted,
+    Other,
+}
+
+/// The OS error, as `bind-test --json` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BindErrorInfo {
+    /// "EADDRINUSE", "WSAEACCES", ...; "UNKNOWN" for an unnamed code.
+    pub code: String,
+    pub errno: i32,
+    pub message: String,
+    #[serde(skip)]
+    pub class: ErrorClass,
+}
+
+/// Why the bind failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    Listener,
+    InUseByConnection,
+    TimeWait,
+    DualStackConflict,
+    PrivilegedPort,
+    AddressNotLocal,
+    ExcludedRange,
+    PermissionPolicy,
+    Exhausted,
+    Unknown,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Listener => "listener",
+            Cause::InUseByConnection => "in_use_by_connection",
+            Cause::TimeWait => "time_wait",
+            Cause::DualStackConflict => "dual_stack_conflict",
+            Cause::PrivilegedPort => "privileged_port",
+            Cause::AddressNotLocal => "address_not_local",
+            Cause::ExcludedRange => "excluded_range",
+            Cause::PermissionPolicy => "permission_policy",
+            Cause::Exhausted => "exhausted",
+            Cause::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A process with a socket on the port.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Holder {
+    pub pid: u32,
+    pub name: String,
+    pub user: Option<String>,
+}
+
+/// The TIME_WAIT sockets on the port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct TimeWaitInfo {
+    pub count: usize,
+    /// Where the OS reports it (Linux); `None` elsewhere, never invented.
+    pub longest_remaining_ms: Option<u64>,
+}
+
+/// One next step. `command`, when present, can be copied and run as is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    pub text: String,
+    pub command: Option<String>,
+}
+
+impl Fix {
+    pub fn new(text: impl Into<String>, command: Option<String>) -> Fix {
+        Fix {
+            text: text.into(),
+            command,
+        }
+    }
+}
+
+/// The explanation of a failed bind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub cause: Cause,
+    pub explanation: String,
+    /// Processes with sockets on the port, sorted by pid.
+    pub holders: Vec<Holder>,
+    pub time_wait: Option<TimeWaitInfo>,
+    pub fixes: Vec<Fix>,
+}
+
+/// The whole answer, as `bind-test --json` prints it: `ok`, `addr`, `port`,
+/// `proto`, and on failure `error` plus the diagnosis fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BindReport {
+    pub ok: bool,
+    /// The address actually bound on success; the requested one on failure.
+    pub addr: IpAddr,
+    /// The port actually bound on success (the OS's pick for port 0).
+    pub port: u16,
+    pub proto: Proto,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<BindErrorInfo>,
+    #[serde(flatten)]
+    pub diagnosis: Option<Diagnosis>,
+    /// With `--wait`: how long it waited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waited_ms: Option<u64>,
+}
+
+impl BindReport {
+    /// The success report for a probe that bound `at`.
+    pub fn bound(req: &BindRequest, at: SocketAddr) -> BindReport {
+        BindReport {
+            ok: true,
+            addr: at.ip(),
+            port: at.port(),
+            proto: req.proto,
+            error: None,
+            diagnosis: None,
+            waited_ms: None,
+        }
+    }
+
+    /// The one-line verdict of the plain output.
+    pub fn verdict(&self) -> String {
+        let at = SocketAddr::new(self.addr, self.port);
+        match (&self.error, &self.diagnosis) {
+            (None, _) => format!("ok: {} {at} binds", self.proto),
+            (Some(e), Some(d)) => format!(
+                "fails: {} {at}: {} ({}), cause: {}",
+                self.proto, e.code, e.message, d.cause
+            ),
+            (Some(e), None) => format!("fails: {} {at}: {} ({})", self.proto, e.code, e.message),
+        }
+    }
+}
+
+/// Probe once; on failure take a snapshot and diagnose. `Err` only for
+/// options this OS cannot set (bad usage).
+pub fn test_bind(req: &BindRequest, source: &mut dyn SocketSource) -> Result<BindReport, String> {
+    match probe(req) {
+        Ok(b) => Ok(BindReport::bound(req, b.addr)),
+        Err(ProbeError::Unsupported(m)) => Err(m),
+        Err(ProbeError::Failed(f)) => Ok(explain_failure(req, f, source)),
+    }
+}
+
+/// Builds the failure report from a fresh snapshot. A snapshot that cannot
+/// be taken still yields a report: the explanation then says so.
+pub fn explain_failure(
+    req: &BindRequest,
+    failure: ProbeFailure,
+    source: &mut dyn SocketSource,
+) -> BindReport {
+    match source.snapshot() {
+        Ok(snap) => report_failure(req, failure, &snap),
+        Err(e) => {
+            let mut r = report_failure(req, failure, &Snapshot::default());
+            if let Some(d) = r.diagnosis.as_mut() {
+                d.explanation
+                    .push_str(&format!(" (The socket table could not be read: {e}.)"));
+            }
+            r
+        }
+    }
+}
+
+/// The failure report from a snapshot the caller already has (the window
+/// keeps its sampler's latest one: its UI thread never enumerates sockets).
+/// Reads the [`SystemFacts`]: on Windows that may run `netsh` (cached 10 s).
+pub fn report_failure(req: &BindRequest, failure: ProbeFailure, snap: &Snapshot) -> BindReport {
+    let facts = SystemFacts::read(req, snap);
+    let d = diagnose(req, &failure, snap, &facts);
+    BindReport {
+        ok: false,
+        addr: req.addr,
+        port: req.port,
+        proto: req.proto,
+        error: Some(failure.error),
+        diagnosis: Some(d),
+        waited_ms: None,
+    }
+}
+
+/// Retries until the bind succeeds or `timeout` passes, probing every
+/// `interval`. `observe` sees every failed attempt's report (to show what
+/// still holds the port). Returns the last report, with `waited_ms` set.
+pub fn wait_until_bound(
+    req: &BindRequest,
+    source: &mut dyn SocketSource,
+    timeout: Duration,
+    interval: Duration,
+    mut observe: impl FnMut(&BindReport, Duration),
+) -> Result<BindReport, String> {
+    let start = Instant::now();
+    loop {
+        let mut report = test_bind(req, source)?;
+        let elapsed = start.elapsed();
+        report.waited_ms = Some(elapsed.as_millis() as u64);
+        if report.ok || elapsed >= timeout {
+            return Ok(report);
+        }
+        observe(&report, timeout - elapsed);
+        std::thread::sleep(interval.min(timeout - elapsed));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v6only_needs_an_ipv6_address() {
+        let mut r = BindRequest::new("0.0.0.0".parse().unwrap(), 80, Proto::Tcp);
+        assert!(r.validate().is_ok());
+        r.v6only = true;
+        assert!(r.validate().unwrap_err().contains("0.0.0.0"));
+        r.addr = "::".parse().unwrap();
+        assert!(r.validate().is_ok());
+    }
+
+    #[test]
+    fn report_json_shapes() {
+        let req = BindRequest::new("0.0.0.0".parse().unwrap(), 0, Proto::Tcp);
+        let ok = BindReport::bound(&req, "0.0.0.0:41234".parse().unwrap());
+        assert_eq!(
+            serde_json::to_value(&ok).unwrap(),
+            serde_json::json!({"ok": true, "addr": "0.0.0.0", "port": 41234, "proto": "tcp"})
+        );
+        let fail = BindReport {
+            ok: false,
+            addr: req.addr,
+            port: 8080,
+            proto: Proto::Tcp,
+            error: Some(BindErrorInfo {
+                code: "EADDRINUSE".into(),
+                errno: 98,
+                message: "Address already in use".into(),
+                class: ErrorClass::AddrInUse,
+            }),
+            diagnosis: Some(Diagnosis {
+                cause: Cause::TimeWait,
+                explanation: "x".into(),
+                holders: vec![],
+                time_wait: Some(TimeWaitInfo {
+                    count: 2,
+                    longest_remaining_ms: Some(1500),
+                }),
+                fixes: vec![Fix::new(
+                    "wait",
+                    Some("portwise bind-test 8080 --wait 2".into()),
+                )],
+            }),
+            waited_ms: None,
+        };
+        let v = serde_json::to_value(&fail).unwrap();
+        assert_eq!(v["ok"], false);
+        assert_eq!(v["port"], 8080);
+        assert_eq!(
+            v["error"],
+            serde_json::json!({"code": "EADDRINUSE", "errno": 98, "message": "Address already in use"})
+        );
+        assert_eq!(v["cause"], "time_wait");
+        assert_eq!(v["explanation"], "x");
+        assert_eq!(v["holders"], serde_json::json!([]));
+        assert_eq!(
+            v["time_wait"],
+            serde_json::json!({"count": 2, "longest_remaining_ms": 1500})
+        );
+        assert_eq!(v["fixes"][0]["command"], "portwise bind-test 8080 --wait 2");
+        assert!(v.get("waited_ms").is_none());
+    }
+}

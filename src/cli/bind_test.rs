@@ -1,10 +1,267 @@
-//! `portwise bind-test` (not yet built: see its issue).
+//! `portwise bind-test`: try a bind exactly as asked and explain a failure.
+//! Exit 0 when it binds, 1 when it does not, 2 for bad usage.
 
-use super::{CliError, CliResult};
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::{CliError, CliResult, emit};
+use crate::bind::{BindReport, BindRequest, test_bind, wait_until_bound};
+use crate::sockets::{Proto, SystemSource};
+
+/// How often `--wait` retries.
+const WAIT_INTERVAL: Duration = Duration::from_millis(500);
 
 #[derive(Debug, clap::Args)]
-pub struct BindTestArgs {}
+pub struct BindTestArgs {
+    /// The port to bind (0-65535; 0 asks the OS to pick one).
+    #[arg(value_name = "PORT", allow_hyphen_values = true)]
+    pub port: String,
+    /// The address to bind (default 0.0.0.0).
+    #[arg(long, value_name = "ADDR")]
+    pub addr: Option<String>,
+    /// tcp (default; binds and listens) or udp.
+    #[arg(long, value_name = "tcp|udp")]
+    pub proto: Option<String>,
+    /// Set SO_REUSEADDR before bind.
+    #[arg(long)]
+    pub reuseaddr: bool,
+    /// Set SO_REUSEPORT before bind (Unix).
+    #[arg(long)]
+    pub reuseport: bool,
+    /// Set IPV6_V6ONLY before bind (IPv6 addresses only).
+    #[arg(long)]
+    pub v6only: bool,
+    /// Retry until the bind succeeds or SECS pass, showing what still holds
+    /// the port.
+    #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
+    pub wait: Option<String>,
+    /// Print one JSON object: ok, addr, port, proto, and on failure error,
+    /// cause, explanation, holders, time_wait, fixes.
+    #[arg(long)]
+    pub json: bool,
+}
 
-pub fn run(_args: BindTestArgs) -> CliResult {
-    Err(CliError::Failed("'bind-test' is not built yet".into()))
+/// A port 0-65535, or a one-line usage error naming the value.
+pub fn parse_port(p: &str) -> Result<u16, CliError> {
+    p.trim().parse::<u16>().map_err(|_| {
+        CliError::Usage(format!(
+            "invalid port '{p}' (expected a number from 0 to 65535)"
+        ))
+    })
+}
+
+/// An IPv4 or IPv6 address (brackets around IPv6 allowed).
+pub fn parse_addr(a: &str) -> Result<IpAddr, CliError> {
+    let t = a.trim();
+    let t = t
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(t);
+    t.parse::<IpAddr>().map_err(|_| {
+        CliError::Usage(format!(
+            "invalid address '{a}' (expected an IPv4 or IPv6 address, e.g. 0.0.0.0, ::, 127.0.0.1)"
+        ))
+    })
+}
+
+fn parse_wait(s: &str) -> Result<Duration, CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "invalid --wait '{s}' (expected seconds, from 0 to 86400)"
+        ))
+    };
+    let secs: f64 = s.trim().parse().map_err(|_| bad())?;
+    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The request the flags describe, or a usage error.
+pub fn request_from_args(args: &BindTestArgs) -> Result<BindRequest, CliError> {
+    let port = parse_port(&args.port)?;
+    let addr = match args.addr.as_deref() {
+        Some(a) => parse_addr(a)?,
+        None => IpAddr::from([0, 0, 0, 0]),
+    };
+    let proto = match args.proto.as_deref() {
+        Some(p) => p.parse::<Proto>().map_err(CliError::Usage)?,
+        None => Proto::Tcp,
+    };
+    let req = BindRequest {
+        addr,
+        port,
+        proto,
+        reuseaddr: args.reuseaddr,
+        reuseport: args.reuseport,
+        v6only: args.v6only,
+    };
+    req.validate().map_err(CliError::Usage)?;
+    Ok(req)
+}
+
+pub fn run(args: BindTestArgs) -> CliResult {
+    let req = request_from_args(&args)?;
+    let wait = args.wait.as_deref().map(parse_wait).transpose()?;
+    let mut source = SystemSource::new();
+    let report = match wait {
+        None => test_bind(&req, &mut source),
+        Some(limit) => {
+            let mut last_status = String::new();
+            wait_until_bound(&req, &mut source, limit, WAIT_INTERVAL, |r, left| {
+                let status = wait_status(r);
+                if status != last_status {
+                    eprintln!(
+                        "waiting ({:.0} s left): {status}",
+                        left.as_secs_f64().ceil()
+                    );
+                    last_status = status;
+                }
+            })
+        }
+    }
+    .map_err(CliError::Usage)?;
+    let text = if args.json {
+        let mut s = serde_json::to_string_pretty(&report)
+            .map_err(|e| CliError::Failed(format!("cannot encode JSON: {e}")))?;
+        s.push('\n');
+        s
+    } else {
+        render_plain(&report)
+    };
+    emit(&text)?;
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// What still stands in the way, in one line, for `--wait`.
+fn wait_status(r: &BindReport) -> String {
+    let Some(d) = &r.diagnosis else {
+        return "binds".into();
+    };
+    let mut s = d.cause.to_string();
+    if !d.holders.is_empty() {
+        let hs: Vec<String> = d
+            .holders
+            .iter()
+            .map(|h| format!("{} (pid {})", h.name, h.pid))
+            .collect();
+        let _ = write!(s, ", held by {}", hs.join(", "));
+    }
+    if let Some(tw) = d.time_wait {
+        let _ = write!(s, ", {} in TIME_WAIT", tw.count);
+    }
+    s
+}
+
+/// The verdict line, then the explanation, holders and fixes.
+pub fn render_plain(r: &BindReport) -> String {
+    let mut out = r.verdict();
+    if let Some(ms) = r.waited_ms
+        && r.ok
+        && ms > 0
+    {
+        let _ = write!(out, " (after {:.1} s)", ms as f64 / 1000.0);
+    }
+    out.push('\n');
+    let Some(d) = &r.diagnosis else {
+        return out;
+    };
+    let _ = writeln!(out, "\n{}", d.explanation);
+    if !d.holders.is_empty() {
+        out.push_str("\nholders:\n");
+        for h in &d.holders {
+            let _ = write!(out, "  pid {}  {}", h.pid, h.name);
+            if let Some(u) = &h.user {
+                let _ = write!(out, "  ({u})");
+            }
+            out.push('\n');
+        }
+    }
+    if let Some(tw) = d.time_wait {
+        let _ = write!(out, "\nTIME_WAIT: {} socket(s)", tw.count);
+        if let Some(ms) = tw.longest_remaining_ms {
+            let _ = write!(out, ", the longest has {} s left", ms.div_ceil(1000));
+        }
+        out.push('\n');
+    }
+    if !d.fixes.is_empty() {
+        out.push_str("\nfixes:\n");
+        for f in &d.fixes {
+            let _ = writeln!(out, "  - {}", f.text);
+            if let Some(c) = &f.command {
+                let _ = writeln!(out, "      {c}");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(port: &str) -> BindTestArgs {
+        BindTestArgs {
+            port: port.into(),
+            addr: None,
+            proto: None,
+            reuseaddr: false,
+            reuseport: false,
+            v6only: false,
+            wait: None,
+            json: false,
+        }
+    }
+
+    fn usage(a: BindTestArgs) -> String {
+        match request_from_args(&a) {
+            Err(CliError::Usage(m)) => m,
+            other => panic!("expected usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_and_rejects() {
+        let r = request_from_args(&args("8080")).unwrap();
+        assert_eq!(
+            r,
+            BindRequest::new("0.0.0.0".parse().unwrap(), 8080, Proto::Tcp)
+        );
+        let r = request_from_args(&BindTestArgs {
+            addr: Some("[::1]".into()),
+            proto: Some("udp".into()),
+            v6only: true,
+            ..args("0")
+        })
+        .unwrap();
+        assert_eq!(
+            (r.addr.to_string().as_str(), r.proto, r.port),
+            ("::1", Proto::Udp, 0)
+        );
+        assert!(usage(args("65536")).contains("'65536'"));
+        assert!(usage(args("-1")).contains("'-1'"));
+        assert!(usage(args("http")).contains("'http'"));
+        assert!(
+            usage(BindTestArgs {
+                addr: Some("300.1.1.1".into()),
+                ..args("80")
+            })
+            .contains("'300.1.1.1'")
+        );
+        assert!(
+            usage(BindTestArgs {
+                v6only: true,
+                ..args("80")
+            })
+            .contains("--v6only")
+        );
+        assert!(parse_wait("-3").is_err() && parse_wait("abc").is_err());
+        assert_eq!(parse_wait("1.5").unwrap(), Duration::from_millis(1500));
+    }
 }

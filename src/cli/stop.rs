@@ -1,10 +1,172 @@
-//! `portwise stop` (not yet built: see its issue).
+//! `portwise stop (--port P | --pid N) [--force] [--yes]`: show what will
+//! be stopped, confirm on a terminal, stop politely (or at once with
+//! `--force`), report. Exit 0 when stopped; 1 when nothing holds the port or
+//! a process could not be stopped; 2 for bad usage.
 
-use super::{CliError, CliResult};
+use std::fmt::Write as _;
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use super::bind_test::parse_port;
+use super::{CliError, CliResult, emit};
+use crate::sockets::{SocketSource, SystemSource};
+use crate::stop::{StopTarget, Stopper, SystemStopper, plan_pid, plan_port};
 
 #[derive(Debug, clap::Args)]
-pub struct StopArgs {}
+#[command(group(clap::ArgGroup::new("target").required(true).args(["port", "pid"])))]
+pub struct StopArgs {
+    /// Stop the processes that hold port P (as listener or bound socket).
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
+    pub port: Option<String>,
+    /// Stop process N.
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub pid: Option<String>,
+    /// Kill at once instead of asking politely (SIGTERM, up to 5 s) first.
+    #[arg(long)]
+    pub force: bool,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+}
 
-pub fn run(_args: StopArgs) -> CliResult {
-    Err(CliError::Failed("'stop' is not built yet".into()))
+fn parse_pid(p: &str) -> Result<u32, CliError> {
+    p.trim().parse::<u32>().map_err(|_| {
+        CliError::Usage(format!(
+            "invalid pid '{p}' (expected a process id, a whole number)"
+        ))
+    })
+}
+
+pub fn run(args: StopArgs) -> CliResult {
+    let mut source = SystemSource::new();
+    let plan = match (&args.port, &args.pid) {
+        (Some(p), _) => {
+            let port = parse_port(p)?;
+            if port == 0 {
+                return Err(CliError::Usage(
+                    "invalid port '0' (expected a number from 1 to 65535)".into(),
+                ));
+            }
+            let snap = source
+                .snapshot()
+                .map_err(|e| CliError::Failed(format!("cannot list sockets: {e}")))?;
+            plan_port(port, &snap)
+        }
+        (None, Some(pid)) => plan_pid(parse_pid(pid)?),
+        (None, None) => return Err(CliError::Usage("give --port P or --pid N".into())),
+    }
+    .map_err(|e| CliError::Failed(e.to_string()))?;
+
+    emit(&render_plan(&plan, args.force))?;
+    let stoppable: Vec<&StopTarget> = plan.iter().filter(|t| t.refusal.is_none()).collect();
+    if stoppable.is_empty() {
+        return Err(CliError::Failed(
+            "nothing portwise may stop holds it".into(),
+        ));
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(CliError::Usage(
+                "not asking on a non-terminal: pass --yes to stop without a question".into(),
+            ));
+        }
+        if !confirm(stoppable.len(), args.force)? {
+            return Err(CliError::Failed("nothing stopped".into()));
+        }
+    }
+    let mut stopper = SystemStopper::new(Box::new(source));
+    let mut all_stopped = true;
+    let mut text = String::new();
+    for t in stoppable {
+        let r = stopper.stop(t, args.force);
+        all_stopped &= r.outcome.stopped();
+        let _ = writeln!(text, "{}", r.message);
+    }
+    emit(&text)?;
+    Ok(if all_stopped {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The plan as people read it: pid, name, user, command line, caveats.
+pub fn render_plan(plan: &[StopTarget], force: bool) -> String {
+    let mut out = String::new();
+    let how = if force {
+        "kill at once"
+    } else {
+        "ask to stop (SIGTERM where the OS has it, then wait up to 5 s)"
+    };
+    let _ = writeln!(out, "portwise will {how}:");
+    for t in plan {
+        let _ = write!(out, "  pid {}  {}", t.pid, t.name);
+        if let Some(u) = &t.user {
+            let _ = write!(out, "  user {u}");
+        }
+        out.push('\n');
+        let _ = writeln!(out, "    command: {}", t.cmdline);
+        if let Some(r) = &t.refusal {
+            let _ = writeln!(out, "    refused: {r}");
+        }
+        for c in &t.caveats {
+            let _ = writeln!(out, "    note: {c}");
+        }
+    }
+    out
+}
+
+fn confirm(n: usize, force: bool) -> Result<bool, CliError> {
+    eprint!(
+        "{} {n} process{}? [y/N] ",
+        if force { "Kill" } else { "Stop" },
+        if n == 1 { "" } else { "es" }
+    );
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Failed(format!("cannot read the answer: {e}")))?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_shows_pid_name_user_command_and_caveats() {
+        let t = StopTarget {
+            pid: 42,
+            name: "docker-proxy".into(),
+            user: Some("root".into()),
+            cmdline: "/usr/bin/docker-proxy -host-port 5432".into(),
+            start_time: 1,
+            caveats: vec!["stop the container".into()],
+            port: Some(5432),
+            refusal: None,
+        };
+        let r = StopTarget {
+            pid: 1,
+            name: "systemd".into(),
+            refusal: Some("init".into()),
+            caveats: vec![],
+            ..t.clone()
+        };
+        let text = render_plan(&[r, t], false);
+        assert!(text.contains("pid 42  docker-proxy  user root"), "{text}");
+        assert!(text.contains("command: /usr/bin/docker-proxy -host-port 5432"));
+        assert!(text.contains("note: stop the container"));
+        assert!(text.contains("refused: init"));
+        assert!(render_plan(&[], true).contains("kill at once"));
+    }
+
+    #[test]
+    fn bad_pid_is_usage() {
+        assert!(matches!(parse_pid("abc"), Err(CliError::Usage(m)) if m.contains("'abc'")));
+        assert!(matches!(parse_pid("-5"), Err(CliError::Usage(_))));
+    }
 }

@@ -1,1 +1,388 @@
-//! stop engine (see its issue).
+//! Find the processes holding a port (or one pid), show what would be
+//! stopped, and stop them safely.
+//!
+//! - [`plan_port`] / [`plan_pid`]: the [`StopTarget`]s, with pid, name,
+//!   user, command line, start time, caveats (docker-proxy, systemd socket
+//!   activation) and refusals (pid 1, portwise itself, the kernel).
+//! - [`Stopper`]: stops one target. [`SystemStopper`] is the real one: it
+//!   re-checks the target right before signalling (same start time, still
+//!   holds the port), sends SIGTERM where the OS has it, waits up to 5 s,
+//!   and reports; `force` kills at once. The window uses a fake in tests.
+
+mod system;
+
+use std::fmt;
+
+use serde::Serialize;
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind, Users};
+
+use crate::bind::holders_on;
+use crate::sockets::Snapshot;
+
+pub use system::SystemStopper;
+
+/// One process portwise may stop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StopTarget {
+    pub pid: u32,
+    pub name: String,
+    pub user: Option<String>,
+    /// The command line, arguments joined by spaces; `[name]` when the OS
+    /// does not show it.
+    pub cmdline: String,
+    /// Start time, seconds since the Unix epoch: with the pid, the process's
+    /// identity (a reused pid has a different start time).
+    pub start_time: u64,
+    /// Why stopping may not do what the user wants (docker-proxy, systemd).
+    pub caveats: Vec<String>,
+    /// The port it was found holding ([`plan_port`]); re-checked right
+    /// before signalling.
+    pub port: Option<u16>,
+    /// Why portwise will not stop it; `None` when it may.
+    pub refusal: Option<String>,
+}
+
+/// Why there is nothing to stop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StopError {
+    NoSuchProcess(u32),
+    /// pid 1, portwise itself, the kernel.
+    Refused {
+        pid: u32,
+        reason: String,
+    },
+    NothingHolds(u16),
+    /// Only TIME_WAIT sockets: the kernel holds them, no process to stop.
+    OnlyTimeWait {
+        port: u16,
+        count: usize,
+        longest_ms: Option<u64>,
+    },
+    /// Sockets on the port whose owners this user cannot see.
+    Hidden {
+        port: u16,
+        sockets: usize,
+    },
+    /// The process list could not be read.
+    System(String),
+}
+
+impl fmt::Display for StopError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StopError::NoSuchProcess(pid) => write!(f, "no process with pid {pid}"),
+            StopError::Refused { pid, reason } => write!(f, "will not stop pid {pid}: {reason}"),
+            StopError::NothingHolds(port) => write!(f, "nothing holds port {port}"),
+            StopError::OnlyTimeWait {
+                port,
+                count,
+                longest_ms,
+            } => {
+                write!(
+                    f,
+                    "no process holds port {port}: only {count} TIME_WAIT socket(s), which the \
+                     kernel owns and frees by itself"
+                )?;
+                if let Some(ms) = longest_ms {
+                    write!(f, " (within {} s)", ms.div_ceil(1000))?;
+                }
+                Ok(())
+            }
+            StopError::Hidden { port, sockets } => write!(
+                f,
+                "{sockets} socket(s) hold port {port}, but their owner is hidden from this user; \
+                 run elevated to see and stop it ({})",
+                elevated_hint(&format!("portwise stop --port {port}"))
+            ),
+            StopError::System(m) => write!(f, "cannot read the process list: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for StopError {}
+
+/// How a stop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopOutcome {
+    /// Exited after the polite signal.
+    Terminated,
+    /// Killed at once (`force`, or no polite signal on this OS).
+    Killed,
+    /// It had already exited before the signal.
+    AlreadyGone,
+    /// Still running after the grace period.
+    StillRunning,
+    Refused,
+    /// The pid now belongs to another process (different start time).
+    PidReused,
+    /// It no longer holds the port: not signalled.
+    NoLongerHoldsPort,
+    PermissionDenied,
+    Failed,
+}
+
+impl StopOutcome {
+    /// True when the process is gone.
+    pub fn stopped(self) -> bool {
+        matches!(
+            self,
+            StopOutcome::Terminated | StopOutcome::Killed | StopOutcome::AlreadyGone
+        )
+    }
+}
+
+/// The result of one stop, for the CLI's report and the window's toast.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StopReport {
+    pub pid: u32,
+    pub name: String,
+    pub outcome: StopOutcome,
+    /// One line for people: what happened, and what to do next.
+    pub message: String,
+    pub elapsed_ms: u64,
+    /// Whether the target's port is free of other holders afterwards, when
+    /// it was stopped by port and a snapshot could be taken.
+    pub port_freed: Option<bool>,
+}
+
+/// Stops one target. `Send` so the window can run it off the UI thread.
+pub trait Stopper: Send {
+    fn stop(&mut self, t: &StopTarget, force: bool) -> StopReport;
+}
+
+/// The command, prefixed the way this OS runs things elevated.
+pub fn elevated_hint(cmd: &str) -> String {
+    match crate::bind::OsKind::current().elevate_prefix() {
+        Some(prefix) => format!("{prefix}{cmd}"),
+        None => format!("{cmd} from an Administrator terminal"),
+    }
+}
+
+/// Why portwise refuses to stop `pid`, if it does.
+pub fn refusal(pid: u32, name: &str) -> Option<String> {
+    if pid == 0 {
+        return Some("pid 0 is the kernel's, not a process".into());
+    }
+    if pid == 1 {
+        return Some(
+            "pid 1 is the init process: stopping it would bring the whole system (or container) \
+             down"
+                .into(),
+        );
+    }
+    if pid == std::process::id() {
+        return Some("that is portwise itself".into());
+    }
+    if name == "systemd" {
+        return Some(
+            "systemd is a service manager: stop the .socket or .service unit instead".into(),
+        );
+    }
+    // The System process listens for HTTP.sys on behalf of the programs that
+    // reserved URLs with it; `netsh http show urlacl` lists them
+    // (devblogs.microsoft.com/oldnewthing/20180703-00/?p=99145).
+    if pid == 4 && name == "System" {
+        return Some(
+            "the Windows kernel (System) holds this: a program that reserved URLs with HTTP.sys \
+             may own the port (see `netsh http show urlacl`)"
+                .into(),
+        );
+    }
+    None
+}
+
+/// Caveats for a process found on `port` next to the other holders.
+pub fn caveats(
+    name: &str,
+    port: Option<u16>,
+    port_holders: &[String],
+    units: &[String],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if name == "docker-proxy" {
+        let cmd = match port {
+            Some(p) => format!("docker stop $(docker ps -q --filter publish={p})"),
+            None => "docker ps, then docker stop CONTAINER".into(),
+        };
+        out.push(format!(
+            "docker-proxy publishes a port for a Docker container: stopping it does not free \
+             the port for good and breaks the container's port mapping; stop the container \
+             instead: {cmd}"
+        ));
+    }
+    if port_holders.iter().any(|n| n == "systemd")
+        && let Some(p) = port
+    {
+        let how = if units.is_empty() {
+            format!("find it with: systemctl list-sockets --all | grep ':{p} '")
+        } else {
+            elevated_hint(&format!("systemctl stop {}", units.join(" ")))
+        };
+        out.push(format!(
+            "systemd holds port {p} for a socket-activated service: stopping the service's \
+             process does not free the port (systemd starts it again on the next connection); \
+             stop the .socket unit: {how}"
+        ));
+    }
+    out
+}
+
+/// Process details from sysinfo.
+struct ProcessFacts {
+    name: String,
+    user: Option<String>,
+    cmdline: String,
+    start_time: u64,
+}
+
+fn new_system() -> Result<System, StopError> {
+    System::new().map_err(|e| StopError::System(e.to_string()))
+}
+
+fn refresh(sys: &mut System, pids: &[u32]) {
+    let wanted: Vec<Pid> = pids.iter().map(|&p| Pid::from_u32(p)).collect();
+    sys.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&wanted),
+        true,
+        ProcessRefreshKind::nothing()
+            .without_tasks()
+            .with_user(UpdateKind::OnlyIfNotSet)
+            .with_cmd(UpdateKind::OnlyIfNotSet),
+    );
+}
+
+fn facts_of(sys: &System, users: Option<&Users>, pid: u32) -> Option<ProcessFacts> {
+    let p = sys.process(Pid::from_u32(pid))?;
+    if p.status() == sysinfo::ProcessStatus::Zombie {
+        return None;
+    }
+    let name = p.name().to_string_lossy().into_owned();
+    let cmd: Vec<String> = p
+        .cmd()
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let cmdline = if cmd.is_empty() {
+        format!("[{name}]")
+    } else {
+        one_line(&cmd.join(" "))
+    };
+    let user = p
+        .user_id()
+        .and_then(|uid| users?.get_user_by_id(uid))
+        .map(|u| u.name().to_string());
+    Some(ProcessFacts {
+        name,
+        user,
+        cmdline,
+        start_time: p.start_time(),
+    })
+}
+
+/// Control characters (a `python -c` script's newlines) escaped, so the
+/// command line shows on one line.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            let esc: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            esc
+        })
+        .collect()
+}
+
+/// What stopping process `pid` would do.
+pub fn plan_pid(pid: u32) -> Result<Vec<StopTarget>, StopError> {
+    // Refused by pid alone: no need to look the process up.
+    if pid <= 1 || pid == std::process::id() {
+        let reason = refusal(pid, "").unwrap_or_default();
+        return Err(StopError::Refused { pid, reason });
+    }
+    let mut sys = new_system()?;
+    refresh(&mut sys, &[pid]);
+    let users = Users::new_with_refreshed_list().ok();
+    let f = facts_of(&sys, users.as_ref(), pid).ok_or(StopError::NoSuchProcess(pid))?;
+    if let Some(reason) = refusal(pid, &f.name) {
+        return Err(StopError::Refused { pid, reason });
+    }
+    Ok(vec![StopTarget {
+        pid,
+        caveats: caveats(&f.name, None, &[], &[]),
+        name: f.name,
+        user: f.user,
+        cmdline: f.cmdline,
+        start_time: f.start_time,
+        port: None,
+        refusal: None,
+    }])
+}
+
+/// What stopping the holders of `port` (TCP or UDP, any state but
+/// TIME_WAIT) would do. Refused holders (pid 1, systemd, ...) are included
+/// with their [`StopTarget::refusal`] so that a front end can show them.
+pub fn plan_port(port: u16, snap: &Snapshot) -> Result<Vec<StopTarget>, StopError> {
+    let holders = holders_on(snap, port, None);
+    if holders.is_empty() {
+        let on_port: Vec<_> = snap
+            .sockets
+            .iter()
+            .filter(|s| s.local_port == port)
+            .collect();
+        let hidden = on_port
+            .iter()
+            .filter(|s| !s.is_kernel_owned() && s.processes.is_empty())
+            .count();
+        if hidden > 0 {
+            return Err(StopError::Hidden {
+                port,
+                sockets: hidden,
+            });
+        }
+        if let Some(tw) = crate::bind::time_wait_on(snap, port) {
+            return Err(StopError::OnlyTimeWait {
+                port,
+                count: tw.count,
+                longest_ms: tw.longest_remaining_ms,
+            });
+        }
+        return Err(StopError::NothingHolds(port));
+    }
+    let names: Vec<String> = holders.iter().map(|h| h.name.clone()).collect();
+    let units = if names.iter().any(|n| n == "systemd") {
+        crate::platform::os::ports::socket_units_for_port(port)
+    } else {
+        Vec::new()
+    };
+    let mut sys = new_system()?;
+    let pids: Vec<u32> = holders.iter().map(|h| h.pid).collect();
+    refresh(&mut sys, &pids);
+    let users = Users::new_with_refreshed_list().ok();
+    let mut out = Vec::new();
+    for h in &holders {
+        // A holder that exited since the snapshot is skipped.
+        let Some(f) = facts_of(&sys, users.as_ref(), h.pid) else {
+            continue;
+        };
+        out.push(StopTarget {
+            pid: h.pid,
+            caveats: caveats(&f.name, Some(port), &names, &units),
+            refusal: refusal(h.pid, &f.name),
+            name: f.name,
+            user: h.user.clone().or(f.user),
+            cmdline: f.cmdline,
+            start_time: f.start_time,
+            port: Some(port),
+        });
+    }
+    if out.is_empty() {
+        return Err(StopError::NothingHolds(port));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,164 @@
-//! linux: ports (see platform/mod.rs).
+//! linux: ephemeral range, reserved ports, privileged-port limit, errno
+//! names. Sources: linux Documentation/networking/ip-sysctl.rst
+//! (`ip_local_port_range`, `ip_local_reserved_ports`,
+//! `ip_unprivileged_port_start`), man7 errno(3).
+
+use std::io;
+
+use socket2::Socket;
+
+use super::sysctl;
+use crate::bind::ErrorClass;
+use crate::ports::{PortRange, PrivilegedPorts, parse};
+use crate::sockets::Proto;
+
+/// The ephemeral range for port-0 binds and outgoing connections. One
+/// setting serves TCP and UDP, IPv4 and IPv6 (`inet_get_local_port_range()`
+/// in net/ipv4/inet_connection_sock.c is shared by both stacks). Empty when
+/// it cannot be read.
+pub fn ephemeral_ranges(_proto: Proto) -> Vec<PortRange> {
+    sysctl::read("net.ipv4.ip_local_port_range")
+        .and_then(|s| parse::sysctl_port_pair(&s))
+        .into_iter()
+        .collect()
+}
+
+/// The kernel default of `ip_local_port_range` (ip-sysctl.rst).
+pub fn default_ephemeral_range() -> PortRange {
+    PortRange {
+        lo: 32768,
+        hi: 60999,
+    }
+}
+
+/// `ip_local_reserved_ports`: kept out of automatic assignment; explicit
+/// binds still work.
+pub fn reserved_ports(_proto: Proto) -> Vec<PortRange> {
+    sysctl::read("net.ipv4.ip_local_reserved_ports")
+        .map(|s| parse::port_list(&s))
+        .unwrap_or_default()
+}
+
+/// Ports where even an explicit bind fails: Linux has none.
+pub fn excluded_ports(_proto: Proto) -> Vec<PortRange> {
+    Vec::new()
+}
+
+/// `ip_unprivileged_port_start` (Linux >= 4.11; default 1024): binds below
+/// it need CAP_NET_BIND_SERVICE, else EACCES.
+pub fn privileged_ports() -> Option<PrivilegedPorts> {
+    let key = "net.ipv4.ip_unprivileged_port_start";
+    let read = sysctl::read(key).and_then(|s| s.trim().parse::<u16>().ok());
+    Some(PrivilegedPorts {
+        first_unprivileged: read.unwrap_or(1024),
+        wildcard_exempt: false,
+        setting: Some(key),
+        read_from_system: read.is_some(),
+    })
+}
+
+/// The symbolic name of an errno value (man7 errno(3)).
+pub fn errno_name(code: i32) -> Option<&'static str> {
+    Some(match code {
+        libc::EPERM => "EPERM",
+        libc::EACCES => "EACCES",
+        libc::EADDRINUSE => "EADDRINUSE",
+        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
+        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
+        libc::EOPNOTSUPP => "EOPNOTSUPP",
+        libc::ENOPROTOOPT => "ENOPROTOOPT",
+        libc::EINVAL => "EINVAL",
+        libc::EMFILE => "EMFILE",
+        libc::ENFILE => "ENFILE",
+        libc::ENOBUFS => "ENOBUFS",
+        libc::ENOMEM => "ENOMEM",
+        libc::ENETDOWN => "ENETDOWN",
+        libc::ENODEV => "ENODEV",
+        _ => return None,
+    })
+}
+
+/// Which bind failure an errno value is.
+pub fn error_class(code: i32) -> ErrorClass {
+    match code {
+        libc::EADDRINUSE => ErrorClass::AddrInUse,
+        libc::EACCES => ErrorClass::AccessDenied,
+        libc::EADDRNOTAVAIL => ErrorClass::AddrNotAvailable,
+        libc::EPERM => ErrorClass::NotPermitted,
+        _ => ErrorClass::Other,
+    }
+}
+
+/// TIME_WAIT length: 60 s, hard-coded (include/net/tcp.h `TCP_TIMEWAIT_LEN`).
+pub fn time_wait_ms() -> Option<u64> {
+    Some(60_000)
+}
+
+/// SO_REUSEPORT (Linux >= 3.9, man7 socket(7)).
+pub fn set_reuse_port(sock: &Socket, on: bool) -> io::Result<()> {
+    sock.set_reuse_port(on)
+}
+
+/// True: a `[::]` bind with IPV6_V6ONLY off conflicts with every IPv4
+/// socket on the port too (net/ipv4/inet_connection_sock.c
+/// `ipv6_rcv_saddr_equal()`: an unspecified, non-v6-only address matches
+/// v4-mapped ones; UDP's `udp_lib_lport_inuse()` uses the same test), so
+/// one bind checks both families.
+pub fn dual_stack_bind_covers_ipv4() -> bool {
+    true
+}
+
+/// What `--reserve` does here.
+pub fn reservation_note() -> &'static str {
+    "Leaves the port in TIME_WAIT on 127.0.0.1 for 60 s: meanwhile Linux does not hand it to \
+     another port-0 bind, and a server that sets SO_REUSEADDR can still bind it (one that does \
+     not set it gets EADDRINUSE until the 60 s pass)."
+}
+
+/// The systemd `.socket` units listening on `port`, from
+/// `systemctl list-sockets` (empty when systemctl is absent or says none).
+pub fn socket_units_for_port(port: u16) -> Vec<String> {
+    let out = std::process::Command::new("systemctl")
+        .args([
+            "list-sockets",
+            "--all",
+            "--no-legend",
+            "--no-pager",
+            "--full",
+        ])
+        .output();
+    match out {
+        Ok(o) if o.status.success() => {
+            parse::systemd_socket_units(&String::from_utf8_lossy(&o.stdout), port)
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_kernels_values() {
+        // Every kernel this runs on has ip_local_port_range.
+        let r = ephemeral_ranges(Proto::Tcp);
+        assert_eq!(r.len(), 1, "{r:?}");
+        let p = privileged_ports().unwrap();
+        assert_eq!(p.setting, Some("net.ipv4.ip_unprivileged_port_start"));
+        assert!(!p.wildcard_exempt);
+    }
+
+    #[test]
+    fn errno_names_and_classes() {
+        assert_eq!(errno_name(98), Some("EADDRINUSE"));
+        assert_eq!(errno_name(13), Some("EACCES"));
+        assert_eq!(errno_name(99), Some("EADDRNOTAVAIL"));
+        assert_eq!(errno_name(1), Some("EPERM"));
+        assert_eq!(errno_name(123456), None);
+        assert_eq!(error_class(98), ErrorClass::AddrInUse);
+        assert_eq!(error_class(13), ErrorClass::AccessDenied);
+        assert_eq!(error_class(22), ErrorClass::Other);
+    }
+}

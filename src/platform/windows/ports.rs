@@ -1,1 +1,167 @@
-//! windows: ports (see platform/mod.rs).
+//! windows: dynamic (ephemeral) range, excluded port ranges, WSAE names.
+//! Facts from ../shared/knowledge/ports-and-time-wait.md ("Windows"):
+//! `netsh int ipv4 show dynamicport tcp`, default 49152-65535; excluded
+//! ranges (Hyper-V, WinNAT, WSL2, Docker) fail binds with WSAEACCES;
+//! TIME_WAIT is `TcpTimedWaitDelay`, 120 s by default. Error codes:
+//! learn.microsoft.com "Windows Sockets Error Codes".
+
+use std::io;
+use std::os::windows::process::CommandExt;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use socket2::Socket;
+
+use crate::bind::ErrorClass;
+use crate::ports::{PortRange, PrivilegedPorts, parse};
+use crate::sockets::Proto;
+
+/// CREATE_NO_WINDOW: no console flashes up when the window app runs netsh.
+const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+
+/// How long a command's output is reused: `bind-test --wait` and the
+/// window's "Watch until free" re-test every second, and each netsh run
+/// costs tens of milliseconds.
+const CACHE_FOR: Duration = Duration::from_secs(10);
+
+type Cached = (String, Instant, Option<String>);
+
+/// Runs `program args` (no console window), reusing an output younger than
+/// [`CACHE_FOR`]. `None` when it cannot run or fails.
+fn run(program: &str, args: &[&str]) -> Option<String> {
+    static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
+    let key = format!("{program} {}", args.join(" "));
+    if let Ok(cache) = CACHE.lock()
+        && let Some((_, _, out)) = cache
+            .iter()
+            .find(|(k, at, _)| *k == key && at.elapsed() < CACHE_FOR)
+    {
+        return out.clone();
+    }
+    let out = Command::new(program)
+        .args(args)
+        .creation_flags(CREATE_NO_WINDOW)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+    if let Ok(mut cache) = CACHE.lock() {
+        cache.retain(|(k, at, _)| *k != key && at.elapsed() < CACHE_FOR);
+        cache.push((key, Instant::now(), out.clone()));
+    }
+    out
+}
+
+fn proto_word(proto: Proto) -> &'static str {
+    match proto {
+        Proto::Tcp => "tcp",
+        Proto::Udp => "udp",
+    }
+}
+
+/// The dynamic port ranges of IPv4 and IPv6 (each is set separately).
+pub fn ephemeral_ranges(proto: Proto) -> Vec<PortRange> {
+    ["ipv4", "ipv6"]
+        .iter()
+        .filter_map(|ip| {
+            let text = run(
+                "netsh",
+                &["int", ip, "show", "dynamicport", proto_word(proto)],
+            )?;
+            parse::netsh_dynamic_port(&text)
+        })
+        .collect()
+}
+
+pub fn default_ephemeral_range() -> PortRange {
+    PortRange {
+        lo: 49152,
+        hi: 65535,
+    }
+}
+
+/// Excluded ranges are also kept out of automatic assignment.
+pub fn reserved_ports(proto: Proto) -> Vec<PortRange> {
+    excluded_ports(proto)
+}
+
+/// `netsh int ipv4|ipv6 show excludedportrange protocol=tcp|udp`.
+pub fn excluded_ports(proto: Proto) -> Vec<PortRange> {
+    let arg = format!("protocol={}", proto_word(proto));
+    ["ipv4", "ipv6"]
+        .iter()
+        .filter_map(|ip| run("netsh", &["int", ip, "show", "excludedportrange", &arg]))
+        .flat_map(|text| parse::netsh_excluded_ranges(&text))
+        .collect()
+}
+
+/// Windows has no privileged ports.
+pub fn privileged_ports() -> Option<PrivilegedPorts> {
+    None
+}
+
+/// The WSAE name of a Winsock error code.
+pub fn errno_name(code: i32) -> Option<&'static str> {
+    Some(match code {
+        10004 => "WSAEINTR",
+        10013 => "WSAEACCES",
+        10014 => "WSAEFAULT",
+        10022 => "WSAEINVAL",
+        10024 => "WSAEMFILE",
+        10042 => "WSAENOPROTOOPT",
+        10043 => "WSAEPROTONOSUPPORT",
+        10045 => "WSAEOPNOTSUPP",
+        10047 => "WSAEAFNOSUPPORT",
+        10048 => "WSAEADDRINUSE",
+        10049 => "WSAEADDRNOTAVAIL",
+        10050 => "WSAENETDOWN",
+        10055 => "WSAENOBUFS",
+        _ => return None,
+    })
+}
+
+pub fn error_class(code: i32) -> ErrorClass {
+    match code {
+        10048 => ErrorClass::AddrInUse,
+        10013 => ErrorClass::AccessDenied,
+        10049 => ErrorClass::AddrNotAvailable,
+        _ => ErrorClass::Other,
+    }
+}
+
+/// `TcpTimedWaitDelay` (seconds) from the registry, else the 120 s default.
+pub fn time_wait_ms() -> Option<u64> {
+    let key = r"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters";
+    let secs = run("reg", &["query", key, "/v", "TcpTimedWaitDelay"])
+        .and_then(|t| parse::reg_query_dword(&t, "TcpTimedWaitDelay"))
+        .unwrap_or(120);
+    Some(u64::from(secs) * 1000)
+}
+
+/// SO_REUSEPORT does not exist on Windows.
+pub fn set_reuse_port(_sock: &Socket, on: bool) -> io::Result<()> {
+    if on {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "SO_REUSEPORT does not exist on Windows",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Not relied on here: the free-port probe binds 0.0.0.0 and `::` apart.
+pub fn dual_stack_bind_covers_ipv4() -> bool {
+    false
+}
+
+pub fn reservation_note() -> &'static str {
+    "Leaves the port in TIME_WAIT on 127.0.0.1 for TcpTimedWaitDelay (120 s by default). Whether \
+     Windows skips such a port when it assigns port 0 is not verified: treat it as best effort."
+}
+
+/// No systemd on Windows.
+pub fn socket_units_for_port(_port: u16) -> Vec<String> {
+    Vec::new()
+}

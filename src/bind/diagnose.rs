@@ -1,0 +1,812 @@
+//! From a failed bind to its cause, in plain words, with next steps.
+//!
+//! Pure: everything comes in as arguments (the request, the probe's error, a
+//! snapshot, the system facts), so every branch is tested with constructed
+//! snapshots. The facts behind the words are in
+//! ../shared/knowledge/ports-and-time-wait.md ("Bind errors and what they
+//! usually mean", the SO_REUSEADDR row, "What actually frees a server's port
+//! faster"); anything beyond it is cited where it is used.
+
+use std::net::{IpAddr, SocketAddr};
+
+use super::facts::{OsKind, SystemFacts};
+use super::{BindRequest, Cause, Diagnosis, ErrorClass, Fix, Holder, ProbeFailure, TimeWaitInfo};
+use crate::ports::range::{any_contains, normalize};
+use crate::ports::{PortRange, PrivilegedPorts};
+use crate::sockets::{Proto, Snapshot, SocketEntry};
+
+/// How a socket already on the port stands to the requested address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Relation {
+    /// The very same address.
+    Same,
+    /// It holds the wildcard of our family, which covers our address.
+    Wildcard,
+    /// We asked for the wildcard; it holds one specific address.
+    OtherAddr,
+    /// Across families through a dual-stack `[::]` socket (its or ours).
+    DualStack,
+}
+
+fn relation(req_addr: IpAddr, req_v6only: bool, held: IpAddr) -> Option<Relation> {
+    let (r, h) = (req_addr.to_canonical(), held.to_canonical());
+    match (r, h) {
+        (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => {
+            if r == h {
+                Some(Relation::Same)
+            } else if h.is_unspecified() {
+                Some(Relation::Wildcard)
+            } else if r.is_unspecified() {
+                Some(Relation::OtherAddr)
+            } else {
+                None
+            }
+        }
+        // Theirs: `[::]` is dual-stack unless it set IPV6_V6ONLY, which the
+        // socket table does not show, so it counts.
+        (IpAddr::V4(_), IpAddr::V6(_)) => h.is_unspecified().then_some(Relation::DualStack),
+        // Ours: a dual-stack `[::]` also needs the IPv4 port.
+        (IpAddr::V6(_), IpAddr::V4(_)) => {
+            (r.is_unspecified() && !req_v6only).then_some(Relation::DualStack)
+        }
+    }
+}
+
+/// The processes with non-TIME_WAIT sockets on `port` (of `proto`, or of
+/// either protocol when `None`), sorted by pid, without duplicates.
+pub fn holders_on(snap: &Snapshot, port: u16, proto: Option<Proto>) -> Vec<Holder> {
+    let mut out: Vec<Holder> = snap
+        .sockets
+        .iter()
+        .filter(|s| s.local_port == port && proto.is_none_or(|p| s.proto == p))
+        .filter(|s| !s.is_kernel_owned())
+        .flat_map(|s| s.processes.iter())
+        .map(|p| Holder {
+            pid: p.pid,
+            name: p.name.clone(),
+            user: p.user.clone(),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The TCP TIME_WAIT sockets with local port `port`; `None` when there are
+/// none.
+pub fn time_wait_on(snap: &Snapshot, port: u16) -> Option<TimeWaitInfo> {
+    let tw: Vec<&SocketEntry> = snap
+        .sockets
+        .iter()
+        .filter(|s| s.proto == Proto::Tcp && s.local_port == port && s.is_kernel_owned())
+        .collect();
+    (!tw.is_empty()).then(|| TimeWaitInfo {
+        count: tw.len(),
+        longest_remaining_ms: tw.iter().filter_map(|s| s.time_wait_expires_in_ms).max(),
+    })
+}
+
+/// The sockets on the port that stand in the way, by kind.
+struct Found<'a> {
+    listeners: Vec<(Relation, &'a SocketEntry)>,
+    connections: Vec<(Relation, &'a SocketEntry)>,
+    time_waits: Vec<&'a SocketEntry>,
+}
+
+fn find<'a>(req: &BindRequest, v6only: bool, snap: &'a Snapshot) -> Found<'a> {
+    let mut f = Found {
+        listeners: Vec::new(),
+        connections: Vec::new(),
+        time_waits: Vec::new(),
+    };
+    for s in &snap.sockets {
+        if s.proto != req.proto || s.local_port != req.port {
+            continue;
+        }
+        let Some(rel) = relation(req.addr, v6only, s.local_addr) else {
+            continue;
+        };
+        if s.is_kernel_owned() {
+            f.time_waits.push(s);
+        } else if s.is_listening() {
+            f.listeners.push((rel, s));
+        } else {
+            f.connections.push((rel, s));
+        }
+    }
+    // Closest first: same address, then wildcard, then other, then dual-stack.
+    f.listeners.sort_by_key(|(r, s)| (*r, s.sort_key()));
+    f.connections.sort_by_key(|(r, s)| (*r, s.sort_key()));
+    f
+}
+
+fn sock(ip: IpAddr, port: u16) -> String {
+    SocketAddr::new(ip, port).to_string()
+}
+
+/// "python3 (pid 4242)", several joined, or a hidden owner.
+fn who(s: &SocketEntry) -> String {
+    if s.processes.is_empty() {
+        return "a process this user cannot see".into();
+    }
+    s.processes
+        .iter()
+        .map(|p| format!("{} (pid {})", p.name, p.pid))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `portwise bind-test` with the same request, plus `extra` flags.
+fn retest(req: &BindRequest, extra: &str) -> String {
+    let mut c = format!("portwise bind-test {}", req.port);
+    if req.addr != IpAddr::from([0, 0, 0, 0]) {
+        c.push_str(&format!(" --addr {}", req.addr));
+    }
+    if req.proto == Proto::Udp {
+        c.push_str(" --proto udp");
+    }
+    for (on, flag) in [
+        (req.reuseaddr, " --reuseaddr"),
+        (req.reuseport, " --reuseport"),
+        (req.v6only, " --v6only"),
+    ] {
+        if on && !extra.contains(flag.trim()) {
+            c.push_str(flag);
+        }
+    }
+    c.push_str(extra);
+    c
+}
+
+fn elevated(os: OsKind, cmd: &str) -> String {
+    format!("{}{cmd}", os.elevate_prefix().unwrap_or(""))
+}
+
+fn fix_pick_other() -> Fix {
+    Fix::new(
+        "Use another port: this prints one that is free now, outside the ephemeral range",
+        Some("portwise free".into()),
+    )
+}
+
+/// How to stop each holder, with the cases where stopping the process does
+/// not free the port.
+fn fixes_stop(holders: &[Holder], req: &BindRequest, f: &SystemFacts) -> Vec<Fix> {
+    let mut out = Vec::new();
+    for h in holders {
+        match h.name.as_str() {
+            // Docker's userland proxy publishes a container's port; the
+            // container is what to stop (knowledge file, EADDRINUSE row).
+            // `docker ps --filter publish=`: docs.docker.com/reference/cli/
+            // docker/container/ls/#publish-and-expose
+            "docker-proxy" => out.push(Fix::new(
+                format!(
+                    "{} (pid {}) publishes port {} for a Docker container: stopping it does not \
+                     free the port for good; stop the container instead",
+                    h.name, h.pid, req.port
+                ),
+                Some(format!(
+                    "docker stop $(docker ps -q --filter publish={})",
+                    req.port
+                )),
+            )),
+            "systemd" => {
+                let text = format!(
+                    "systemd (pid {}) holds port {} for a socket-activated service: stopping the \
+                     service does not free it; stop the .socket unit",
+                    h.pid, req.port
+                );
+                let cmd = match f.socket_units.as_slice() {
+                    [] => format!(
+                        "systemctl list-sockets --all --no-legend | grep ':{} '",
+                        req.port
+                    ),
+                    units => elevated(f.os, &format!("systemctl stop {}", units.join(" "))),
+                };
+                out.push(Fix::new(text, Some(cmd)));
+            }
+            _ => out.push(Fix::new(
+                format!("Stop {} (pid {}) if you no longer need it", h.name, h.pid),
+                Some(format!("portwise stop --pid {}", h.pid)),
+            )),
+        }
+    }
+    out
+}
+
+fn fix_hidden(req: &BindRequest, os: OsKind) -> Fix {
+    let cmd = retest(req, "");
+    match os {
+        OsKind::Windows => Fix::new(
+            "The owner is hidden from this user: run this from an Administrator terminal to see it",
+            Some(cmd),
+        ),
+        _ => Fix::new(
+            "The owner is hidden from this user: run it elevated to see it",
+            Some(elevated(os, &cmd)),
+        ),
+    }
+}
+
+fn secs_ceil(ms: u64) -> u64 {
+    ms.div_ceil(1000)
+}
+
+fn ranges_text(rs: &[PortRange]) -> String {
+    rs.iter()
+        .map(|r| r.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Explains a failed bind.
+pub fn diagnose(
+    req: &BindRequest,
+    failure: &ProbeFailure,
+    snap: &Snapshot,
+    facts: &SystemFacts,
+) -> Diagnosis {
+    let v6only = req.v6only || failure.v6only == Some(true);
+    let found = find(req, v6only, snap);
+    let holders = if req.port == 0 {
+        Vec::new()
+    } else {
+        holders_on(snap, req.port, Some(req.proto))
+    };
+    let time_wait = if req.port == 0 || req.proto == Proto::Udp {
+        None
+    } else {
+        time_wait_on(snap, req.port)
+    };
+    let (cause, explanation, fixes) = match failure.error.class {
+        ErrorClass::AddrInUse => in_use(req, &found, &holders, time_wait, snap, facts),
+        ErrorClass::AccessDenied => access_denied(req, failure, &found, &holders, facts),
+        ErrorClass::NotPermitted => not_permitted(req, failure, facts),
+        ErrorClass::AddrNotAvailable => address_not_local(req, facts),
+        ErrorClass::Other => unknown(req, failure, facts),
+    };
+    Diagnosis {
+        cause,
+        explanation,
+        holders,
+        time_wait,
+        fixes,
+    }
+}
+
+type Parts = (Cause, String, Vec<Fix>);
+
+fn in_use(
+    req: &BindRequest,
+    found: &Found<'_>,
+    holders: &[Holder],
+    time_wait: Option<TimeWaitInfo>,
+    snap: &Snapshot,
+    f: &SystemFacts,
+) -> Parts {
+    let p = req.port;
+    if p == 0 {
+        return exhausted(req, snap, f);
+    }
+    let direct: Vec<&(Relation, &SocketEntry)> = found
+        .listeners
+        .iter()
+        .filter(|(r, _)| *r != Relation::DualStack)
+        .collect();
+    if let Some((rel, s)) = direct.first() {
+        let bound = if req.proto == Proto::Udp {
+            "has a UDP socket bound to"
+        } else {
+            "listens on"
+        };
+        let mut text = match rel {
+            Relation::Same => format!("{} already {bound} {}.", who(s), sock(s.local_addr, p)),
+            Relation::Wildcard => format!(
+                "{} {bound} {}, the wildcard address, which covers every {} address including {}.",
+                who(s),
+                sock(s.local_addr, p),
+                if s.local_addr.is_ipv4() {
+                    "IPv4"
+                } else {
+                    "IPv6"
+                },
+                req.addr
+            ),
+            _ => format!(
+                "{} {bound} {}; binding the wildcard {} needs port {p} free on every address.",
+                who(s),
+                sock(s.local_addr, p),
+                req.addr
+            ),
+        };
+        if direct.len() > 1 {
+            text.push_str(&format!(" {} sockets in all hold the port.", direct.len()));
+        }
+        if f.os == OsKind::Linux && req.proto == Proto::Tcp {
+            text.push_str(" SO_REUSEADDR does not help next to an active listener.");
+        }
+        let mut fixes = fixes_stop(holders, req, f);
+        if direct.iter().any(|(_, s)| s.processes.is_empty()) {
+            fixes.push(fix_hidden(req, f.os));
+        }
+        fixes.push(Fix::new(
+            "Or wait until it lets go: this retries for up to 60 s",
+            Some(retest(req, " --wait 60")),
+        ));
+        fixes.push(fix_pick_other());
+        return (Cause::Listener, text, fixes);
+    }
+    if let Some((_, s)) = found.listeners.first() {
+        return dual_stack(req, s, holders, f);
+    }
+    if let Some((_, s)) = found.connections.first() {
+        return connection(req, s, holders, f);
+    }
+    if !found.time_waits.is_empty() {
+        return time_wait_cause(req, &found.time_waits, time_wait, f);
+    }
+    let mut text = format!(
+        "The OS says {} is in use, but the socket table shows nothing on port {p} that explains \
+         it. The holder may have closed just now, or it lives in another network namespace (a \
+         container) that this snapshot cannot see.",
+        sock(req.addr, p)
+    );
+    if snap.unattributed > 0 {
+        text.push_str(&format!(
+            " {} sockets on this machine have owners hidden from this user.",
+            snap.unattributed
+        ));
+    }
+    let fixes = vec![
+        Fix::new("Try again", Some(retest(req, ""))),
+        Fix::new(
+            format!("See every socket on port {p}"),
+            Some(format!("portwise list --all --port {p}")),
+        ),
+        fix_pick_other(),
+    ];
+    (Cause::Unknown, text, fixes)
+}
+
+fn dual_stack(req: &BindRequest, s: &SocketEntry, holders: &[Holder], f: &SystemFacts) -> Parts {
+    let p = req.port;
+    let mut fixes = fixes_stop(holders, req, f);
+    let text = if req.addr.is_ipv4() {
+        let mut t = format!(
+            "{} listens on {}. An IPv6 wildcard socket is dual-stack unless it sets IPV6_V6ONLY, \
+             and then it holds IPv4 port {p} as well.",
+            who(s),
+            sock(s.local_addr, p)
+        );
+        if f.os == OsKind::Windows {
+            t.push_str(" (IPv6 sockets are v6-only by default on Windows, so it turned that off.)");
+        }
+        fixes.push(Fix::new(
+            "Or make that program's [::] socket IPv6-only (set IPV6_V6ONLY before bind), so \
+             IPv4 stays free",
+            None,
+        ));
+        t
+    } else {
+        fixes.insert(
+            0,
+            Fix::new(
+                "Bind IPv6 only: set IPV6_V6ONLY on your [::] socket",
+                Some(retest(req, " --v6only")),
+            ),
+        );
+        format!(
+            "Your [::] socket is dual-stack (IPV6_V6ONLY is off), so it also needs IPv4 port \
+             {p}, and {} holds {}.",
+            who(s),
+            sock(s.local_addr, p)
+        )
+    };
+    if s.processes.is_empty() {
+        fixes.push(fix_hidden(req, f.os));
+    }
+    fixes.push(fix_pick_other());
+    (Cause::DualStackConflict, text, fixes)
+}
+
+fn connection(req: &BindRequest, s: &SocketEntry, holders: &[Holder], f: &SystemFacts) -> Parts {
+    let p = req.port;
+    let peer = match (s.remote_addr, s.remote_port) {
+        (Some(a), Some(rp)) => format!(" -> {}", sock(a, rp)),
+        _ => String::new(),
+    };
+    let state = s.state.map(|st| format!(", {st}")).unwrap_or_default();
+    let mut text = format!(
+        "{} has a connection using local port {p} ({}{peer}{state}). A socket that uses a port \
+         as its local port keeps it busy until it closes.",
+        who(s),
+        sock(s.local_addr, p)
+    );
+    let mut fixes = fixes_stop(holders, req, f);
+    if s.processes.is_empty() {
+        fixes.push(fix_hidden(req, f.os));
+    }
+    if any_contains(&f.ephemeral, p) {
+        text.push_str(&format!(
+            " Port {p} lies inside the ephemeral range ({}), from which the OS picks local ports \
+             for outgoing connections, so a server on it can collide with them at any time.",
+            ranges_text(&f.ephemeral)
+        ));
+        if let Some(fix) = fix_reserve(p, f) {
+            fixes.push(fix);
+        }
+    }
+    fixes.push(fix_pick_other());
+    (Cause::InUseByConnection, text, fixes)
+}
+
+/// Keep the OS from handing `port` out automatically.
+fn fix_reserve(port: u16, f: &SystemFacts) -> Option<Fix> {
+    match f.os {
+        OsKind::Linux => {
+            // Writing the sysctl replaces the whole list: keep what is there.
+            let mut list = f.reserved.clone();
+            list.push(PortRange::single(port));
+            let value = normalize(list)
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            Some(Fix::new(
+                format!(
+                    "Keep Linux from giving port {port} to outgoing connections (this sets the \
+                     whole list and keeps the ports already reserved; persist it in \
+                     /etc/sysctl.d/)"
+                ),
+                Some(format!(
+                    "sudo sysctl -w net.ipv4.ip_local_reserved_ports={value}"
+                )),
+            ))
+        }
+        OsKind::Windows => Some(Fix::new(
+            format!("Reserve port {port} so Windows does not hand it out (Administrator terminal)"),
+            Some(format!(
+                "netsh int ipv4 add excludedportrange protocol=tcp startport={port} numberofports=1"
+            )),
+        )),
+        OsKind::Macos => None,
+    }
+}
+
+fn time_wait_cause(
+    req: &BindRequest,
+    tws: &[&SocketEntry],
+    info: Option<TimeWaitInfo>,
+    f: &SystemFacts,
+) -> Parts {
+    let p = req.port;
+    let n = tws.len();
+    let longest = info.and_then(|i| i.longest_remaining_ms);
+    let mut text = format!(
+        "{n} TCP connection{} on port {p} {} in TIME_WAIT",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "is" } else { "are" }
+    );
+    match longest {
+        Some(ms) => text.push_str(&format!(" (the longest has {} s left).", secs_ceil(ms))),
+        None => text.push('.'),
+    }
+    match f.os {
+        OsKind::Linux => {
+            text.push_str(
+                " Linux refuses a new bind() on a port with TIME_WAIT remnants unless both the old \
+                 sockets and the new one set SO_REUSEADDR.",
+            );
+            if req.reuseaddr {
+                text.push_str(" You set it on the new socket, so the old ones did not.");
+            }
+        }
+        OsKind::Macos => text.push_str(
+            " macOS refuses a new bind() on a port with TIME_WAIT remnants unless the new socket \
+             sets SO_REUSEADDR.",
+        ),
+        OsKind::Windows => {}
+    }
+    let mut owners: Vec<String> = tws
+        .iter()
+        .filter_map(|s| s.last_known_owner.as_ref())
+        .map(|o| format!("{} (pid {})", o.name, o.pid))
+        .collect();
+    owners.sort();
+    owners.dedup();
+    if !owners.is_empty() {
+        text.push_str(&format!(
+            " Before closing, they were held by {} (remembered by portwise).",
+            owners.join(", ")
+        ));
+    }
+    if f.os == OsKind::Linux {
+        text.push_str(
+            " (net.ipv4.tcp_tw_reuse does not help here: it only affects outgoing connect().)",
+        );
+    }
+    let mut fixes = Vec::new();
+    let reuse_text = if f.os == OsKind::Linux {
+        "Set SO_REUSEADDR on the server socket before bind() (most frameworks do): on Linux the \
+         old sockets need it too, so it works from the next restart on"
+    } else {
+        "Set SO_REUSEADDR on the server socket before bind() (most frameworks do)"
+    };
+    let check = (!req.reuseaddr).then(|| retest(req, " --reuseaddr"));
+    fixes.push(Fix::new(reuse_text, check));
+    let wait_s = match (longest, f.time_wait_ms) {
+        (Some(ms), _) => secs_ceil(ms) + 1,
+        (None, Some(tw)) => secs_ceil(tw),
+        (None, None) => 60,
+    };
+    fixes.push(Fix::new(
+        format!("Wait for TIME_WAIT to expire (up to {wait_s} s), retrying until it binds"),
+        Some(retest(req, &format!(" --wait {wait_s}"))),
+    ));
+    fixes.push(fix_pick_other());
+    (Cause::TimeWait, text, fixes)
+}
+
+fn exhausted(req: &BindRequest, snap: &Snapshot, f: &SystemFacts) -> Parts {
+    let range = ranges_text(&f.ephemeral);
+    let tw = snap.time_wait_count();
+    let mut text = format!(
+        "Port 0 asks the OS for a free port from its ephemeral range ({range}), and none is left: \
+         every port there is taken."
+    );
+    if tw > 0 {
+        text.push_str(&format!(" {tw} sockets on this machine are in TIME_WAIT."));
+    }
+    let mut fixes = vec![Fix::new(
+        "See which processes hold many ports",
+        Some("portwise list --all".into()),
+    )];
+    match f.os {
+        // Start and end should differ in parity; the start must not be below
+        // ip_unprivileged_port_start (knowledge file, tunables table).
+        OsKind::Linux => fixes.push(Fix::new(
+            "Widen the ephemeral range (persist it in /etc/sysctl.d/)",
+            Some("sudo sysctl -w net.ipv4.ip_local_port_range=\"15000 64999\"".into()),
+        )),
+        OsKind::Windows => fixes.push(Fix::new(
+            "Widen the dynamic port range (Administrator terminal)",
+            Some(format!(
+                "netsh int ipv4 set dynamicport {} start=10000 num=55536",
+                req.proto
+            )),
+        )),
+        OsKind::Macos => fixes.push(Fix::new(
+            "Widen the ephemeral range",
+            Some("sudo sysctl -w net.inet.ip.portrange.first=32768".into()),
+        )),
+    }
+    fixes.push(Fix::new(
+        "Or bind a fixed port outside the ephemeral range",
+        Some("portwise free".into()),
+    ));
+    (Cause::Exhausted, text, fixes)
+}
+
+fn access_denied(
+    req: &BindRequest,
+    failure: &ProbeFailure,
+    found: &Found<'_>,
+    holders: &[Holder],
+    f: &SystemFacts,
+) -> Parts {
+    let p = req.port;
+    if let Some(pp) = &f.privileged
+        && pp.applies(p, req.addr.is_unspecified())
+    {
+        return privileged(req, pp, f);
+    }
+    if let Some(r) = f.excluded.iter().find(|r| r.contains(p)) {
+        let text = format!(
+            "Port {p} lies in an excluded port range ({r}). Windows reserves such blocks for \
+             Hyper-V, WinNAT, WSL2 or Docker, and binds inside them fail with WSAEACCES even \
+             though nothing listens."
+        );
+        let fixes = vec![
+            Fix::new(
+                "See the excluded ranges",
+                Some(format!(
+                    "netsh int ipv4 show excludedportrange protocol={}",
+                    req.proto
+                )),
+            ),
+            fix_pick_other(),
+            Fix::new(
+                "Reserve the ports you need ahead of time, while they are not excluded \
+                 (Administrator terminal)",
+                Some(format!(
+                    "netsh int ipv4 add excludedportrange protocol={} startport={p} numberofports=1",
+                    req.proto
+                )),
+            ),
+        ];
+        return (Cause::ExcludedRange, text, fixes);
+    }
+    if let Some((_, s)) = found.listeners.first() {
+        // Windows answers WSAEACCES when another socket holds the port with
+        // SO_EXCLUSIVEADDRUSE (knowledge file, EACCES row).
+        let text = format!(
+            "{} holds {}. On Windows, a bind next to a socket that set SO_EXCLUSIVEADDRUSE fails \
+             with WSAEACCES.",
+            who(s),
+            sock(s.local_addr, p)
+        );
+        let mut fixes = fixes_stop(holders, req, f);
+        fixes.push(fix_pick_other());
+        return (Cause::Listener, text, fixes);
+    }
+    match f.os {
+        // selinux_socket_bind() checks name_bind on the port's type and
+        // fails with EACCES (linux security/selinux/hooks.c); AppArmor's
+        // network rules likewise.
+        OsKind::Linux => {
+            let text = format!(
+                "The OS refused port {p} with EACCES although it is not a privileged port here: a \
+                 security module such as SELinux or AppArmor may deny this program that port."
+            );
+            let fixes = vec![
+                Fix::new(
+                    "Look for a recent denial in the kernel log",
+                    Some("sudo dmesg | grep -i -e avc -e apparmor | tail".into()),
+                ),
+                fix_pick_other(),
+            ];
+            (Cause::PermissionPolicy, text, fixes)
+        }
+        _ => unknown(req, failure, f),
+    }
+}
+
+fn privileged(req: &BindRequest, pp: &PrivilegedPorts, f: &SystemFacts) -> Parts {
+    let p = req.port;
+    let n = pp.first_unprivileged;
+    match f.os {
+        OsKind::Macos => {
+            let wildcard = if req.addr.is_ipv4() { "0.0.0.0" } else { "::" };
+            let text = format!(
+                "On macOS, ports below {n} need root when binding a specific address such as {}; \
+                 the wildcard {wildcard} is open to every user (since macOS Mojave).",
+                req.addr
+            );
+            let wild_req = BindRequest {
+                addr: wildcard.parse().unwrap_or(req.addr),
+                ..req.clone()
+            };
+            let fixes = vec![
+                Fix::new(
+                    format!("Bind the wildcard {wildcard} instead"),
+                    Some(retest(&wild_req, "")),
+                ),
+                fix_pick_other(),
+                Fix::new("Or run it as root", Some(elevated(f.os, &retest(req, "")))),
+            ];
+            (Cause::PrivilegedPort, text, fixes)
+        }
+        _ => {
+            let mut text = format!(
+                "Ports below {n} are privileged: binding one needs CAP_NET_BIND_SERVICE (root has \
+                 it), and this process lacks it."
+            );
+            match (pp.setting, pp.read_from_system) {
+                (Some(key), true) => text.push_str(&format!(" The limit {n} is {key}.")),
+                (Some(key), false) => {
+                    text.push_str(&format!(" ({n} is the default; {key} could not be read.)"))
+                }
+                (None, _) => {}
+            }
+            let mut fixes = vec![
+                fix_pick_other(),
+                Fix::new(
+                    "Give your server binary the capability (replace BINARY with its path)",
+                    Some("sudo setcap cap_net_bind_service=+ep BINARY".into()),
+                ),
+            ];
+            if let Some(key) = pp.setting {
+                fixes.push(Fix::new(
+                    format!(
+                        "Or lower the limit to {p} for this network namespace (persist it in \
+                         /etc/sysctl.d/)"
+                    ),
+                    Some(format!("sudo sysctl -w {key}={p}")),
+                ));
+            }
+            (Cause::PrivilegedPort, text, fixes)
+        }
+    }
+}
+
+fn not_permitted(req: &BindRequest, failure: &ProbeFailure, f: &SystemFacts) -> Parts {
+    if f.os != OsKind::Linux {
+        return unknown(req, failure, f);
+    }
+    // A cgroup BPF bind program that rejects a bind makes it fail with EPERM
+    // (knowledge file, EPERM row; linux tools/testing/selftests/bpf/
+    // prog_tests/bind_perm.c). systemd's SocketBindAllow=/SocketBindDeny=
+    // are such programs (systemd.resource-control(5)).
+    let text = format!(
+        "The OS refused the bind of port {} with EPERM. On Linux that comes from a cgroup BPF \
+         bind hook: container runtimes and systemd's SocketBindAllow=/SocketBindDeny= use one to \
+         limit which ports a service may bind.",
+        req.port
+    );
+    let fixes = vec![
+        Fix::new(
+            "See which cgroup (service or container) this runs in",
+            Some("cat /proc/self/cgroup".into()),
+        ),
+        Fix::new(
+            "Check the service's bind rules (replace UNIT with its name)",
+            Some("systemctl show -p SocketBindAllow -p SocketBindDeny UNIT".into()),
+        ),
+        fix_pick_other(),
+    ];
+    (Cause::PermissionPolicy, text, fixes)
+}
+
+fn address_not_local(req: &BindRequest, f: &SystemFacts) -> Parts {
+    let mut text = format!(
+        "{} is not an address of this machine: no interface has it (a stale IP, an interface \
+         that is down, or a typo).",
+        req.addr
+    );
+    let same_family: Vec<String> = f
+        .local_addrs
+        .iter()
+        .filter(|a| a.is_ipv4() == req.addr.is_ipv4())
+        .take(10)
+        .map(|a| a.to_string())
+        .collect();
+    if !same_family.is_empty() {
+        text.push_str(&format!(" This machine has: {}.", same_family.join(", ")));
+    }
+    let wildcard = if req.addr.is_ipv4() { "0.0.0.0" } else { "::" };
+    let wild_req = BindRequest {
+        addr: wildcard.parse().unwrap_or(req.addr),
+        ..req.clone()
+    };
+    let fixes = vec![
+        Fix::new(
+            format!("Bind the wildcard {wildcard} to accept on every address"),
+            Some(retest(&wild_req, "")),
+        ),
+        Fix::new(
+            "List this machine's addresses",
+            Some(f.os.list_addresses_command().into()),
+        ),
+    ];
+    (Cause::AddressNotLocal, text, fixes)
+}
+
+fn unknown(req: &BindRequest, failure: &ProbeFailure, f: &SystemFacts) -> Parts {
+    let e = &failure.error;
+    let mut text = format!(
+        "{} for {}: portwise has no explanation for this error here.",
+        e.message,
+        sock(req.addr, req.port)
+    );
+    if f.os == OsKind::Windows && e.class == ErrorClass::AccessDenied {
+        text.push_str(
+            " On Windows, WSAEACCES usually means an excluded port range (which could not be read \
+             here) or another socket's SO_EXCLUSIVEADDRUSE.",
+        );
+    }
+    let mut fixes = vec![Fix::new("Try again", Some(retest(req, "")))];
+    if f.os == OsKind::Windows {
+        fixes.push(Fix::new(
+            "See the excluded port ranges",
+            Some(format!(
+                "netsh int ipv4 show excludedportrange protocol={}",
+                req.proto
+            )),
+        ));
+    }
+    fixes.push(fix_pick_other());
+    (Cause::Unknown, text, fixes)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,126 @@
+//! The system facts a diagnosis needs besides the snapshot, gathered in one
+//! place so that [`super::diagnose()`] stays a pure function.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::BindRequest;
+use crate::platform::os::ports as os;
+use crate::ports::range::normalize;
+use crate::ports::{PortRange, PrivilegedPorts};
+use crate::sockets::Snapshot;
+
+/// Which OS the explanations and commands are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OsKind {
+    Linux,
+    Macos,
+    Windows,
+}
+
+impl OsKind {
+    pub fn current() -> OsKind {
+        match crate::platform::OS_NAME {
+            "macos" => OsKind::Macos,
+            "windows" => OsKind::Windows,
+            _ => OsKind::Linux,
+        }
+    }
+
+    /// How to run a command with privileges here.
+    pub fn elevate_prefix(self) -> Option<&'static str> {
+        match self {
+            OsKind::Linux | OsKind::Macos => Some("sudo "),
+            OsKind::Windows => None,
+        }
+    }
+
+    /// The command that lists this machine's addresses.
+    pub fn list_addresses_command(self) -> &'static str {
+        match self {
+            OsKind::Linux => "ip -brief address",
+            OsKind::Macos => "ifconfig",
+            OsKind::Windows => "ipconfig",
+        }
+    }
+}
+
+/// Facts about the system, for one bind request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SystemFacts {
+    pub os: OsKind,
+    pub privileged: Option<PrivilegedPorts>,
+    /// The ephemeral range for the request's protocol.
+    pub ephemeral: Vec<PortRange>,
+    /// Linux `ip_local_reserved_ports` (Windows: the excluded ranges).
+    pub reserved: Vec<PortRange>,
+    /// Ranges where explicit binds fail (Windows).
+    pub excluded: Vec<PortRange>,
+    /// This machine's interface addresses, sorted.
+    pub local_addrs: Vec<IpAddr>,
+    /// TIME_WAIT length here, where known.
+    pub time_wait_ms: Option<u64>,
+    /// systemd `.socket` units listening on the port (read only when the
+    /// snapshot shows systemd holding it).
+    pub socket_units: Vec<String>,
+}
+
+impl SystemFacts {
+    /// Reads what the diagnosis of `req` may need. Only called after a
+    /// failure, so the slower reads (netsh, systemctl) are fine here.
+    pub fn read(req: &BindRequest, snap: &Snapshot) -> SystemFacts {
+        let systemd_holds = snap
+            .sockets
+            .iter()
+            .any(|s| s.local_port == req.port && s.processes.iter().any(|p| p.name == "systemd"));
+        SystemFacts {
+            os: OsKind::current(),
+            privileged: os::privileged_ports(),
+            ephemeral: {
+                let mut e = os::ephemeral_ranges(req.proto);
+                if e.is_empty() {
+                    e.push(os::default_ephemeral_range());
+                }
+                normalize(e)
+            },
+            reserved: normalize(os::reserved_ports(req.proto)),
+            excluded: normalize(os::excluded_ports(req.proto)),
+            local_addrs: local_addresses(),
+            time_wait_ms: os::time_wait_ms(),
+            socket_units: if systemd_holds && req.port != 0 {
+                os::socket_units_for_port(req.port)
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+/// Every address of this machine's interfaces, sorted, without duplicates
+/// (for the Bind test view's address list and for `address_not_local`).
+pub fn local_addresses() -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = match sysinfo::Networks::new_with_refreshed_list() {
+        Ok(nets) => nets
+            .values()
+            .flat_map(|data| data.ip_networks().iter().map(|n| n.addr))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_among_the_local_addresses() {
+        let addrs = local_addresses();
+        assert!(addrs.contains(&"127.0.0.1".parse().unwrap()), "{addrs:?}");
+        assert!(!addrs.contains(&"192.0.2.1".parse().unwrap()));
+    }
+}

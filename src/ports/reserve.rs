@@ -1,0 +1,75 @@
+//! Reserve a picked TCP port for a while by leaving it in TIME_WAIT on
+//! loopback (the "ephemeral-port-reserve" trick).
+//!
+//! Linux: the bind of port 0 skips a port whose bind bucket has a
+//! conflicting socket, and a TIME_WAIT socket conflicts with it; an explicit
+//! bind with SO_REUSEADDR does not conflict with a TIME_WAIT socket that also
+//! had SO_REUSEADDR (it inherits it from the listener here). Linux
+//! net/ipv4/inet_connection_sock.c `inet_csk_find_open_port()` and
+//! `inet_bind_conflict()`; TIME_WAIT lasts 60 s (include/net/tcp.h
+//! `TCP_TIMEWAIT_LEN`). See ../shared/knowledge/ports-and-time-wait.md,
+//! "The race in grab a free port".
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::time::Duration;
+
+use crate::sockets::Proto;
+
+use super::probe::new_socket;
+
+/// The outcome of one reservation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    pub port: u16,
+    /// When the TIME_WAIT socket is expected to expire, where the OS's
+    /// TIME_WAIT length is known and the reservation was seen to take.
+    pub until_unix_ms: Option<u64>,
+    /// True when a plain bind of 127.0.0.1:port failed right after, which
+    /// shows the TIME_WAIT socket is in place.
+    pub verified: bool,
+}
+
+/// Listen on 127.0.0.1:port with SO_REUSEADDR, connect to it, accept, and
+/// close the accepted side first: the side that closes first is the one
+/// that goes into TIME_WAIT, and that side's local port is `port`.
+pub fn reserve(port: u16, time_wait_ms: Option<u64>) -> io::Result<Reservation> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let sock = new_socket(false, Proto::Tcp)?;
+    sock.set_reuse_address(true)?;
+    sock.bind(&addr.into())?;
+    sock.listen(1)?;
+    let listener: TcpListener = sock.into();
+    let client = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    let (accepted, _) = listener.accept()?;
+    drop(accepted); // FIN from the port's side first: it will hold TIME_WAIT
+    drop(client); // the peer's FIN completes the close
+    drop(listener);
+    let started = crate::util::time::now_unix_ms();
+    let verified = wait_for_time_wait(addr);
+    Ok(Reservation {
+        port,
+        until_unix_ms: if verified {
+            time_wait_ms.map(|ms| started + ms)
+        } else {
+            None
+        },
+        verified,
+    })
+}
+
+/// Loopback close handshakes finish within microseconds, but not always
+/// before `close()` returns: look for the TIME_WAIT socket for up to ~100 ms.
+fn wait_for_time_wait(addr: SocketAddr) -> bool {
+    for _ in 0..50 {
+        let held = match new_socket(false, Proto::Tcp) {
+            Ok(s) => s.bind(&addr.into()).is_err(),
+            Err(_) => return false,
+        };
+        if held {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}

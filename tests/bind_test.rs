@@ -1,0 +1,353 @@
+//! `portwise bind-test` end to end: every cause this machine can produce,
+//! with real sockets on loopback.
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::make_time_wait;
+use socket2::{Domain, Protocol, Socket, Type};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_portwise"))
+}
+
+fn portwise(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+/// Runs with `--json` and returns (exit code, parsed JSON).
+fn json(args: &[&str]) -> (i32, serde_json::Value) {
+    let mut a = args.to_vec();
+    a.push("--json");
+    let out = portwise(&a);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+fn pids(v: &serde_json::Value) -> Vec<u64> {
+    v["holders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["pid"].as_u64().unwrap())
+        .collect()
+}
+
+fn me() -> u64 {
+    u64::from(std::process::id())
+}
+
+#[test]
+fn listener_on_the_same_address() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    let (code, v) = json(&["bind-test", &port, "--addr", "127.0.0.1"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["addr"], "127.0.0.1");
+    assert_eq!(v["proto"], "tcp");
+    assert_eq!(v["error"]["code"], "EADDRINUSE");
+    assert_eq!(v["error"]["errno"], 98);
+    assert_eq!(v["cause"], "listener");
+    assert!(pids(&v).contains(&me()), "{v}");
+    assert!(v["time_wait"].is_null());
+    let fixes = v["fixes"].to_string();
+    assert!(
+        fixes.contains(&format!("portwise stop --pid {}", me())),
+        "{fixes}"
+    );
+}
+
+#[test]
+fn listener_on_the_wildcard() {
+    let l = TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    let (code, v) = json(&["bind-test", &port, "--addr", "127.0.0.1"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["cause"], "listener");
+    assert!(
+        v["explanation"].as_str().unwrap().contains("wildcard"),
+        "{v}"
+    );
+    assert!(pids(&v).contains(&me()));
+    // And the reverse: a specific listener blocks the wildcard.
+    let l2 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port2 = l2.local_addr().unwrap().port().to_string();
+    let (_, v) = json(&["bind-test", &port2]);
+    assert_eq!(v["cause"], "listener");
+    assert!(v["explanation"].as_str().unwrap().contains("every address"));
+}
+
+#[test]
+fn udp_socket_is_a_holder() {
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = u.local_addr().unwrap().port().to_string();
+    let (code, v) = json(&["bind-test", &port, "--addr", "127.0.0.1", "--proto", "udp"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["proto"], "udp");
+    assert_eq!(v["cause"], "listener");
+    assert!(pids(&v).contains(&me()));
+}
+
+/// A listener without SO_REUSEADDR (std sets it on Unix; socket2 does not).
+fn plain_listener() -> TcpListener {
+    let s = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP)).unwrap();
+    s.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .unwrap();
+    s.listen(8).unwrap();
+    s.into()
+}
+
+#[test]
+fn time_wait_then_reuseaddr_binds_when_the_old_socket_had_it() {
+    // std's listener sets SO_REUSEADDR, and accepted sockets inherit it.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    make_time_wait(&l, 2);
+    drop(l);
+    let p = port.to_string();
+    let (code, v) = json(&["bind-test", &p, "--addr", "127.0.0.1"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["cause"], "time_wait", "{v}");
+    assert!(v["time_wait"]["count"].as_u64().unwrap() >= 2, "{v}");
+    let left = v["time_wait"]["longest_remaining_ms"].as_u64().unwrap();
+    assert!(left > 0 && left <= 60_000, "{left}");
+    assert!(v["holders"].as_array().unwrap().is_empty());
+    assert!(v["fixes"].to_string().contains("--reuseaddr"));
+    let (code, v) = json(&["bind-test", &p, "--addr", "127.0.0.1", "--reuseaddr"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["port"], port);
+}
+
+#[test]
+fn time_wait_of_a_socket_without_reuseaddr_blocks_even_with_it() {
+    let l = plain_listener();
+    let port = l.local_addr().unwrap().port();
+    make_time_wait(&l, 1);
+    drop(l);
+    let p = port.to_string();
+    let (code, v) = json(&["bind-test", &p, "--addr", "127.0.0.1", "--reuseaddr"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["cause"], "time_wait");
+    assert!(
+        v["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("so the old ones did not"),
+        "{v}"
+    );
+}
+
+#[test]
+fn address_not_local() {
+    let local = portwise::bind::local_addresses();
+    if local.contains(&"192.0.2.1".parse().unwrap()) {
+        eprintln!("SKIPPED address_not_local: 192.0.2.1 is assigned to this machine");
+        return;
+    }
+    let (code, v) = json(&["bind-test", "8080", "--addr", "192.0.2.1"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["cause"], "address_not_local");
+    assert_eq!(v["error"]["code"], "EADDRNOTAVAIL");
+    assert!(v["explanation"].as_str().unwrap().contains("192.0.2.1"));
+}
+
+#[test]
+fn port_zero_says_which_port_it_got() {
+    let (code, v) = json(&["bind-test", "0", "--addr", "127.0.0.1"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["ok"], true);
+    assert_eq!(v["addr"], "127.0.0.1");
+    let port = v["port"].as_u64().unwrap();
+    assert!(port > 0);
+    let out = portwise(&["bind-test", "0"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("ok: tcp 0.0.0.0:") && !text.contains("0.0.0.0:0 "),
+        "{text}"
+    );
+}
+
+#[test]
+fn success_prints_ok_and_the_bound_address() {
+    let (code, v) = json(&["bind-test", "0", "--addr", "::1", "--v6only"]);
+    if code != 0 && v["error"]["code"] == "EADDRNOTAVAIL" {
+        eprintln!("SKIPPED ::1 check: no IPv6 loopback here");
+        return;
+    }
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["addr"], "::1");
+}
+
+#[test]
+fn wait_succeeds_once_the_holder_closes() {
+    let l = plain_listener();
+    let port = l.local_addr().unwrap().port();
+    let closer = std::thread::Builder::new()
+        .name("closer".into())
+        .spawn(move || {
+            std::thread::sleep(Duration::from_millis(1500));
+            drop(l);
+        })
+        .unwrap();
+    let start = Instant::now();
+    let out = portwise(&[
+        "bind-test",
+        &port.to_string(),
+        "--addr",
+        "127.0.0.1",
+        "--wait",
+        "10",
+    ]);
+    closer.join().unwrap();
+    let took = start.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(8),
+        "{took:?}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("waiting") && err.contains("listener"), "{err}");
+    assert!(err.contains(&format!("pid {}", me())), "{err}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("ok: ") && text.contains("(after "),
+        "{text}"
+    );
+}
+
+#[test]
+fn wait_gives_up_with_exit_1() {
+    let l = plain_listener();
+    let port = l.local_addr().unwrap().port().to_string();
+    let start = Instant::now();
+    let (code, v) = json(&["bind-test", &port, "--addr", "127.0.0.1", "--wait", "1"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["cause"], "listener");
+    assert!(v["waited_ms"].as_u64().unwrap() >= 1000);
+    assert!(start.elapsed() < Duration::from_secs(5));
+    drop(l);
+}
+
+#[test]
+fn privileged_port_with_privileges_dropped() {
+    let limit: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1024);
+    if limit == 0 {
+        eprintln!(
+            "SKIPPED privileged_port: ip_unprivileged_port_start is 0, no port is privileged"
+        );
+        return;
+    }
+    let port = (limit - 1).to_string();
+    let exe = env!("CARGO_BIN_EXE_portwise");
+    let args = ["bind-test", port.as_str(), "--json"];
+    let out = if portwise::platform::os::process::is_elevated() {
+        // setpriv changes uid before exec; leaving uid 0 drops the
+        // capabilities (capabilities(7), "Effect of user ID changes").
+        let ok = Command::new("setpriv").arg("--version").output().is_ok();
+        if !ok {
+            eprintln!("SKIPPED privileged_port: running as root and setpriv is not installed");
+            return;
+        }
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+            ])
+            .arg(exe)
+            .args(args)
+            .output()
+            .unwrap()
+    } else {
+        bin().args(args).output().unwrap()
+    };
+    let v: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(_) => {
+            let err = String::from_utf8_lossy(&out.stderr);
+            eprintln!("SKIPPED privileged_port: could not run as an unprivileged user: {err}");
+            return;
+        }
+    };
+    if v["ok"] == true {
+        eprintln!("SKIPPED privileged_port: this user may bind port {port} (CAP_NET_BIND_SERVICE)");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(v["error"]["code"], "EACCES", "{v}");
+    assert_eq!(v["cause"], "privileged_port", "{v}");
+    assert!(
+        v["explanation"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("below {limit}"))
+    );
+    assert!(
+        v["fixes"]
+            .to_string()
+            .contains("setcap cap_net_bind_service=+ep")
+    );
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for (args, needle) in [
+        (&["bind-test", "70000"][..], "'70000'"),
+        (&["bind-test", "-1"][..], "'-1'"),
+        (&["bind-test", "http"][..], "'http'"),
+        (&["bind-test", "80", "--addr", "nowhere"][..], "'nowhere'"),
+        (&["bind-test", "80", "--proto", "sctp"][..], "'sctp'"),
+        (&["bind-test", "80", "--v6only"][..], "--v6only"),
+        (&["bind-test", "80", "--wait", "soon"][..], "'soon'"),
+        (&["bind-test"][..], "PORT"),
+    ] {
+        let out = portwise(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn plain_output_has_verdict_explanation_holders_and_fixes() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    let out = portwise(&["bind-test", &port, "--addr", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap();
+    assert!(
+        first.starts_with("fails: tcp 127.0.0.1:") && first.contains("EADDRINUSE"),
+        "{first}"
+    );
+    assert!(
+        text.contains("holders:") && text.contains(&format!("pid {}", me())),
+        "{text}"
+    );
+    assert!(
+        text.contains("fixes:") && text.contains("portwise free"),
+        "{text}"
+    );
+}

@@ -1,0 +1,171 @@
+//! `portwise stop` end to end against real child processes (this test
+//! binary re-run as a listener, and `sh`). Every child is killed and reaped.
+
+mod common;
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::process::{Child, Command, Output};
+use std::time::Duration;
+
+use common::eventually;
+
+fn portwise(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_portwise"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// A child process, killed and reaped when dropped.
+struct Kid(Child);
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const CHILD_PORT: &str = "PORTWISE_TEST_LISTEN_PORT";
+
+/// Not a test of its own: when re-run with `CHILD_PORT` set, this becomes
+/// the child that listens on that port for up to 30 s.
+#[test]
+fn child_listener() {
+    let Ok(port) = std::env::var(CHILD_PORT) else {
+        return;
+    };
+    let l = TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+    std::thread::sleep(Duration::from_secs(30));
+    drop(l);
+}
+
+/// This test binary, re-run as a listener on a port that was free a moment
+/// ago; returns once the port accepts connections.
+fn spawn_listener() -> (Kid, u16) {
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kid = Kid(Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_listener",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_PORT, port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap());
+    eventually("the child to listen", || {
+        TcpStream::connect((Ipv4Addr::LOCALHOST, port)).ok()
+    });
+    (kid, port)
+}
+
+#[test]
+fn a_listening_child_is_stopped_and_reported_by_pid() {
+    let (mut kid, port) = spawn_listener();
+    let pid = kid.0.id();
+    let out = portwise(&["stop", "--port", &port.to_string(), "--yes"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains(&format!("pid {pid}")), "{text}");
+    assert!(text.contains("command: "), "{text}");
+    assert!(
+        text.contains("stopped ") && text.contains("SIGTERM"),
+        "{text}"
+    );
+    // The child really ended (by SIGTERM), and the port is free again.
+    let status = kid.0.wait().unwrap();
+    assert!(!status.success());
+    assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok());
+}
+
+#[test]
+fn stop_by_pid_and_force() {
+    // A child that ignores SIGTERM: --force kills it at once.
+    let mut kid = Kid(Command::new("sh")
+        .args(["-c", "trap '' TERM; exec sleep 30"])
+        .spawn()
+        .unwrap());
+    let pid = kid.0.id().to_string();
+    eventually("the child to exec sleep", || {
+        let plan = portwise::stop::plan_pid(kid.0.id()).ok()?;
+        (plan[0].name == "sleep").then_some(())
+    });
+    let out = portwise(&["stop", "--pid", &pid, "--force", "--yes"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("kill at once") && text.contains("killed"),
+        "{text}"
+    );
+    assert!(!kid.0.wait().unwrap().success());
+}
+
+#[test]
+fn pid_one_and_self_are_refused() {
+    let out = portwise(&["stop", "--pid", "1", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("will not stop pid 1"), "{err}");
+}
+
+#[test]
+fn a_port_nobody_holds_exits_1() {
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = portwise(&["stop", "--port", &port.to_string(), "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("nothing holds port {port}")), "{err}");
+}
+
+#[test]
+fn a_missing_pid_exits_1() {
+    let out = portwise(&["stop", "--pid", "4000000000", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no process with pid 4000000000"));
+}
+
+#[test]
+fn no_question_without_a_terminal_unless_yes() {
+    let (_kid, port) = spawn_listener();
+    let out = Command::new(env!("CARGO_BIN_EXE_portwise"))
+        .args(["stop", "--port", &port.to_string()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--yes"));
+    // The child still listens.
+    assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok());
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        &["stop"][..],
+        &["stop", "--port", "x"][..],
+        &["stop", "--port", "0"][..],
+        &["stop", "--port", "70000"][..],
+        &["stop", "--pid", "-4"][..],
+        &["stop", "--port", "80", "--pid", "1"][..],
+    ] {
+        let out = portwise(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    }
+}
