@@ -11,9 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::sampler::Sampler;
+use crate::sockets::Snapshot;
 use crate::sockets::SocketSource;
-use crate::state::stop::{StopOutcome, StopTarget};
+use crate::state::stop::{StopOutcome, StopReport, StopTarget};
 use crate::state::{Action, AppState, Effect, Settings, ToastKind};
+use crate::stop::{Stopper, SystemStopper};
 
 /// Key of the persisted [`Settings`] in eframe's storage.
 pub const SETTINGS_KEY: &str = "portwise.settings";
@@ -98,26 +100,63 @@ impl Clipboard for EguiClipboard {
 
 /// Planning and stopping processes (the engine's `stop`).
 pub trait StopService: Send {
-    /// What stopping these pids would stop, with caveats.
-    fn plan(&mut self, pids: &[u32]) -> Result<Vec<StopTarget>, String>;
+    /// What stopping these processes, seen holding `port` in `snapshot`,
+    /// would do: pid, name, user, command line, caveats, refusals.
+    fn plan(
+        &mut self,
+        port: u16,
+        pids: &[u32],
+        snapshot: &Snapshot,
+    ) -> Result<Vec<StopTarget>, String>;
     /// Stop one target; may block for a few seconds (runs off the UI thread).
-    fn stop(&mut self, target: &StopTarget, force: bool) -> StopOutcome;
+    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport;
 }
 
-/// Stopping through the engine.
-pub struct EngineStop;
+/// Planning with the engine's `plan_port` / `plan_pid`, stopping with a
+/// [`Stopper`] (the real [`SystemStopper`], or a fake in tests).
+pub struct EngineStop {
+    stopper: Box<dyn Stopper>,
+}
 
-impl StopService for EngineStop {
-    fn plan(&mut self, _pids: &[u32]) -> Result<Vec<StopTarget>, String> {
-        Err("stopping processes is not wired to the engine yet".into())
+impl EngineStop {
+    pub fn new(stopper: Box<dyn Stopper>) -> EngineStop {
+        EngineStop { stopper }
     }
 
-    fn stop(&mut self, target: &StopTarget, _force: bool) -> StopOutcome {
-        StopOutcome {
-            pid: target.pid,
-            stopped: false,
-            message: "stopping processes is not wired to the engine yet".into(),
+    /// Stop real processes. The stopper takes its own snapshots for the
+    /// "still holds the port" check right before signalling.
+    pub fn system() -> EngineStop {
+        EngineStop::new(Box::new(SystemStopper::new(Box::new(
+            crate::sockets::SystemSource::new(),
+        ))))
+    }
+}
+
+impl StopService for EngineStop {
+    fn plan(
+        &mut self,
+        port: u16,
+        pids: &[u32],
+        snapshot: &Snapshot,
+    ) -> Result<Vec<StopTarget>, String> {
+        // By port first: those targets carry the port, so the stopper checks
+        // the process still holds it, and the caveats know the socket
+        // (docker-proxy, systemd). Narrowed to this row's processes.
+        if let Ok(all) = crate::stop::plan_port(port, snapshot) {
+            let mine: Vec<StopTarget> = all.into_iter().filter(|t| pids.contains(&t.pid)).collect();
+            if !mine.is_empty() {
+                return Ok(mine);
+            }
         }
+        let mut out = Vec::new();
+        for pid in pids {
+            out.extend(crate::stop::plan_pid(*pid).map_err(|e| e.to_string())?);
+        }
+        Ok(out)
+    }
+
+    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport {
+        self.stopper.stop(target, force)
     }
 }
 
@@ -142,7 +181,7 @@ impl Services {
             source: Box::new(crate::sockets::SystemSource::new()),
             dialogs: Box::new(RfdDialogs),
             clipboard: Box::new(EguiClipboard),
-            stop: Box::new(EngineStop),
+            stop: Box::new(EngineStop::system()),
             clock: Box::new(crate::util::time::now_unix_ms),
             start_paused: false,
         }
@@ -158,8 +197,8 @@ pub struct PortwiseApp {
     dialogs: Box<dyn FileDialogs>,
     clipboard: Box<dyn Clipboard>,
     stop: Arc<Mutex<Box<dyn StopService>>>,
-    stop_tx: Sender<Vec<StopOutcome>>,
-    stop_rx: Receiver<Vec<StopOutcome>>,
+    stop_tx: Sender<Vec<StopReport>>,
+    stop_rx: Receiver<Vec<StopReport>>,
     clock: Clock,
 }
 
@@ -260,9 +299,10 @@ impl PortwiseApp {
                     let _ = self.state.export_to(&path);
                 }
             }
-            Effect::PlanStop(pids) => {
+            Effect::PlanStop { port, pids } => {
+                let snapshot = &self.state.sockets.snapshot;
                 let planned = match self.stop.lock() {
-                    Ok(mut s) => s.plan(&pids),
+                    Ok(mut s) => s.plan(port, &pids, snapshot),
                     Err(_) => Err("the stop service failed earlier".into()),
                 };
                 self.state.open_stop_dialog(planned);
@@ -288,10 +328,13 @@ impl PortwiseApp {
                     Ok(mut s) => targets.iter().map(|t| s.stop(t, force)).collect(),
                     Err(_) => targets
                         .iter()
-                        .map(|t| StopOutcome {
+                        .map(|t| StopReport {
                             pid: t.pid,
-                            stopped: false,
+                            name: t.name.clone(),
+                            outcome: StopOutcome::Failed,
                             message: "the stop service failed earlier".into(),
+                            elapsed_ms: 0,
+                            port_freed: None,
                         })
                         .collect(),
                 };

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::sampler::Sample;
 use sockets::{Column, CopyWhat, Quick, QuickFilter, RowKey, RowRef, SocketsState, Sort};
-use stop::{StopDialog, StopOutcome, StopTarget};
+use stop::{StopDialog, StopReport, StopTarget};
 
 /// The views of the window, in navigation order. Only views that exist are
 /// listed: a view is added here when it is built.
@@ -149,9 +149,12 @@ pub enum Effect {
     Export {
         suggested_name: String,
     },
-    /// Look the pids up for the stop dialog, then call
-    /// [`AppState::open_stop_dialog`].
-    PlanStop(Vec<u32>),
+    /// Ask the engine what stopping these processes, found holding this
+    /// port, would do; then call [`AppState::open_stop_dialog`].
+    PlanStop {
+        port: u16,
+        pids: Vec<u32>,
+    },
     /// Stop these targets, then call [`AppState::stop_finished`].
     Stop {
         targets: Vec<StopTarget>,
@@ -329,7 +332,10 @@ impl AppState {
             Action::AskStop(key) => match self.sockets.find_live(&key) {
                 Some(e) if !e.processes.is_empty() => {
                     let pids = e.processes.iter().map(|p| p.pid).collect();
-                    self.effects.push(Effect::PlanStop(pids));
+                    self.effects.push(Effect::PlanStop {
+                        port: e.local_port,
+                        pids,
+                    });
                 }
                 Some(_) => self.toast(
                     ToastKind::Error,
@@ -339,13 +345,10 @@ impl AppState {
             },
             Action::ConfirmStop { force } => {
                 if let Some(d) = self.stop_dialog.take() {
-                    if d.targets.is_empty() {
-                        return;
+                    let targets = d.stoppable();
+                    if !targets.is_empty() {
+                        self.effects.push(Effect::Stop { targets, force });
                     }
-                    self.effects.push(Effect::Stop {
-                        targets: d.targets,
-                        force,
-                    });
                 }
             }
             Action::CancelStop => self.stop_dialog = None,
@@ -408,9 +411,9 @@ impl AppState {
     }
 
     /// Report how stopping went, and refresh so the table shows it.
-    pub fn stop_finished(&mut self, reports: Vec<StopOutcome>) {
+    pub fn stop_finished(&mut self, reports: Vec<StopReport>) {
         for r in reports {
-            let kind = if r.stopped {
+            let kind = if r.outcome.stopped() {
                 ToastKind::Success
             } else {
                 ToastKind::Error

@@ -56,6 +56,8 @@ fn stop_confirmation() {
              it; stop the .socket unit"
                 .into(),
         ],
+        port: Some(5432),
+        refusal: None,
     }];
     let mut h = rig.harness(Settings::default());
     refresh(&rig, &mut h, machine(T0));

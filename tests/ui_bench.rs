@@ -15,11 +15,12 @@ use portwise::app::{
     Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, StopService,
 };
 use portwise::sampler::Sample;
+use portwise::sockets::Snapshot as Snap;
 use portwise::sockets::{
     Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, SocketSource, SourceError,
     TcpState,
 };
-use portwise::state::stop::{StopOutcome, StopTarget};
+use portwise::state::stop::{StopOutcome, StopReport, StopTarget};
 use portwise::state::{Action, AppState, Settings};
 
 const T0: u64 = 1_700_000_000_000;
@@ -228,14 +229,17 @@ impl Clipboard for NoClipboard {
 }
 struct NoStop;
 impl StopService for NoStop {
-    fn plan(&mut self, _: &[u32]) -> Result<Vec<StopTarget>, String> {
+    fn plan(&mut self, _: u16, _: &[u32], _: &Snap) -> Result<Vec<StopTarget>, String> {
         Err("not in a benchmark".into())
     }
-    fn stop(&mut self, t: &StopTarget, _: bool) -> StopOutcome {
-        StopOutcome {
+    fn stop(&mut self, t: &StopTarget, _: bool) -> StopReport {
+        StopReport {
             pid: t.pid,
-            stopped: false,
-            message: String::new(),
+            name: t.name.clone(),
+            outcome: StopOutcome::Refused,
+            message: "not in a benchmark".into(),
+            elapsed_ms: 0,
+            port_freed: None,
         }
     }
 }

@@ -241,6 +241,8 @@ fn stop_targets() -> Vec<StopTarget> {
             cmdline: "python3 -m http.server 8080".into(),
             start_time: 1,
             caveats: vec![],
+            port: Some(8080),
+            refusal: None,
         },
         StopTarget {
             pid: 900,
@@ -253,6 +255,18 @@ fn stop_targets() -> Vec<StopTarget> {
                  free it; stop the .socket unit"
                     .into(),
             ],
+            port: Some(5432),
+            refusal: None,
+        },
+        StopTarget {
+            pid: 1,
+            name: "systemd".into(),
+            user: Some("root".into()),
+            cmdline: "/sbin/init".into(),
+            start_time: 0,
+            caveats: vec![],
+            port: Some(111),
+            refusal: Some("pid 1 is the init process; stopping it would stop the system".into()),
         },
     ]
 }
@@ -300,6 +314,22 @@ fn stop_dialog_shows_caveats_and_cancel_stops_nothing() {
     h.get_by_label("/usr/lib/postgresql/16/bin/postgres");
     click(&mut h, "Cancel");
     assert!(h.query_by_label("Stop this process?").is_none());
+    assert!(rig.stop.stopped.lock().unwrap().is_empty());
+
+    // A refused holder: shown with the reason, and nothing can be stopped.
+    let mut snap = machine(T0 + 1_000);
+    snap.sockets.push(listener("0.0.0.0", 111, 1, "systemd"));
+    refresh(&rig, &mut h, snap);
+    h.get_by_label("systemd (1)").click();
+    h.run();
+    click(&mut h, "Stop process…");
+    h.get_by_label_contains("portwise will not stop it: pid 1 is the init process");
+    let stop = h
+        .query_all_by_label("Stop")
+        .find(|n| n.accesskit_node().role() != Role::Label)
+        .unwrap();
+    assert!(stop.accesskit_node().is_disabled());
+    click(&mut h, "Cancel");
     assert!(rig.stop.stopped.lock().unwrap().is_empty());
 
     // TIME_WAIT rows have no process: the action is there but disabled.

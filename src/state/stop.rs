@@ -1,31 +1,22 @@
 //! State of the "Stop process…" confirmation. The plan and the stopping
 //! itself are the engine's (`crate::stop`); the window only shows them.
 
-pub use shim::StopTarget;
+pub use crate::stop::{StopOutcome, StopReport, StopTarget};
 
-/// The confirmation dialog: what will be stopped.
+/// The confirmation dialog: what would be stopped, and what will not be.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StopDialog {
     pub targets: Vec<StopTarget>,
 }
 
-/// How stopping one process went, as the window reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StopOutcome {
-    pub pid: u32,
-    pub stopped: bool,
-    pub message: String,
-}
-
-/// Stand-in for the engine's `crate::stop` types until they land.
-mod shim {
-    #[derive(Clone, Debug, PartialEq, Eq)]
-    pub struct StopTarget {
-        pub pid: u32,
-        pub name: String,
-        pub user: Option<String>,
-        pub cmdline: String,
-        pub start_time: u64,
-        pub caveats: Vec<String>,
+impl StopDialog {
+    /// The targets portwise may stop (the engine refuses pid 1, itself,
+    /// the kernel, ...).
+    pub fn stoppable(&self) -> Vec<StopTarget> {
+        self.targets
+            .iter()
+            .filter(|t| t.refusal.is_none())
+            .cloned()
+            .collect()
     }
 }

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::sockets::*;
-use super::stop::{StopOutcome, StopTarget};
+use super::stop::{StopOutcome, StopReport, StopTarget};
 use super::*;
 use crate::sampler::Sample;
 use crate::sockets::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
@@ -399,7 +399,13 @@ fn stop_flow_plans_confirms_and_reports() {
     feed(&mut st, snap(0, base()));
     let k = RowKey::of(&listener(8080, "python3", 4242));
     st.apply(Action::AskStop(k));
-    assert_eq!(st.take_effects(), vec![Effect::PlanStop(vec![4242])]);
+    assert_eq!(
+        st.take_effects(),
+        vec![Effect::PlanStop {
+            port: 8080,
+            pids: vec![4242]
+        }]
+    );
 
     // TIME_WAIT has no process: no plan, a clear notice.
     st.apply(Action::AskStop(RowKey::of(&time_wait(8080, 40000, 1))));
@@ -413,13 +419,22 @@ fn stop_flow_plans_confirms_and_reports() {
         cmdline: "python3 -m http.server 8080".into(),
         start_time: 1,
         caveats: vec![],
+        port: Some(8080),
+        refusal: None,
+    };
+    // A refused target is shown but never sent to the stopper.
+    let refused = StopTarget {
+        pid: 1,
+        name: "systemd".into(),
+        refusal: Some("pid 1 is the init process".into()),
+        ..target.clone()
     };
     st.open_stop_dialog(Ok(vec![target.clone()]));
     assert!(st.stop_dialog.is_some());
     st.apply(Action::CancelStop);
     assert!(st.stop_dialog.is_none());
 
-    st.open_stop_dialog(Ok(vec![target.clone()]));
+    st.open_stop_dialog(Ok(vec![target.clone(), refused.clone()]));
     st.apply(Action::ConfirmStop { force: false });
     assert!(st.stop_dialog.is_none());
     assert_eq!(
@@ -429,10 +444,16 @@ fn stop_flow_plans_confirms_and_reports() {
             force: false
         }]
     );
-    st.stop_finished(vec![StopOutcome {
+    st.open_stop_dialog(Ok(vec![refused]));
+    st.apply(Action::ConfirmStop { force: true });
+    assert!(st.take_effects().is_empty(), "nothing stoppable");
+    st.stop_finished(vec![StopReport {
         pid: 4242,
-        stopped: true,
+        name: "python3".into(),
+        outcome: StopOutcome::Terminated,
         message: "stopped python3 (4242)".into(),
+        elapsed_ms: 30,
+        port_freed: Some(true),
     }]);
     assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
     let t = st.toasts().last().unwrap();
@@ -441,6 +462,15 @@ fn stop_flow_plans_confirms_and_reports() {
         (ToastKind::Success, "stopped python3 (4242)")
     );
 
+    st.stop_finished(vec![StopReport {
+        pid: 4242,
+        name: "python3".into(),
+        outcome: StopOutcome::PermissionDenied,
+        message: "permission denied: run sudo portwise".into(),
+        elapsed_ms: 0,
+        port_freed: None,
+    }]);
+    assert_eq!(st.toasts().last().unwrap().kind, ToastKind::Error);
     st.open_stop_dialog(Err("permission denied".into()));
     assert!(st.stop_dialog.is_none());
     assert!(

@@ -39,26 +39,17 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
             for c in &t.caveats {
                 ui.label(RichText::new(c.as_str()).color(super::warn_color(ui)));
             }
+            if let Some(r) = &t.refusal {
+                ui.label(
+                    RichText::new(format!("portwise will not stop it: {r}"))
+                        .color(super::error_color(ui)),
+                );
+            }
             ui.separator();
         }
+        let can_stop = d.targets.iter().any(|t| t.refusal.is_none());
         ui.horizontal(|ui| {
-            if ui
-                .button("Stop")
-                .on_hover_text(
-                    "Ask the process to exit (SIGTERM where the OS has it), \
-                     wait up to 5 s, then report",
-                )
-                .clicked()
-            {
-                out.push(Action::ConfirmStop { force: false });
-            }
-            if ui
-                .button("Kill now")
-                .on_hover_text("End the process at once, without letting it clean up")
-                .clicked()
-            {
-                out.push(Action::ConfirmStop { force: true });
-            }
+            ui.add_enabled_ui(can_stop, |ui| stop_buttons(ui, out));
             if ui.button("Cancel").clicked() {
                 out.push(Action::CancelStop);
             }
@@ -66,5 +57,25 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
     });
     if resp.should_close() && !out.iter().any(|a| matches!(a, Action::ConfirmStop { .. })) {
         out.push(Action::CancelStop);
+    }
+}
+
+fn stop_buttons(ui: &mut egui::Ui, out: &mut Vec<Action>) {
+    if ui
+        .button("Stop")
+        .on_hover_text(
+            "Ask the process to exit (SIGTERM where the OS has it), \
+                     wait up to 5 s, then report",
+        )
+        .clicked()
+    {
+        out.push(Action::ConfirmStop { force: false });
+    }
+    if ui
+        .button("Kill now")
+        .on_hover_text("End the process at once, without letting it clean up")
+        .clicked()
+    {
+        out.push(Action::ConfirmStop { force: true });
     }
 }

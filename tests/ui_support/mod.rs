@@ -13,9 +13,11 @@ use portwise::app::{
     Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, StopService,
 };
 use portwise::sampler::ScriptedSource;
+use portwise::sockets::Snapshot as Snap;
 use portwise::sockets::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
 use portwise::state::Settings;
-use portwise::state::stop::{StopOutcome, StopTarget};
+use portwise::state::stop::{StopOutcome, StopReport, StopTarget};
+use portwise::stop::Stopper;
 
 pub const T0: u64 = 1_700_000_000_000;
 
@@ -145,7 +147,34 @@ impl FileDialogs for FixedDialogs {
     }
 }
 
-/// Plans from a fixed table and records stop calls instead of signalling.
+/// A report as the engine's stopper gives one, for a stop that worked.
+pub fn stopped_report(t: &StopTarget) -> StopReport {
+    StopReport {
+        pid: t.pid,
+        name: t.name.clone(),
+        outcome: StopOutcome::Terminated,
+        message: format!("Stopped {} ({})", t.name, t.pid),
+        elapsed_ms: 12,
+        port_freed: Some(true),
+    }
+}
+
+/// An engine `Stopper` that records what it was asked to stop and
+/// signals nothing.
+#[derive(Clone, Default)]
+pub struct RecordingStopper {
+    pub calls: Arc<Mutex<Vec<(u32, bool)>>>,
+}
+
+impl Stopper for RecordingStopper {
+    fn stop(&mut self, t: &StopTarget, force: bool) -> StopReport {
+        self.calls.lock().unwrap().push((t.pid, force));
+        stopped_report(t)
+    }
+}
+
+/// Plans from a fixed table (for caveats and refusals no test machine
+/// has) and records stop calls instead of signalling.
 #[derive(Clone, Default)]
 pub struct FakeStop {
     pub targets: Arc<Mutex<Vec<StopTarget>>>,
@@ -153,7 +182,7 @@ pub struct FakeStop {
 }
 
 impl StopService for FakeStop {
-    fn plan(&mut self, pids: &[u32]) -> Result<Vec<StopTarget>, String> {
+    fn plan(&mut self, _port: u16, pids: &[u32], _snap: &Snap) -> Result<Vec<StopTarget>, String> {
         let t = self.targets.lock().unwrap();
         let found: Vec<StopTarget> = t
             .iter()
@@ -166,13 +195,9 @@ impl StopService for FakeStop {
             Ok(found)
         }
     }
-    fn stop(&mut self, target: &StopTarget, force: bool) -> StopOutcome {
+    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport {
         self.stopped.lock().unwrap().push((target.pid, force));
-        StopOutcome {
-            pid: target.pid,
-            stopped: true,
-            message: format!("Stopped {} ({})", target.name, target.pid),
-        }
+        stopped_report(target)
     }
 }
 
