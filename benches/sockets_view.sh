@@ -10,4 +10,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --release --test ui_bench -- --ignored --nocapture --test-threads=1 2>&1 \
-  | grep -E '^(frame|new 100k|re-sort|app frames|frames that)' 
+  | grep -oE '(frame,|new 100k|re-sort|app frames|frames that).*'

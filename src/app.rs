@@ -357,7 +357,9 @@ impl PortwiseApp {
         self.state.now_ms = now;
         if let Some(s) = &self.sampler {
             for sample in s.drain() {
-                self.state.on_sample(sample);
+                if let Some(old) = self.state.on_sample(sample) {
+                    s.dispose(old);
+                }
             }
         }
         while let Ok(outcomes) = self.stop_rx.try_recv() {

@@ -38,6 +38,7 @@ enum Command {
     Resume,
     RefreshNow,
     SetWake(Wake),
+    Dispose(Box<Snapshot>),
 }
 
 /// Handle to the sampling thread. Dropping it stops the thread and waits
@@ -122,6 +123,15 @@ impl Sampler {
     /// Take one snapshot as soon as possible (also while paused).
     pub fn refresh_now(&self) {
         self.send(Command::RefreshNow);
+    }
+
+    /// Drop a snapshot on the sampler thread, not the caller's: freeing
+    /// 100k sockets takes a millisecond or two the window need not spend.
+    pub fn dispose(&self, old: Snapshot) {
+        if old.sockets.is_empty() {
+            return;
+        }
+        self.send(Command::Dispose(Box::new(old)));
     }
 
     /// Replace the callback run after each message.
@@ -238,6 +248,10 @@ impl Worker {
                 }
                 Some(Command::SetWake(w)) => {
                     self.wake = w;
+                    continue;
+                }
+                Some(Command::Dispose(old)) => {
+                    drop(old);
                     continue;
                 }
                 None => {}

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::sampler::Sample;
+use crate::sockets::Snapshot;
 use sockets::{Column, CopyWhat, Quick, QuickFilter, RowKey, RowRef, SocketsState, Sort};
 use stop::{StopDialog, StopReport, StopTarget};
 
@@ -227,15 +228,21 @@ impl AppState {
         self.ensure_rows();
     }
 
-    /// Take in what the sampler sent.
-    pub fn on_sample(&mut self, sample: Sample) {
+    /// Take in what the sampler sent. Returns the snapshot a new one
+    /// replaced, for the caller to drop where it costs the window nothing.
+    pub fn on_sample(&mut self, sample: Sample) -> Option<Snapshot> {
         match sample {
             Sample::Snapshot { snapshot, took } => {
-                self.sockets
+                let old = self
+                    .sockets
                     .on_snapshot(*snapshot, took.as_millis() as u64, self.now_ms);
                 self.rows_dirty = true;
+                Some(old)
             }
-            Sample::Error(e) => self.sockets.on_error(e.0, self.now_ms),
+            Sample::Error(e) => {
+                self.sockets.on_error(e.0, self.now_ms);
+                None
+            }
         }
     }
 

@@ -1,65 +1,71 @@
 #!/usr/bin/env python3
-"""Put some real sockets up on loopback for the window's screenshots.
+"""Put real sockets up on loopback for the window's screenshots.
 
-Listeners on 127.0.0.1:8080, [::1]:5432, 0.0.0.0:3000 and UDP 127.0.0.1:5353,
-one ESTABLISHED connection, and TIME_WAIT remnants on port 9090 made every few
-seconds (the accepting side closes first, so TIME_WAIT sits on the server's
-port and counts down from 60 s on Linux). Runs until killed, or for
---seconds; everything closes on exit.
+    demo_sockets.py --tcp 127.0.0.1:8080 --time-wait 8080 --udp 127.0.0.1:5353
+
+--tcp ADDR:PORT   listen on it (repeatable; IPv6 as [::1]:5432)
+--udp ADDR:PORT   bind a UDP socket (repeatable)
+--time-wait PORT  every few seconds, open 3 connections to our listener on
+                  PORT, keep them 2.5 s (so a sampler sees who holds them),
+                  then close from the accepting side first: TIME_WAIT sits on
+                  the server's port and counts down (60 s on Linux)
+--seconds N       stop after N seconds (default 1 hour); everything closes
+
+Run it through a symlink to python3 named like a server (api-server,
+postgres) and the window shows that name as the holder.
 """
 import argparse
 import socket
 import time
 
 
-def listen(family, addr, port, kind=socket.SOCK_STREAM):
-    s = socket.socket(family, kind)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    if kind == socket.SOCK_STREAM:
-        s.listen(64)
-    return s
-
-
-def time_wait_burst(server, port, n, alive=2.5):
-    """n connections to `server`, kept open for `alive` seconds (so a
-    sampler sees who holds them), then closed by the accepting side first."""
-    pairs = []
-    for _ in range(n):
-        c = socket.create_connection(("127.0.0.1", port))
-        a, _ = server.accept()
-        pairs.append((c, a))
-    time.sleep(alive)
-    for c, a in pairs:
-        a.close()  # server side closes first: its end goes to TIME_WAIT
-        c.recv(1)  # see the FIN
-        c.close()
+def endpoint(text):
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return family, host, int(port)
 
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--tcp", action="append", default=[])
+    ap.add_argument("--udp", action="append", default=[])
+    ap.add_argument("--time-wait", type=int)
+    ap.add_argument("--every", type=float, default=6)
     ap.add_argument("--seconds", type=float, default=3600)
-    ap.add_argument("--burst-every", type=float, default=7)
     args = ap.parse_args()
 
-    keep = [
-        listen(socket.AF_INET, "127.0.0.1", 8080),
-        listen(socket.AF_INET6, "::1", 5432),
-        listen(socket.AF_INET, "0.0.0.0", 3000),
-        listen(socket.AF_INET, "127.0.0.1", 5353, socket.SOCK_DGRAM),
-    ]
-    # One live connection to 8080.
-    client = socket.create_connection(("127.0.0.1", 8080))
-    peer, _ = keep[0].accept()
-    keep += [client, peer]
+    keep, listeners = [], {}
+    for text in args.tcp:
+        family, host, port = endpoint(text)
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
+        s.listen(64)
+        keep.append(s)
+        listeners[port] = (s, host)
+    for text in args.udp:
+        family, host, port = endpoint(text)
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        s.bind((host, port))
+        keep.append(s)
 
-    tw_server = listen(socket.AF_INET, "127.0.0.1", 9090)
-    keep.append(tw_server)
     end = time.time() + args.seconds
     try:
         while time.time() < end:
-            time_wait_burst(tw_server, 9090, 3)
-            time.sleep(args.burst_every)
+            if args.time_wait in listeners:
+                server, host = listeners[args.time_wait]
+                pairs = []
+                for _ in range(3):
+                    c = socket.create_connection((host, args.time_wait))
+                    a, _ = server.accept()
+                    pairs.append((c, a))
+                time.sleep(2.5)
+                for c, a in pairs:
+                    a.close()  # the server side closes first
+                    c.recv(1)
+                    c.close()
+            time.sleep(args.every)
     finally:
         for s in keep:
             s.close()

@@ -346,7 +346,9 @@ pub struct SocketsState {
 impl SocketsState {
     /// Take in a new snapshot (sockets sorted by `sort_key`, which the
     /// sampler guarantees) and work out what appeared and disappeared.
-    pub fn on_snapshot(&mut self, snap: Snapshot, took_ms: u64, now_ms: u64) {
+    /// Returns the snapshot it replaces, so the caller can drop it off the
+    /// UI thread (freeing 100k sockets takes a millisecond or two).
+    pub fn on_snapshot(&mut self, snap: Snapshot, took_ms: u64, now_ms: u64) -> Snapshot {
         let first = self.received_at_ms.is_none();
         self.coverage_note = crate::sockets::coverage_note(snap.privileged);
         let old = std::mem::replace(&mut self.snapshot, snap);
@@ -361,28 +363,29 @@ impl SocketsState {
         let new = &self.snapshot.sockets;
         let mut appeared_at = vec![0u64; new.len()];
         let mut appeared: Vec<usize> = Vec::new();
-        let mut vanished: Vec<SocketEntry> = Vec::new();
-        let mut old_iter = old.sockets.into_iter().enumerate().peekable();
-        let mut j = 0;
+        let mut vanished: Vec<usize> = Vec::new();
+        let (mut i, mut j) = (0, 0);
         loop {
-            let ok = old_iter.peek().map(|(_, e)| RowKey::of(e));
+            let ok = old.sockets.get(i).map(RowKey::of);
             let nk = new.get(j).map(RowKey::of);
             match (ok, nk) {
                 (Some(o), Some(n)) => match o.cmp(&n) {
-                    std::cmp::Ordering::Less => vanished.extend(old_iter.next().map(|(_, e)| e)),
+                    std::cmp::Ordering::Less => {
+                        vanished.push(i);
+                        i += 1;
+                    }
                     std::cmp::Ordering::Greater => {
                         appeared.push(j);
                         j += 1;
                     }
                     std::cmp::Ordering::Equal => {
-                        if let Some((i, _)) = old_iter.next() {
-                            appeared_at[j] = old_appeared.get(i).copied().unwrap_or(0);
-                        }
+                        appeared_at[j] = old_appeared.get(i).copied().unwrap_or(0);
+                        i += 1;
                         j += 1;
                     }
                 },
                 (Some(_), None) => {
-                    vanished.extend(old_iter.map(|(_, e)| e));
+                    vanished.extend(i..old.sockets.len());
                     break;
                 }
                 (None, Some(_)) => {
@@ -416,12 +419,12 @@ impl SocketsState {
             // Keep the newest GONE_MAX: drop the oldest lingering rows first,
             // then the surplus of this batch.
             let skip = vanished.len().saturating_sub(GONE_MAX);
-            for entry in vanished.into_iter().skip(skip) {
+            for &i in vanished.iter().skip(skip) {
                 let id = self.next_gone_id;
                 self.next_gone_id += 1;
                 self.gone.push_back(GoneRow {
                     id,
-                    entry,
+                    entry: old.sockets[i].clone(),
                     gone_at_ms: now_ms,
                     last_taken_at_ms: old_taken,
                 });
@@ -432,6 +435,7 @@ impl SocketsState {
         }
         self.appeared_at = appeared_at;
         self.prune(now_ms);
+        old
     }
 
     /// Keep the last good snapshot and remember the error.
