@@ -294,7 +294,7 @@ impl PortwiseApp {
                         FileFilter::new("JSON", &["json"]),
                     ],
                 };
-                if let Some(path) = self.dialogs.save_file(&req) {
+                if let Some(path) = self.pick_save_path(&req) {
                     // Reported in a toast either way.
                     let _ = self.state.export_to(&path);
                 }
@@ -309,6 +309,23 @@ impl PortwiseApp {
             }
             Effect::Stop { targets, force } => self.spawn_stop(ctx, targets, force),
         }
+    }
+
+    /// Ask for a path to save to. A dialog that "closes" within a blink
+    /// never appeared (on Linux, rfd's dialogs go through xdg-desktop-portal,
+    /// which some desktops lack): say so instead of doing nothing.
+    pub fn pick_save_path(&mut self, req: &SaveRequest) -> Option<PathBuf> {
+        let started = std::time::Instant::now();
+        let path = self.dialogs.save_file(req);
+        if path.is_none() && started.elapsed() < Duration::from_millis(150) {
+            self.state.toast(
+                ToastKind::Info,
+                "No file was chosen: the save dialog closed at once. If none appeared, \
+                 file dialogs may be unavailable here (on Linux they need \
+                 xdg-desktop-portal running).",
+            );
+        }
+        path
     }
 
     /// Stop on a named thread: a polite stop waits up to 5 s, and the window

@@ -371,13 +371,18 @@ impl AppState {
             return;
         };
         let text = SocketsState::copy_text(what, e, taken, now);
-        let label = match what {
-            CopyWhat::Port => format!("Copied {text}"),
-            CopyWhat::Address => format!("Copied {text}"),
+        let notice = match what {
+            CopyWhat::Port | CopyWhat::Address => format!("Copied {text}"),
             CopyWhat::Row => "Copied the row".to_string(),
         };
+        self.copy_to_clipboard(text, notice);
+    }
+
+    /// Put `text` on the clipboard (through `app.rs`) and confirm with a
+    /// toast, e.g. "Copied 41234". For every view.
+    pub fn copy_to_clipboard(&mut self, text: String, notice: impl Into<String>) {
         self.effects.push(Effect::CopyText(text));
-        self.toast(ToastKind::Info, label);
+        self.toast(ToastKind::Info, notice);
     }
 
     /// The live rows the table shows, in its order (what Export writes).

@@ -305,4 +305,3 @@ fn frames_do_not_wait_for_a_slow_50k_refresh() {
     // No idle frame came near the 400 ms the sampler spends per snapshot.
     assert!(max < 200.0, "a frame waited: {max:.1} ms");
 }
-

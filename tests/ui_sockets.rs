@@ -425,9 +425,15 @@ fn export_writes_the_visible_rows_and_shows_errors() {
 
     // Cancelling the dialog writes nothing and says nothing.
     *rig.dialogs.path.lock().unwrap() = None;
+    *rig.dialogs.cancel_after.lock().unwrap() = std::time::Duration::from_millis(200);
     let toasts = h.state().state.toasts().len();
     click(&mut h, "Export…");
     assert_eq!(h.state().state.toasts().len(), toasts);
+
+    // A dialog that could not even open: say so rather than nothing.
+    *rig.dialogs.cancel_after.lock().unwrap() = std::time::Duration::ZERO;
+    click(&mut h, "Export…");
+    h.get_by_label_contains("the save dialog closed at once");
 }
 
 #[test]

@@ -131,16 +131,23 @@ impl RecordingClipboard {
 }
 
 /// Answers every dialog with a fixed path, and records the requests.
+/// With no path it "cancels", after `cancel_after` (a person takes a
+/// while; a dialog that cannot open returns at once).
 #[derive(Clone, Default)]
 pub struct FixedDialogs {
     pub path: Arc<Mutex<Option<PathBuf>>>,
     pub saves: Arc<Mutex<Vec<SaveRequest>>>,
+    pub cancel_after: Arc<Mutex<Duration>>,
 }
 
 impl FileDialogs for FixedDialogs {
     fn save_file(&mut self, req: &SaveRequest) -> Option<PathBuf> {
         self.saves.lock().unwrap().push(req.clone());
-        self.path.lock().unwrap().clone()
+        let path = self.path.lock().unwrap().clone();
+        if path.is_none() {
+            std::thread::sleep(*self.cancel_after.lock().unwrap());
+        }
+        path
     }
     fn open_file(&mut self, _req: &OpenRequest) -> Option<PathBuf> {
         self.path.lock().unwrap().clone()
