@@ -1,12 +1,463 @@
-//! The eframe application (placeholder until the window issue).
+//! The eframe application: wires the sampler, the state and the views, and
+//! is the only place that touches the outside world from the window: file
+//! dialogs, the clipboard, stopping processes. Each of those sits behind a
+//! small trait ([`FileDialogs`], [`Clipboard`], [`StopService`]) so tests
+//! can supply their own.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use crate::sampler::Sampler;
+use crate::sockets::Snapshot;
+use crate::sockets::SocketSource;
+use crate::state::stop::{StopOutcome, StopReport, StopTarget};
+use crate::state::{Action, AppState, Effect, Settings, ToastKind};
+use crate::stop::{Stopper, SystemStopper};
+
+/// Key of the persisted [`Settings`] in eframe's storage.
+pub const SETTINGS_KEY: &str = "portwise.settings";
+
+// ---------------------------------------------------------------------------
+// Seams
+
+/// One entry of a file dialog's type list: a name and its extensions
+/// (without dots).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileFilter {
+    pub name: String,
+    pub extensions: Vec<String>,
+}
+
+impl FileFilter {
+    pub fn new(name: &str, extensions: &[&str]) -> FileFilter {
+        FileFilter {
+            name: name.into(),
+            extensions: extensions.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+}
+
+/// What a save dialog should offer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SaveRequest {
+    pub title: String,
+    pub file_name: String,
+    pub filters: Vec<FileFilter>,
+}
+
+/// What an open dialog should offer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenRequest {
+    pub title: String,
+    pub filters: Vec<FileFilter>,
+}
+
+/// File dialogs. `None` means the user cancelled.
+pub trait FileDialogs {
+    fn save_file(&mut self, req: &SaveRequest) -> Option<PathBuf>;
+    fn open_file(&mut self, req: &OpenRequest) -> Option<PathBuf>;
+}
+
+/// The native dialogs (rfd).
+pub struct RfdDialogs;
+
+impl FileDialogs for RfdDialogs {
+    fn save_file(&mut self, req: &SaveRequest) -> Option<PathBuf> {
+        let mut d = rfd::FileDialog::new()
+            .set_title(&req.title)
+            .set_file_name(&req.file_name);
+        for f in &req.filters {
+            d = d.add_filter(&f.name, &f.extensions);
+        }
+        d.save_file()
+    }
+
+    fn open_file(&mut self, req: &OpenRequest) -> Option<PathBuf> {
+        let mut d = rfd::FileDialog::new().set_title(&req.title);
+        for f in &req.filters {
+            d = d.add_filter(&f.name, &f.extensions);
+        }
+        d.pick_file()
+    }
+}
+
+/// The clipboard.
+pub trait Clipboard {
+    fn copy(&mut self, ctx: &egui::Context, text: String);
+}
+
+/// The system clipboard, through egui (`ctx.copy_text`).
+pub struct EguiClipboard;
+
+impl Clipboard for EguiClipboard {
+    fn copy(&mut self, ctx: &egui::Context, text: String) {
+        ctx.copy_text(text);
+    }
+}
+
+/// Planning and stopping processes (the engine's `stop`).
+pub trait StopService: Send {
+    /// What stopping these processes, seen holding `port` in `snapshot`,
+    /// would do: pid, name, user, command line, caveats, refusals.
+    fn plan(
+        &mut self,
+        port: u16,
+        pids: &[u32],
+        snapshot: &Snapshot,
+    ) -> Result<Vec<StopTarget>, String>;
+    /// Stop one target; may block for a few seconds (runs off the UI thread).
+    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport;
+}
+
+/// Planning with the engine's `plan_port` / `plan_pid`, stopping with a
+/// [`Stopper`] (the real [`SystemStopper`], or a fake in tests).
+pub struct EngineStop {
+    stopper: Box<dyn Stopper>,
+}
+
+impl EngineStop {
+    pub fn new(stopper: Box<dyn Stopper>) -> EngineStop {
+        EngineStop { stopper }
+    }
+
+    /// Stop real processes. The stopper takes its own snapshots for the
+    /// "still holds the port" check right before signalling.
+    pub fn system() -> EngineStop {
+        EngineStop::new(Box::new(SystemStopper::new(Box::new(
+            crate::sockets::SystemSource::new(),
+        ))))
+    }
+}
+
+impl StopService for EngineStop {
+    fn plan(
+        &mut self,
+        port: u16,
+        pids: &[u32],
+        snapshot: &Snapshot,
+    ) -> Result<Vec<StopTarget>, String> {
+        // By port first: those targets carry the port, so the stopper checks
+        // the process still holds it, and the caveats know the socket
+        // (docker-proxy, systemd). Narrowed to this row's processes.
+        if let Ok(all) = crate::stop::plan_port(port, snapshot) {
+            let mine: Vec<StopTarget> = all.into_iter().filter(|t| pids.contains(&t.pid)).collect();
+            if !mine.is_empty() {
+                return Ok(mine);
+            }
+        }
+        let mut out = Vec::new();
+        for pid in pids {
+            out.extend(crate::stop::plan_pid(*pid).map_err(|e| e.to_string())?);
+        }
+        Ok(out)
+    }
+
+    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport {
+        self.stopper.stop(target, force)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub type Clock = Box<dyn Fn() -> u64>;
+
+/// Everything the app talks to.
+pub struct Services {
+    pub source: Box<dyn SocketSource>,
+    pub dialogs: Box<dyn FileDialogs>,
+    pub clipboard: Box<dyn Clipboard>,
+    pub stop: Box<dyn StopService>,
+    pub clock: Clock,
+    /// Start with sampling paused (tests drive refreshes by hand).
+    pub start_paused: bool,
+}
+
+impl Services {
+    /// The real machine.
+    pub fn system() -> Services {
+        Services {
+            source: Box::new(crate::sockets::SystemSource::new()),
+            dialogs: Box::new(RfdDialogs),
+            clipboard: Box::new(EguiClipboard),
+            stop: Box::new(EngineStop::system()),
+            clock: Box::new(crate::util::time::now_unix_ms),
+            start_paused: false,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The app
+
+pub struct PortwiseApp {
+    pub state: AppState,
+    sampler: Option<Sampler>,
+    dialogs: Box<dyn FileDialogs>,
+    clipboard: Box<dyn Clipboard>,
+    stop: Arc<Mutex<Box<dyn StopService>>>,
+    stop_tx: Sender<Vec<StopReport>>,
+    stop_rx: Receiver<Vec<StopReport>>,
+    clock: Clock,
+}
+
+impl PortwiseApp {
+    /// Build the app: restore settings, follow the system theme, start the
+    /// sampler (waking the window with `request_repaint`).
+    pub fn new(cc: &eframe::CreationContext<'_>, services: Services) -> PortwiseApp {
+        let settings = cc
+            .storage
+            .and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY))
+            .unwrap_or_default();
+        cc.egui_ctx
+            .options_mut(|o| o.theme_preference = egui::ThemePreference::System);
+        Self::with_context(&cc.egui_ctx, settings, services)
+    }
+
+    /// Build the app for a given context and settings (what `new` does
+    /// after reading the storage).
+    pub fn with_context(ctx: &egui::Context, settings: Settings, services: Services) -> Self {
+        let now = (services.clock)();
+        let mut state = AppState::new(settings, now);
+        let ctx2 = ctx.clone();
+        let wake = Box::new(move || ctx2.request_repaint());
+        let interval = state.settings.interval();
+        let spawned = if services.start_paused {
+            Sampler::spawn_paused(services.source, interval, wake)
+        } else {
+            Sampler::spawn(services.source, interval, wake)
+        };
+        let sampler = match spawned {
+            Ok(s) => Some(s),
+            Err(e) => {
+                state
+                    .sockets
+                    .on_error(format!("cannot start the sampling thread: {e}"), now);
+                None
+            }
+        };
+        state.paused = services.start_paused;
+        let (stop_tx, stop_rx) = mpsc::channel();
+        PortwiseApp {
+            state,
+            sampler,
+            dialogs: services.dialogs,
+            clipboard: services.clipboard,
+            stop: Arc::new(Mutex::new(services.stop)),
+            stop_tx,
+            stop_rx,
+            clock: services.clock,
+        }
+    }
+
+    /// Apply actions and carry out what they ask of the outside world.
+    pub fn apply(&mut self, ctx: &egui::Context, actions: Vec<Action>) {
+        for a in actions {
+            self.state.apply(a);
+        }
+        for effect in self.state.take_effects() {
+            self.run_effect(ctx, effect);
+        }
+        self.state.ensure_rows();
+    }
+
+    fn run_effect(&mut self, ctx: &egui::Context, effect: Effect) {
+        match effect {
+            Effect::CopyText(t) => self.clipboard.copy(ctx, t),
+            Effect::RefreshNow => {
+                if let Some(s) = &self.sampler {
+                    s.refresh_now();
+                }
+            }
+            Effect::SetInterval(d) => {
+                if let Some(s) = &self.sampler {
+                    s.set_interval(d);
+                }
+            }
+            Effect::Pause => {
+                if let Some(s) = &self.sampler {
+                    s.pause();
+                }
+            }
+            Effect::Resume => {
+                if let Some(s) = &self.sampler {
+                    s.resume();
+                }
+            }
+            Effect::Export { suggested_name } => {
+                let req = SaveRequest {
+                    title: "Export the visible sockets".into(),
+                    file_name: suggested_name,
+                    filters: vec![
+                        FileFilter::new("CSV", &["csv"]),
+                        FileFilter::new("JSON", &["json"]),
+                    ],
+                };
+                if let Some(path) = self.pick_save_path(&req) {
+                    // Reported in a toast either way.
+                    let _ = self.state.export_to(&path);
+                }
+            }
+            Effect::PlanStop { port, pids } => {
+                let snapshot = &self.state.sockets.snapshot;
+                let planned = match self.stop.lock() {
+                    Ok(mut s) => s.plan(port, &pids, snapshot),
+                    Err(_) => Err("the stop service failed earlier".into()),
+                };
+                self.state.open_stop_dialog(planned);
+            }
+            Effect::Stop { targets, force } => self.spawn_stop(ctx, targets, force),
+        }
+    }
+
+    /// Ask for a path to save to. A dialog that "closes" within a blink
+    /// never appeared (on Linux, rfd's dialogs go through xdg-desktop-portal,
+    /// which some desktops lack): say so instead of doing nothing.
+    pub fn pick_save_path(&mut self, req: &SaveRequest) -> Option<PathBuf> {
+        let started = std::time::Instant::now();
+        let path = self.dialogs.save_file(req);
+        if path.is_none() && started.elapsed() < Duration::from_millis(150) {
+            self.state.toast(
+                ToastKind::Info,
+                "No file was chosen: the save dialog closed at once. If none appeared, \
+                 file dialogs may be unavailable here (on Linux they need \
+                 xdg-desktop-portal running).",
+            );
+        }
+        path
+    }
+
+    /// Stop on a named thread: a polite stop waits up to 5 s, and the window
+    /// must keep drawing meanwhile.
+    fn spawn_stop(&mut self, ctx: &egui::Context, targets: Vec<StopTarget>, force: bool) {
+        let service = self.stop.clone();
+        let tx = self.stop_tx.clone();
+        let ctx = ctx.clone();
+        let names: Vec<String> = targets
+            .iter()
+            .map(|t| format!("{} ({})", t.name, t.pid))
+            .collect();
+        let spawned = std::thread::Builder::new()
+            .name("portwise-stop".into())
+            .spawn(move || {
+                let outcomes = match service.lock() {
+                    Ok(mut s) => targets.iter().map(|t| s.stop(t, force)).collect(),
+                    Err(_) => targets
+                        .iter()
+                        .map(|t| StopReport {
+                            pid: t.pid,
+                            name: t.name.clone(),
+                            outcome: StopOutcome::Failed,
+                            message: "the stop service failed earlier".into(),
+                            elapsed_ms: 0,
+                            port_freed: None,
+                        })
+                        .collect(),
+                };
+                let _ = tx.send(outcomes);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self
+                .state
+                .toast(ToastKind::Info, format!("Stopping {}…", names.join(", "))),
+            Err(e) => self
+                .state
+                .toast(ToastKind::Error, format!("Cannot start stopping: {e}")),
+        }
+    }
+
+    /// Take in sampler messages and stop results; advance the clock.
+    pub fn poll(&mut self) {
+        let now = (self.clock)();
+        self.state.now_ms = now;
+        if let Some(s) = &self.sampler {
+            for sample in s.drain() {
+                if let Some(old) = self.state.on_sample(sample) {
+                    s.dispose(old);
+                }
+            }
+        }
+        while let Ok(outcomes) = self.stop_rx.try_recv() {
+            self.state.stop_finished(outcomes);
+        }
+        self.state.tick(now);
+        // stop_finished may ask for a refresh.
+        for effect in self.state.take_effects() {
+            if effect == Effect::RefreshNow
+                && let Some(s) = &self.sampler
+            {
+                s.refresh_now();
+            }
+        }
+    }
+
+    /// When the window must repaint even if nothing arrives: fades,
+    /// countdowns, toasts, "N s ago".
+    fn next_repaint(&self) -> Duration {
+        let s = &self.state.sockets;
+        if s.animating(self.state.now_ms) {
+            return Duration::from_millis(60);
+        }
+        let mut next = Duration::from_secs(1);
+        if let Some(at) = s.received_at_ms {
+            // Tick on the countdowns' second boundaries.
+            let into = self.state.now_ms.saturating_sub(at) % 1000;
+            next = next.min(Duration::from_millis((1000 - into).max(20)));
+        }
+        next
+    }
+}
+
+impl eframe::App for PortwiseApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll();
+        ctx.request_repaint_after(self.next_repaint());
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut actions = Vec::new();
+        crate::ui::show(ui, &self.state, &mut actions);
+        if !actions.is_empty() {
+            let ctx = ui.ctx().clone();
+            self.apply(&ctx, actions);
+            ctx.request_repaint();
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.state.settings);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Stop the sampler now rather than whenever the app is dropped.
+        if let Some(s) = self.sampler.take() {
+            s.stop();
+        }
+    }
+}
+
+/// Open the window.
 pub fn run() -> ExitCode {
-    let options = eframe::NativeOptions::default();
-    let result = eframe::run_ui_native("portwise", options, |ui, _frame| {
-        ui.heading("portwise");
-    });
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("portwise")
+        .with_app_id("portwise")
+        .with_inner_size([1220.0, 720.0])
+        .with_min_inner_size([640.0, 360.0]);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../assets/icon.png")) {
+        Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),
+        Err(e) => eprintln!("portwise: the app icon is unreadable ({e}); using the default"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "portwise",
+        options,
+        Box::new(|cc| Ok(Box::new(PortwiseApp::new(cc, Services::system())))),
+    );
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

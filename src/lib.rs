@@ -16,3 +16,6 @@ pub mod util;
 pub mod cli;
 
 pub mod app;
+pub mod sampler;
+pub mod state;
+pub mod ui;

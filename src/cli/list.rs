@@ -2,12 +2,13 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{IsTerminal as _, Write as _};
+use std::io::{self, IsTerminal as _, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use super::{CliError, CliResult};
 use crate::sockets::filter::{Filter, StateFilter};
+use crate::sockets::json::{self, JsonHeader};
 use crate::sockets::model::{Proto, Snapshot, SocketEntry, TcpState};
 use crate::sockets::{SocketSource, SystemSource, coverage_note, is_unattributed};
 
@@ -79,25 +80,32 @@ pub fn run(args: ListArgs) -> CliResult {
         let snapshot = source
             .snapshot()
             .map_err(|e| CliError::Failed(format!("cannot list sockets: {e}")))?;
-        let mut text = String::new();
-        if let Some(every) = watch {
+        let mut preface = String::new();
+        if let Some(every) = watch
+            && format == Format::Table
+        {
             if clear {
-                text.push_str("\x1b[H\x1b[2J");
-            } else if !first && format == Format::Table {
-                text.push('\n');
+                preface.push_str("\x1b[H\x1b[2J");
+            } else if !first {
+                preface.push('\n');
             }
-            if format == Format::Table {
-                let _ = writeln!(
-                    text,
-                    "portwise list, every {}s (Ctrl-C to stop)\n",
-                    every.as_secs_f64()
-                );
-            }
+            let _ = writeln!(
+                preface,
+                "portwise list, every {}s (Ctrl-C to stop)\n",
+                every.as_secs_f64()
+            );
         }
-        text.push_str(&render(&snapshot, &filter, format));
-        if !write_stdout(&text)? {
-            // The reader went away (`portwise list --watch 1 | head`).
-            return Ok(ExitCode::SUCCESS);
+        let written = {
+            let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+            out.write_all(preface.as_bytes())
+                .and_then(|_| write_to(&mut out, &snapshot, &filter, format))
+                .and_then(|_| out.flush())
+        };
+        match written {
+            Ok(()) => {}
+            // The reader went away (`portwise list --watch 1 | head`): done.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+            Err(e) => return Err(CliError::Failed(format!("cannot write to stdout: {e}"))),
         }
         first = false;
         match watch {
@@ -168,24 +176,27 @@ fn parse_interval(s: &str) -> Result<Duration, CliError> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// Write to stdout; `Ok(false)` when the reader has closed the pipe.
-fn write_stdout(text: &str) -> Result<bool, CliError> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(CliError::Failed(format!("cannot write to stdout: {e}"))),
+/// Write the snapshot's sockets that pass `filter`, in `format`.
+pub fn write_to<W: Write>(
+    w: &mut W,
+    snapshot: &Snapshot,
+    filter: &Filter,
+    format: Format,
+) -> io::Result<()> {
+    let shown = filter.apply(snapshot);
+    match format {
+        Format::Table => w.write_all(render_table(snapshot, &shown).as_bytes()),
+        Format::Json => write_json(w, snapshot, &shown),
+        Format::Csv => w.write_all(render_csv(&shown).as_bytes()),
     }
 }
 
-/// The snapshot's sockets that pass `filter`, in `format`.
+/// [`write_to`] into a string.
 pub fn render(snapshot: &Snapshot, filter: &Filter, format: Format) -> String {
-    let shown = filter.apply(snapshot);
-    match format {
-        Format::Table => render_table(snapshot, &shown),
-        Format::Json => render_json(snapshot, &shown),
-        Format::Csv => render_csv(&shown),
-    }
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail, and every format writes UTF-8.
+    let _ = write_to(&mut out, snapshot, filter, format);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The unattributed count among `shown`, with the snapshot's reason.
@@ -364,27 +375,15 @@ fn footer(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
     out
 }
 
-fn render_json(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
+fn write_json<W: Write>(w: &mut W, snapshot: &Snapshot, shown: &[&SocketEntry]) -> io::Result<()> {
     let (n, reason) = unattributed(snapshot, shown);
-    let mut out = String::with_capacity(64 + shown.len() * 280);
-    let reason = serde_json::to_string(&reason).unwrap_or_else(|_| "null".into());
-    let _ = write!(
-        out,
-        "{{\"taken_at_unix_ms\":{},\"unattributed\":{n},\"unattributed_reason\":{reason},\
-         \"privileged\":{},\"sockets\":[",
-        snapshot.taken_at_unix_ms, snapshot.privileged
-    );
-    let mut buf = Vec::with_capacity(512);
-    for (i, s) in shown.iter().enumerate() {
-        out.push_str(if i == 0 { "\n" } else { ",\n" });
-        buf.clear();
-        // A SocketEntry always serialises (plain fields, string keys).
-        if serde_json::to_writer(&mut buf, s).is_ok() {
-            out.push_str(&String::from_utf8_lossy(&buf));
-        }
-    }
-    out.push_str("\n]}\n");
-    out
+    let header = JsonHeader {
+        taken_at_unix_ms: snapshot.taken_at_unix_ms,
+        unattributed: n,
+        unattributed_reason: reason.as_deref(),
+        privileged: snapshot.privileged,
+    };
+    json::write_document(w, &header, shown)
 }
 
 /// CSV field, quoted where needed (RFC 4180).

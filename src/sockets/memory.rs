@@ -83,6 +83,9 @@ impl OwnerMemory {
 
     /// The owner remembered for a connection now seen in TIME_WAIT.
     pub fn recall(&mut self, key: &ConnKey, now: Instant) -> Option<OwnerRef> {
+        if self.entries.is_empty() {
+            return None;
+        }
         let generation = self.generation;
         let entry = self.entries.get_mut(key)?;
         entry.last_seen = now;

@@ -7,11 +7,15 @@
 //! - [`memory`]: the bounded memory of who held a connection before its
 //!   TIME_WAIT; [`owners`]: the inode -> pid cache; [`procinfo`]: process
 //!   names, users and executables from one long-lived `sysinfo::System`.
+//! - [`json`]: the documented JSON form, written fast.
+//! - [`order`]: the deterministic socket order, computed fast.
 //! - [`raw`]: what the platform layer (`platform::os::sockets`) returns.
 
 pub mod filter;
+pub mod json;
 pub mod memory;
 pub mod model;
+pub mod order;
 pub mod owners;
 pub mod procinfo;
 pub mod raw;

@@ -6,9 +6,10 @@
 
 use std::collections::HashSet;
 use std::net::SocketAddr;
+use std::sync::mpsc;
 
 use netlink_packet_core::{
-    NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkHeader,
+    Emitable, NLM_F_DUMP, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkHeader,
     NetlinkMessage, Parseable,
 };
 use netlink_packet_sock_diag::SockDiagMessage;
@@ -37,14 +38,31 @@ const EXPIRES_OFFSET: usize = 52;
 /// as `timer:(timewait,…)`.
 const TIMER_TIME_WAIT: u8 = 3;
 
-/// `1 << TCP_BOUND_INACTIVE`: not in netlink-packet-sock-diag's StateFlags.
-const TCPF_BOUND_INACTIVE: u32 = 1 << 13;
+/// Every state. UDP sockets report TCP_CLOSE (unconnected) or
+/// TCP_ESTABLISHED (connected), so this covers them too. Bit 13 is
+/// TCP_BOUND_INACTIVE, a pseudo-state for inet_diag (include/net/
+/// tcp_states.h; kernel commit 91051f003948 "tcp: Dump bound-only sockets in
+/// inet_diag."): TCP sockets bound to a port but neither listening nor
+/// connected, which still make bind() on that port fail. It is missing from
+/// netlink-packet-sock-diag's StateFlags; kernels without it ignore the bit.
+const ALL_STATES: u32 = 0x3ffe;
+
+/// `sizeof(struct nlmsghdr)` (include/uapi/linux/netlink.h).
+const NLMSG_HDRLEN: usize = 16;
+
+/// `nlmsg_type` of the legacy TCP dump request (include/uapi/linux/
+/// inet_diag.h); its answers carry the same type.
+const TCPDIAG_GETSOCK: u16 = 18;
 
 /// Large enough for the kernel to fill a whole dump batch per `recv`.
 const RECV_BUFFER: usize = 64 * 1024;
 
-/// Every TCP and UDP socket, IPv4 and IPv6, in every state.
-pub fn dump() -> Result<Vec<RawSocket>, String> {
+/// Every TCP and UDP socket, IPv4 and IPv6, in every state, handed to
+/// `each` as the kernel lists them (no whole-table copy in between).
+///
+/// A named thread reads the netlink dump while this thread decodes what it
+/// has read, so decoding overlaps the kernel's own work.
+pub fn dump(each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
     let mut socket = Socket::new(NETLINK_SOCK_DIAG)
         .map_err(|e| format!("cannot open a sock_diag netlink socket: {e}"))?;
     socket
@@ -54,19 +72,214 @@ pub fn dump() -> Result<Vec<RawSocket>, String> {
         .connect(&NetlinkAddr::new(0, 0))
         .map_err(|e| format!("cannot connect the sock_diag netlink socket: {e}"))?;
 
-    let mut out = Vec::with_capacity(1024);
-    let mut buf = vec![0u8; RECV_BUFFER];
-    let requests = [
-        (AF_INET, IPPROTO_TCP),
-        (AF_INET6, IPPROTO_TCP),
-        (AF_INET, IPPROTO_UDP),
-        (AF_INET6, IPPROTO_UDP),
-    ];
-    for (seq, (family, protocol)) in requests.into_iter().enumerate() {
-        send_request(&socket, family, protocol, seq as u32 + 1)?;
-        receive_dump(&socket, &mut buf, protocol, &mut out)?;
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
+    let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::scope(|scope| {
+        let reader = std::thread::Builder::new()
+            .name("portwise-sock-diag".into())
+            .spawn_scoped(scope, move || read_all(&socket, &full_tx, &free_rx))
+            .map_err(|e| format!("cannot start the socket reader thread: {e}"))?;
+        let mut failure = None;
+        // Ends when the reader is done and drops its sender.
+        for batch in full_rx.iter() {
+            if failure.is_none()
+                && let Err(e) = decode_batch(&batch, each)
+            {
+                failure = Some(e);
+            }
+            // The reader may reuse the buffer; it may also have finished.
+            let _ = free_tx.send(batch.bytes);
+        }
+        reader
+            .join()
+            .map_err(|_| "the socket reader thread failed".to_string())??;
+        failure.map_or(Ok(()), Err)
+    })
+}
+
+/// About how many TCP and UDP sockets the dump will list, from the
+/// kernel's counters in /proc/net/sockstat and sockstat6 (per network
+/// namespace: "TCP: inuse N orphan N tw N ...", man7 proc_net(5)). Used only
+/// to size buffers; `None` if unreadable.
+pub fn count_hint() -> Option<usize> {
+    let mut total = 0usize;
+    for file in ["/proc/net/sockstat", "/proc/net/sockstat6"] {
+        let text = std::fs::read_to_string(file).ok()?;
+        for line in text.lines() {
+            let Some((proto, fields)) = line.split_once(':') else {
+                continue;
+            };
+            if !matches!(proto, "TCP" | "TCP6" | "UDP" | "UDP6") {
+                continue;
+            }
+            let words: Vec<&str> = fields.split_whitespace().collect();
+            for pair in words.chunks(2) {
+                if let [name, value] = pair
+                    && matches!(*name, "inuse" | "tw")
+                {
+                    total += value.parse::<usize>().unwrap_or(0);
+                }
+            }
+        }
     }
-    Ok(out)
+    Some(total)
+}
+
+/// Bytes of one `recv` from a dump of `protocol`.
+struct Batch {
+    protocol: u8,
+    bytes: Vec<u8>,
+}
+
+/// Send every request and pass what the kernel answers to `out`.
+fn read_all(
+    socket: &Socket,
+    out: &mpsc::SyncSender<Batch>,
+    free: &mpsc::Receiver<Vec<u8>>,
+) -> Result<(), String> {
+    // TCP, IPv4 and IPv6 in one walk of the kernel's connection table when
+    // the legacy request is available; else one request per family. A
+    // refusal comes before any socket, so nothing is listed twice.
+    send_tcp_all_families(socket, 1)?;
+    match read_dump(socket, IPPROTO_TCP, out, free) {
+        Ok(_) => {}
+        Err(DumpError::Refused(_, 0)) => {
+            for (seq, family) in [(2, AF_INET), (3, AF_INET6)] {
+                send_request(socket, family, IPPROTO_TCP, seq)?;
+                read_dump(socket, IPPROTO_TCP, out, free).map_err(DumpError::into_message)?;
+            }
+        }
+        Err(e) => return Err(e.into_message()),
+    }
+    for (seq, family) in [(4, AF_INET), (5, AF_INET6)] {
+        send_request(socket, family, IPPROTO_UDP, seq)?;
+        read_dump(socket, IPPROTO_UDP, out, free).map_err(DumpError::into_message)?;
+    }
+    Ok(())
+}
+
+/// Read one dump to its end, passing each `recv` on. Returns how many
+/// sockets it carried.
+fn read_dump(
+    socket: &Socket,
+    protocol: u8,
+    out: &mpsc::SyncSender<Batch>,
+    free: &mpsc::Receiver<Vec<u8>>,
+) -> Result<usize, DumpError> {
+    let mut listed = 0;
+    loop {
+        let mut bytes = free.try_recv().unwrap_or_default();
+        bytes.resize(RECV_BUFFER, 0);
+        let n = socket
+            .recv(&mut &mut bytes[..], 0)
+            .map_err(|e| DumpError::Broken(format!("cannot read the sock_diag dump: {e}")))?;
+        bytes.truncate(n.min(RECV_BUFFER));
+        // None: more to come; Some(0): done; Some(errno): refused.
+        let mut end = (n == 0).then_some(0);
+        let mut offset = 0;
+        while offset < bytes.len() && end.is_none() {
+            let msg = NetlinkBuffer::new_checked(&bytes[offset..])
+                .map_err(|e| DumpError::Broken(format!("malformed sock_diag message: {e}")))?;
+            match msg.message_type() {
+                NLMSG_DONE => end = Some(0),
+                NLMSG_ERROR => {
+                    let code = msg
+                        .payload()
+                        .get(..4)
+                        .and_then(|b| b.try_into().ok())
+                        .map(i32::from_ne_bytes)
+                        .unwrap_or(0);
+                    end = Some(-code);
+                }
+                SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => listed += 1,
+                _ => {}
+            }
+            let len = msg.length() as usize;
+            if len == 0 {
+                break;
+            }
+            // Netlink messages are aligned to 4 bytes.
+            offset += (len + 3) & !3;
+        }
+        if out.send(Batch { protocol, bytes }).is_err() {
+            return Err(DumpError::Broken("the socket list was abandoned".into()));
+        }
+        match end {
+            None => continue,
+            // ENOENT: this kernel has no diag module for the family (e.g.
+            // IPv6 disabled): there are no such sockets to list.
+            Some(0) | Some(libc::ENOENT) => return Ok(listed),
+            Some(errno) => return Err(DumpError::Refused(errno, listed)),
+        }
+    }
+}
+
+/// Decode the sockets in one batch.
+fn decode_batch(batch: &Batch, each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
+    let bytes = &batch.bytes;
+    let mut offset = 0;
+    while offset < bytes.len() {
+        let msg = NetlinkBuffer::new_checked(&bytes[offset..])
+            .map_err(|e| format!("malformed sock_diag message: {e}"))?;
+        let ty = msg.message_type();
+        if ty == SOCK_DIAG_BY_FAMILY || ty == TCPDIAG_GETSOCK {
+            if let Some(raw) = parse_inet(msg.payload(), batch.protocol)? {
+                each(raw);
+            }
+        } else if ty == NLMSG_DONE || ty == NLMSG_ERROR {
+            break;
+        }
+        let len = msg.length() as usize;
+        if len == 0 {
+            break;
+        }
+        offset += (len + 3) & !3;
+    }
+    Ok(())
+}
+
+/// Why a dump stopped early.
+enum DumpError {
+    /// The kernel answered with this errno after listing this many sockets.
+    Refused(i32, usize),
+    /// Reading or decoding failed.
+    Broken(String),
+}
+
+impl DumpError {
+    fn into_message(self) -> String {
+        match self {
+            DumpError::Refused(code, _) => format!(
+                "the kernel refused the sock_diag dump: {}",
+                std::io::Error::from_raw_os_error(code)
+            ),
+            DumpError::Broken(m) => m,
+        }
+    }
+}
+
+/// The legacy `TCPDIAG_GETSOCK` dump (struct inet_diag_req, include/uapi/
+/// linux/inet_diag.h). The kernel runs it with `sdiag_family = AF_UNSPEC`
+/// (net/ipv4/inet_diag.c, `inet_diag_dump_compat()`), so one walk of the
+/// connection table returns IPv4 and IPv6 sockets; two SOCK_DIAG_BY_FAMILY
+/// requests walk the whole table twice, and that walk is most of the cost
+/// on a table full of TIME_WAIT. `ss` falls back to the same request.
+fn send_tcp_all_families(socket: &Socket, seq: u32) -> Result<(), String> {
+    // family, src_len, dst_len, ext (4 bytes), inet_diag_sockid (48 bytes),
+    // idiag_states, idiag_dbs.
+    const REQ_LEN: usize = 60;
+    let mut header = NetlinkHeader::default();
+    header.length = (NLMSG_HDRLEN + REQ_LEN) as u32;
+    header.message_type = TCPDIAG_GETSOCK;
+    header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+    header.sequence_number = seq;
+    let mut bytes = vec![0u8; NLMSG_HDRLEN + REQ_LEN];
+    header.emit(&mut bytes[..NLMSG_HDRLEN]);
+    bytes[NLMSG_HDRLEN + 52..NLMSG_HDRLEN + 56].copy_from_slice(&ALL_STATES.to_ne_bytes());
+    socket
+        .send(&bytes, 0)
+        .map_err(|e| format!("cannot send the sock_diag request: {e}"))?;
+    Ok(())
 }
 
 fn send_request(socket: &Socket, family: u8, protocol: u8, seq: u32) -> Result<(), String> {
@@ -84,14 +297,7 @@ fn send_request(socket: &Socket, family: u8, protocol: u8, seq: u32) -> Result<(
             family,
             protocol,
             extensions: ExtensionFlags::empty(),
-            // Every state; UDP sockets report TCP_CLOSE (unconnected) or
-            // TCP_ESTABLISHED (connected), so "all" covers them too. Bit 13
-            // is TCP_BOUND_INACTIVE, a pseudo-state for inet_diag
-            // (include/net/tcp_states.h; kernel commit 91051f003948 "tcp:
-            // Dump bound-only sockets in inet_diag."): TCP sockets bound to
-            // a port but neither listening nor connected, which still make
-            // bind() on that port fail. Kernels without it ignore the bit.
-            states: StateFlags::from_bits_retain(StateFlags::all().bits() | TCPF_BOUND_INACTIVE),
+            states: StateFlags::from_bits_retain(ALL_STATES),
             socket_id,
         })
         .into(),
@@ -103,59 +309,6 @@ fn send_request(socket: &Socket, family: u8, protocol: u8, seq: u32) -> Result<(
         .send(&bytes, 0)
         .map_err(|e| format!("cannot send the sock_diag request: {e}"))?;
     Ok(())
-}
-
-fn receive_dump(
-    socket: &Socket,
-    buf: &mut [u8],
-    protocol: u8,
-    out: &mut Vec<RawSocket>,
-) -> Result<(), String> {
-    loop {
-        let n = socket
-            .recv(&mut &mut buf[..], 0)
-            .map_err(|e| format!("cannot read the sock_diag dump: {e}"))?;
-        if n == 0 {
-            return Ok(());
-        }
-        let mut offset = 0;
-        while offset < n.min(buf.len()) {
-            let msg = NetlinkBuffer::new_checked(&buf[offset..n])
-                .map_err(|e| format!("malformed sock_diag message: {e}"))?;
-            let len = msg.length() as usize;
-            match msg.message_type() {
-                NLMSG_DONE => return Ok(()),
-                NLMSG_ERROR => {
-                    let payload = msg.payload();
-                    let code = payload
-                        .get(..4)
-                        .and_then(|b| b.try_into().ok())
-                        .map(i32::from_ne_bytes)
-                        .unwrap_or(0);
-                    // ENOENT: this kernel has no diag module for the family
-                    // (e.g. IPv6 disabled): there are no such sockets to list.
-                    if code == 0 || -code == libc::ENOENT {
-                        return Ok(());
-                    }
-                    return Err(format!(
-                        "the kernel refused the sock_diag dump: {}",
-                        std::io::Error::from_raw_os_error(-code)
-                    ));
-                }
-                SOCK_DIAG_BY_FAMILY => {
-                    if let Some(raw) = parse_inet(msg.payload(), protocol)? {
-                        out.push(raw);
-                    }
-                }
-                _ => {}
-            }
-            if len == 0 {
-                break;
-            }
-            // Netlink messages are aligned to 4 bytes.
-            offset += (len + 3) & !3;
-        }
-    }
 }
 
 /// One `inet_diag_msg` into a [`RawSocket`].
@@ -332,7 +485,8 @@ mod tests {
     fn dump_sees_a_fresh_listener_and_its_owner_inode() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let all = dump().unwrap();
+        let mut all = Vec::new();
+        dump(&mut |r| all.push(r)).unwrap();
         let mine: Vec<&RawSocket> = all
             .iter()
             .filter(|s| s.proto == Proto::Tcp && s.local.port() == port)

@@ -15,13 +15,13 @@ use crate::sockets::model::{Proto, TcpState};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed, merge_same_socket};
 
 /// Every TCP and UDP socket some visible process holds, IPv4 and IPv6.
-pub fn dump() -> Result<Vec<RawSocket>, String> {
+pub fn dump(each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
     let rows = netstat2::get_sockets_info(
         AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6,
         ProtocolFlags::TCP | ProtocolFlags::UDP,
     )
     .map_err(|e| format!("cannot read the socket list: {e}"))?;
-    let raw = rows
+    let raw: Vec<RawSocket> = rows
         .into_iter()
         .map(|row| match row.protocol_socket_info {
             ProtocolSocketInfo::Tcp(t) => {
@@ -57,7 +57,13 @@ pub fn dump() -> Result<Vec<RawSocket>, String> {
         .collect();
     // One row per (process, descriptor): a socket shared after fork() shows
     // up once per holder.
-    Ok(merge_same_socket(raw))
+    merge_same_socket(raw).into_iter().for_each(each);
+    Ok(())
+}
+
+/// About how many sockets the dump will list; this OS has no cheap count.
+pub fn count_hint() -> Option<usize> {
+    None
 }
 
 fn tcp_state(s: netstat2::TcpState) -> TcpState {

@@ -12,14 +12,13 @@ use crate::sockets::model::{Proto, TcpState};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
 
 /// Every TCP and UDP socket, IPv4 and IPv6, in every state.
-pub fn dump() -> Result<Vec<RawSocket>, String> {
+pub fn dump(each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
     let rows = netstat2::get_sockets_info(
         AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6,
         ProtocolFlags::TCP | ProtocolFlags::UDP,
     )
     .map_err(|e| format!("cannot read the socket tables: {e}"))?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
             // PID 0 is "System Idle": the kernel, not a process (TIME_WAIT).
             let pids: Vec<u32> = row
@@ -59,7 +58,13 @@ pub fn dump() -> Result<Vec<RawSocket>, String> {
                 },
             }
         })
-        .collect())
+        .for_each(each);
+    Ok(())
+}
+
+/// About how many sockets the dump will list; this OS has no cheap count.
+pub fn count_hint() -> Option<usize> {
+    None
 }
 
 fn tcp_state(s: netstat2::TcpState) -> TcpState {

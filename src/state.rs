@@ -1,0 +1,462 @@
+//! The window's state and the actions that change it. No egui here: the
+//! views draw [`AppState`] and emit [`Action`]s; [`AppState::apply`] changes
+//! the state and queues [`Effect`]s, the things only `app.rs` may do (the
+//! clipboard, file dialogs, the sampler, stopping processes).
+//!
+//! Time is injected: every call takes or uses `now_ms` (Unix milliseconds
+//! from the app's clock), so countdowns and highlights are testable.
+
+pub mod export;
+pub mod sockets;
+pub mod stop;
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::sampler::Sample;
+use crate::sockets::Snapshot;
+use sockets::{Column, CopyWhat, Quick, QuickFilter, RowKey, RowRef, SocketsState, Sort};
+use stop::{StopDialog, StopReport, StopTarget};
+
+/// The views of the window, in navigation order. Only views that exist are
+/// listed: a view is added here when it is built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum View {
+    #[default]
+    Sockets,
+}
+
+impl View {
+    pub const ALL: &'static [View] = &[View::Sockets];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Sockets => "Sockets",
+        }
+    }
+
+    pub fn tooltip(self) -> &'static str {
+        match self {
+            View::Sockets => "Live table of the sockets that decide whether a port is free",
+        }
+    }
+}
+
+/// Refresh intervals offered, in milliseconds.
+pub const INTERVALS_MS: &[u64] = &[500, 1_000, 2_000, 5_000, 10_000];
+pub const DEFAULT_INTERVAL_MS: u64 = 1_000;
+
+/// What persists across runs (eframe storage).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub view: View,
+    pub filter: QuickFilter,
+    pub sort: Sort,
+    /// Column widths in [`Column::ALL`] order; empty means the defaults.
+    pub column_widths: Vec<f32>,
+    pub interval_ms: u64,
+    /// Whether the details side panel is open.
+    pub details_open: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            view: View::Sockets,
+            filter: QuickFilter::default(),
+            sort: Sort::default(),
+            column_widths: Vec::new(),
+            interval_ms: DEFAULT_INTERVAL_MS,
+            details_open: true,
+        }
+    }
+}
+
+impl Settings {
+    /// Repair values a stale or hand-edited store may hold.
+    pub fn sanitised(mut self) -> Settings {
+        if !INTERVALS_MS.contains(&self.interval_ms) {
+            self.interval_ms = DEFAULT_INTERVAL_MS;
+        }
+        let widths_ok = self.column_widths.len() == Column::ALL.len()
+            && self
+                .column_widths
+                .iter()
+                .all(|w| w.is_finite() && *w >= 10.0 && *w <= 4000.0);
+        if !widths_ok {
+            self.column_widths.clear();
+        }
+        self
+    }
+
+    /// The width of a column: saved, else its default.
+    pub fn column_width(&self, col: Column) -> f32 {
+        Column::ALL
+            .iter()
+            .position(|c| *c == col)
+            .and_then(|i| self.column_widths.get(i).copied())
+            .unwrap_or_else(|| col.default_width())
+    }
+
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
+    }
+}
+
+/// Everything a view can ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    ShowView(View),
+    SetFilterText(String),
+    /// Esc: empty the filter box.
+    ClearFilterText,
+    SetQuick(Quick, bool),
+    /// Sort by this column; again on the same column flips the direction.
+    SortBy(Column),
+    SetColumnWidths(Vec<f32>),
+    Select(Option<RowKey>),
+    Copy(CopyWhat, RowKey),
+    /// Ctrl+C: the selected row.
+    CopySelected,
+    RefreshNow,
+    SetInterval(u64),
+    Pause,
+    Resume,
+    ToggleDetails,
+    /// "Export…": ask for a file, then write the visible rows.
+    Export,
+    /// "Stop process…" on a row: plan stopping its processes.
+    AskStop(RowKey),
+    ConfirmStop {
+        force: bool,
+    },
+    CancelStop,
+    DismissToast(u64),
+}
+
+/// Work for `app.rs`, queued by [`AppState::apply`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    CopyText(String),
+    RefreshNow,
+    SetInterval(Duration),
+    Pause,
+    Resume,
+    /// Ask for a save path (suggested file name given), then call
+    /// [`AppState::export_to`].
+    Export {
+        suggested_name: String,
+    },
+    /// Ask the engine what stopping these processes, found holding this
+    /// port, would do; then call [`AppState::open_stop_dialog`].
+    PlanStop {
+        port: u16,
+        pids: Vec<u32>,
+    },
+    /// Stop these targets, then call [`AppState::stop_finished`].
+    Stop {
+        targets: Vec<StopTarget>,
+        force: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToastKind {
+    Info,
+    Success,
+    Error,
+}
+
+/// A short notice in the corner of the window.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub id: u64,
+    pub kind: ToastKind,
+    pub text: String,
+    pub shown_at_ms: u64,
+}
+
+impl Toast {
+    /// How long it stays: errors longer, so they can be read.
+    pub fn lifetime_ms(&self) -> u64 {
+        match self.kind {
+            ToastKind::Error => 10_000,
+            _ => 4_000,
+        }
+    }
+}
+
+/// The window's whole state.
+pub struct AppState {
+    pub settings: Settings,
+    /// The clock's time for this frame (Unix ms).
+    pub now_ms: u64,
+    pub sockets: SocketsState,
+    pub paused: bool,
+    pub stop_dialog: Option<StopDialog>,
+    toasts: Vec<Toast>,
+    next_toast: u64,
+    effects: Vec<Effect>,
+    rows_dirty: bool,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, now_ms: u64) -> AppState {
+        AppState {
+            settings: settings.sanitised(),
+            now_ms,
+            sockets: SocketsState::default(),
+            paused: false,
+            stop_dialog: None,
+            toasts: Vec::new(),
+            next_toast: 0,
+            effects: Vec::new(),
+            rows_dirty: true,
+        }
+    }
+
+    /// Advance the clock: fades highlights, drops old lingering rows and
+    /// toasts. Call once per frame before drawing.
+    pub fn tick(&mut self, now_ms: u64) {
+        self.now_ms = now_ms;
+        self.sockets.prune(now_ms);
+        self.toasts
+            .retain(|t| now_ms.saturating_sub(t.shown_at_ms) < t.lifetime_ms());
+        self.ensure_rows();
+    }
+
+    /// Take in what the sampler sent. Returns the snapshot a new one
+    /// replaced, for the caller to drop where it costs the window nothing.
+    pub fn on_sample(&mut self, sample: Sample) -> Option<Snapshot> {
+        match sample {
+            Sample::Snapshot { snapshot, took } => {
+                let old = self
+                    .sockets
+                    .on_snapshot(*snapshot, took.as_millis() as u64, self.now_ms);
+                self.rows_dirty = true;
+                Some(old)
+            }
+            Sample::Error(e) => {
+                self.sockets.on_error(e.0, self.now_ms);
+                None
+            }
+        }
+    }
+
+    /// Rebuild the table's rows if a snapshot, the filter or the sort changed.
+    pub fn ensure_rows(&mut self) {
+        if self.rows_dirty {
+            self.sockets
+                .rebuild_rows(&self.settings.filter, self.settings.sort);
+            self.rows_dirty = false;
+        }
+    }
+
+    /// The effects queued since the last call.
+    pub fn take_effects(&mut self) -> Vec<Effect> {
+        std::mem::take(&mut self.effects)
+    }
+
+    pub fn toasts(&self) -> &[Toast] {
+        &self.toasts
+    }
+
+    pub fn toast(&mut self, kind: ToastKind, text: impl Into<String>) {
+        let id = self.next_toast;
+        self.next_toast += 1;
+        self.toasts.push(Toast {
+            id,
+            kind,
+            text: text.into(),
+            shown_at_ms: self.now_ms,
+        });
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::ShowView(v) => self.settings.view = v,
+            Action::SetFilterText(t) => {
+                if t != self.settings.filter.text {
+                    self.settings.filter.text = t;
+                    self.rows_dirty = true;
+                }
+            }
+            Action::ClearFilterText => {
+                if !self.settings.filter.text.is_empty() {
+                    self.settings.filter.text.clear();
+                    self.rows_dirty = true;
+                }
+            }
+            Action::SetQuick(q, on) => {
+                self.settings.filter.set(q, on);
+                self.rows_dirty = true;
+            }
+            Action::SortBy(col) => {
+                let s = &mut self.settings.sort;
+                if s.column == col {
+                    s.descending = !s.descending;
+                } else {
+                    s.column = col;
+                    s.descending = false;
+                }
+                self.rows_dirty = true;
+            }
+            Action::SetColumnWidths(w) => {
+                if w.len() == Column::ALL.len() {
+                    self.settings.column_widths = w;
+                }
+            }
+            Action::Select(k) => self.sockets.selected = k,
+            Action::Copy(what, key) => self.copy(what, &key),
+            Action::CopySelected => {
+                if let Some(k) = self.sockets.selected {
+                    self.copy(CopyWhat::Row, &k);
+                }
+            }
+            Action::RefreshNow => self.effects.push(Effect::RefreshNow),
+            Action::SetInterval(ms) => {
+                if INTERVALS_MS.contains(&ms) {
+                    self.settings.interval_ms = ms;
+                    self.effects
+                        .push(Effect::SetInterval(self.settings.interval()));
+                }
+            }
+            Action::Pause => {
+                self.paused = true;
+                self.effects.push(Effect::Pause);
+            }
+            Action::Resume => {
+                self.paused = false;
+                self.effects.push(Effect::Resume);
+            }
+            Action::ToggleDetails => self.settings.details_open = !self.settings.details_open,
+            Action::Export => self.effects.push(Effect::Export {
+                suggested_name: "portwise-sockets.csv".into(),
+            }),
+            Action::AskStop(key) => match self.sockets.find_live(&key) {
+                Some(e) if !e.processes.is_empty() => {
+                    let pids = e.processes.iter().map(|p| p.pid).collect();
+                    self.effects.push(Effect::PlanStop {
+                        port: e.local_port,
+                        pids,
+                    });
+                }
+                Some(_) => self.toast(
+                    ToastKind::Error,
+                    "No visible process holds this socket, so there is nothing to stop",
+                ),
+                None => self.toast(ToastKind::Error, "That socket is gone"),
+            },
+            Action::ConfirmStop { force } => {
+                if let Some(d) = self.stop_dialog.take() {
+                    let targets = d.stoppable();
+                    if !targets.is_empty() {
+                        self.effects.push(Effect::Stop { targets, force });
+                    }
+                }
+            }
+            Action::CancelStop => self.stop_dialog = None,
+            Action::DismissToast(id) => self.toasts.retain(|t| t.id != id),
+        }
+    }
+
+    fn copy(&mut self, what: CopyWhat, key: &RowKey) {
+        let now = self.now_ms;
+        let taken = self.sockets.snapshot.taken_at_unix_ms;
+        let Some((e, _)) = self.sockets.find(key) else {
+            self.toast(ToastKind::Error, "That socket is gone");
+            return;
+        };
+        let text = SocketsState::copy_text(what, e, taken, now);
+        let notice = match what {
+            CopyWhat::Port | CopyWhat::Address => format!("Copied {text}"),
+            CopyWhat::Row => "Copied the row".to_string(),
+        };
+        self.copy_to_clipboard(text, notice);
+    }
+
+    /// Put `text` on the clipboard (through `app.rs`) and confirm with a
+    /// toast, e.g. "Copied 41234". For every view.
+    pub fn copy_to_clipboard(&mut self, text: String, notice: impl Into<String>) {
+        self.effects.push(Effect::CopyText(text));
+        self.toast(ToastKind::Info, notice);
+    }
+
+    /// The live rows the table shows, in its order (what Export writes).
+    pub fn visible_live_rows(&self) -> Vec<&crate::sockets::SocketEntry> {
+        self.sockets
+            .rows()
+            .iter()
+            .filter(|r| matches!(r, RowRef::Live(_)))
+            .filter_map(|r| self.sockets.entry(*r))
+            .collect()
+    }
+
+    /// Write the visible rows to `path` (CSV, or JSON for ".json") and say
+    /// how it went in a toast. Errors are reported, never raised.
+    pub fn export_to(&mut self, path: &Path) -> Result<usize, String> {
+        let path = export::normalise_path(path.to_path_buf());
+        let result = {
+            let rows = self.visible_live_rows();
+            export::write(&path, &self.sockets.snapshot, &rows)
+        };
+        match &result {
+            Ok(n) => self.toast(
+                ToastKind::Success,
+                format!("Exported {n} rows to {}", path.display()),
+            ),
+            Err(e) => self.toast(ToastKind::Error, format!("Export failed: {e}")),
+        }
+        result
+    }
+
+    /// Show the stop confirmation for what the engine planned.
+    pub fn open_stop_dialog(&mut self, planned: Result<Vec<StopTarget>, String>) {
+        match planned {
+            Ok(targets) if !targets.is_empty() => self.stop_dialog = Some(StopDialog { targets }),
+            Ok(_) => self.toast(ToastKind::Error, "Nothing to stop: the process is gone"),
+            Err(e) => self.toast(ToastKind::Error, format!("Cannot stop: {e}")),
+        }
+    }
+
+    /// Report how stopping went, and refresh so the table shows it.
+    pub fn stop_finished(&mut self, reports: Vec<StopReport>) {
+        for r in reports {
+            let kind = if r.outcome.stopped() {
+                ToastKind::Success
+            } else {
+                ToastKind::Error
+            };
+            self.toast(kind, r.message);
+        }
+        self.effects.push(Effect::RefreshNow);
+    }
+
+    /// Counts for the status bar: listening, TIME_WAIT, unattributed.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let s = &self.sockets.snapshot;
+        (s.listening_count(), s.time_wait_count(), s.unattributed)
+    }
+}
+
+/// "14:02:11 UTC" for a Unix time in ms.
+pub fn utc_clock_text(unix_ms: u64) -> String {
+    let secs = unix_ms / 1000;
+    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
+    format!("{h:02}:{m:02}:{s:02} UTC")
+}
+
+/// "every 1 s", "every 500 ms".
+pub fn interval_text(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,547 @@
+//! The Sockets view, driven through the whole app (eframe::App in kittest)
+//! with a scripted socket source, a settable clock, and observable
+//! clipboard, file dialogs and stopper. Every `run()` also checks that
+//! each button and field has an accessible name (kittest's check).
+
+mod ui_support;
+
+use std::collections::HashMap;
+
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use portwise::app::PortwiseApp;
+use portwise::sockets::SourceError;
+use portwise::state::Settings;
+use portwise::state::sockets::Column;
+use portwise::state::stop::StopTarget;
+use ui_support::*;
+
+type H = Harness<'static, PortwiseApp>;
+
+fn shown_ports(h: &H) -> Vec<u16> {
+    let st = &h.state().state.sockets;
+    st.rows()
+        .iter()
+        .map(|r| st.entry(*r).unwrap().local_port)
+        .collect()
+}
+
+/// Click the control (not a plain text label) with this exact name.
+fn click(h: &mut H, label: &str) {
+    {
+        let nodes: Vec<_> = h
+            .query_all_by_label(label)
+            .filter(|n| n.accesskit_node().role() != Role::Label)
+            .collect();
+        assert_eq!(nodes.len(), 1, "expected one control named {label:?}");
+        nodes[0].click();
+    }
+    h.run();
+}
+
+fn has_text(h: &H, text: &str) -> bool {
+    h.query_by_label_contains(text).is_some()
+}
+
+fn started(rig: &Rig) -> H {
+    let mut h = rig.harness(Settings::default());
+    refresh(rig, &mut h, machine(T0));
+    h
+}
+
+#[test]
+fn first_snapshot_rows_counts_and_status_bar() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    h.get_by_label("Taking the first snapshot…");
+    h.get_by_label("No snapshot yet");
+
+    refresh(&rig, &mut h, machine(T0));
+    // Default toggles: listeners, UDP and TIME_WAIT, not ESTABLISHED.
+    h.get_by_label("Showing 5 of 6 sockets");
+    assert_eq!(shown_ports(&h), vec![5353, 5432, 8080, 8080, 8080]);
+    h.get_by_label("python3 (4242)");
+    h.get_by_label("postgres (900)");
+    h.get_by_label("avahi-daemon (321)");
+    h.get_by_label("was: python3 (4242)");
+    h.get_by_label("bound"); // UDP has no TCP state
+
+    // Status bar: time, counts, interval, privileges.
+    h.get_by_label_contains("Refreshed 22:13:20 UTC (0 s ago");
+    h.get_by_label("3 listening");
+    h.get_by_label("2 TIME_WAIT");
+    h.get_by_label("0 unattributed");
+    h.get_by_label("Paused");
+    h.get_by_label("Not elevated");
+    assert!(!has_text(&h, "hidden from this user"));
+}
+
+#[test]
+fn filter_box_shortcuts_and_quick_toggles() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+
+    // Ctrl+F focuses the filter; typing filters by process name.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run();
+    assert!(h.get_by_role(Role::TextInput).is_focused());
+    h.get_by_role(Role::TextInput).type_text("postgres");
+    h.run();
+    assert_eq!(shown_ports(&h), vec![5432]);
+    h.get_by_label("Showing 1 of 6 sockets");
+
+    // By pid and by port.
+    h.key_press(Key::Escape);
+    h.run();
+    assert_eq!(h.state().state.settings.filter.text, "", "Esc clears");
+    assert_eq!(shown_ports(&h).len(), 5);
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("321");
+    h.run();
+    assert_eq!(shown_ports(&h), vec![5353]);
+    h.key_press(Key::Escape);
+    h.run();
+
+    // Quick toggles.
+    click(&mut h, "TIME_WAIT");
+    assert_eq!(shown_ports(&h), vec![5353, 5432, 8080]);
+    click(&mut h, "All states");
+    assert_eq!(shown_ports(&h).len(), 6);
+    h.get_by_label("ESTABLISHED");
+    click(&mut h, "UDP");
+    assert!(!shown_ports(&h).contains(&5353));
+    click(&mut h, "TCP");
+    h.get_by_label("No sockets match the filter");
+    h.get_by_label("Showing 0 of 6 sockets");
+    click(&mut h, "Reset the filter");
+    assert_eq!(shown_ports(&h), vec![5353, 5432, 8080, 8080, 8080]);
+}
+
+#[test]
+fn clicking_headers_sorts_and_reverses() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    click(&mut h, "Port");
+    assert_eq!(shown_ports(&h), vec![8080, 8080, 8080, 5432, 5353]);
+    click(&mut h, "Port");
+    assert_eq!(shown_ports(&h), vec![5353, 5432, 8080, 8080, 8080]);
+
+    // TIME_WAIT left: soonest free first, then the rest.
+    click(&mut h, "TIME_WAIT left");
+    let st = &h.state().state.sockets;
+    let first: Vec<Option<u64>> = st
+        .rows()
+        .iter()
+        .take(2)
+        .map(|r| st.entry(*r).unwrap().time_wait_expires_in_ms)
+        .collect();
+    assert_eq!(first, vec![Some(12_300), Some(42_000)]);
+
+    click(&mut h, "Process");
+    let s = h.state().state.settings.sort;
+    assert_eq!((s.column, s.descending), (Column::Process, false));
+    let st = &h.state().state.sockets;
+    let names: Vec<String> = st
+        .rows()
+        .iter()
+        .map(|r| portwise::state::sockets::process_text(st.entry(*r).unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "avahi-daemon (321)",
+            "postgres (900)",
+            "python3 (4242)",
+            "",
+            ""
+        ]
+    );
+}
+
+#[test]
+fn time_wait_countdown_follows_the_clock() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    h.get_by_label("42 s");
+    h.get_by_label("13 s"); // 12.3 s rounds up
+
+    rig.set_now(T0 + 2_500);
+    h.run();
+    h.get_by_label("40 s");
+    h.get_by_label("10 s");
+
+    rig.set_now(T0 + 13_000);
+    h.run();
+    h.get_by_label("29 s");
+    h.get_by_label("0 s");
+    h.get_by_label_contains("(13 s ago");
+}
+
+/// Filled rects of the last frame, as (r, g, b, a).
+fn fills(h: &H) -> Vec<[u8; 4]> {
+    let mut out = Vec::new();
+    for cs in &h.output().shapes {
+        if let egui::epaint::Shape::Rect(r) = &cs.shape {
+            out.push(r.fill.to_array());
+        }
+    }
+    out
+}
+
+fn greenish(c: &[u8; 4]) -> bool {
+    c[3] > 0 && c[1] > c[0].saturating_mul(2) && c[1] > c[2]
+}
+
+fn reddish(c: &[u8; 4]) -> bool {
+    c[3] > 0 && c[0] > c[1].saturating_mul(2) && c[0] > c[2].saturating_mul(2)
+}
+
+#[test]
+fn new_rows_glow_green_and_closed_rows_linger_red() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    assert!(
+        !fills(&h).iter().any(greenish),
+        "first snapshot: nothing new"
+    );
+
+    // Next refresh: postgres is gone, a node server appeared.
+    let mut next = machine(T0 + 1_000);
+    next.sockets.retain(|e| e.local_port != 5432);
+    next.sockets.push(listener("0.0.0.0", 3000, 777, "node"));
+    rig.set_now(T0 + 1_000);
+    refresh(&rig, &mut h, next);
+
+    h.get_by_label_contains("1 new (green), 1 just closed (red)");
+    h.get_by_label("node (777)");
+    h.get_by_label("postgres (900)"); // still there, lingering
+    assert!(fills(&h).iter().any(greenish), "new row highlighted");
+    assert!(fills(&h).iter().any(reddish), "gone row highlighted");
+    // The lingering row is not counted as shown.
+    h.get_by_label_contains("Showing 5 of 6 sockets");
+
+    // After a few seconds both fade out and the closed row goes.
+    rig.set_now(T0 + 4_100);
+    h.run();
+    assert!(!fills(&h).iter().any(greenish));
+    assert!(!fills(&h).iter().any(reddish));
+    assert!(h.query_by_label("postgres (900)").is_none());
+    assert!(!has_text(&h, "just closed"));
+}
+
+fn stop_targets() -> Vec<StopTarget> {
+    vec![
+        StopTarget {
+            pid: 4242,
+            name: "python3".into(),
+            user: Some("alice".into()),
+            cmdline: "python3 -m http.server 8080".into(),
+            start_time: 1,
+            caveats: vec![],
+            port: Some(8080),
+            refusal: None,
+        },
+        StopTarget {
+            pid: 900,
+            name: "postgres".into(),
+            user: Some("postgres".into()),
+            cmdline: "/usr/lib/postgresql/16/bin/postgres".into(),
+            start_time: 2,
+            caveats: vec![
+                "systemd holds this port for postgresql.socket: stopping the process will not \
+                 free it; stop the .socket unit"
+                    .into(),
+            ],
+            port: Some(5432),
+            refusal: None,
+        },
+        StopTarget {
+            pid: 1,
+            name: "systemd".into(),
+            user: Some("root".into()),
+            cmdline: "/sbin/init".into(),
+            start_time: 0,
+            caveats: vec![],
+            port: Some(111),
+            refusal: Some("pid 1 is the init process; stopping it would stop the system".into()),
+        },
+    ]
+}
+
+#[test]
+fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
+    let rig = Rig::new();
+    *rig.stop.targets.lock().unwrap() = stop_targets();
+    let mut h = started(&rig);
+
+    h.get_by_label("python3 (4242)").click_secondary();
+    h.run();
+    click(&mut h, "Stop process…");
+
+    // The confirmation shows pid, name, user and command line.
+    h.get_by_label("Stop this process?");
+    h.get_by_label("4242");
+    h.get_by_label("python3 -m http.server 8080");
+    assert!(rig.stop.stopped.lock().unwrap().is_empty(), "nothing yet");
+
+    click(&mut h, "Stop");
+    wait_for(&mut h, |app| {
+        app.state
+            .toasts()
+            .iter()
+            .any(|t| t.text == "Stopped python3 (4242)")
+    });
+    assert_eq!(*rig.stop.stopped.lock().unwrap(), vec![(4242, false)]);
+    h.get_by_label("Stopped python3 (4242)");
+    assert!(h.query_by_label("Stop this process?").is_none());
+}
+
+#[test]
+fn stop_dialog_shows_caveats_and_cancel_stops_nothing() {
+    let rig = Rig::new();
+    *rig.stop.targets.lock().unwrap() = stop_targets();
+    let mut h = started(&rig);
+
+    // Select the row: the details panel offers the same actions.
+    h.get_by_label("postgres (900)").click();
+    h.run();
+    h.get_by_label("postgres (pid 900)");
+    click(&mut h, "Stop process…");
+    h.get_by_label_contains("stop the .socket unit");
+    h.get_by_label("/usr/lib/postgresql/16/bin/postgres");
+    click(&mut h, "Cancel");
+    assert!(h.query_by_label("Stop this process?").is_none());
+    assert!(rig.stop.stopped.lock().unwrap().is_empty());
+
+    // A refused holder: shown with the reason, and nothing can be stopped.
+    let mut snap = machine(T0 + 1_000);
+    snap.sockets.push(listener("0.0.0.0", 111, 1, "systemd"));
+    refresh(&rig, &mut h, snap);
+    h.get_by_label("systemd (1)").click();
+    h.run();
+    click(&mut h, "Stop process…");
+    h.get_by_label_contains("portwise will not stop it: pid 1 is the init process");
+    let stop = h
+        .query_all_by_label("Stop")
+        .find(|n| n.accesskit_node().role() != Role::Label)
+        .unwrap();
+    assert!(stop.accesskit_node().is_disabled());
+    click(&mut h, "Cancel");
+    assert!(rig.stop.stopped.lock().unwrap().is_empty());
+
+    // TIME_WAIT rows have no process: the action is there but disabled.
+    h.get_by_label("42 s").click();
+    h.run();
+    let stop = h
+        .query_all_by_label("Stop process…")
+        .find(|n| n.accesskit_node().role() != Role::Label)
+        .unwrap();
+    assert!(stop.accesskit_node().is_disabled());
+}
+
+#[test]
+fn copy_port_address_and_row() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+
+    h.get_by_label("postgres (900)").click_secondary();
+    h.run();
+    click(&mut h, "Copy port 5432");
+    h.get_by_label("postgres (900)").click_secondary();
+    h.run();
+    click(&mut h, "Copy address [::1]:5432");
+    assert_eq!(rig.clipboard.texts(), vec!["5432", "[::1]:5432"]);
+    h.get_by_label("Copied [::1]:5432");
+
+    // Ctrl+C copies the selected row; egui gets the text too.
+    h.get_by_label("postgres (900)").click();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::C);
+    h.run();
+    let row = "TCP6\t[::1]:5432\tLISTEN\tpostgres (900)\talice\t\t\t";
+    assert_eq!(rig.clipboard.texts().last().unwrap(), row);
+    h.get_by_label("Copied the row");
+}
+
+#[test]
+fn the_real_clipboard_goes_through_egui() {
+    use portwise::app::{Clipboard as _, EguiClipboard};
+    let mut h = Harness::new_ui(|ui| {
+        if ui.button("copy").clicked() {
+            EguiClipboard.copy(ui.ctx(), "41234".into());
+        }
+    });
+    h.get_by_label("copy").click();
+    h.step();
+    let copied = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .any(|c| matches!(c, egui::OutputCommand::CopyText(t) if t == "41234"));
+    assert!(copied);
+}
+
+#[test]
+fn export_writes_the_visible_rows_and_shows_errors() {
+    let rig = Rig::new();
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("sockets.json");
+    *rig.dialogs.path.lock().unwrap() = Some(json.clone());
+    let mut h = started(&rig);
+
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("8080");
+    h.run();
+    click(&mut h, "Export…");
+
+    let req = rig.dialogs.saves.lock().unwrap()[0].clone();
+    assert_eq!(req.file_name, "portwise-sockets.csv");
+    let exts: Vec<String> = req
+        .filters
+        .iter()
+        .flat_map(|f| f.extensions.clone())
+        .collect();
+    assert_eq!(exts, vec!["csv", "json"]);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let ports: Vec<u64> = v["sockets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["local_port"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ports, vec![8080, 8080, 8080]);
+    h.get_by_label_contains("Exported 3 rows to");
+
+    // A path that cannot be written: the error shows in the window.
+    *rig.dialogs.path.lock().unwrap() = Some("/nonexistent-dir/out.csv".into());
+    click(&mut h, "Export…");
+    h.get_by_label_contains("Export failed: cannot write /nonexistent-dir/out.csv");
+
+    // Cancelling the dialog writes nothing and says nothing.
+    *rig.dialogs.path.lock().unwrap() = None;
+    *rig.dialogs.cancel_after.lock().unwrap() = std::time::Duration::from_millis(200);
+    let toasts = h.state().state.toasts().len();
+    click(&mut h, "Export…");
+    assert_eq!(h.state().state.toasts().len(), toasts);
+
+    // A dialog that could not even open: say so rather than nothing.
+    *rig.dialogs.cancel_after.lock().unwrap() = std::time::Duration::ZERO;
+    click(&mut h, "Export…");
+    h.get_by_label_contains("the save dialog closed at once");
+}
+
+#[test]
+fn banner_when_some_owners_are_hidden() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    assert!(!has_text(&h, "hidden from this user"));
+
+    let mut snap = machine(T0 + 1_000);
+    let mut hidden = listener("0.0.0.0", 631, 1, "cupsd");
+    hidden.processes.clear();
+    snap.sockets.push(hidden);
+    snap.unattributed = 4;
+    snap.unattributed_reason = Some("other users' processes are not readable without root".into());
+    refresh(&rig, &mut h, snap);
+
+    h.get_by_label_contains("4 sockets have owners hidden from this user");
+    h.get_by_label_contains("as root (or as Administrator on Windows)");
+    h.get_by_label_contains("not readable without root");
+    h.get_by_label("4 unattributed");
+    h.get_by_label("hidden"); // the process cell of the unowned listener
+}
+
+#[test]
+fn sampling_error_is_shown_and_the_last_snapshot_stays() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    rig.source
+        .push(Err(SourceError("netlink dump failed: EPERM".into())));
+    h.key_press(Key::F5);
+    wait_for(&mut h, |app| app.state.sockets.error.is_some());
+    h.get_by_label_contains("Sampling failed: netlink dump failed: EPERM.");
+    h.get_by_label_contains("Still showing the last good snapshot, from 22:13:20 UTC");
+    assert_eq!(shown_ports(&h).len(), 5);
+    h.get_by_label("python3 (4242)");
+
+    // The next good snapshot clears it.
+    refresh(&rig, &mut h, machine(T0 + 2_000));
+    assert!(!has_text(&h, "Sampling failed"));
+}
+
+#[test]
+fn interval_pause_and_resume_drive_the_sampler() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    h.get_by_label("Refresh every").click();
+    h.run();
+    click(&mut h, "500 ms");
+    assert_eq!(h.state().state.settings.interval_ms, 500);
+
+    // Resume: the sampler takes snapshots on its own again.
+    let calls = rig.source.calls();
+    click(&mut h, "Resume");
+    h.get_by_label("Every 500 ms");
+    wait_for(&mut h, |_| rig.source.calls() >= calls + 2);
+    click(&mut h, "Pause");
+    h.get_by_label("Paused");
+}
+
+/// eframe storage in memory.
+#[derive(Default)]
+struct MemStorage(HashMap<String, String>);
+
+impl eframe::Storage for MemStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.into(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn settings_persist_across_runs() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("python");
+    h.run();
+    click(&mut h, "UDP");
+    click(&mut h, "State");
+    h.get_by_label("Refresh every").click();
+    h.run();
+    click(&mut h, "2 s");
+
+    let mut storage = MemStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let saved = h.state().state.settings.clone();
+    drop(h);
+
+    let rig2 = Rig::new();
+    let services = rig2.services();
+    let h2: Harness<'_, PortwiseApp> =
+        Harness::builder()
+            .with_size([1280.0, 720.0])
+            .build_eframe(|cc| {
+                cc.storage = Some(&storage);
+                PortwiseApp::new(cc, services)
+            });
+    let restored = &h2.state().state.settings;
+    assert_eq!(*restored, saved);
+    assert_eq!(restored.filter.text, "python");
+    assert!(!restored.filter.udp);
+    assert_eq!(restored.sort.column, Column::State);
+    assert_eq!(restored.interval_ms, 2_000);
+}

@@ -1,0 +1,190 @@
+//! "Stop process…" end to end on this machine: the real socket engine finds
+//! a real child listener, the engine plans the stop (pid, name, command
+//! line), and either a recording stopper or the real one acts. Every child
+//! is killed and reaped.
+
+mod ui_support;
+
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use portwise::app::{EngineStop, PortwiseApp};
+use portwise::sockets::SystemSource;
+use portwise::state::Settings;
+use portwise::stop::SystemStopper;
+use ui_support::*;
+
+/// A child process, killed and reaped when dropped.
+struct Kid(Child);
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const CHILD_PORT: &str = "PORTWISE_UI_TEST_LISTEN_PORT";
+
+/// Not a test of its own: when re-run with `CHILD_PORT` set, this becomes
+/// the child that listens on that port for up to 30 s.
+#[test]
+fn child_listener() {
+    let Ok(port) = std::env::var(CHILD_PORT) else {
+        return;
+    };
+    let l = TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+    std::thread::sleep(Duration::from_secs(30));
+    drop(l);
+}
+
+/// This test binary, re-run as a listener; returns once it accepts.
+fn spawn_listener() -> (Kid, u16) {
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kid = Kid(Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_listener",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_PORT, port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap());
+    let t0 = Instant::now();
+    while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "child never listened"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (kid, port)
+}
+
+/// The app on the real socket engine, with the given stop service.
+fn real_app(rig: &Rig, stop: EngineStop) -> Harness<'static, PortwiseApp> {
+    let mut services = rig.services();
+    services.source = Box::new(SystemSource::new());
+    services.stop = Box::new(stop);
+    services.clock = Box::new(portwise::util::time::now_unix_ms);
+    Rig::builder().build_eframe(move |cc| {
+        PortwiseApp::with_context(&cc.egui_ctx, Settings::default(), services)
+    })
+}
+
+/// Refresh until the child's listener is in the table, filter on its port,
+/// and open "Stop process…" from its row's context menu.
+fn open_stop_dialog(h: &mut Harness<'static, PortwiseApp>, port: u16, pid: u32) {
+    let t0 = Instant::now();
+    loop {
+        h.key_press(egui::Key::F5);
+        let seen = |app: &PortwiseApp| {
+            app.state
+                .sockets
+                .snapshot
+                .sockets
+                .iter()
+                .any(|s| s.local_port == port && s.processes.iter().any(|p| p.pid == pid))
+        };
+        let deadline = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < deadline && !seen(h.state()) {
+            h.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if seen(h.state()) {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "listener never seen"
+        );
+    }
+    h.run();
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text(&port.to_string());
+    h.run();
+    h.get_by_label_contains(&format!("({pid})"))
+        .click_secondary();
+    h.run();
+    h.get_by_label("Stop process…").click();
+    h.run();
+}
+
+#[test]
+fn the_engine_plans_a_real_listener_and_the_stopper_gets_it() {
+    let (kid, port) = spawn_listener();
+    let pid = kid.0.id();
+    let rig = Rig::new();
+    let recorder = RecordingStopper::default();
+    let mut h = real_app(&rig, EngineStop::new(Box::new(recorder.clone())));
+    open_stop_dialog(&mut h, port, pid);
+
+    // The plan comes from the engine: this pid, and its real command line.
+    h.get_by_label("Stop this process?");
+    h.get_by_label(&pid.to_string());
+    h.get_by_label_contains(CHILD_LISTENER_ARG);
+    let planned = h.state().state.stop_dialog.clone().unwrap();
+    assert_eq!(planned.targets.len(), 1);
+    assert_eq!(planned.targets[0].port, Some(port), "planned by port");
+
+    h.get_by_label("Stop").click();
+    wait_for(&mut h, |_| !recorder.calls.lock().unwrap().is_empty());
+    assert_eq!(*recorder.calls.lock().unwrap(), vec![(pid, false)]);
+    wait_for(&mut h, |app| {
+        app.state
+            .toasts()
+            .iter()
+            .any(|t| t.text.starts_with("Stopped"))
+    });
+    drop(kid);
+}
+
+/// What the child's command line contains.
+const CHILD_LISTENER_ARG: &str = "child_listener";
+
+#[test]
+fn stop_really_stops_a_real_listener() {
+    let (mut kid, port) = spawn_listener();
+    let pid = kid.0.id();
+    let rig = Rig::new();
+    let stopper = SystemStopper::new(Box::new(SystemSource::new()));
+    let mut h = real_app(&rig, EngineStop::new(Box::new(stopper)));
+    open_stop_dialog(&mut h, port, pid);
+    h.get_by_label("Stop").click();
+    h.run();
+
+    // The stop runs on its own thread; the window keeps drawing.
+    let t0 = Instant::now();
+    loop {
+        h.step();
+        let done = h.state().state.toasts().iter().any(|t| {
+            t.kind == portwise::state::ToastKind::Success && t.text.contains(&pid.to_string())
+        });
+        if done {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(15), "no report");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = kid.0.try_wait().unwrap();
+    let t0 = Instant::now();
+    let mut status = status;
+    while status.is_none() && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+        status = kid.0.try_wait().unwrap();
+    }
+    assert!(status.is_some(), "the child is still running");
+    assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err());
+}

@@ -1,0 +1,295 @@
+//! Shared by the window tests: socket fixtures, a scripted source, and
+//! observable stand-ins for the clipboard, the file dialogs and stopping.
+#![allow(dead_code)]
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use egui_kittest::{Harness, HarnessBuilder};
+use portwise::app::{
+    Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, StopService,
+};
+use portwise::sampler::ScriptedSource;
+use portwise::sockets::Snapshot as Snap;
+use portwise::sockets::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+use portwise::state::Settings;
+use portwise::state::stop::{StopOutcome, StopReport, StopTarget};
+use portwise::stop::Stopper;
+
+pub const T0: u64 = 1_700_000_000_000;
+
+pub fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+pub fn entry(proto: Proto, addr: &str, port: u16, state: Option<TcpState>) -> SocketEntry {
+    let local_addr = ip(addr);
+    SocketEntry {
+        proto,
+        family: Family::of(&local_addr),
+        local_addr,
+        local_port: port,
+        remote_addr: None,
+        remote_port: None,
+        state,
+        processes: vec![],
+        time_wait_expires_in_ms: None,
+        last_known_owner: None,
+        inode: 0,
+        uid: None,
+    }
+}
+
+pub fn process(pid: u32, name: &str) -> ProcessInfo {
+    ProcessInfo {
+        pid,
+        name: name.into(),
+        user: Some("alice".into()),
+        exe: Some(format!("/usr/bin/{name}")),
+    }
+}
+
+pub fn listener(addr: &str, port: u16, pid: u32, name: &str) -> SocketEntry {
+    let mut e = entry(Proto::Tcp, addr, port, Some(TcpState::Listen));
+    e.processes = vec![process(pid, name)];
+    e.inode = 10_000 + port as u64;
+    e
+}
+
+pub fn udp(addr: &str, port: u16, pid: u32, name: &str) -> SocketEntry {
+    let mut e = entry(Proto::Udp, addr, port, None);
+    e.processes = vec![process(pid, name)];
+    e.inode = 20_000 + port as u64;
+    e
+}
+
+pub fn time_wait(
+    port: u16,
+    remote_port: u16,
+    left_ms: u64,
+    was: Option<(u32, &str)>,
+) -> SocketEntry {
+    let mut e = entry(Proto::Tcp, "127.0.0.1", port, Some(TcpState::TimeWait));
+    e.remote_addr = Some(ip("127.0.0.1"));
+    e.remote_port = Some(remote_port);
+    e.time_wait_expires_in_ms = Some(left_ms);
+    e.last_known_owner = was.map(|(pid, name)| OwnerRef {
+        pid,
+        name: name.into(),
+    });
+    e
+}
+
+pub fn snapshot(taken: u64, sockets: Vec<SocketEntry>) -> Snapshot {
+    Snapshot {
+        taken_at_unix_ms: taken,
+        sockets,
+        ..Snapshot::default()
+    }
+}
+
+/// A small machine: two listeners, a UDP socket, two TIME_WAIT remnants
+/// of the 8080 server, one ESTABLISHED connection.
+pub fn machine(taken: u64) -> Snapshot {
+    let mut est = listener("127.0.0.1", 8080, 4242, "python3");
+    est.state = Some(TcpState::Established);
+    est.remote_addr = Some(ip("127.0.0.1"));
+    est.remote_port = Some(50_000);
+    est.inode = 77;
+    snapshot(
+        taken,
+        vec![
+            listener("127.0.0.1", 8080, 4242, "python3"),
+            listener("::1", 5432, 900, "postgres"),
+            udp("0.0.0.0", 5353, 321, "avahi-daemon"),
+            time_wait(8080, 41_000, 42_000, Some((4242, "python3"))),
+            time_wait(8080, 41_001, 12_300, None),
+            est,
+        ],
+    )
+}
+
+/// Records what was copied.
+#[derive(Clone, Default)]
+pub struct RecordingClipboard(pub Arc<Mutex<Vec<String>>>);
+
+impl Clipboard for RecordingClipboard {
+    fn copy(&mut self, ctx: &egui::Context, text: String) {
+        self.0.lock().unwrap().push(text.clone());
+        // Still go through egui, so the platform output carries it too.
+        ctx.copy_text(text);
+    }
+}
+
+impl RecordingClipboard {
+    pub fn texts(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Answers every dialog with a fixed path, and records the requests.
+/// With no path it "cancels", after `cancel_after` (a person takes a
+/// while; a dialog that cannot open returns at once).
+#[derive(Clone, Default)]
+pub struct FixedDialogs {
+    pub path: Arc<Mutex<Option<PathBuf>>>,
+    pub saves: Arc<Mutex<Vec<SaveRequest>>>,
+    pub cancel_after: Arc<Mutex<Duration>>,
+}
+
+impl FileDialogs for FixedDialogs {
+    fn save_file(&mut self, req: &SaveRequest) -> Option<PathBuf> {
+        self.saves.lock().unwrap().push(req.clone());
+        let path = self.path.lock().unwrap().clone();
+        if path.is_none() {
+            std::thread::sleep(*self.cancel_after.lock().unwrap());
+        }
+        path
+    }
+    fn open_file(&mut self, _req: &OpenRequest) -> Option<PathBuf> {
+        self.path.lock().unwrap().clone()
+    }
+}
+
+/// A report as the engine's stopper gives one, for a stop that worked.
+pub fn stopped_report(t: &StopTarget) -> StopReport {
+    StopReport {
+        pid: t.pid,
+        name: t.name.clone(),
+        outcome: StopOutcome::Terminated,
+        message: format!("Stopped {} ({})", t.name, t.pid),
+        elapsed_ms: 12,
+        port_freed: Some(true),
+    }
+}
+
+/// An engine `Stopper` that records what it was asked to stop and
+/// signals nothing.
+#[derive(Clone, Default)]
+pub struct RecordingStopper {
+    pub calls: Arc<Mutex<Vec<(u32, bool)>>>,
+}
+
+impl Stopper for RecordingStopper {
+    fn stop(&mut self, t: &StopTarget, force: bool) -> StopReport {
+        self.calls.lock().unwrap().push((t.pid, force));
+        stopped_report(t)
+    }
+}
+
+/// Plans from a fixed table (for caveats and refusals no test machine
+/// has) and records stop calls instead of signalling.
+#[derive(Clone, Default)]
+pub struct FakeStop {
+    pub targets: Arc<Mutex<Vec<StopTarget>>>,
+    pub stopped: Arc<Mutex<Vec<(u32, bool)>>>,
+}
+
+impl StopService for FakeStop {
+    fn plan(&mut self, _port: u16, pids: &[u32], _snap: &Snap) -> Result<Vec<StopTarget>, String> {
+        let t = self.targets.lock().unwrap();
+        let found: Vec<StopTarget> = t
+            .iter()
+            .filter(|t| pids.contains(&t.pid))
+            .cloned()
+            .collect();
+        if found.is_empty() {
+            Err(format!("no process with pid {pids:?}"))
+        } else {
+            Ok(found)
+        }
+    }
+    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport {
+        self.stopped.lock().unwrap().push((target.pid, force));
+        stopped_report(target)
+    }
+}
+
+/// Everything a test needs to drive and observe the app.
+pub struct Rig {
+    pub source: ScriptedSource,
+    pub clock: Arc<AtomicU64>,
+    pub clipboard: RecordingClipboard,
+    pub dialogs: FixedDialogs,
+    pub stop: FakeStop,
+}
+
+impl Rig {
+    pub fn new() -> Rig {
+        Rig {
+            source: ScriptedSource::default(),
+            clock: Arc::new(AtomicU64::new(T0)),
+            clipboard: RecordingClipboard::default(),
+            dialogs: FixedDialogs::default(),
+            stop: FakeStop::default(),
+        }
+    }
+
+    pub fn services(&self) -> Services {
+        let clock = self.clock.clone();
+        Services {
+            source: Box::new(self.source.clone()),
+            dialogs: Box::new(self.dialogs.clone()),
+            clipboard: Box::new(self.clipboard.clone()),
+            stop: Box::new(self.stop.clone()),
+            clock: Box::new(move || clock.load(Ordering::SeqCst)),
+            start_paused: true,
+        }
+    }
+
+    pub fn set_now(&self, ms: u64) {
+        self.clock.store(ms, Ordering::SeqCst);
+    }
+
+    /// A harness around the whole app, sampling paused: snapshots come
+    /// only when a test presses F5 (see [`refresh`]).
+    pub fn harness(&self, settings: Settings) -> Harness<'static, PortwiseApp> {
+        self.build(Self::builder(), settings)
+    }
+
+    /// The harness settings every window test uses.
+    pub fn builder() -> HarnessBuilder<PortwiseApp> {
+        Harness::builder()
+            .with_size([1280.0, 720.0])
+            .with_max_steps(20)
+    }
+
+    /// Build the app with this rig's services in a customised harness.
+    pub fn build(
+        &self,
+        builder: HarnessBuilder<PortwiseApp>,
+        settings: Settings,
+    ) -> Harness<'static, PortwiseApp> {
+        let services = self.services();
+        builder.build_eframe(move |cc| PortwiseApp::with_context(&cc.egui_ctx, settings, services))
+    }
+}
+
+/// Queue `snap`, press F5 and wait until the app shows it.
+pub fn refresh(rig: &Rig, h: &mut Harness<'_, PortwiseApp>, snap: Snapshot) {
+    let want = snap.taken_at_unix_ms;
+    rig.source.push(Ok(snap));
+    h.key_press(egui::Key::F5);
+    wait_for(h, |app| {
+        app.state.sockets.received_at_ms.is_some()
+            && app.state.sockets.snapshot.taken_at_unix_ms == want
+    });
+}
+
+/// Step the app until `cond` holds (the sampler and stop threads answer
+/// asynchronously); panics after 5 s.
+pub fn wait_for(h: &mut Harness<'_, PortwiseApp>, cond: impl Fn(&PortwiseApp) -> bool) {
+    let t0 = Instant::now();
+    loop {
+        h.step();
+        if cond(h.state()) {
+            h.run();
+            return;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(5), "timed out waiting");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
