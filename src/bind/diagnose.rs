@@ -601,31 +601,77 @@ fn access_denied(
         return privileged(req, pp, f);
     }
     if let Some(r) = f.excluded.iter().find(|r| r.contains(p)) {
-        let text = format!(
-            "Port {p} lies in an excluded port range ({r}). Windows reserves such blocks for \
-             Hyper-V, WinNAT, WSL2 or Docker, and binds inside them fail with WSAEACCES even \
-             though nothing listens."
-        );
-        let fixes = vec![
-            Fix::new(
-                "See the excluded ranges",
-                Some(format!(
-                    "netsh int ipv4 show excludedportrange protocol={}",
-                    req.proto
-                )),
-            ),
-            fix_pick_other(),
-            Fix::new(
-                "Reserve the ports you need ahead of time, while they are not excluded \
-                 (Administrator terminal)",
-                Some(format!(
-                    "netsh int ipv4 add excludedportrange protocol={} startport={p} numberofports=1",
-                    req.proto
-                )),
-            ),
-        ];
-        return (Cause::ExcludedRange, text, fixes);
+        return system_excluded(req, *r);
     }
+    // An administered block (`*`) only keeps the port out of automatic
+    // assignment; an explicit bind to it works (Microsoft KB 812873), so it
+    // is not the cause: say so, then look for the real one.
+    let (cause, mut text, fixes) = access_denied_other(req, failure, found, holders, f);
+    if f.os == OsKind::Windows
+        && let Some(r) = f.reserved.iter().find(|r| r.contains(p))
+    {
+        text.push_str(&format!(
+            " Port {p} lies in an administered excluded range ({r}, marked * by netsh): that \
+             only keeps Windows from handing the port out automatically; an explicit bind to it \
+             still works, so that range is not what refused this bind."
+        ));
+    }
+    (cause, text, fixes)
+}
+
+/// Port `p` lies in an excluded range held by a Windows component (no `*`).
+fn system_excluded(req: &BindRequest, r: PortRange) -> Parts {
+    let p = req.port;
+    let text = format!(
+        "Port {p} lies in an excluded port range ({r}) that Windows holds for a component such \
+         as Hyper-V, WinNAT, WSL2 or Docker (netsh lists it without the * mark). Binds inside \
+         such a range fail with WSAEACCES even though nothing listens: no program can use port \
+         {p} while the range exists."
+    );
+    let add = format!(
+        "netsh int ipv4 add excludedportrange protocol={} startport={p} numberofports=1",
+        req.proto
+    );
+    let fixes = vec![
+        Fix::new(
+            "See the excluded ranges",
+            Some(format!(
+                "netsh int ipv4 show excludedportrange protocol={}",
+                req.proto
+            )),
+        ),
+        fix_pick_other(),
+        // Restarting WinNAT releasing its blocks is widely reported, not
+        // documented by Microsoft: worded as "may".
+        Fix::new(
+            "Or free the range: stopping WinNAT may release the ranges it holds (Administrator \
+             terminal; Docker, WSL2 and Hyper-V networking pause until it starts again)",
+            Some("net stop winnat".into()),
+        ),
+        Fix::new(
+            format!(
+                "Then reserve port {p} for yourself while nothing uses it (netsh refuses a port \
+                 in use); an explicit bind to a port you reserved still works"
+            ),
+            Some(add),
+        ),
+        Fix::new(
+            "Then start WinNAT again (Docker, WSL2 and Hyper-V networking need it)",
+            Some("net start winnat".into()),
+        ),
+    ];
+    (Cause::ExcludedRange, text, fixes)
+}
+
+/// EACCES that no excluded range explains.
+fn access_denied_other(
+    req: &BindRequest,
+    failure: &ProbeFailure,
+    found: &Found<'_>,
+    holders: &[Holder],
+    f: &SystemFacts,
+) -> Parts {
+    let p = req.port;
     if let Some((_, s)) = found.listeners.first() {
         // Windows answers WSAEACCES when another socket holds the port with
         // SO_EXCLUSIVEADDRUSE (knowledge file, EACCES row).
@@ -790,8 +836,10 @@ fn unknown(req: &BindRequest, failure: &ProbeFailure, f: &SystemFacts) -> Parts 
     );
     if f.os == OsKind::Windows && e.class == ErrorClass::AccessDenied {
         text.push_str(
-            " On Windows, WSAEACCES usually means an excluded port range (which could not be read \
-             here) or another socket's SO_EXCLUSIVEADDRUSE.",
+            " On Windows, WSAEACCES usually means the port lies in an excluded range that Windows \
+             holds for Hyper-V, WinNAT, WSL2 or Docker (none was seen covering it: the list may \
+             have changed, or could not be read), or another socket holds it with \
+             SO_EXCLUSIVEADDRUSE.",
         );
     }
     let mut fixes = vec![Fix::new("Try again", Some(retest(req, "")))];

@@ -486,23 +486,34 @@ pub static TUNABLES: &[Tunable] = &[
         goals: &[Goal::Outbound, Goal::Reserve],
         warnings: &[],
     },
+    // Microsoft KB 812873 (reserving ports): "only a program or process that
+    // specifically requests a port that is in the reserved range can use the
+    // port"; KB 3039044 describes explicit binds to a port excluded with
+    // `netsh int ipv4 add excludedportrange` succeeding. Ranges Hyper-V,
+    // WinNAT, WSL2 and Docker take are listed without `*` and refuse binds
+    // with WSAEACCES (ports-and-time-wait.md, Windows).
     Tunable {
         key: "excludedportrange tcp",
         os: Os::Windows,
         title: "Excluded port ranges",
         default: Some(""),
-        default_note: "none on a clean install; Hyper-V, WinNAT, WSL2 and Docker add blocks",
+        default_note: "none on a clean install; Hyper-V, WinNAT, WSL2 and Docker add ranges",
         per_namespace: false,
-        explanation: "Port blocks Windows keeps for itself or for an administrator. Binding inside \
-                      one fails with WSAEACCES (10013) even though nothing listens: the most \
-                      common \"mystery\" bind failure on Windows developer machines. Blocks marked \
-                      * were added by an administrator (`netsh ... add excludedportrange`).",
+        explanation: "Port ranges Windows does not hand out automatically. Ranges listed \
+                      without * are held by Windows components (Hyper-V, WinNAT, WSL2, Docker): \
+                      binding inside one fails with WSAEACCES (10013) even though nothing \
+                      listens, the most common \"mystery\" bind failure on Windows developer \
+                      machines. Ranges marked * were added by an administrator (`netsh ... add \
+                      excludedportrange`): they only keep the ports out of automatic \
+                      assignment, and a program that asks for such a port explicitly can still \
+                      bind it.",
         when_to_change: "Reserve a port your service needs before Hyper-V or WinNAT takes it: \
                          `netsh int ipv4 add excludedportrange protocol=tcp startport=P \
                          numberofports=1` in an elevated prompt.",
         risk: "Low for single ports you own.",
-        source: "netsh int ipv4 show/add excludedportrange (Windows netsh interface ipv4 help); \
-                 ports-and-time-wait.md (Windows)",
+        source: "Microsoft KB 812873 (reserved ports: only a program that requests the port \
+                 explicitly can use it); KB 3039044; netsh int ipv4 show/add \
+                 excludedportrange; ports-and-time-wait.md (Windows)",
         absent_means: "netsh could not be run or its output was not understood",
         goals: &[Goal::Reserve, Goal::Restart],
         warnings: &[],

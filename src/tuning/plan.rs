@@ -441,7 +441,8 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                 goal,
                 "No registry or netsh setting changes what bind() does. A bind that fails with \
                  WSAEACCES (10013) while nothing listens usually means the port lies in an \
-                 excluded port range: `netsh int ipv4 show excludedportrange protocol=tcp`.",
+                 excluded port range that Windows holds for Hyper-V, WinNAT, WSL2 or Docker (one \
+                 listed without *): `netsh int ipv4 show excludedportrange protocol=tcp`.",
             );
             p.note(
                 goal,
@@ -487,35 +488,61 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             );
         }
         Goal::Reserve => {
-            let excluded = sys
+            // Ranges without `*` belong to Windows components and refuse
+            // binds; `*` ranges were added by an administrator and only keep
+            // ports out of dynamic assignment (Microsoft KB 812873: "only a
+            // program or process that specifically requests a port that is
+            // in the reserved range can use the port").
+            let (system, administered) = sys
                 .read("excludedportrange tcp")
-                .and_then(|v| PortList::parse(&v).ok())
+                .and_then(|v| PortList::parse_excluded(&v).ok())
                 .unwrap_or_default();
-            let add = p.reserve.minus(&excluded);
-            if add.is_empty() {
+            let blocked = p.reserve.intersection(&system);
+            let done = p.reserve.intersection(&administered).minus(&blocked);
+            let add = p.reserve.minus(&system).minus(&administered);
+            if !blocked.is_empty() {
                 p.note(
                     goal,
                     format!(
-                        "{} already lie in excluded port ranges: nothing to add.",
-                        p.reserve.to_list_string()
+                        "{} lie in excluded ranges that Windows holds for Hyper-V, WinNAT, WSL2 \
+                         or Docker (listed without * by `netsh int ipv4 show excludedportrange \
+                         protocol=tcp`): your service cannot bind them (WSAEACCES, 10013) while \
+                         those ranges exist, and netsh cannot add an exclusion over them. Pick \
+                         another port, or free the range: stopping WinNAT may release it \
+                         (`net stop winnat`, elevated; widely reported, not documented), then add \
+                         the exclusion while nothing uses the port, then `net start winnat`; a \
+                         reboot may also move the ranges.",
+                        blocked.to_list_string()
                     ),
                 );
-            } else {
+            }
+            if !done.is_empty() {
+                p.note(
+                    goal,
+                    format!(
+                        "{} already lie in administered excluded ranges (marked *): Windows does \
+                         not hand them out automatically, and your service can still bind them. \
+                         Nothing to add for them.",
+                        done.to_list_string()
+                    ),
+                );
+            }
+            if !add.is_empty() {
                 p.push(
                     goal,
                     "excludedportrange tcp",
                     add.to_list_string(),
                     format!(
-                        "Exclude {} from the dynamic range (an administered exclusion), so \
-                         neither outgoing connections nor Hyper-V/WinNAT blocks take those \
-                         ports.",
+                        "Exclude {} from the dynamic range (an administered exclusion, marked * \
+                         by netsh), so neither outgoing connections nor Hyper-V/WinNAT ranges \
+                         take those ports. Your service's own explicit bind to them still works.",
                         add.to_list_string()
                     ),
                     true,
                 );
                 p.note(
                     goal,
-                    "If netsh refuses because a system block already covers the port, stopping \
+                    "If netsh refuses because a Windows range already covers the port, stopping \
                      WinNAT first (`net stop winnat`, add the exclusion, `net start winnat`) is a \
                      widely reported workaround.",
                 );
@@ -532,7 +559,8 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             p.note(
                 goal,
                 "Nothing to set: Windows has no privileged-port rule like Unix's. A low port that \
-                 fails with WSAEACCES (10013) usually lies in an excluded port range.",
+                 fails with WSAEACCES (10013) usually lies in an excluded port range that Windows \
+                 holds for Hyper-V, WinNAT, WSL2 or Docker (one listed without *).",
             );
         }
     }
@@ -767,15 +795,30 @@ mod tests {
     }
 
     #[test]
-    fn windows_skips_ports_already_excluded() {
+    fn windows_tells_system_ranges_from_administered_ones() {
+        // 8000-8099: a Windows component's range (binds fail there);
+        // 50000-50059*: an administrator's range (binds still work).
         let sys = FixedValues::new([("excludedportrange tcp", "8000-8099,50000-50059*")]);
         let excl = "excludedportrange tcp";
         assert_eq!(
-            value(Os::Windows, &[Goal::Reserve], "8080,9090", &sys, excl),
+            value(Os::Windows, &[Goal::Reserve], "8080,9090,50010", &sys, excl),
             "9090"
         );
-        let p = plan(Os::Windows, &[Goal::Reserve], &ports("8080"), &sys).unwrap();
-        assert!(p.recommendations.is_empty());
+        let text = |reserve: &str| -> String {
+            let p = plan(Os::Windows, &[Goal::Reserve], &ports(reserve), &sys).unwrap();
+            assert!(p.recommendations.is_empty(), "{reserve}");
+            p.notes.iter().map(|n| n.text.as_str()).collect()
+        };
+        // A port in a system range cannot be bound: never "nothing to add".
+        let t = text("8080");
+        assert!(t.contains("cannot bind them"), "{t}");
+        assert!(t.contains("net stop winnat"), "{t}");
+        assert!(!t.contains("Nothing to add"), "{t}");
+        // A port in an administered range is already done, and bindable.
+        let t = text("50010");
+        assert!(t.contains("Nothing to add"), "{t}");
+        assert!(t.contains("can still bind them"), "{t}");
+        assert!(!t.contains("cannot bind"), "{t}");
     }
 
     #[test]

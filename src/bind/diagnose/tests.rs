@@ -518,21 +518,51 @@ fn windows_excluded_range_and_exclusive_use() {
     let e = failure(ErrorClass::AccessDenied, "WSAEACCES", 10013);
     let mut f = facts(OsKind::Windows);
     f.excluded = vec![PortRange::new(50000, 50059).unwrap()];
+    f.reserved = f.excluded.clone();
     let d = diagnose(&req("0.0.0.0", 50010), &e, &snap(vec![]), &f);
     assert_eq!(d.cause, Cause::ExcludedRange);
     assert!(d.explanation.contains("50000-50059"));
+    assert!(d.explanation.contains("Hyper-V"), "{}", d.explanation);
+    let c = commands(&d);
     assert!(
-        commands(&d)
-            .iter()
+        c.iter()
             .any(|c| c.contains("show excludedportrange protocol=tcp"))
     );
+    // A system range can only be freed (WinNAT), then the port reserved.
+    assert!(c.contains(&"net stop winnat".to_string()), "{c:?}");
+    assert!(c.contains(&"net start winnat".to_string()), "{c:?}");
     let s = snap(vec![listener("0.0.0.0:8080", vec![proc_(4, "svc")])]);
     let d = diagnose(&req("0.0.0.0", 8080), &e, &s, &f);
     assert_eq!(d.cause, Cause::Listener);
     assert!(d.explanation.contains("SO_EXCLUSIVEADDRUSE"));
     let d = diagnose(&req("0.0.0.0", 8081), &e, &snap(vec![]), &f);
     assert_eq!(d.cause, Cause::Unknown);
-    assert!(d.explanation.contains("excluded port range"));
+    assert!(d.explanation.contains("excluded range"));
+}
+
+#[test]
+fn windows_administered_range_is_not_blamed() {
+    // 50000-50059 was added by an administrator (`*`): it is reserved but an
+    // explicit bind to it works, so it is not in `excluded`.
+    let e = failure(ErrorClass::AccessDenied, "WSAEACCES", 10013);
+    let mut f = facts(OsKind::Windows);
+    f.reserved = vec![PortRange::new(50000, 50059).unwrap()];
+    f.excluded = vec![];
+    let d = diagnose(&req("0.0.0.0", 50010), &e, &snap(vec![]), &f);
+    assert_ne!(d.cause, Cause::ExcludedRange);
+    assert!(
+        d.explanation
+            .contains("administered excluded range (50000-50059"),
+        "{}",
+        d.explanation
+    );
+    assert!(d.explanation.contains("explicit bind to it still works"));
+    assert!(!commands(&d).contains(&"net stop winnat".to_string()));
+    // A listener holding it with SO_EXCLUSIVEADDRUSE is then the cause.
+    let s = snap(vec![listener("0.0.0.0:50010", vec![proc_(4, "svc")])]);
+    let d = diagnose(&req("0.0.0.0", 50010), &e, &s, &f);
+    assert_eq!(d.cause, Cause::Listener);
+    assert!(d.explanation.contains("administered excluded range"));
 }
 
 #[test]

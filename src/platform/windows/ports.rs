@@ -1,7 +1,8 @@
 //! windows: dynamic (ephemeral) range, excluded port ranges, WSAE names.
 //! Facts from ../shared/knowledge/ports-and-time-wait.md ("Windows"):
 //! `netsh int ipv4 show dynamicport tcp`, default 49152-65535; excluded
-//! ranges (Hyper-V, WinNAT, WSL2, Docker) fail binds with WSAEACCES;
+//! ranges of Hyper-V, WinNAT, WSL2 and Docker fail binds with WSAEACCES,
+//! administered ones (`*`) only keep ports out of dynamic assignment;
 //! TIME_WAIT is `TcpTimedWaitDelay`, 120 s by default. Error codes:
 //! learn.microsoft.com "Windows Sockets Error Codes".
 
@@ -81,19 +82,29 @@ pub fn default_ephemeral_range() -> PortRange {
     }
 }
 
-/// Excluded ranges are also kept out of automatic assignment.
-pub fn reserved_ports(proto: Proto) -> Vec<PortRange> {
-    excluded_ports(proto)
-}
-
-/// `netsh int ipv4|ipv6 show excludedportrange protocol=tcp|udp`.
-pub fn excluded_ports(proto: Proto) -> Vec<PortRange> {
+/// Every excluded block of IPv4 and IPv6, administered (`*`) or not
+/// (`netsh int ipv4|ipv6 show excludedportrange protocol=tcp|udp`).
+fn excluded_blocks(proto: Proto) -> Vec<parse::ExcludedBlock> {
     let arg = format!("protocol={}", proto_word(proto));
     ["ipv4", "ipv6"]
         .iter()
         .filter_map(|ip| run("netsh", &["int", ip, "show", "excludedportrange", &arg]))
         .flat_map(|text| parse::netsh_excluded_ranges(&text))
         .collect()
+}
+
+/// Every excluded block, administered or not: all of them are kept out of
+/// dynamic (automatic) assignment.
+pub fn reserved_ports(proto: Proto) -> Vec<PortRange> {
+    parse::all_excluded(&excluded_blocks(proto))
+}
+
+/// The blocks Windows components hold (Hyper-V, WinNAT, WSL2, Docker: no
+/// `*`), where even an explicit bind fails with WSAEACCES. Administered
+/// blocks (`*`) are left out: a program may still bind those explicitly
+/// (Microsoft KB 812873; see `ports::parse::ExcludedBlock`).
+pub fn excluded_ports(proto: Proto) -> Vec<PortRange> {
+    parse::binds_refused(&excluded_blocks(proto))
 }
 
 /// Windows has no privileged ports.
