@@ -463,8 +463,17 @@ fn fix_reserve(port: u16, f: &SystemFacts) -> Option<Fix> {
                 )),
             ))
         }
+        // netsh refuses to exclude a port that is in use ("The process cannot
+        // access the file because it is being used by another process"):
+        // learn.microsoft.com, azure-sql/virtual-machines/windows/
+        // hadr-cluster-best-practices ("configure the port exclusion when the
+        // port is not in use").
         OsKind::Windows => Some(Fix::new(
-            format!("Reserve port {port} so Windows does not hand it out (Administrator terminal)"),
+            format!(
+                "Reserve port {port} so Windows does not hand it out (Administrator terminal). \
+                 Run it while nothing uses port {port} (before the service starts); netsh \
+                 refuses a port in use"
+            ),
             Some(format!(
                 "netsh int ipv4 add excludedportrange protocol=tcp startport={port} numberofports=1"
             )),

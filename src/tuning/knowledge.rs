@@ -491,7 +491,10 @@ pub static TUNABLES: &[Tunable] = &[
     // port"; KB 3039044 describes explicit binds to a port excluded with
     // `netsh int ipv4 add excludedportrange` succeeding. Ranges Hyper-V,
     // WinNAT, WSL2 and Docker take are listed without `*` and refuse binds
-    // with WSAEACCES (ports-and-time-wait.md, Windows).
+    // with WSAEACCES (ports-and-time-wait.md, Windows). netsh refuses to add
+    // a port in use: learn.microsoft.com azure-sql/virtual-machines/windows/
+    // hadr-cluster-best-practices ("configure the port exclusion when the port
+    // is not in use").
     Tunable {
         key: "excludedportrange tcp",
         os: Os::Windows,
@@ -509,7 +512,8 @@ pub static TUNABLES: &[Tunable] = &[
                       bind it.",
         when_to_change: "Reserve a port your service needs before Hyper-V or WinNAT takes it: \
                          `netsh int ipv4 add excludedportrange protocol=tcp startport=P \
-                         numberofports=1` in an elevated prompt.",
+                         numberofports=1` in an elevated prompt. Run it while nothing uses port \
+                         P (before the service starts); netsh refuses a port in use.",
         risk: "Low for single ports you own.",
         source: "Microsoft KB 812873 (reserved ports: only a program that requests the port \
                  explicitly can use it); KB 3039044; netsh int ipv4 show/add \

@@ -500,6 +500,9 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             let blocked = p.reserve.intersection(&system);
             let done = p.reserve.intersection(&administered).minus(&blocked);
             let add = p.reserve.minus(&system).minus(&administered);
+            // netsh refuses to exclude a port in use (learn.microsoft.com,
+            // azure-sql/virtual-machines/windows/hadr-cluster-best-practices:
+            // "configure the port exclusion when the port is not in use").
             if !blocked.is_empty() {
                 p.note(
                     goal,
@@ -535,7 +538,9 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                     format!(
                         "Exclude {} from the dynamic range (an administered exclusion, marked * \
                          by netsh), so neither outgoing connections nor Hyper-V/WinNAT ranges \
-                         take those ports. Your service's own explicit bind to them still works.",
+                         take those ports. Your service's own explicit bind to them still works. \
+                         Run it while nothing uses those ports (before the service starts); \
+                         netsh refuses a port in use.",
                         add.to_list_string()
                     ),
                     true,
@@ -819,6 +824,11 @@ mod tests {
         assert!(t.contains("Nothing to add"), "{t}");
         assert!(t.contains("can still bind them"), "{t}");
         assert!(!t.contains("cannot bind"), "{t}");
+        // The exclusion to add says when netsh accepts it.
+        let p = plan(Os::Windows, &[Goal::Reserve], &ports("9090"), &sys).unwrap();
+        let why = &p.recommendation(excl).unwrap().why;
+        assert!(why.contains("while nothing uses those ports"), "{why}");
+        assert!(why.contains("netsh refuses a port in use"), "{why}");
     }
 
     #[test]

@@ -282,6 +282,22 @@ fn connection_using_the_port_inside_the_ephemeral_range() {
             .iter()
             .any(|c| c.contains("add excludedportrange"))
     );
+    // netsh refuses to exclude a port in use: the fix must say when to run it.
+    let reserve = d
+        .fixes
+        .iter()
+        .find(|f| {
+            f.command
+                .as_deref()
+                .is_some_and(|c| c.contains("add excludedportrange"))
+        })
+        .unwrap();
+    assert!(
+        reserve.text.contains("while nothing uses port 40000"),
+        "{}",
+        reserve.text
+    );
+    assert!(reserve.text.contains("netsh refuses a port in use"));
 }
 
 #[test]
