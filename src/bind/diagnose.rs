@@ -514,7 +514,15 @@ fn time_wait_cause(
             " macOS refuses a new bind() on a port with TIME_WAIT remnants unless the new socket \
              sets SO_REUSEADDR.",
         ),
-        OsKind::Windows => {}
+        // learn.microsoft.com "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE":
+        // a port held with SO_EXCLUSIVEADDRUSE cannot be bound again until
+        // the connections its listener accepted are gone. That other
+        // TIME_WAIT remnants never block is not stated there: "usually".
+        OsKind::Windows => text.push_str(
+            " On Windows, TIME_WAIT remnants usually do not block a new bind; they may when the \
+             old listening socket set SO_EXCLUSIVEADDRUSE, until the connections it accepted are \
+             gone.",
+        ),
     }
     let mut owners: Vec<String> = tws
         .iter()
@@ -535,14 +543,21 @@ fn time_wait_cause(
         );
     }
     let mut fixes = Vec::new();
-    let reuse_text = if f.os == OsKind::Linux {
-        "Set SO_REUSEADDR on the server socket before bind() (most frameworks do): on Linux the \
-         old sockets need it too, so it works from the next restart on"
-    } else {
-        "Set SO_REUSEADDR on the server socket before bind() (most frameworks do)"
-    };
     let check = (!req.reuseaddr).then(|| retest(req, " --reuseaddr"));
-    fixes.push(Fix::new(reuse_text, check));
+    match f.os {
+        OsKind::Linux => fixes.push(Fix::new(
+            "Set SO_REUSEADDR on the server socket before bind() (most frameworks do): on Linux \
+             the old sockets need it too, so it works from the next restart on",
+            check,
+        )),
+        OsKind::Macos => fixes.push(Fix::new(
+            "Set SO_REUSEADDR on the server socket before bind() (most frameworks do)",
+            check,
+        )),
+        // On Windows SO_REUSEADDR lets a socket take a port another one
+        // uses (same Microsoft page): never the advice there.
+        OsKind::Windows => {}
+    }
     let wait_s = match (longest, f.time_wait_ms) {
         (Some(ms), _) => secs_ceil(ms) + 1,
         (None, Some(tw)) => secs_ceil(tw),

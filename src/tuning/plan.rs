@@ -127,6 +127,11 @@ const REUSEADDR: &str = "No kernel setting changes what bind() does. The fix is 
     set SO_REUSEADDR on the listening socket before bind() (most frameworks already do). Then a \
     restarted server binds while old connections on its port sit in TIME_WAIT.";
 
+const WINDOWS_RESTART: &str = "On Windows a restarted server usually binds its port even while \
+    its old connections sit in TIME_WAIT, with no socket option. The exception: if the old \
+    listening socket set SO_EXCLUSIVEADDRUSE, the port may stay unbindable (WSAEADDRINUSE) until \
+    the connections it accepted are gone.";
+
 fn linux(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
     match goal {
         Goal::Restart => {
@@ -444,10 +449,20 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                  excluded port range that Windows holds for Hyper-V, WinNAT, WSL2 or Docker (one \
                  listed without *): `netsh int ipv4 show excludedportrange protocol=tcp`.",
             );
+            // learn.microsoft.com/windows/win32/winsock/
+            // using-so-reuseaddr-and-so-exclusiveaddruse: SO_REUSEADDR lets a
+            // socket bind a port in use ("forcibly"); a port held with
+            // SO_EXCLUSIVEADDRUSE cannot be bound again "until the accepted
+            // connection is no longer active". That TIME_WAIT remnants of a
+            // socket without it never block a new bind is not stated there:
+            // worded "usually" / "may".
+            p.note(goal, WINDOWS_RESTART);
             p.note(
                 goal,
-                "On Windows, SO_REUSEADDR lets a second socket take a port that is in use \
-                 (delivery is then undefined); a server should set SO_EXCLUSIVEADDRUSE instead.",
+                "Do not set SO_REUSEADDR on Windows to get past this: there it lets a socket bind \
+                 a port another socket is using (which socket then gets the traffic is \
+                 undefined). SO_EXCLUSIVEADDRUSE protects a server's port from such theft, but \
+                 may delay its own restart as described above.",
             );
             p.note(
                 goal,
@@ -713,6 +728,29 @@ mod tests {
         let text: String = p.notes.iter().map(|n| n.text.as_str()).collect();
         assert!(text.contains("SO_REUSEADDR"));
         assert!(text.contains("tcp_tw_reuse only"));
+    }
+
+    #[test]
+    fn restart_on_windows_never_recommends_so_reuseaddr() {
+        let p = plan(
+            Os::Windows,
+            &[Goal::Restart],
+            &PortList::default(),
+            &NoSystem,
+        )
+        .unwrap();
+        assert!(p.recommendations.is_empty());
+        let text: String = p.notes.iter().map(|n| n.text.as_str()).collect();
+        assert!(
+            text.contains("Do not set SO_REUSEADDR on Windows"),
+            "{text}"
+        );
+        assert!(!text.contains("should set SO_EXCLUSIVEADDRUSE"), "{text}");
+        assert!(text.contains("old connections sit in TIME_WAIT"), "{text}");
+        assert!(text.contains("may delay its own restart"), "{text}");
+        // The goal's summary holds on every OS.
+        assert!(!Goal::Restart.summary().contains("SO_REUSEADDR"));
+        assert!(Goal::Restart.summary().contains("socket options"));
     }
 
     #[test]

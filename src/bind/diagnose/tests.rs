@@ -379,6 +379,20 @@ fn time_wait_without_reported_expiry_waits_the_os_length() {
     assert!(
         commands(&d).contains(&"portwise bind-test 8080 --addr 127.0.0.1 --wait 60".to_string())
     );
+    // Windows: SO_REUSEADDR would let the socket steal a port in use; it is
+    // never suggested there, and SO_EXCLUSIVEADDRUSE is named as the case
+    // where TIME_WAIT does block.
+    assert!(
+        d.fixes.iter().all(|f| !f.text.contains("SO_REUSEADDR")),
+        "{:?}",
+        d.fixes
+    );
+    assert!(!commands(&d).iter().any(|c| c.contains("--reuseaddr")));
+    assert!(
+        d.explanation.contains("SO_EXCLUSIVEADDRUSE"),
+        "{}",
+        d.explanation
+    );
 }
 
 #[test]
