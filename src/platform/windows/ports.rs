@@ -169,7 +169,8 @@ pub fn dual_stack_bind_covers_ipv4() -> bool {
 
 pub fn reservation_note() -> &'static str {
     "Leaves the port in TIME_WAIT on 127.0.0.1 for TcpTimedWaitDelay (120 s by default). Whether \
-     Windows skips such a port when it assigns port 0 is not verified: treat it as best effort."
+     that keeps other binds, or port-0 assignment, off the port on Windows is not verified: treat \
+     it as best effort."
 }
 
 /// No systemd on Windows.
