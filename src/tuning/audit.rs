@@ -287,6 +287,7 @@ fn check_entry(
                 ),
             ),
         },
+        "net.ipv4.tcp_max_tw_buckets" => check_max_tw_buckets(e, sys, &mut push),
         "net.ipv4.ip_local_port_range" => check_port_range(e, at_line, &mut push),
         "net.ipv4.ip_local_reserved_ports" => {
             if let Err(why) = PortList::parse(&e.value) {
@@ -325,6 +326,59 @@ fn check_entry(
             ),
         },
         _ => {}
+    }
+}
+
+/// ip-sysctl.rst (tcp_max_tw_buckets): "This limit exists only to prevent
+/// simple DoS attacks, you _must_ not lower the limit artificially, but
+/// rather increase it". Its default is half the established-connection hash
+/// size, sized from memory at boot (net/ipv4/tcp_ipv4.c tcp_set_hashinfo():
+/// `sysctl_max_tw_buckets = ehash_entries / 2`), so it cannot be read back
+/// once a file has changed it: a value not above the live one may be this
+/// very file, already applied. Only a known raise, or a comment that names
+/// the overflow message it answers, passes.
+fn check_max_tw_buckets(
+    e: &Entry,
+    sys: Option<&dyn Sysctls>,
+    push: &mut dyn FnMut(Severity, FindingKind, String),
+) {
+    let Ok(v) = e.value.parse::<u64>() else {
+        push(
+            Severity::Error,
+            FindingKind::InvalidValue,
+            format!("{} = {}: expected a number of sockets", e.raw_key, e.value),
+        );
+        return;
+    };
+    let live = sys
+        .and_then(|s| s.read(&e.key))
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    const WHY: &str = "lowering it to get rid of TIME_WAIT is wrong advice: the kernel \
+        documentation says the limit must not be lowered artificially, and past it new TIME_WAIT \
+        sockets are destroyed at once (\"time wait bucket table overflow\"), losing the \
+        protection TIME_WAIT gives new connections";
+    match live {
+        Some(l) if v < l => push(
+            Severity::Warning,
+            FindingKind::Misunderstood,
+            format!(
+                "{} = {v} lowers the limit from {l} (on this system); {WHY}. Delete the line",
+                e.raw_key
+            ),
+        ),
+        Some(l) if v > l => {}
+        _ if e.comment_above.to_ascii_lowercase().contains("overflow") => {}
+        _ => push(
+            Severity::Warning,
+            FindingKind::Misunderstood,
+            format!(
+                "{} = {v} may lower the limit (its default, half the established-connection \
+                 hash size, is set from memory at boot and cannot be read back once changed); \
+                 {WHY}. If the line raises it after \"time wait bucket table overflow\" \
+                 messages, say so in a comment above it that mentions the overflow",
+                e.raw_key
+            ),
+        ),
     }
 }
 
@@ -541,6 +595,33 @@ net/ipv4/tcp_tw_reuse = 7
         );
         assert_eq!(kinds(&f), vec![(1, FindingKind::InvalidValue)], "{f:#?}");
         assert!(f.iter().all(|f| !f.message.contains("= 70000 (line")));
+    }
+
+    #[test]
+    fn lowering_tcp_max_tw_buckets_is_flagged() {
+        let key = "net.ipv4.tcp_max_tw_buckets";
+        let mut sys = system();
+        sys.0.insert(key.into(), "262144".into());
+        // Below the live value: a lowering.
+        let f = audit(&format!("{key} = 5000\n"), Some(&sys));
+        assert_eq!(kinds(&f), vec![(1, FindingKind::Misunderstood)], "{f:#?}");
+        assert!(
+            f[0].message.contains("lowers the limit from 262144"),
+            "{f:#?}"
+        );
+        // A raise passes.
+        assert_eq!(audit(&format!("{key} = 500000\n"), Some(&sys)), vec![]);
+        // The file already applied (live == file) or no system: cannot tell,
+        // so it is flagged unless a comment names the overflow it answers.
+        sys.0.insert(key.into(), "5000".into());
+        let f = audit(&format!("{key} = 5000\n"), Some(&sys));
+        assert_eq!(kinds(&f), vec![(1, FindingKind::Misunderstood)], "{f:#?}");
+        assert!(f[0].message.contains("may lower the limit"), "{f:#?}");
+        assert_eq!(kinds(&audit(&format!("{key} = 5000\n"), None)).len(), 1);
+        let ok = format!("# raised: time wait bucket table overflow in dmesg\n{key} = 5000\n");
+        assert_eq!(audit(&ok, Some(&sys)), vec![]);
+        let f = audit(&format!("{key} = lots\n"), Some(&sys));
+        assert_eq!(kinds(&f), vec![(1, FindingKind::InvalidValue)]);
     }
 
     #[test]
