@@ -83,6 +83,24 @@ const MAX_TW_NOT_LOWER: Warning = Warning {
             must not be lowered artificially: TIME_WAIT protects new connections from old segments.",
 };
 
+/// The Linux settings of this guide that Kubernetes' kubelet accepts in a
+/// pod's `securityContext.sysctls` without node changes (its "safe" set), and
+/// the Kubernetes version that added each (`None`: long-standing). Any other
+/// sysctl must be allowed on the node (kubelet `--allowed-unsafe-sysctls`).
+/// Sources: kubernetes pkg/kubelet/sysctl/safe_sysctls.go (v1.26:
+/// ip_local_port_range, ip_unprivileged_port_start among five);
+/// kubernetes.io/docs/reference/node/kernel-version-requirements
+/// ("net.ipv4.ip_local_reserved_ports (since Kubernetes 1.27 ...)",
+/// "net.ipv4.tcp_fin_timeout (since Kubernetes 1.29 ...)"). tcp_tw_reuse,
+/// tcp_timestamps, somaxconn and tcp_max_syn_backlog are not in it
+/// (tcp_max_syn_backlog was removed from it: kubernetes PR #32072).
+pub const K8S_SAFE_SYSCTLS: &[(&str, Option<&str>)] = &[
+    ("net.ipv4.ip_local_port_range", None),
+    ("net.ipv4.ip_unprivileged_port_start", None),
+    ("net.ipv4.ip_local_reserved_ports", Some("1.27")),
+    ("net.ipv4.tcp_fin_timeout", Some("1.29")),
+];
+
 /// Every tunable, in the order the guide shows them.
 pub static TUNABLES: &[Tunable] = &[
     // ---------------------------------------------------------------- Linux
