@@ -696,9 +696,12 @@ fn access_denied_other(
     f: &SystemFacts,
 ) -> Parts {
     let p = req.port;
-    if let Some((_, s)) = found.listeners.first() {
+    if f.os == OsKind::Windows
+        && let Some((_, s)) = found.listeners.first()
+    {
         // Windows answers WSAEACCES when another socket holds the port with
-        // SO_EXCLUSIVEADDRUSE (knowledge file, EACCES row).
+        // SO_EXCLUSIVEADDRUSE (knowledge file, EACCES row). Elsewhere a
+        // listener does not cause EACCES: fall through.
         let text = format!(
             "{} holds {}. On Windows, a bind next to a socket that set SO_EXCLUSIVEADDRUSE fails \
              with WSAEACCES.",

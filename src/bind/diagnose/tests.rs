@@ -520,6 +520,14 @@ fn privileged_port_linux_reads_the_limit() {
     // Above the limit, EACCES is a policy, not a privileged port.
     let d = diagnose(&req("0.0.0.0", 2500), &e, &snap(vec![]), &f);
     assert_eq!(d.cause, Cause::PermissionPolicy);
+    // A listener on the port does not make it a Windows-only
+    // SO_EXCLUSIVEADDRUSE case on Linux or macOS.
+    let s = snap(vec![listener("0.0.0.0:2500", vec![proc_(4, "svc")])]);
+    let d = diagnose(&req("0.0.0.0", 2500), &e, &s, &f);
+    assert_eq!(d.cause, Cause::PermissionPolicy);
+    assert!(!d.explanation.contains("SO_EXCLUSIVEADDRUSE"));
+    let d = diagnose(&req("0.0.0.0", 2500), &e, &s, &facts(OsKind::Macos));
+    assert!(!d.explanation.contains("SO_EXCLUSIVEADDRUSE"));
 }
 
 #[test]
