@@ -210,6 +210,10 @@ pub static TUNABLES: &[Tunable] = &[
     // better these numbers have different parity (one even and one odd value).
     // Must be greater than or equal to ip_unprivileged_port_start. The default
     // values are 32768 and 60999 respectively."
+    // Parity: net/ipv4/inet_connection_sock.c inet_csk_find_open_port():
+    // "__inet_hash_connect() favors ports having @low parity. We do the
+    // opposite to not pollute connect() users." (offset |= 1 for bind;
+    // __inet_hash_connect() in inet_hashtables.c uses offset &= ~1).
     Tunable {
         key: "net.ipv4.ip_local_port_range",
         os: Os::Linux,
@@ -219,8 +223,9 @@ pub static TUNABLES: &[Tunable] = &[
         per_namespace: true,
         explanation: "The local ports the kernel picks by itself: for connect() on an unbound \
                       socket, bind() to port 0 and listen() on an unbound socket. Start and end \
-                      should differ in parity (bind() takes odd ports first, connect() even ones), \
-                      and the start must not be below ip_unprivileged_port_start.",
+                      should differ in parity (connect() prefers ports of the same parity as the \
+                      range start, bind() the other parity), and the start must not be below \
+                      ip_unprivileged_port_start.",
         when_to_change: "Many outgoing connections exhaust it (connect() gives EADDRNOTAVAIL): \
                          widen it. Or it covers a fixed port a service needs: reserve that port \
                          with ip_local_reserved_ports instead of shrinking the range.",
@@ -591,6 +596,15 @@ mod tests {
                 "{g:?} has no Linux setting"
             );
         }
+    }
+
+    #[test]
+    fn port_range_parity_is_relative_to_the_range_start() {
+        // Odd/even only holds for an even start: the kernel picks by parity
+        // relative to the start of the range.
+        let t = tunable(Os::Linux, "net.ipv4.ip_local_port_range").unwrap();
+        assert!(!t.explanation.contains("odd ports first"));
+        assert!(t.explanation.contains("same parity as the range start"));
     }
 
     #[test]
