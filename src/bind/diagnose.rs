@@ -14,6 +14,7 @@ use super::{BindRequest, Cause, Diagnosis, ErrorClass, Fix, Holder, ProbeFailure
 use crate::ports::range::{any_contains, normalize};
 use crate::ports::{PortRange, PrivilegedPorts};
 use crate::sockets::{Proto, Snapshot, SocketEntry};
+use crate::tuning::plan::{widened_linux_range, widened_start};
 
 /// How a socket already on the port stands to the requested address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -585,24 +586,82 @@ fn exhausted(req: &BindRequest, snap: &Snapshot, f: &SystemFacts) -> Parts {
         "See which processes hold many ports",
         Some("portwise list --all".into()),
     )];
+    // The widened range comes from the tuning guide, from the current one:
+    // never narrower, never below ip_unprivileged_port_start, start and end
+    // of different parity (knowledge file, tunables table).
+    let lo = f
+        .ephemeral
+        .iter()
+        .map(|r| u32::from(r.lo))
+        .min()
+        .unwrap_or(32768);
+    let hi = f
+        .ephemeral
+        .iter()
+        .map(|r| u32::from(r.hi))
+        .max()
+        .unwrap_or(60999);
+    let widen = |start: u32| start < lo || hi < 65535;
+    let before = fixes.len();
     match f.os {
-        // Start and end should differ in parity; the start must not be below
-        // ip_unprivileged_port_start (knowledge file, tunables table).
-        OsKind::Linux => fixes.push(Fix::new(
-            "Widen the ephemeral range (persist it in /etc/sysctl.d/)",
-            Some("sudo sysctl -w net.ipv4.ip_local_port_range=\"15000 64999\"".into()),
-        )),
-        OsKind::Windows => fixes.push(Fix::new(
-            "Widen the dynamic port range (Administrator terminal)",
-            Some(format!(
-                "netsh int ipv4 set dynamicport {} start=10000 num=55536",
-                req.proto
-            )),
-        )),
-        OsKind::Macos => fixes.push(Fix::new(
-            "Widen the ephemeral range",
-            Some("sudo sysctl -w net.inet.ip.portrange.first=32768".into()),
-        )),
+        OsKind::Linux => {
+            let unpriv = f
+                .privileged
+                .as_ref()
+                .map_or(1024, |p| u32::from(p.first_unprivileged));
+            let (a, b) = widened_linux_range((lo, hi), unpriv);
+            if widen(a) {
+                fixes.push(Fix::new(
+                    format!(
+                        "Widen the ephemeral range from {lo}-{hi} to {a}-{b} (persist it in \
+                         /etc/sysctl.d/)"
+                    ),
+                    Some(format!(
+                        "sudo sysctl -w net.ipv4.ip_local_port_range=\"{a} {b}\""
+                    )),
+                ));
+            }
+        }
+        OsKind::Windows => {
+            // KB 929851: the dynamic range is set per IP version; an IPv6
+            // bind draws from the IPv6 one.
+            let start = widened_start(lo);
+            if widen(start) {
+                let num = 65536 - start;
+                let versions: &[&str] = if req.addr.is_ipv6() {
+                    &["ipv6", "ipv4"]
+                } else {
+                    &["ipv4"]
+                };
+                for v in versions {
+                    fixes.push(Fix::new(
+                        format!(
+                            "Widen the {} dynamic port range to {start}-65535 (Administrator \
+                             terminal)",
+                            if *v == "ipv6" { "IPv6" } else { "IPv4" }
+                        ),
+                        Some(format!(
+                            "netsh int {v} set dynamicport {} start={start} num={num}",
+                            req.proto
+                        )),
+                    ));
+                }
+            }
+        }
+        OsKind::Macos => {
+            let first = widened_start(lo);
+            if widen(first) {
+                fixes.push(Fix::new(
+                    format!("Widen the ephemeral range to {first}-{hi}"),
+                    Some(format!(
+                        "sudo sysctl -w net.inet.ip.portrange.first={first}"
+                    )),
+                ));
+            }
+        }
+    }
+    if fixes.len() == before {
+        text.push_str(" The range is already as wide as portwise would make it.");
     }
     fixes.push(Fix::new(
         "Or bind a fixed port outside the ephemeral range",

@@ -190,12 +190,7 @@ fn linux(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                 .and_then(|v| two_numbers(&v))
                 .unwrap_or((32768, 60999));
             let unpriv = effective_unprivileged_start(p, sys);
-            let mut start = cur_a.min(WIDE_RANGE_START).max(unpriv);
-            // Always up to the top: nothing above 65535 exists to keep free.
-            let end = 65535;
-            if start % 2 == end % 2 && start < end {
-                start += 1;
-            }
+            let (start, end) = widened_linux_range((cur_a, cur_b), unpriv);
             p.push(
                 goal,
                 "net.ipv4.ip_local_port_range",
@@ -331,7 +326,7 @@ fn macos(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             );
         }
         Goal::Outbound => {
-            if let Some(first) = macos_first(p, WIDE_RANGE_START, first_now) {
+            if let Some(first) = macos_first(p, widened_start(first_now), first_now) {
                 p.push(
                     goal,
                     "net.inet.ip.portrange.first",
@@ -475,7 +470,7 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                 .read("dynamicport tcp")
                 .and_then(|v| start_num(&v))
                 .unwrap_or((49152, 16384));
-            let start = start_now.min(WIDE_RANGE_START);
+            let start = widened_start(start_now);
             let num = 65536 - start;
             p.push(
                 goal,
@@ -584,6 +579,31 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             );
         }
     }
+}
+
+/// Where a widened ephemeral range starts: [`WIDE_RANGE_START`], or the
+/// current start when that is lower already (never narrows).
+pub fn widened_start(current_start: u32) -> u32 {
+    current_start.min(WIDE_RANGE_START)
+}
+
+/// The Linux ephemeral range the outbound goal (and the bind diagnosis of
+/// an exhausted range) sets, from the current `(start, end)`: it ends at
+/// 65535 (nothing above it exists to keep free), starts at
+/// [`widened_start`] but never below `unprivileged_start` (the kernel
+/// rejects that), and start and end differ in parity as ip-sysctl.rst asks.
+/// To fix the parity it moves the start down when it may, else up.
+pub fn widened_linux_range(current: (u32, u32), unprivileged_start: u32) -> (u32, u32) {
+    let end = 65535;
+    let mut start = widened_start(current.0).max(unprivileged_start).min(end);
+    if start % 2 == end % 2 && start < end {
+        if start > unprivileged_start.max(1) {
+            start -= 1;
+        } else {
+            start += 1;
+        }
+    }
+    (start, end)
 }
 
 /// ip_unprivileged_port_start as it will be: the low-ports value when that
@@ -783,6 +803,20 @@ mod tests {
         for r in &p.recommendations {
             assert_ne!(r.key, "net.ipv4.tcp_tw_recycle");
         }
+        // An odd start is moved down, not up, so the range never narrows.
+        assert_eq!(widened_linux_range((1025, 65535), 1024), (1024, 65535));
+        assert_eq!(widened_linux_range((1024, 65535), 1024), (1024, 65535));
+        assert_eq!(widened_linux_range((32768, 60999), 20001), (20002, 65535));
+        // macOS and Windows keep a start that is already lower.
+        let first = "net.inet.ip.portrange.first";
+        let sys = FixedValues::new([(first, "10000")]);
+        let p = plan(Os::Macos, &[Goal::Outbound], &PortList::default(), &sys).unwrap();
+        assert!(p.recommendation(first).is_none(), "{p:?}");
+        let sys = FixedValues::new([("dynamicport tcp", "start=10000 num=55536")]);
+        assert_eq!(
+            value(Os::Windows, &[Goal::Outbound], "", &sys, "dynamicport tcp"),
+            "start=10000 num=55536"
+        );
     }
 
     #[test]

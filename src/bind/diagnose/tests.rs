@@ -493,10 +493,56 @@ fn port_zero_in_use_is_exhaustion() {
     );
     assert_eq!(d.cause, Cause::Exhausted);
     assert!(d.explanation.contains("32768-60999"));
+    // Derived from the current range by the tuning guide: wider, ending at
+    // the top, start and end of different parity.
     assert!(
         commands(&d)
             .iter()
-            .any(|c| c.contains("ip_local_port_range=\"15000 64999\""))
+            .any(|c| c.contains("ip_local_port_range=\"16384 65535\"")),
+        "{:?}",
+        commands(&d)
+    );
+    // Never below ip_unprivileged_port_start, never narrower.
+    let mut f = facts(OsKind::Linux);
+    if let Some(p) = f.privileged.as_mut() {
+        p.first_unprivileged = 20001;
+    }
+    let d = diagnose(&req("0.0.0.0", 0), &in_use_err(), &snap(vec![]), &f);
+    assert!(
+        commands(&d)
+            .iter()
+            .any(|c| c.contains("ip_local_port_range=\"20002 65535\"")),
+        "{:?}",
+        commands(&d)
+    );
+    let mut f = facts(OsKind::Linux);
+    f.ephemeral = vec![PortRange::new(2000, 65535).unwrap()];
+    let d = diagnose(&req("0.0.0.0", 0), &in_use_err(), &snap(vec![]), &f);
+    assert!(
+        !commands(&d)
+            .iter()
+            .any(|c| c.contains("ip_local_port_range"))
+    );
+    assert!(d.explanation.contains("already as wide"));
+}
+
+#[test]
+fn port_zero_exhausted_on_windows_widens_the_bound_family() {
+    let mut f = facts(OsKind::Windows);
+    f.ephemeral = vec![PortRange::new(49152, 65535).unwrap()];
+    let d = diagnose(&req("0.0.0.0", 0), &in_use_err(), &snap(vec![]), &f);
+    let c = commands(&d);
+    assert!(
+        c.contains(&"netsh int ipv4 set dynamicport tcp start=16384 num=49152".to_string()),
+        "{c:?}"
+    );
+    assert!(!c.iter().any(|c| c.contains("ipv6")), "{c:?}");
+    // An IPv6 bind draws from the IPv6 dynamic range.
+    let d = diagnose(&req("::", 0), &in_use_err(), &snap(vec![]), &f);
+    let c = commands(&d);
+    assert!(
+        c.contains(&"netsh int ipv6 set dynamicport tcp start=16384 num=49152".to_string()),
+        "{c:?}"
     );
 }
 
