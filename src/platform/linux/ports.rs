@@ -121,6 +121,15 @@ pub fn reservation_note() -> &'static str {
      keeps port-0 binds from handing it out."
 }
 
+/// Whether the `--reserve` listener sets SO_REUSEADDR: yes. Its accepted
+/// socket, and so the TIME_WAIT socket left behind, inherit it, and Linux
+/// lets a later bind with SO_REUSEADDR next to a TIME_WAIT socket only when
+/// both set it (man7 socket(7); inet_bind_conflict()). It never lets the
+/// listener bind beside an active socket here.
+pub fn reservation_sets_reuseaddr() -> bool {
+    true
+}
+
 /// The systemd `.socket` units listening on `port`, from
 /// `systemctl list-sockets` (empty when systemctl is absent or says none).
 pub fn socket_units_for_port(port: u16) -> Vec<String> {

@@ -113,6 +113,14 @@ pub fn reservation_note() -> &'static str {
      it. Whether macOS also skips it when it assigns port 0 is not verified here."
 }
 
+/// Whether the `--reserve` listener sets SO_REUSEADDR: yes, so it binds
+/// despite older TIME_WAIT remnants; on BSD it does not let a socket bind
+/// beside an active one on the same address (knowledge file, SO_REUSEADDR
+/// row).
+pub fn reservation_sets_reuseaddr() -> bool {
+    true
+}
+
 /// launchd's on-demand sockets are not looked up.
 pub fn socket_units_for_port(_port: u16) -> Vec<String> {
     Vec::new()

@@ -173,6 +173,13 @@ pub fn reservation_note() -> &'static str {
      it as best effort."
 }
 
+/// Whether the `--reserve` listener sets SO_REUSEADDR: no. On Windows it
+/// would let the listener bind a port another socket is using
+/// (learn.microsoft.com "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE").
+pub fn reservation_sets_reuseaddr() -> bool {
+    false
+}
+
 /// No systemd on Windows.
 pub fn socket_units_for_port(_port: u16) -> Vec<String> {
     Vec::new()
