@@ -129,8 +129,8 @@ const REUSEADDR: &str = "No kernel setting changes what bind() does. The fix is 
 
 const WINDOWS_RESTART: &str = "On Windows a restarted server usually binds its port even while \
     its old connections sit in TIME_WAIT, with no socket option. The exception: if the old \
-    listening socket set SO_EXCLUSIVEADDRUSE, the port may stay unbindable (WSAEADDRINUSE) until \
-    the connections it accepted are gone.";
+    listening socket set SO_EXCLUSIVEADDRUSE, the port may stay unbindable until the connections \
+    it accepted are gone.";
 
 fn linux(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
     match goal {
