@@ -14,6 +14,7 @@ use super::{BindRequest, Cause, Diagnosis, ErrorClass, Fix, Holder, ProbeFailure
 use crate::ports::range::{any_contains, normalize};
 use crate::ports::{PortRange, PrivilegedPorts};
 use crate::sockets::{Proto, Snapshot, SocketEntry};
+use crate::tuning::plan::{widened_linux_range, widened_start};
 
 /// How a socket already on the port stands to the requested address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -463,8 +464,17 @@ fn fix_reserve(port: u16, f: &SystemFacts) -> Option<Fix> {
                 )),
             ))
         }
+        // netsh refuses to exclude a port that is in use ("The process cannot
+        // access the file because it is being used by another process"):
+        // learn.microsoft.com, azure-sql/virtual-machines/windows/
+        // hadr-cluster-best-practices ("configure the port exclusion when the
+        // port is not in use").
         OsKind::Windows => Some(Fix::new(
-            format!("Reserve port {port} so Windows does not hand it out (Administrator terminal)"),
+            format!(
+                "Reserve port {port} so Windows does not hand it out (Administrator terminal). \
+                 Run it while nothing uses port {port} (before the service starts); netsh \
+                 refuses a port in use"
+            ),
             Some(format!(
                 "netsh int ipv4 add excludedportrange protocol=tcp startport={port} numberofports=1"
             )),
@@ -505,7 +515,15 @@ fn time_wait_cause(
             " macOS refuses a new bind() on a port with TIME_WAIT remnants unless the new socket \
              sets SO_REUSEADDR.",
         ),
-        OsKind::Windows => {}
+        // learn.microsoft.com "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE":
+        // a port held with SO_EXCLUSIVEADDRUSE cannot be bound again until
+        // the connections its listener accepted are gone. That other
+        // TIME_WAIT remnants never block is not stated there: "usually".
+        OsKind::Windows => text.push_str(
+            " On Windows, TIME_WAIT remnants usually do not block a new bind; they may when the \
+             old listening socket set SO_EXCLUSIVEADDRUSE, until the connections it accepted are \
+             gone.",
+        ),
     }
     let mut owners: Vec<String> = tws
         .iter()
@@ -526,14 +544,21 @@ fn time_wait_cause(
         );
     }
     let mut fixes = Vec::new();
-    let reuse_text = if f.os == OsKind::Linux {
-        "Set SO_REUSEADDR on the server socket before bind() (most frameworks do): on Linux the \
-         old sockets need it too, so it works from the next restart on"
-    } else {
-        "Set SO_REUSEADDR on the server socket before bind() (most frameworks do)"
-    };
     let check = (!req.reuseaddr).then(|| retest(req, " --reuseaddr"));
-    fixes.push(Fix::new(reuse_text, check));
+    match f.os {
+        OsKind::Linux => fixes.push(Fix::new(
+            "Set SO_REUSEADDR on the server socket before bind() (most frameworks do): on Linux \
+             the old sockets need it too, so it works from the next restart on",
+            check,
+        )),
+        OsKind::Macos => fixes.push(Fix::new(
+            "Set SO_REUSEADDR on the server socket before bind() (most frameworks do)",
+            check,
+        )),
+        // On Windows SO_REUSEADDR lets a socket take a port another one
+        // uses (same Microsoft page): never the advice there.
+        OsKind::Windows => {}
+    }
     let wait_s = match (longest, f.time_wait_ms) {
         (Some(ms), _) => secs_ceil(ms) + 1,
         (None, Some(tw)) => secs_ceil(tw),
@@ -561,24 +586,82 @@ fn exhausted(req: &BindRequest, snap: &Snapshot, f: &SystemFacts) -> Parts {
         "See which processes hold many ports",
         Some("portwise list --all".into()),
     )];
+    // The widened range comes from the tuning guide, from the current one:
+    // never narrower, never below ip_unprivileged_port_start, start and end
+    // of different parity (knowledge file, tunables table).
+    let lo = f
+        .ephemeral
+        .iter()
+        .map(|r| u32::from(r.lo))
+        .min()
+        .unwrap_or(32768);
+    let hi = f
+        .ephemeral
+        .iter()
+        .map(|r| u32::from(r.hi))
+        .max()
+        .unwrap_or(60999);
+    let widen = |start: u32| start < lo || hi < 65535;
+    let before = fixes.len();
     match f.os {
-        // Start and end should differ in parity; the start must not be below
-        // ip_unprivileged_port_start (knowledge file, tunables table).
-        OsKind::Linux => fixes.push(Fix::new(
-            "Widen the ephemeral range (persist it in /etc/sysctl.d/)",
-            Some("sudo sysctl -w net.ipv4.ip_local_port_range=\"15000 64999\"".into()),
-        )),
-        OsKind::Windows => fixes.push(Fix::new(
-            "Widen the dynamic port range (Administrator terminal)",
-            Some(format!(
-                "netsh int ipv4 set dynamicport {} start=10000 num=55536",
-                req.proto
-            )),
-        )),
-        OsKind::Macos => fixes.push(Fix::new(
-            "Widen the ephemeral range",
-            Some("sudo sysctl -w net.inet.ip.portrange.first=32768".into()),
-        )),
+        OsKind::Linux => {
+            let unpriv = f
+                .privileged
+                .as_ref()
+                .map_or(1024, |p| u32::from(p.first_unprivileged));
+            let (a, b) = widened_linux_range((lo, hi), unpriv);
+            if widen(a) {
+                fixes.push(Fix::new(
+                    format!(
+                        "Widen the ephemeral range from {lo}-{hi} to {a}-{b} (persist it in \
+                         /etc/sysctl.d/)"
+                    ),
+                    Some(format!(
+                        "sudo sysctl -w net.ipv4.ip_local_port_range=\"{a} {b}\""
+                    )),
+                ));
+            }
+        }
+        OsKind::Windows => {
+            // KB 929851: the dynamic range is set per IP version; an IPv6
+            // bind draws from the IPv6 one.
+            let start = widened_start(lo);
+            if widen(start) {
+                let num = 65536 - start;
+                let versions: &[&str] = if req.addr.is_ipv6() {
+                    &["ipv6", "ipv4"]
+                } else {
+                    &["ipv4"]
+                };
+                for v in versions {
+                    fixes.push(Fix::new(
+                        format!(
+                            "Widen the {} dynamic port range to {start}-65535 (Administrator \
+                             terminal)",
+                            if *v == "ipv6" { "IPv6" } else { "IPv4" }
+                        ),
+                        Some(format!(
+                            "netsh int {v} set dynamicport {} start={start} num={num}",
+                            req.proto
+                        )),
+                    ));
+                }
+            }
+        }
+        OsKind::Macos => {
+            let first = widened_start(lo);
+            if widen(first) {
+                fixes.push(Fix::new(
+                    format!("Widen the ephemeral range to {first}-{hi}"),
+                    Some(format!(
+                        "sudo sysctl -w net.inet.ip.portrange.first={first}"
+                    )),
+                ));
+            }
+        }
+    }
+    if fixes.len() == before {
+        text.push_str(" The range is already as wide as portwise would make it.");
     }
     fixes.push(Fix::new(
         "Or bind a fixed port outside the ephemeral range",
@@ -601,34 +684,83 @@ fn access_denied(
         return privileged(req, pp, f);
     }
     if let Some(r) = f.excluded.iter().find(|r| r.contains(p)) {
-        let text = format!(
-            "Port {p} lies in an excluded port range ({r}). Windows reserves such blocks for \
-             Hyper-V, WinNAT, WSL2 or Docker, and binds inside them fail with WSAEACCES even \
-             though nothing listens."
-        );
-        let fixes = vec![
-            Fix::new(
-                "See the excluded ranges",
-                Some(format!(
-                    "netsh int ipv4 show excludedportrange protocol={}",
-                    req.proto
-                )),
-            ),
-            fix_pick_other(),
-            Fix::new(
-                "Reserve the ports you need ahead of time, while they are not excluded \
-                 (Administrator terminal)",
-                Some(format!(
-                    "netsh int ipv4 add excludedportrange protocol={} startport={p} numberofports=1",
-                    req.proto
-                )),
-            ),
-        ];
-        return (Cause::ExcludedRange, text, fixes);
+        return system_excluded(req, *r);
     }
-    if let Some((_, s)) = found.listeners.first() {
+    // An administered block (`*`) only keeps the port out of automatic
+    // assignment; an explicit bind to it works (Microsoft KB 812873), so it
+    // is not the cause: say so, then look for the real one.
+    let (cause, mut text, fixes) = access_denied_other(req, failure, found, holders, f);
+    if f.os == OsKind::Windows
+        && let Some(r) = f.reserved.iter().find(|r| r.contains(p))
+    {
+        text.push_str(&format!(
+            " Port {p} lies in an administered excluded range ({r}, marked * by netsh): that \
+             only keeps Windows from handing the port out automatically; an explicit bind to it \
+             still works, so that range is not what refused this bind."
+        ));
+    }
+    (cause, text, fixes)
+}
+
+/// Port `p` lies in an excluded range held by a Windows component (no `*`).
+fn system_excluded(req: &BindRequest, r: PortRange) -> Parts {
+    let p = req.port;
+    let text = format!(
+        "Port {p} lies in an excluded port range ({r}) that Windows holds for a component such \
+         as Hyper-V, WinNAT, WSL2 or Docker (netsh lists it without the * mark). Binds inside \
+         such a range fail with WSAEACCES even though nothing listens: no program can use port \
+         {p} while the range exists."
+    );
+    let add = format!(
+        "netsh int ipv4 add excludedportrange protocol={} startport={p} numberofports=1",
+        req.proto
+    );
+    let fixes = vec![
+        Fix::new(
+            "See the excluded ranges",
+            Some(format!(
+                "netsh int ipv4 show excludedportrange protocol={}",
+                req.proto
+            )),
+        ),
+        fix_pick_other(),
+        // Restarting WinNAT releasing its blocks is widely reported, not
+        // documented by Microsoft: worded as "may".
+        Fix::new(
+            "Or free the range: stopping WinNAT may release the ranges it holds (Administrator \
+             terminal; Docker, WSL2 and Hyper-V networking pause until it starts again)",
+            Some("net stop winnat".into()),
+        ),
+        Fix::new(
+            format!(
+                "Then reserve port {p} for yourself while nothing uses it (netsh refuses a port \
+                 in use); an explicit bind to a port you reserved still works"
+            ),
+            Some(add),
+        ),
+        Fix::new(
+            "Then start WinNAT again (Docker, WSL2 and Hyper-V networking need it)",
+            Some("net start winnat".into()),
+        ),
+    ];
+    (Cause::ExcludedRange, text, fixes)
+}
+
+/// EACCES that no excluded range explains.
+fn access_denied_other(
+    req: &BindRequest,
+    failure: &ProbeFailure,
+    found: &Found<'_>,
+    holders: &[Holder],
+    f: &SystemFacts,
+) -> Parts {
+    let p = req.port;
+    if f.os == OsKind::Windows
+        && let Some((_, s)) = found.listeners.first()
+    {
         // Windows answers WSAEACCES when another socket holds the port with
-        // SO_EXCLUSIVEADDRUSE (knowledge file, EACCES row).
+        // SO_EXCLUSIVEADDRUSE (knowledge file, EACCES row). Elsewhere a
+        // listener does not cause EACCES: fall through.
         let text = format!(
             "{} holds {}. On Windows, a bind next to a socket that set SO_EXCLUSIVEADDRUSE fails \
              with WSAEACCES.",
@@ -790,8 +922,10 @@ fn unknown(req: &BindRequest, failure: &ProbeFailure, f: &SystemFacts) -> Parts 
     );
     if f.os == OsKind::Windows && e.class == ErrorClass::AccessDenied {
         text.push_str(
-            " On Windows, WSAEACCES usually means an excluded port range (which could not be read \
-             here) or another socket's SO_EXCLUSIVEADDRUSE.",
+            " On Windows, WSAEACCES usually means the port lies in an excluded range that Windows \
+             holds for Hyper-V, WinNAT, WSL2 or Docker (none was seen covering it: the list may \
+             have changed, or could not be read), or another socket holds it with \
+             SO_EXCLUSIVEADDRUSE.",
         );
     }
     let mut fixes = vec![Fix::new("Try again", Some(retest(req, "")))];

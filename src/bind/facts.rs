@@ -54,9 +54,11 @@ pub struct SystemFacts {
     pub privileged: Option<PrivilegedPorts>,
     /// The ephemeral range for the request's protocol.
     pub ephemeral: Vec<PortRange>,
-    /// Linux `ip_local_reserved_ports` (Windows: the excluded ranges).
+    /// Linux `ip_local_reserved_ports`; Windows: every excluded range,
+    /// administered (`*`) or not.
     pub reserved: Vec<PortRange>,
-    /// Ranges where explicit binds fail (Windows).
+    /// Ranges where explicit binds fail: Windows' excluded ranges of Hyper-V,
+    /// WinNAT, WSL2 or Docker (not the administered `*` ones).
     pub excluded: Vec<PortRange>,
     /// This machine's interface addresses, sorted.
     pub local_addrs: Vec<IpAddr>,

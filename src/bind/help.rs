@@ -30,7 +30,9 @@ pub fn option_help(os: OsKind, opt: SockOption) -> &'static str {
         }
         (SockOption::ReuseAddr, OsKind::Windows) => {
             "SO_REUSEADDR on Windows lets this socket take a port another socket is using, with \
-             undefined delivery between them. Servers should use SO_EXCLUSIVEADDRUSE instead."
+             undefined delivery between them; a restart does not need it. SO_EXCLUSIVEADDRUSE \
+             protects a server's port from such theft, but may delay its restart until the \
+             connections it accepted are gone."
         }
         (SockOption::ReusePort, OsKind::Linux) => {
             "SO_REUSEPORT: several sockets share one address and port when every one of them \
@@ -75,5 +77,8 @@ mod tests {
         // The Linux text must carry the both-sockets rule, never "share a port".
         let t = option_help(OsKind::Linux, SockOption::ReuseAddr);
         assert!(t.contains("old sockets had set it too") && t.contains("never"));
+        // Windows: SO_EXCLUSIVEADDRUSE is no restart fix (it may delay one).
+        let t = option_help(OsKind::Windows, SockOption::ReuseAddr);
+        assert!(t.contains("may delay its restart"), "{t}");
     }
 }

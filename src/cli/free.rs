@@ -31,8 +31,9 @@ pub struct FreeArgs {
     #[arg(long)]
     pub os: bool,
     /// Leave each port in TIME_WAIT on 127.0.0.1 (TCP): for about 60 s on
-    /// Linux the OS will not hand it to another port-0 bind, while a server
-    /// that sets SO_REUSEADDR can still bind it.
+    /// Linux (30 s on macOS) a bind without SO_REUSEADDR fails on it, while
+    /// a server that sets SO_REUSEADDR can still bind it; with --os it also
+    /// keeps port-0 binds from handing it out.
     #[arg(long)]
     pub reserve: bool,
     /// Print {"strategy": ..., "ports": [{"port", "proto", "reserved_until_unix_ms"}]}.

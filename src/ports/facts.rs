@@ -39,9 +39,13 @@ pub struct PortFacts {
     /// default is assumed instead.
     pub ephemeral_read: bool,
     /// Ports the OS keeps out of automatic assignment: Linux
-    /// `ip_local_reserved_ports`, Windows' excluded port ranges.
+    /// `ip_local_reserved_ports`; on Windows every excluded port range,
+    /// administered (`*`) or not.
     pub reserved: Vec<PortRange>,
-    /// Ports where even an explicit bind fails (Windows' excluded ranges).
+    /// Ports where even an explicit bind fails: Windows' excluded ranges
+    /// held by Hyper-V, WinNAT, WSL2 or Docker (no `*`). Administered ranges
+    /// (`*`) are not here: an explicit bind to them works; they are in
+    /// `reserved`, so picking avoids them too.
     pub excluded: Vec<PortRange>,
     pub privileged: Option<PrivilegedPorts>,
     /// Whether an IPv6 socket can be bound to `::` here.

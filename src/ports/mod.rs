@@ -32,14 +32,24 @@ pub const OUTSIDE_EPHEMERAL_WHY: &str = "A port that goes into a config file out
     moment; inside the OS's ephemeral range, any outgoing connection may take it later.";
 
 /// The race between picking a port and using it, and how reserving narrows
-/// it, in plain words (for the window and `--help`).
+/// it, in plain words (for the window and `--help`). The default strategy
+/// already picks outside the ephemeral range, where port-0 binds and
+/// connect() never go, so the reservation's use there is against explicit
+/// binds: on Linux a TIME_WAIT socket conflicts with a new bind unless both
+/// set SO_REUSEADDR (net/ipv4/inet_connection_sock.c `inet_bind_conflict()`;
+/// man7 socket(7)); on macOS unless the new one sets it (knowledge file,
+/// SO_REUSEADDR row). A port-0 bind skips a port with a TIME_WAIT socket on
+/// Linux (`inet_csk_find_open_port()` checks conflicts with relax = false).
+/// Windows: unverified, said so.
 pub const RACE_EXPLANATION: &str = "A free port is only free at the moment it is checked: \
     between picking it and your program binding it, another process can take it. Picking \
-    outside the ephemeral range keeps outgoing connections (which use that range) away from \
-    it. Reserving goes one step further: it leaves the port in TIME_WAIT on 127.0.0.1, so for \
-    about a minute on Linux the OS will not hand it to another port-0 bind, while a server that \
-    sets SO_REUSEADDR can still bind it. Only handing over an already-bound socket closes the \
-    race completely.";
+    outside the ephemeral range keeps outgoing connections and port-0 binds (which use that \
+    range) away from it. Reserving (--reserve) goes one step further: it leaves the port in \
+    TIME_WAIT on 127.0.0.1. For about 60 s on Linux (30 s on macOS), a bind without \
+    SO_REUSEADDR (e.g. another tool probing for a free port) fails on it, while your server that \
+    sets SO_REUSEADDR can bind it. With --os (a port inside the ephemeral range) it also keeps \
+    Linux's port-0 binds from handing it out. On Windows its effect is not verified. Only \
+    handing over an already-bound socket closes the race completely.";
 
 /// TCP, UDP, or a port free for both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -219,6 +229,16 @@ mod tests {
         );
         assert_eq!(Strategy::OutsideEphemeral.name(), "outside-ephemeral");
         assert_eq!(Strategy::Os.name(), "os");
+    }
+
+    #[test]
+    fn race_text_says_what_the_reservation_really_blocks() {
+        // Outside the ephemeral range port-0 binds never go: the reservation
+        // matters against binds without SO_REUSEADDR there.
+        assert!(!RACE_EXPLANATION.contains("another port-0 bind"));
+        assert!(RACE_EXPLANATION.contains("a bind without SO_REUSEADDR"));
+        assert!(RACE_EXPLANATION.contains("With --os"));
+        assert!(RACE_EXPLANATION.contains("30 s on macOS"));
     }
 
     #[test]

@@ -74,6 +74,38 @@ pub fn netsh_dynamic_port(text: &str) -> Option<PortRange> {
     PortRange::new(start as u16, end as u16)
 }
 
+/// One row of Windows' excluded port ranges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExcludedBlock {
+    pub range: PortRange,
+    /// Marked `*`: added by an administrator (`netsh ... add
+    /// excludedportrange`). Such a block only keeps the ports out of dynamic
+    /// (automatic) assignment; a program that asks for one of them explicitly
+    /// can still bind it (Microsoft KB 812873: "only a program or process that
+    /// specifically requests a port that is in the reserved range can use the
+    /// port"; KB 3039044 shows such binds succeeding). Blocks without the mark
+    /// are taken by Windows components (Hyper-V, WinNAT, WSL2, Docker), and
+    /// binds inside them fail with WSAEACCES (10013).
+    pub administered: bool,
+}
+
+/// The ranges of `blocks` where an explicit bind fails: those without the
+/// administered mark.
+pub fn binds_refused(blocks: &[ExcludedBlock]) -> Vec<PortRange> {
+    normalize(
+        blocks
+            .iter()
+            .filter(|b| !b.administered)
+            .map(|b| b.range)
+            .collect(),
+    )
+}
+
+/// Every range of `blocks`: all are kept out of dynamic assignment.
+pub fn all_excluded(blocks: &[ExcludedBlock]) -> Vec<PortRange> {
+    normalize(blocks.iter().map(|b| b.range).collect())
+}
+
 /// Windows `netsh int ipv4 show excludedportrange protocol=tcp`:
 ///
 /// ```text
@@ -87,9 +119,11 @@ pub fn netsh_dynamic_port(text: &str) -> Option<PortRange> {
 /// * - Administered port exclusions.
 /// ```
 ///
-/// Rows are the lines made of exactly two numbers (and an optional `*`);
-/// headers in any language have no digits, so they are skipped.
-pub fn netsh_excluded_ranges(text: &str) -> Vec<PortRange> {
+/// Rows are the lines made of exactly two numbers (and an optional `*`,
+/// kept as [`ExcludedBlock::administered`]); headers in any language have
+/// no digits, so they are skipped. Sorted; blocks are not merged, so that
+/// the mark stays with its own ports.
+pub fn netsh_excluded_ranges(text: &str) -> Vec<ExcludedBlock> {
     let mut out = Vec::new();
     for line in text.lines() {
         let rest: String = line
@@ -103,12 +137,17 @@ pub fn netsh_excluded_ranges(text: &str) -> Vec<PortRange> {
         if let [lo, hi] = numbers(line)[..]
             && lo <= 65535
             && hi <= 65535
-            && let Some(r) = PortRange::new(lo as u16, hi as u16)
+            && let Some(range) = PortRange::new(lo as u16, hi as u16)
         {
-            out.push(r);
+            out.push(ExcludedBlock {
+                range,
+                administered: line.contains('*'),
+            });
         }
     }
-    normalize(out)
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Windows `reg query HKLM\...\Tcpip\Parameters /v TcpTimedWaitDelay`:
@@ -196,16 +235,32 @@ mod tests {
     }
 
     #[test]
-    fn windows_excluded_ranges() {
+    fn windows_excluded_ranges_keep_the_administered_mark() {
         let text = "\r\nProtocol tcp Port Exclusion Ranges\r\n\r\nStart Port    End Port\r\n----------    --------\r\n      5357        5357\r\n     50000       50059     *\r\n     49709       49808\r\n\r\n* - Administered port exclusions.\r\n\r\n";
+        let block = |lo, hi, administered| ExcludedBlock {
+            range: r(lo, hi),
+            administered,
+        };
         assert_eq!(
             netsh_excluded_ranges(text),
-            vec![r(5357, 5357), r(49709, 49808), r(50000, 50059)]
+            vec![
+                block(5357, 5357, false),
+                block(49709, 49808, false),
+                block(50000, 50059, true)
+            ]
         );
         assert_eq!(
             netsh_excluded_ranges("Protocol tcp Port Exclusion Ranges\n"),
             vec![]
         );
+        // The administered block is kept out of dynamic assignment, but an
+        // explicit bind to it works: it is not among the refused ranges.
+        let blocks = netsh_excluded_ranges(text);
+        assert_eq!(
+            all_excluded(&blocks),
+            vec![r(5357, 5357), r(49709, 49808), r(50000, 50059)]
+        );
+        assert_eq!(binds_refused(&blocks), vec![r(5357, 5357), r(49709, 49808)]);
     }
 
     #[test]

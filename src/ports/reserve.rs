@@ -30,13 +30,17 @@ pub struct Reservation {
     pub verified: bool,
 }
 
-/// Listen on 127.0.0.1:port with SO_REUSEADDR, connect to it, accept, and
-/// close the accepted side first: the side that closes first is the one
-/// that goes into TIME_WAIT, and that side's local port is `port`.
+/// Listen on 127.0.0.1:port (with SO_REUSEADDR where the platform says it
+/// is safe: not on Windows, where it would take over a port in use), connect
+/// to it, accept, and close the accepted side first: the side that closes
+/// first is the one that goes into TIME_WAIT, and that side's local port is
+/// `port`.
 pub fn reserve(port: u16, time_wait_ms: Option<u64>) -> io::Result<Reservation> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let sock = new_socket(false, Proto::Tcp)?;
-    sock.set_reuse_address(true)?;
+    if crate::platform::os::ports::reservation_sets_reuseaddr() {
+        sock.set_reuse_address(true)?;
+    }
     sock.bind(&addr.into())?;
     sock.listen(1)?;
     let listener: TcpListener = sock.into();
@@ -72,4 +76,21 @@ fn wait_for_time_wait(addr: SocketAddr) -> bool {
         std::thread::sleep(Duration::from_millis(2));
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reservation must never bind over a port another socket holds (with
+    /// SO_REUSEADDR, Windows would let it).
+    #[test]
+    fn reserve_refuses_a_port_another_socket_holds() {
+        let held = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let port = held.local_addr().unwrap().port();
+        assert!(reserve(port, Some(60_000)).is_err());
+        // The holder still owns it: a client reaches it.
+        let _c = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+        assert!(held.accept().is_ok());
+    }
 }

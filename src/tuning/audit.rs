@@ -150,7 +150,9 @@ pub fn audit(text: &str, sys: Option<&dyn Sysctls>) -> Vec<Finding> {
             ));
         }
     }
-    // A setting's value as it will be: from this file, else from the system.
+    // A setting's value once the whole file is applied: from this file, else
+    // from the system (for rules about the end state, e.g. tcp_tw_reuse
+    // needing timestamps).
     let effective = |key: &str| -> Option<(String, String)> {
         match last.get(key) {
             Some(e) => Some((e.value.clone(), format!("line {}", e.line))),
@@ -158,17 +160,41 @@ pub fn audit(text: &str, sys: Option<&dyn Sysctls>) -> Vec<Finding> {
         }
     };
 
+    // `sysctl -p` and systemd-sysctl write the lines in order, and the
+    // kernel checks each write against the values current at that moment
+    // (linux net/ipv4/sysctl_net_ipv4.c: ipv4_local_port_range() rejects a
+    // start below ip_unprivileged_port_start, ipv4_privileged_ports() a value
+    // above the range's start, both with EINVAL). So cross-key rules use the
+    // value in effect at each line: set by an earlier line that applies, else
+    // the system's. A line already flagged as an error never takes effect.
+    let mut applied: BTreeMap<&str, &Entry> = BTreeMap::new();
     for e in &entries {
-        check_entry(e, sys, &effective, &mut findings);
+        let at_line = |key: &str| -> Option<(String, String)> {
+            match applied.get(key) {
+                Some(p) => Some((p.value.clone(), format!("line {}", p.line))),
+                None => sys?.read(key).map(|v| (v, "on this system".to_string())),
+            }
+        };
+        let before = findings.len();
+        check_entry(e, sys, &effective, &at_line, &mut findings);
+        if !findings[before..]
+            .iter()
+            .any(|f| f.severity == Severity::Error)
+        {
+            applied.insert(e.key.as_str(), e);
+        }
     }
     findings.sort_by_key(|f| (f.line, f.severity, f.kind));
     findings
 }
 
+/// `effective`: a key's value once the file is applied; `at_line`: its value
+/// when this line is written. Both give (value, where it comes from).
 fn check_entry(
     e: &Entry,
     sys: Option<&dyn Sysctls>,
     effective: &dyn Fn(&str) -> Option<(String, String)>,
+    at_line: &dyn Fn(&str) -> Option<(String, String)>,
     out: &mut Vec<Finding>,
 ) {
     let key = e.key.as_str();
@@ -261,7 +287,8 @@ fn check_entry(
                 ),
             ),
         },
-        "net.ipv4.ip_local_port_range" => check_port_range(e, effective, &mut push),
+        "net.ipv4.tcp_max_tw_buckets" => check_max_tw_buckets(e, sys, &mut push),
+        "net.ipv4.ip_local_port_range" => check_port_range(e, at_line, &mut push),
         "net.ipv4.ip_local_reserved_ports" => {
             if let Err(why) = PortList::parse(&e.value) {
                 push(
@@ -271,25 +298,93 @@ fn check_entry(
                 );
             }
         }
-        "net.ipv4.ip_unprivileged_port_start"
-            if !e.value.parse::<u32>().is_ok_and(|v| v <= 65535) =>
-        {
-            push(
+        "net.ipv4.ip_unprivileged_port_start" => match e.value.parse::<u32>() {
+            Ok(v) if v <= 65535 => {
+                let (start, at) = at_line("net.ipv4.ip_local_port_range")
+                    .and_then(|(r, at)| Some((two_numbers(&r)?.0, at)))
+                    .unwrap_or((32768, "the default".to_string()));
+                if v > start {
+                    push(
+                        Severity::Error,
+                        FindingKind::InvalidValue,
+                        format!(
+                            "{} = {v} is above the start of net.ipv4.ip_local_port_range \
+                             ({start}, {at}); the kernel rejects it (the ephemeral range must \
+                             not reach below the first unprivileged port)",
+                            e.raw_key
+                        ),
+                    );
+                }
+            }
+            _ => push(
                 Severity::Error,
                 FindingKind::InvalidValue,
                 format!(
                     "{} = {}: expected a port number 0-65535",
                     e.raw_key, e.value
                 ),
-            );
-        }
+            ),
+        },
         _ => {}
+    }
+}
+
+/// ip-sysctl.rst (tcp_max_tw_buckets): "This limit exists only to prevent
+/// simple DoS attacks, you _must_ not lower the limit artificially, but
+/// rather increase it". Its default is half the established-connection hash
+/// size, sized from memory at boot (net/ipv4/tcp_ipv4.c tcp_set_hashinfo():
+/// `sysctl_max_tw_buckets = ehash_entries / 2`), so it cannot be read back
+/// once a file has changed it: a value not above the live one may be this
+/// very file, already applied. Only a known raise, or a comment that names
+/// the overflow message it answers, passes.
+fn check_max_tw_buckets(
+    e: &Entry,
+    sys: Option<&dyn Sysctls>,
+    push: &mut dyn FnMut(Severity, FindingKind, String),
+) {
+    let Ok(v) = e.value.parse::<u64>() else {
+        push(
+            Severity::Error,
+            FindingKind::InvalidValue,
+            format!("{} = {}: expected a number of sockets", e.raw_key, e.value),
+        );
+        return;
+    };
+    let live = sys
+        .and_then(|s| s.read(&e.key))
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    const WHY: &str = "lowering it to get rid of TIME_WAIT is wrong advice: the kernel \
+        documentation says the limit must not be lowered artificially, and past it new TIME_WAIT \
+        sockets are destroyed at once (\"time wait bucket table overflow\"), losing the \
+        protection TIME_WAIT gives new connections";
+    match live {
+        Some(l) if v < l => push(
+            Severity::Warning,
+            FindingKind::Misunderstood,
+            format!(
+                "{} = {v} lowers the limit from {l} (on this system); {WHY}. Delete the line",
+                e.raw_key
+            ),
+        ),
+        Some(l) if v > l => {}
+        _ if e.comment_above.to_ascii_lowercase().contains("overflow") => {}
+        _ => push(
+            Severity::Warning,
+            FindingKind::Misunderstood,
+            format!(
+                "{} = {v} may lower the limit (its default, half the established-connection \
+                 hash size, is set from memory at boot and cannot be read back once changed); \
+                 {WHY}. If the line raises it after \"time wait bucket table overflow\" \
+                 messages, say so in a comment above it that mentions the overflow",
+                e.raw_key
+            ),
+        ),
     }
 }
 
 fn check_port_range(
     e: &Entry,
-    effective: &dyn Fn(&str) -> Option<(String, String)>,
+    at_line: &dyn Fn(&str) -> Option<(String, String)>,
     push: &mut dyn FnMut(Severity, FindingKind, String),
 ) {
     let Some((a, b)) = two_numbers(&e.value) else {
@@ -328,7 +423,7 @@ fn check_port_range(
             ),
         );
     }
-    let (unpriv, at) = effective("net.ipv4.ip_unprivileged_port_start")
+    let (unpriv, at) = at_line("net.ipv4.ip_unprivileged_port_start")
         .and_then(|(v, at)| Some((v.parse::<u32>().ok()?, at)))
         .unwrap_or((1024, "the default".to_string()));
     if a < unpriv {
@@ -463,6 +558,70 @@ net/ipv4/tcp_tw_reuse = 7
         assert!(f[0].message.contains("on this system"));
         // Without a system, only the file is judged.
         assert!(audit("net.ipv4.tcp_tw_reuse = 1\n", None).is_empty());
+    }
+
+    #[test]
+    fn cross_key_rules_follow_the_order_lines_are_applied() {
+        // The system: unprivileged start 1024, range 32768-60999.
+        let sys = system();
+        let range = "net.ipv4.ip_local_port_range";
+        // A range below the unprivileged start is rejected when written, even
+        // if a later line lowers the start.
+        let f = audit(
+            &format!("{range} = 900 65535\nnet.ipv4.ip_unprivileged_port_start = 800\n"),
+            Some(&sys),
+        );
+        assert_eq!(kinds(&f), vec![(1, FindingKind::InvalidValue)], "{f:#?}");
+        assert!(f[0].message.contains("= 1024 (on this system)"), "{f:#?}");
+        // Lowering first, then widening, applies.
+        let f = audit(
+            &format!("net.ipv4.ip_unprivileged_port_start = 800\n{range} = 900 65535\n"),
+            Some(&sys),
+        );
+        assert_eq!(f, vec![]);
+        // An unprivileged start above the range's start is rejected too.
+        let f = audit("net.ipv4.ip_unprivileged_port_start = 40000\n", Some(&sys));
+        assert_eq!(kinds(&f), vec![(1, FindingKind::InvalidValue)], "{f:#?}");
+        assert!(f[0].message.contains("(32768, on this system)"), "{f:#?}");
+        let f = audit(
+            &format!("{range} = 50000 60999\nnet.ipv4.ip_unprivileged_port_start = 40000\n"),
+            Some(&sys),
+        );
+        assert_eq!(f, vec![]);
+        // An invalid value never takes effect, so it is not compared against.
+        let f = audit(
+            &format!("net.ipv4.ip_unprivileged_port_start = 70000\n{range} = 1024 65535\n"),
+            Some(&sys),
+        );
+        assert_eq!(kinds(&f), vec![(1, FindingKind::InvalidValue)], "{f:#?}");
+        assert!(f.iter().all(|f| !f.message.contains("= 70000 (line")));
+    }
+
+    #[test]
+    fn lowering_tcp_max_tw_buckets_is_flagged() {
+        let key = "net.ipv4.tcp_max_tw_buckets";
+        let mut sys = system();
+        sys.0.insert(key.into(), "262144".into());
+        // Below the live value: a lowering.
+        let f = audit(&format!("{key} = 5000\n"), Some(&sys));
+        assert_eq!(kinds(&f), vec![(1, FindingKind::Misunderstood)], "{f:#?}");
+        assert!(
+            f[0].message.contains("lowers the limit from 262144"),
+            "{f:#?}"
+        );
+        // A raise passes.
+        assert_eq!(audit(&format!("{key} = 500000\n"), Some(&sys)), vec![]);
+        // The file already applied (live == file) or no system: cannot tell,
+        // so it is flagged unless a comment names the overflow it answers.
+        sys.0.insert(key.into(), "5000".into());
+        let f = audit(&format!("{key} = 5000\n"), Some(&sys));
+        assert_eq!(kinds(&f), vec![(1, FindingKind::Misunderstood)], "{f:#?}");
+        assert!(f[0].message.contains("may lower the limit"), "{f:#?}");
+        assert_eq!(kinds(&audit(&format!("{key} = 5000\n"), None)).len(), 1);
+        let ok = format!("# raised: time wait bucket table overflow in dmesg\n{key} = 5000\n");
+        assert_eq!(audit(&ok, Some(&sys)), vec![]);
+        let f = audit(&format!("{key} = lots\n"), Some(&sys));
+        assert_eq!(kinds(&f), vec![(1, FindingKind::InvalidValue)]);
     }
 
     #[test]

@@ -83,6 +83,24 @@ const MAX_TW_NOT_LOWER: Warning = Warning {
             must not be lowered artificially: TIME_WAIT protects new connections from old segments.",
 };
 
+/// The Linux settings of this guide that Kubernetes' kubelet accepts in a
+/// pod's `securityContext.sysctls` without node changes (its "safe" set), and
+/// the Kubernetes version that added each (`None`: long-standing). Any other
+/// sysctl must be allowed on the node (kubelet `--allowed-unsafe-sysctls`).
+/// Sources: kubernetes pkg/kubelet/sysctl/safe_sysctls.go (v1.26:
+/// ip_local_port_range, ip_unprivileged_port_start among five);
+/// kubernetes.io/docs/reference/node/kernel-version-requirements
+/// ("net.ipv4.ip_local_reserved_ports (since Kubernetes 1.27 ...)",
+/// "net.ipv4.tcp_fin_timeout (since Kubernetes 1.29 ...)"). tcp_tw_reuse,
+/// tcp_timestamps, somaxconn and tcp_max_syn_backlog are not in it
+/// (tcp_max_syn_backlog was removed from it: kubernetes PR #32072).
+pub const K8S_SAFE_SYSCTLS: &[(&str, Option<&str>)] = &[
+    ("net.ipv4.ip_local_port_range", None),
+    ("net.ipv4.ip_unprivileged_port_start", None),
+    ("net.ipv4.ip_local_reserved_ports", Some("1.27")),
+    ("net.ipv4.tcp_fin_timeout", Some("1.29")),
+];
+
 /// Every tunable, in the order the guide shows them.
 pub static TUNABLES: &[Tunable] = &[
     // ---------------------------------------------------------------- Linux
@@ -192,6 +210,10 @@ pub static TUNABLES: &[Tunable] = &[
     // better these numbers have different parity (one even and one odd value).
     // Must be greater than or equal to ip_unprivileged_port_start. The default
     // values are 32768 and 60999 respectively."
+    // Parity: net/ipv4/inet_connection_sock.c inet_csk_find_open_port():
+    // "__inet_hash_connect() favors ports having @low parity. We do the
+    // opposite to not pollute connect() users." (offset |= 1 for bind;
+    // __inet_hash_connect() in inet_hashtables.c uses offset &= ~1).
     Tunable {
         key: "net.ipv4.ip_local_port_range",
         os: Os::Linux,
@@ -201,8 +223,9 @@ pub static TUNABLES: &[Tunable] = &[
         per_namespace: true,
         explanation: "The local ports the kernel picks by itself: for connect() on an unbound \
                       socket, bind() to port 0 and listen() on an unbound socket. Start and end \
-                      should differ in parity (bind() takes odd ports first, connect() even ones), \
-                      and the start must not be below ip_unprivileged_port_start.",
+                      should differ in parity (connect() prefers ports of the same parity as the \
+                      range start, bind() the other parity), and the start must not be below \
+                      ip_unprivileged_port_start.",
         when_to_change: "Many outgoing connections exhaust it (connect() gives EADDRNOTAVAIL): \
                          widen it. Or it covers a fixed port a service needs: reserve that port \
                          with ip_local_reserved_ports instead of shrinking the range.",
@@ -486,23 +509,38 @@ pub static TUNABLES: &[Tunable] = &[
         goals: &[Goal::Outbound, Goal::Reserve],
         warnings: &[],
     },
+    // Microsoft KB 812873 (reserving ports): "only a program or process that
+    // specifically requests a port that is in the reserved range can use the
+    // port"; KB 3039044 describes explicit binds to a port excluded with
+    // `netsh int ipv4 add excludedportrange` succeeding. Ranges Hyper-V,
+    // WinNAT, WSL2 and Docker take are listed without `*` and refuse binds
+    // with WSAEACCES (ports-and-time-wait.md, Windows). netsh refuses to add
+    // a port in use: learn.microsoft.com azure-sql/virtual-machines/windows/
+    // hadr-cluster-best-practices ("configure the port exclusion when the port
+    // is not in use").
     Tunable {
         key: "excludedportrange tcp",
         os: Os::Windows,
         title: "Excluded port ranges",
         default: Some(""),
-        default_note: "none on a clean install; Hyper-V, WinNAT, WSL2 and Docker add blocks",
+        default_note: "none on a clean install; Hyper-V, WinNAT, WSL2 and Docker add ranges",
         per_namespace: false,
-        explanation: "Port blocks Windows keeps for itself or for an administrator. Binding inside \
-                      one fails with WSAEACCES (10013) even though nothing listens: the most \
-                      common \"mystery\" bind failure on Windows developer machines. Blocks marked \
-                      * were added by an administrator (`netsh ... add excludedportrange`).",
+        explanation: "Port ranges Windows does not hand out automatically. Ranges listed \
+                      without * are held by Windows components (Hyper-V, WinNAT, WSL2, Docker): \
+                      binding inside one fails with WSAEACCES (10013) even though nothing \
+                      listens, the most common \"mystery\" bind failure on Windows developer \
+                      machines. Ranges marked * were added by an administrator (`netsh ... add \
+                      excludedportrange`): they only keep the ports out of automatic \
+                      assignment, and a program that asks for such a port explicitly can still \
+                      bind it.",
         when_to_change: "Reserve a port your service needs before Hyper-V or WinNAT takes it: \
                          `netsh int ipv4 add excludedportrange protocol=tcp startport=P \
-                         numberofports=1` in an elevated prompt.",
+                         numberofports=1` in an elevated prompt. Run it while nothing uses port \
+                         P (before the service starts); netsh refuses a port in use.",
         risk: "Low for single ports you own.",
-        source: "netsh int ipv4 show/add excludedportrange (Windows netsh interface ipv4 help); \
-                 ports-and-time-wait.md (Windows)",
+        source: "Microsoft KB 812873 (reserved ports: only a program that requests the port \
+                 explicitly can use it); KB 3039044; netsh int ipv4 show/add \
+                 excludedportrange; ports-and-time-wait.md (Windows)",
         absent_means: "netsh could not be run or its output was not understood",
         goals: &[Goal::Reserve, Goal::Restart],
         warnings: &[],
@@ -558,6 +596,15 @@ mod tests {
                 "{g:?} has no Linux setting"
             );
         }
+    }
+
+    #[test]
+    fn port_range_parity_is_relative_to_the_range_start() {
+        // Odd/even only holds for an even start: the kernel picks by parity
+        // relative to the start of the range.
+        let t = tunable(Os::Linux, "net.ipv4.ip_local_port_range").unwrap();
+        assert!(!t.explanation.contains("odd ports first"));
+        assert!(t.explanation.contains("same parity as the range start"));
     }
 
     #[test]

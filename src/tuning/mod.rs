@@ -130,8 +130,8 @@ impl Goal {
     pub fn summary(self) -> &'static str {
         match self {
             Goal::Restart => {
-                "bind() fails with EADDRINUSE right after the server stops; the fix is \
-                 SO_REUSEADDR in the server, not a kernel setting"
+                "bind() fails with EADDRINUSE right after the server stops; the fix is in \
+                 the server's socket options, not a kernel setting"
             }
             Goal::Outbound => {
                 "a client or proxy runs out of ephemeral ports (connect() gives EADDRNOTAVAIL)"

@@ -127,6 +127,11 @@ const REUSEADDR: &str = "No kernel setting changes what bind() does. The fix is 
     set SO_REUSEADDR on the listening socket before bind() (most frameworks already do). Then a \
     restarted server binds while old connections on its port sit in TIME_WAIT.";
 
+const WINDOWS_RESTART: &str = "On Windows a restarted server usually binds its port even while \
+    its old connections sit in TIME_WAIT, with no socket option. The exception: if the old \
+    listening socket set SO_EXCLUSIVEADDRUSE, the port may stay unbindable until the connections \
+    it accepted are gone.";
+
 fn linux(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
     match goal {
         Goal::Restart => {
@@ -185,12 +190,7 @@ fn linux(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                 .and_then(|v| two_numbers(&v))
                 .unwrap_or((32768, 60999));
             let unpriv = effective_unprivileged_start(p, sys);
-            let mut start = cur_a.min(WIDE_RANGE_START).max(unpriv);
-            // Always up to the top: nothing above 65535 exists to keep free.
-            let end = 65535;
-            if start % 2 == end % 2 && start < end {
-                start += 1;
-            }
+            let (start, end) = widened_linux_range((cur_a, cur_b), unpriv);
             p.push(
                 goal,
                 "net.ipv4.ip_local_port_range",
@@ -326,7 +326,7 @@ fn macos(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             );
         }
         Goal::Outbound => {
-            if let Some(first) = macos_first(p, WIDE_RANGE_START, first_now) {
+            if let Some(first) = macos_first(p, widened_start(first_now), first_now) {
                 p.push(
                     goal,
                     "net.inet.ip.portrange.first",
@@ -441,12 +441,23 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                 goal,
                 "No registry or netsh setting changes what bind() does. A bind that fails with \
                  WSAEACCES (10013) while nothing listens usually means the port lies in an \
-                 excluded port range: `netsh int ipv4 show excludedportrange protocol=tcp`.",
+                 excluded port range that Windows holds for Hyper-V, WinNAT, WSL2 or Docker (one \
+                 listed without *): `netsh int ipv4 show excludedportrange protocol=tcp`.",
             );
+            // learn.microsoft.com/windows/win32/winsock/
+            // using-so-reuseaddr-and-so-exclusiveaddruse: SO_REUSEADDR lets a
+            // socket bind a port in use ("forcibly"); a port held with
+            // SO_EXCLUSIVEADDRUSE cannot be bound again "until the accepted
+            // connection is no longer active". That TIME_WAIT remnants of a
+            // socket without it never block a new bind is not stated there:
+            // worded "usually" / "may".
+            p.note(goal, WINDOWS_RESTART);
             p.note(
                 goal,
-                "On Windows, SO_REUSEADDR lets a second socket take a port that is in use \
-                 (delivery is then undefined); a server should set SO_EXCLUSIVEADDRUSE instead.",
+                "Do not set SO_REUSEADDR on Windows to get past this: there it lets a socket bind \
+                 a port another socket is using (which socket then gets the traffic is \
+                 undefined). SO_EXCLUSIVEADDRUSE protects a server's port from such theft, but \
+                 may delay its own restart as described above.",
             );
             p.note(
                 goal,
@@ -459,7 +470,7 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                 .read("dynamicport tcp")
                 .and_then(|v| start_num(&v))
                 .unwrap_or((49152, 16384));
-            let start = start_now.min(WIDE_RANGE_START);
+            let start = widened_start(start_now);
             let num = 65536 - start;
             p.push(
                 goal,
@@ -487,35 +498,66 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             );
         }
         Goal::Reserve => {
-            let excluded = sys
+            // Ranges without `*` belong to Windows components and refuse
+            // binds; `*` ranges were added by an administrator and only keep
+            // ports out of dynamic assignment (Microsoft KB 812873: "only a
+            // program or process that specifically requests a port that is
+            // in the reserved range can use the port").
+            let (system, administered) = sys
                 .read("excludedportrange tcp")
-                .and_then(|v| PortList::parse(&v).ok())
+                .and_then(|v| PortList::parse_excluded(&v).ok())
                 .unwrap_or_default();
-            let add = p.reserve.minus(&excluded);
-            if add.is_empty() {
+            let blocked = p.reserve.intersection(&system);
+            let done = p.reserve.intersection(&administered).minus(&blocked);
+            let add = p.reserve.minus(&system).minus(&administered);
+            // netsh refuses to exclude a port in use (learn.microsoft.com,
+            // azure-sql/virtual-machines/windows/hadr-cluster-best-practices:
+            // "configure the port exclusion when the port is not in use").
+            if !blocked.is_empty() {
                 p.note(
                     goal,
                     format!(
-                        "{} already lie in excluded port ranges: nothing to add.",
-                        p.reserve.to_list_string()
+                        "{} lie in excluded ranges that Windows holds for Hyper-V, WinNAT, WSL2 \
+                         or Docker (listed without * by `netsh int ipv4 show excludedportrange \
+                         protocol=tcp`): your service cannot bind them (WSAEACCES, 10013) while \
+                         those ranges exist, and netsh cannot add an exclusion over them. Pick \
+                         another port, or free the range: stopping WinNAT may release it \
+                         (`net stop winnat`, elevated; widely reported, not documented), then add \
+                         the exclusion while nothing uses the port, then `net start winnat`; a \
+                         reboot may also move the ranges.",
+                        blocked.to_list_string()
                     ),
                 );
-            } else {
+            }
+            if !done.is_empty() {
+                p.note(
+                    goal,
+                    format!(
+                        "{} already lie in administered excluded ranges (marked *): Windows does \
+                         not hand them out automatically, and your service can still bind them. \
+                         Nothing to add for them.",
+                        done.to_list_string()
+                    ),
+                );
+            }
+            if !add.is_empty() {
                 p.push(
                     goal,
                     "excludedportrange tcp",
                     add.to_list_string(),
                     format!(
-                        "Exclude {} from the dynamic range (an administered exclusion), so \
-                         neither outgoing connections nor Hyper-V/WinNAT blocks take those \
-                         ports.",
+                        "Exclude {} from the dynamic range (an administered exclusion, marked * \
+                         by netsh), so neither outgoing connections nor Hyper-V/WinNAT ranges \
+                         take those ports. Your service's own explicit bind to them still works. \
+                         Run it while nothing uses those ports (before the service starts); \
+                         netsh refuses a port in use.",
                         add.to_list_string()
                     ),
                     true,
                 );
                 p.note(
                     goal,
-                    "If netsh refuses because a system block already covers the port, stopping \
+                    "If netsh refuses because a Windows range already covers the port, stopping \
                      WinNAT first (`net stop winnat`, add the exclusion, `net start winnat`) is a \
                      widely reported workaround.",
                 );
@@ -532,10 +574,36 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             p.note(
                 goal,
                 "Nothing to set: Windows has no privileged-port rule like Unix's. A low port that \
-                 fails with WSAEACCES (10013) usually lies in an excluded port range.",
+                 fails with WSAEACCES (10013) usually lies in an excluded port range that Windows \
+                 holds for Hyper-V, WinNAT, WSL2 or Docker (one listed without *).",
             );
         }
     }
+}
+
+/// Where a widened ephemeral range starts: [`WIDE_RANGE_START`], or the
+/// current start when that is lower already (never narrows).
+pub fn widened_start(current_start: u32) -> u32 {
+    current_start.min(WIDE_RANGE_START)
+}
+
+/// The Linux ephemeral range the outbound goal (and the bind diagnosis of
+/// an exhausted range) sets, from the current `(start, end)`: it ends at
+/// 65535 (nothing above it exists to keep free), starts at
+/// [`widened_start`] but never below `unprivileged_start` (the kernel
+/// rejects that), and start and end differ in parity as ip-sysctl.rst asks.
+/// To fix the parity it moves the start down when it may, else up.
+pub fn widened_linux_range(current: (u32, u32), unprivileged_start: u32) -> (u32, u32) {
+    let end = 65535;
+    let mut start = widened_start(current.0).max(unprivileged_start).min(end);
+    if start % 2 == end % 2 && start < end {
+        if start > unprivileged_start.max(1) {
+            start -= 1;
+        } else {
+            start += 1;
+        }
+    }
+    (start, end)
 }
 
 /// ip_unprivileged_port_start as it will be: the low-ports value when that
@@ -683,6 +751,29 @@ mod tests {
     }
 
     #[test]
+    fn restart_on_windows_never_recommends_so_reuseaddr() {
+        let p = plan(
+            Os::Windows,
+            &[Goal::Restart],
+            &PortList::default(),
+            &NoSystem,
+        )
+        .unwrap();
+        assert!(p.recommendations.is_empty());
+        let text: String = p.notes.iter().map(|n| n.text.as_str()).collect();
+        assert!(
+            text.contains("Do not set SO_REUSEADDR on Windows"),
+            "{text}"
+        );
+        assert!(!text.contains("should set SO_EXCLUSIVEADDRUSE"), "{text}");
+        assert!(text.contains("old connections sit in TIME_WAIT"), "{text}");
+        assert!(text.contains("may delay its own restart"), "{text}");
+        // The goal's summary holds on every OS.
+        assert!(!Goal::Restart.summary().contains("SO_REUSEADDR"));
+        assert!(Goal::Restart.summary().contains("socket options"));
+    }
+
+    #[test]
     fn outbound_widens_with_different_parity_and_never_narrows() {
         let p = plan(
             Os::Linux,
@@ -712,6 +803,20 @@ mod tests {
         for r in &p.recommendations {
             assert_ne!(r.key, "net.ipv4.tcp_tw_recycle");
         }
+        // An odd start is moved down, not up, so the range never narrows.
+        assert_eq!(widened_linux_range((1025, 65535), 1024), (1024, 65535));
+        assert_eq!(widened_linux_range((1024, 65535), 1024), (1024, 65535));
+        assert_eq!(widened_linux_range((32768, 60999), 20001), (20002, 65535));
+        // macOS and Windows keep a start that is already lower.
+        let first = "net.inet.ip.portrange.first";
+        let sys = FixedValues::new([(first, "10000")]);
+        let p = plan(Os::Macos, &[Goal::Outbound], &PortList::default(), &sys).unwrap();
+        assert!(p.recommendation(first).is_none(), "{p:?}");
+        let sys = FixedValues::new([("dynamicport tcp", "start=10000 num=55536")]);
+        assert_eq!(
+            value(Os::Windows, &[Goal::Outbound], "", &sys, "dynamicport tcp"),
+            "start=10000 num=55536"
+        );
     }
 
     #[test]
@@ -767,15 +872,35 @@ mod tests {
     }
 
     #[test]
-    fn windows_skips_ports_already_excluded() {
+    fn windows_tells_system_ranges_from_administered_ones() {
+        // 8000-8099: a Windows component's range (binds fail there);
+        // 50000-50059*: an administrator's range (binds still work).
         let sys = FixedValues::new([("excludedportrange tcp", "8000-8099,50000-50059*")]);
         let excl = "excludedportrange tcp";
         assert_eq!(
-            value(Os::Windows, &[Goal::Reserve], "8080,9090", &sys, excl),
+            value(Os::Windows, &[Goal::Reserve], "8080,9090,50010", &sys, excl),
             "9090"
         );
-        let p = plan(Os::Windows, &[Goal::Reserve], &ports("8080"), &sys).unwrap();
-        assert!(p.recommendations.is_empty());
+        let text = |reserve: &str| -> String {
+            let p = plan(Os::Windows, &[Goal::Reserve], &ports(reserve), &sys).unwrap();
+            assert!(p.recommendations.is_empty(), "{reserve}");
+            p.notes.iter().map(|n| n.text.as_str()).collect()
+        };
+        // A port in a system range cannot be bound: never "nothing to add".
+        let t = text("8080");
+        assert!(t.contains("cannot bind them"), "{t}");
+        assert!(t.contains("net stop winnat"), "{t}");
+        assert!(!t.contains("Nothing to add"), "{t}");
+        // A port in an administered range is already done, and bindable.
+        let t = text("50010");
+        assert!(t.contains("Nothing to add"), "{t}");
+        assert!(t.contains("can still bind them"), "{t}");
+        assert!(!t.contains("cannot bind"), "{t}");
+        // The exclusion to add says when netsh accepts it.
+        let p = plan(Os::Windows, &[Goal::Reserve], &ports("9090"), &sys).unwrap();
+        let why = &p.recommendation(excl).unwrap().why;
+        assert!(why.contains("while nothing uses those ports"), "{why}");
+        assert!(why.contains("netsh refuses a port in use"), "{why}");
     }
 
     #[test]

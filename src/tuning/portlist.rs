@@ -13,7 +13,8 @@ pub struct PortList {
 impl PortList {
     /// Parse "8080,9090,9000-9010" (spaces allowed around items). Port 0 and
     /// numbers above 65535 are errors naming the bad value. A trailing `*`
-    /// on an item (Windows' mark for administered exclusions) is ignored.
+    /// on an item (Windows' mark for administered exclusions) is ignored;
+    /// [`PortList::parse_excluded`] keeps it.
     pub fn parse(text: &str) -> Result<PortList, String> {
         let mut ranges = Vec::new();
         for item in text.split(',') {
@@ -34,6 +35,22 @@ impl PortList {
             ranges.push((a, b));
         }
         Ok(PortList::from_ranges(ranges))
+    }
+
+    /// Windows excluded ranges as the tuning guide reads them
+    /// ("5357,50000-50059*"): (the ranges Windows components hold, where
+    /// binds fail; the administered ranges marked `*`, which only keep ports
+    /// out of automatic assignment). See `ports::parse::ExcludedBlock`.
+    pub fn parse_excluded(text: &str) -> Result<(PortList, PortList), String> {
+        let (marked, plain): (Vec<&str>, Vec<&str>) = text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .partition(|s| s.ends_with('*'));
+        Ok((
+            PortList::parse(&plain.join(","))?,
+            PortList::parse(&marked.join(","))?,
+        ))
     }
 
     /// Build from inclusive ranges in any order (0 is dropped).
@@ -108,6 +125,11 @@ impl PortList {
         )
     }
 
+    /// The ports in both lists.
+    pub fn intersection(&self, other: &PortList) -> PortList {
+        self.minus(&self.minus(other))
+    }
+
     /// How many ports.
     pub fn count(&self) -> u32 {
         self.ranges
@@ -168,6 +190,14 @@ mod tests {
     }
 
     #[test]
+    fn excluded_lists_keep_the_administered_mark_apart() {
+        let (system, admin) = PortList::parse_excluded("5357, 50000-50059 *,8000-8099").unwrap();
+        assert_eq!(system.to_list_string(), "5357,8000-8099");
+        assert_eq!(admin.to_list_string(), "50000-50059");
+        assert!(PortList::parse_excluded("x*").is_err());
+    }
+
+    #[test]
     fn bad_values_are_named() {
         for (bad, needle) in [
             ("0", "'0'"),
@@ -188,6 +218,7 @@ mod tests {
         assert_eq!(a.union(&b).to_list_string(), "1,8000-8020,9000");
         assert_eq!(a.minus(&b).to_list_string(), "8000-8004,8006-8009,9000");
         assert_eq!(b.minus(&a).to_list_string(), "1,8011-8020");
+        assert_eq!(a.intersection(&b).to_list_string(), "8005,8010");
         let top = PortList::parse("65535").unwrap();
         assert_eq!(top.minus(&top), PortList::default());
     }

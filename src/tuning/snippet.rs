@@ -308,17 +308,21 @@ fn linux(w: &mut Writer, plan: &Plan, on: &dyn Fn(&Recommendation) -> bool, sys:
         }
         w.raw_comment("#".into());
         let (k, v) = (enabled[0].key, &enabled[0].value);
+        // docs.docker.com "Host network driver": a container run with
+        // --network host shares the host's network namespace.
         w.comment(
             c,
-            "Containers: each network namespace (every Docker container, every Kubernetes pod) \
-             starts from the kernel defaults, not from the host's values, so this file does not \
-             tune them. Set the values per container instead, e.g.",
+            "Containers: each network namespace starts from the kernel defaults, not from the \
+             host's values, so this file does not tune a container with its own network \
+             namespace (Docker's default, every Kubernetes pod). A container run with \
+             `--network host` (a pod with hostNetwork: true) shares the host's namespace, so \
+             this file does apply to it. Set the values per container instead, e.g.",
         );
         w.raw_comment(format!(
             "#   docker run --sysctl {} ...",
             sh_quote(&format!("{k}={v}"))
         ));
-        w.comment(c, "or securityContext.sysctls in a Kubernetes pod spec.");
+        w.comment(c, &kubernetes_note(&enabled));
     }
     w.raw_comment("#".into());
     w.comment(
@@ -334,6 +338,40 @@ fn linux(w: &mut Writer, plan: &Plan, on: &dyn Fn(&Recommendation) -> bool, sys:
         &|r| vec![format!("{} = {}", r.key, r.value)],
         &mut |_, _, _| {},
     );
+}
+
+/// What a Kubernetes pod may set of `enabled` (knowledge::K8S_SAFE_SYSCTLS).
+fn kubernetes_note(enabled: &[&Recommendation]) -> String {
+    let safe = |key: &str| {
+        knowledge::K8S_SAFE_SYSCTLS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, since)| *since)
+    };
+    let mut ok = Vec::new();
+    let mut unsafe_keys = Vec::new();
+    for r in enabled {
+        match safe(r.key) {
+            Some(None) => ok.push(r.key.to_string()),
+            Some(Some(v)) => ok.push(format!("{} (Kubernetes {v} and later)", r.key)),
+            None => unsafe_keys.push(r.key),
+        }
+    }
+    let mut t = "Or securityContext.sysctls in a Kubernetes pod spec; the kubelet accepts there \
+                 only its \"safe\" sysctls without node changes."
+        .to_string();
+    if !ok.is_empty() {
+        t.push_str(&format!(" Safe here: {}.", ok.join(", ")));
+    }
+    if !unsafe_keys.is_empty() {
+        t.push_str(&format!(
+            " Not safe: {}; the node must allow them (kubelet --allowed-unsafe-sysctls), or \
+             the pod fails to start there (kubernetes.io, \"Using sysctls in a Kubernetes \
+             Cluster\").",
+            unsafe_keys.join(", ")
+        ));
+    }
+    t
 }
 
 // ------------------------------------------------------------------ macOS
@@ -631,6 +669,36 @@ mod tests {
     }
 
     #[test]
+    fn container_note_knows_host_network_and_kubernetes_safe_sysctls() {
+        let s = export(&req(Os::Linux, &[Goal::Outbound], ""), &NoSystem).unwrap();
+        // Unwrap the comment lines to read the sentences whole.
+        let text = s
+            .text()
+            .lines()
+            .filter_map(|l| l.strip_prefix("# "))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(text.contains("`--network host`"), "{text}");
+        assert!(text.contains("does apply to it"), "{text}");
+        let safe = text.split("Safe here:").nth(1).unwrap();
+        let (safe, not_safe) = safe.split_once("Not safe:").unwrap();
+        assert!(safe.contains("net.ipv4.ip_local_port_range"), "{safe}");
+        assert!(
+            safe.contains("net.ipv4.tcp_fin_timeout (Kubernetes 1.29"),
+            "{safe}"
+        );
+        assert!(!safe.contains("tcp_tw_reuse"), "{safe}");
+        assert!(not_safe.contains("net.ipv4.tcp_tw_reuse"), "{not_safe}");
+        assert!(not_safe.contains("net.ipv4.tcp_timestamps"), "{not_safe}");
+        assert!(not_safe.contains("--allowed-unsafe-sysctls"), "{not_safe}");
+        // somaxconn and tcp_max_syn_backlog (backlog goal) are not safe either.
+        let s = export(&req(Os::Linux, &[Goal::Backlog], ""), &NoSystem).unwrap();
+        let text = s.text().replace("\n# ", " ");
+        assert!(!text.contains("Safe here:"), "{text}");
+        assert!(text.contains("net.core.somaxconn, net.ipv4.tcp_max_syn_backlog"));
+    }
+
+    #[test]
     fn toggles_switch_single_settings() {
         let mut r = req(Os::Linux, &[Goal::Outbound], "");
         let on = export(&r, &NoSystem).unwrap();
@@ -641,7 +709,20 @@ mod tests {
             off.text()
                 .contains("\n# (off) net.ipv4.tcp_fin_timeout = 30\n")
         );
-        assert_eq!(on.lines.len(), off.lines.len() + 1, "one revert line fewer");
+        // One revert line fewer. (Whole line counts also change with the
+        // container note, which names the enabled keys.)
+        let reverts = |s: &Snippet| {
+            s.lines
+                .iter()
+                .filter(|l| {
+                    l.text.starts_with("#   sudo sysctl -w")
+                        || l.text.starts_with("#   echo |")
+                        || l.text.starts_with("#   (net.")
+                })
+                .count()
+        };
+        assert_eq!(reverts(&on), reverts(&off) + 1, "one revert line fewer");
+        assert!(reverts(&off) > 0);
         let keys: Vec<_> = off.enabled_settings().iter().map(|s| s.0).collect();
         assert!(!keys.contains(&"net.ipv4.tcp_fin_timeout"));
         assert!(keys.contains(&"net.ipv4.tcp_tw_reuse"));

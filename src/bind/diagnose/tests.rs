@@ -282,6 +282,22 @@ fn connection_using_the_port_inside_the_ephemeral_range() {
             .iter()
             .any(|c| c.contains("add excludedportrange"))
     );
+    // netsh refuses to exclude a port in use: the fix must say when to run it.
+    let reserve = d
+        .fixes
+        .iter()
+        .find(|f| {
+            f.command
+                .as_deref()
+                .is_some_and(|c| c.contains("add excludedportrange"))
+        })
+        .unwrap();
+    assert!(
+        reserve.text.contains("while nothing uses port 40000"),
+        "{}",
+        reserve.text
+    );
+    assert!(reserve.text.contains("netsh refuses a port in use"));
 }
 
 #[test]
@@ -362,6 +378,20 @@ fn time_wait_without_reported_expiry_waits_the_os_length() {
     );
     assert!(
         commands(&d).contains(&"portwise bind-test 8080 --addr 127.0.0.1 --wait 60".to_string())
+    );
+    // Windows: SO_REUSEADDR would let the socket steal a port in use; it is
+    // never suggested there, and SO_EXCLUSIVEADDRUSE is named as the case
+    // where TIME_WAIT does block.
+    assert!(
+        d.fixes.iter().all(|f| !f.text.contains("SO_REUSEADDR")),
+        "{:?}",
+        d.fixes
+    );
+    assert!(!commands(&d).iter().any(|c| c.contains("--reuseaddr")));
+    assert!(
+        d.explanation.contains("SO_EXCLUSIVEADDRUSE"),
+        "{}",
+        d.explanation
     );
 }
 
@@ -463,10 +493,56 @@ fn port_zero_in_use_is_exhaustion() {
     );
     assert_eq!(d.cause, Cause::Exhausted);
     assert!(d.explanation.contains("32768-60999"));
+    // Derived from the current range by the tuning guide: wider, ending at
+    // the top, start and end of different parity.
     assert!(
         commands(&d)
             .iter()
-            .any(|c| c.contains("ip_local_port_range=\"15000 64999\""))
+            .any(|c| c.contains("ip_local_port_range=\"16384 65535\"")),
+        "{:?}",
+        commands(&d)
+    );
+    // Never below ip_unprivileged_port_start, never narrower.
+    let mut f = facts(OsKind::Linux);
+    if let Some(p) = f.privileged.as_mut() {
+        p.first_unprivileged = 20001;
+    }
+    let d = diagnose(&req("0.0.0.0", 0), &in_use_err(), &snap(vec![]), &f);
+    assert!(
+        commands(&d)
+            .iter()
+            .any(|c| c.contains("ip_local_port_range=\"20002 65535\"")),
+        "{:?}",
+        commands(&d)
+    );
+    let mut f = facts(OsKind::Linux);
+    f.ephemeral = vec![PortRange::new(2000, 65535).unwrap()];
+    let d = diagnose(&req("0.0.0.0", 0), &in_use_err(), &snap(vec![]), &f);
+    assert!(
+        !commands(&d)
+            .iter()
+            .any(|c| c.contains("ip_local_port_range"))
+    );
+    assert!(d.explanation.contains("already as wide"));
+}
+
+#[test]
+fn port_zero_exhausted_on_windows_widens_the_bound_family() {
+    let mut f = facts(OsKind::Windows);
+    f.ephemeral = vec![PortRange::new(49152, 65535).unwrap()];
+    let d = diagnose(&req("0.0.0.0", 0), &in_use_err(), &snap(vec![]), &f);
+    let c = commands(&d);
+    assert!(
+        c.contains(&"netsh int ipv4 set dynamicport tcp start=16384 num=49152".to_string()),
+        "{c:?}"
+    );
+    assert!(!c.iter().any(|c| c.contains("ipv6")), "{c:?}");
+    // An IPv6 bind draws from the IPv6 dynamic range.
+    let d = diagnose(&req("::", 0), &in_use_err(), &snap(vec![]), &f);
+    let c = commands(&d);
+    assert!(
+        c.contains(&"netsh int ipv6 set dynamicport tcp start=16384 num=49152".to_string()),
+        "{c:?}"
     );
 }
 
@@ -490,6 +566,14 @@ fn privileged_port_linux_reads_the_limit() {
     // Above the limit, EACCES is a policy, not a privileged port.
     let d = diagnose(&req("0.0.0.0", 2500), &e, &snap(vec![]), &f);
     assert_eq!(d.cause, Cause::PermissionPolicy);
+    // A listener on the port does not make it a Windows-only
+    // SO_EXCLUSIVEADDRUSE case on Linux or macOS.
+    let s = snap(vec![listener("0.0.0.0:2500", vec![proc_(4, "svc")])]);
+    let d = diagnose(&req("0.0.0.0", 2500), &e, &s, &f);
+    assert_eq!(d.cause, Cause::PermissionPolicy);
+    assert!(!d.explanation.contains("SO_EXCLUSIVEADDRUSE"));
+    let d = diagnose(&req("0.0.0.0", 2500), &e, &s, &facts(OsKind::Macos));
+    assert!(!d.explanation.contains("SO_EXCLUSIVEADDRUSE"));
 }
 
 #[test]
@@ -518,21 +602,51 @@ fn windows_excluded_range_and_exclusive_use() {
     let e = failure(ErrorClass::AccessDenied, "WSAEACCES", 10013);
     let mut f = facts(OsKind::Windows);
     f.excluded = vec![PortRange::new(50000, 50059).unwrap()];
+    f.reserved = f.excluded.clone();
     let d = diagnose(&req("0.0.0.0", 50010), &e, &snap(vec![]), &f);
     assert_eq!(d.cause, Cause::ExcludedRange);
     assert!(d.explanation.contains("50000-50059"));
+    assert!(d.explanation.contains("Hyper-V"), "{}", d.explanation);
+    let c = commands(&d);
     assert!(
-        commands(&d)
-            .iter()
+        c.iter()
             .any(|c| c.contains("show excludedportrange protocol=tcp"))
     );
+    // A system range can only be freed (WinNAT), then the port reserved.
+    assert!(c.contains(&"net stop winnat".to_string()), "{c:?}");
+    assert!(c.contains(&"net start winnat".to_string()), "{c:?}");
     let s = snap(vec![listener("0.0.0.0:8080", vec![proc_(4, "svc")])]);
     let d = diagnose(&req("0.0.0.0", 8080), &e, &s, &f);
     assert_eq!(d.cause, Cause::Listener);
     assert!(d.explanation.contains("SO_EXCLUSIVEADDRUSE"));
     let d = diagnose(&req("0.0.0.0", 8081), &e, &snap(vec![]), &f);
     assert_eq!(d.cause, Cause::Unknown);
-    assert!(d.explanation.contains("excluded port range"));
+    assert!(d.explanation.contains("excluded range"));
+}
+
+#[test]
+fn windows_administered_range_is_not_blamed() {
+    // 50000-50059 was added by an administrator (`*`): it is reserved but an
+    // explicit bind to it works, so it is not in `excluded`.
+    let e = failure(ErrorClass::AccessDenied, "WSAEACCES", 10013);
+    let mut f = facts(OsKind::Windows);
+    f.reserved = vec![PortRange::new(50000, 50059).unwrap()];
+    f.excluded = vec![];
+    let d = diagnose(&req("0.0.0.0", 50010), &e, &snap(vec![]), &f);
+    assert_ne!(d.cause, Cause::ExcludedRange);
+    assert!(
+        d.explanation
+            .contains("administered excluded range (50000-50059"),
+        "{}",
+        d.explanation
+    );
+    assert!(d.explanation.contains("explicit bind to it still works"));
+    assert!(!commands(&d).contains(&"net stop winnat".to_string()));
+    // A listener holding it with SO_EXCLUSIVEADDRUSE is then the cause.
+    let s = snap(vec![listener("0.0.0.0:50010", vec![proc_(4, "svc")])]);
+    let d = diagnose(&req("0.0.0.0", 50010), &e, &s, &f);
+    assert_eq!(d.cause, Cause::Listener);
+    assert!(d.explanation.contains("administered excluded range"));
 }
 
 #[test]

@@ -109,11 +109,25 @@ pub fn dual_stack_bind_covers_ipv4() -> bool {
     true
 }
 
-/// What `--reserve` does here.
+/// What `--reserve` does here. A TIME_WAIT socket conflicts with a new
+/// bind unless both set SO_REUSEADDR, and port-0 binds skip the port
+/// (net/ipv4/inet_connection_sock.c `inet_bind_conflict()`,
+/// `inet_csk_find_open_port()`); the default pick lies outside the
+/// ephemeral range, where port-0 binds never go anyway.
 pub fn reservation_note() -> &'static str {
-    "Leaves the port in TIME_WAIT on 127.0.0.1 for 60 s: meanwhile Linux does not hand it to \
-     another port-0 bind, and a server that sets SO_REUSEADDR can still bind it (one that does \
-     not set it gets EADDRINUSE until the 60 s pass)."
+    "Leaves the port in TIME_WAIT on 127.0.0.1 for 60 s: meanwhile a bind without SO_REUSEADDR \
+     (e.g. another tool probing for a free port) fails on it with EADDRINUSE, while your server \
+     that sets SO_REUSEADDR can bind it. For a port inside the ephemeral range (--os) it also \
+     keeps port-0 binds from handing it out."
+}
+
+/// Whether the `--reserve` listener sets SO_REUSEADDR: yes. Its accepted
+/// socket, and so the TIME_WAIT socket left behind, inherit it, and Linux
+/// lets a later bind with SO_REUSEADDR next to a TIME_WAIT socket only when
+/// both set it (man7 socket(7); inet_bind_conflict()). It never lets the
+/// listener bind beside an active socket here.
+pub fn reservation_sets_reuseaddr() -> bool {
+    true
 }
 
 /// The systemd `.socket` units listening on `port`, from
@@ -148,6 +162,14 @@ mod tests {
         let p = privileged_ports().unwrap();
         assert_eq!(p.setting, Some("net.ipv4.ip_unprivileged_port_start"));
         assert!(!p.wildcard_exempt);
+    }
+
+    #[test]
+    fn reservation_note_names_what_it_blocks() {
+        let n = reservation_note();
+        assert!(n.contains("a bind without SO_REUSEADDR"), "{n}");
+        assert!(!n.contains("another port-0 bind"), "{n}");
+        assert!(n.contains("inside the ephemeral range"), "{n}");
     }
 
     #[test]

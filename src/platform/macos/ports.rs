@@ -108,8 +108,17 @@ pub fn dual_stack_bind_covers_ipv4() -> bool {
 }
 
 pub fn reservation_note() -> &'static str {
-    "Leaves the port in TIME_WAIT on 127.0.0.1 for about 30 s (2 x net.inet.tcp.msl). That macOS \
-     skips such a port when it assigns port 0 is not verified here: treat it as best effort."
+    "Leaves the port in TIME_WAIT on 127.0.0.1 for about 30 s (2 x net.inet.tcp.msl): meanwhile \
+     a bind without SO_REUSEADDR fails on it, while your server that sets SO_REUSEADDR can bind \
+     it. Whether macOS also skips it when it assigns port 0 is not verified here."
+}
+
+/// Whether the `--reserve` listener sets SO_REUSEADDR: yes, so it binds
+/// despite older TIME_WAIT remnants; on BSD it does not let a socket bind
+/// beside an active one on the same address (knowledge file, SO_REUSEADDR
+/// row).
+pub fn reservation_sets_reuseaddr() -> bool {
+    true
 }
 
 /// launchd's on-demand sockets are not looked up.

@@ -1,7 +1,8 @@
 //! windows: dynamic (ephemeral) range, excluded port ranges, WSAE names.
 //! Facts from ../shared/knowledge/ports-and-time-wait.md ("Windows"):
 //! `netsh int ipv4 show dynamicport tcp`, default 49152-65535; excluded
-//! ranges (Hyper-V, WinNAT, WSL2, Docker) fail binds with WSAEACCES;
+//! ranges of Hyper-V, WinNAT, WSL2 and Docker fail binds with WSAEACCES,
+//! administered ones (`*`) only keep ports out of dynamic assignment;
 //! TIME_WAIT is `TcpTimedWaitDelay`, 120 s by default. Error codes:
 //! learn.microsoft.com "Windows Sockets Error Codes".
 
@@ -81,19 +82,29 @@ pub fn default_ephemeral_range() -> PortRange {
     }
 }
 
-/// Excluded ranges are also kept out of automatic assignment.
-pub fn reserved_ports(proto: Proto) -> Vec<PortRange> {
-    excluded_ports(proto)
-}
-
-/// `netsh int ipv4|ipv6 show excludedportrange protocol=tcp|udp`.
-pub fn excluded_ports(proto: Proto) -> Vec<PortRange> {
+/// Every excluded block of IPv4 and IPv6, administered (`*`) or not
+/// (`netsh int ipv4|ipv6 show excludedportrange protocol=tcp|udp`).
+fn excluded_blocks(proto: Proto) -> Vec<parse::ExcludedBlock> {
     let arg = format!("protocol={}", proto_word(proto));
     ["ipv4", "ipv6"]
         .iter()
         .filter_map(|ip| run("netsh", &["int", ip, "show", "excludedportrange", &arg]))
         .flat_map(|text| parse::netsh_excluded_ranges(&text))
         .collect()
+}
+
+/// Every excluded block, administered or not: all of them are kept out of
+/// dynamic (automatic) assignment.
+pub fn reserved_ports(proto: Proto) -> Vec<PortRange> {
+    parse::all_excluded(&excluded_blocks(proto))
+}
+
+/// The blocks Windows components hold (Hyper-V, WinNAT, WSL2, Docker: no
+/// `*`), where even an explicit bind fails with WSAEACCES. Administered
+/// blocks (`*`) are left out: a program may still bind those explicitly
+/// (Microsoft KB 812873; see `ports::parse::ExcludedBlock`).
+pub fn excluded_ports(proto: Proto) -> Vec<PortRange> {
+    parse::binds_refused(&excluded_blocks(proto))
 }
 
 /// Windows has no privileged ports.
@@ -158,7 +169,15 @@ pub fn dual_stack_bind_covers_ipv4() -> bool {
 
 pub fn reservation_note() -> &'static str {
     "Leaves the port in TIME_WAIT on 127.0.0.1 for TcpTimedWaitDelay (120 s by default). Whether \
-     Windows skips such a port when it assigns port 0 is not verified: treat it as best effort."
+     that keeps other binds, or port-0 assignment, off the port on Windows is not verified: treat \
+     it as best effort."
+}
+
+/// Whether the `--reserve` listener sets SO_REUSEADDR: no. On Windows it
+/// would let the listener bind a port another socket is using
+/// (learn.microsoft.com "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE").
+pub fn reservation_sets_reuseaddr() -> bool {
+    false
 }
 
 /// No systemd on Windows.
