@@ -77,9 +77,17 @@ mod tests {
         s.local_addr().unwrap().as_socket().unwrap().port()
     }
 
-    /// A socket of `proto` bound to `addr:0`.
+    /// A socket of `proto` bound to `addr` on a port outside the ephemeral
+    /// range: no port-0 bind or connect() of a test running in parallel can
+    /// take that port between our close and our check (one from the
+    /// ephemeral range could be, and made this test flaky).
     fn bound(addr: &str, proto: Proto) -> Socket {
-        let a: SocketAddr = addr.parse().unwrap();
+        let mut a: SocketAddr = addr.parse().unwrap();
+        let req = crate::ports::FreeRequest {
+            proto: proto.into(),
+            ..Default::default()
+        };
+        a.set_port(crate::ports::free_ports(&req).unwrap().ports[0].port);
         let s = new_socket(a.is_ipv6(), proto).unwrap();
         if a.is_ipv6() {
             s.set_only_v6(true).unwrap();
