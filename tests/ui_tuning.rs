@@ -137,7 +137,7 @@ fn audit_lists_the_findings_of_a_bad_file() {
         ]
     );
     h.get_by_label(&format!("Audit of {}", bad.display()));
-    h.get_by_label("3 findings: 2 errors, 1 warning");
+    h.get_by_label("3 findings (2 errors, 1 warning)");
     h.get_by_label("line 2");
     h.get_by_label("line 4");
     h.get_by_label_contains("tcp_tw_recycle: removed in Linux 4.12");

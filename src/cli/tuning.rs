@@ -212,21 +212,7 @@ fn audit_report(name: &str, findings: &[Finding]) -> String {
             f.message
         ));
     }
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == tuning::Severity::Error)
-        .count();
-    out.push_str(&format!(
-        "{} finding{} ({errors} error{}, {} warning{})\n",
-        findings.len(),
-        if findings.len() == 1 { "" } else { "s" },
-        if errors == 1 { "" } else { "s" },
-        findings.len() - errors,
-        if findings.len() - errors == 1 {
-            ""
-        } else {
-            "s"
-        },
-    ));
+    out.push_str(&tuning::audit::summary(findings));
+    out.push('\n');
     out
 }

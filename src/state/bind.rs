@@ -176,15 +176,7 @@ impl BindState {
         self.unsupported = None;
         match probe(&req) {
             Ok(b) => {
-                self.result = Some(BindResult {
-                    report: BindReport::bound(&req, b.addr),
-                    request: req,
-                    failure: None,
-                    tested_at_ms: now_ms,
-                    seen_at_ms: snap.taken_at_unix_ms,
-                    freed_after_ms: None,
-                    port_keys: Vec::new(),
-                });
+                self.result = Some(bound(req, b.addr, snap, now_ms, None));
                 false
             }
             Err(ProbeError::Unsupported(m)) => {
@@ -235,15 +227,7 @@ impl BindState {
             Ok(b) => {
                 let after = now_ms.saturating_sub(w.started_ms);
                 self.watch = None;
-                self.result = Some(BindResult {
-                    report: BindReport::bound(&req, b.addr),
-                    request: req,
-                    failure: None,
-                    tested_at_ms: now_ms,
-                    seen_at_ms: snap.taken_at_unix_ms,
-                    freed_after_ms: Some(after),
-                    port_keys: Vec::new(),
-                });
+                self.result = Some(bound(req, b.addr, snap, now_ms, Some(after)));
                 Some(after)
             }
             Err(ProbeError::Unsupported(m)) => {
@@ -305,6 +289,24 @@ impl BindState {
                 && r.request.port != 0
                 && port_use(snap, r.request.port, Some(r.request.proto)).is_free()
         })
+    }
+}
+
+fn bound(
+    req: BindRequest,
+    at: std::net::SocketAddr,
+    snap: &Snapshot,
+    now_ms: u64,
+    freed_after_ms: Option<u64>,
+) -> BindResult {
+    BindResult {
+        report: BindReport::bound(&req, at),
+        request: req,
+        failure: None,
+        tested_at_ms: now_ms,
+        seen_at_ms: snap.taken_at_unix_ms,
+        freed_after_ms,
+        port_keys: Vec::new(),
     }
 }
 

@@ -2,16 +2,15 @@
 //! actions in, state and effects out. Binds are real, on loopback.
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
-use std::time::Duration;
 
 use super::bind::{BindState, parse_addr, parse_port};
 use super::free_port::{self, FreePortState, GrabOutcome, Grabbed, StrategyKind};
+use super::tests::{feed, snap};
 use super::tuning::{LiveValues, TuningState};
 use super::*;
 use crate::bind::{Cause, PortUse};
 use crate::ports::{FreeError, FreePort, FreeResult, PortFacts, PortRange, Strategy};
-use crate::sampler::Sample;
-use crate::sockets::{Family, ProcessInfo, Snapshot, SocketEntry, TcpState};
+use crate::sockets::{Family, ProcessInfo, SocketEntry, TcpState};
 use crate::tuning::{Goal, Os};
 
 fn sock(proto: Proto, port: u16, state: Option<TcpState>, pid: Option<(u32, &str)>) -> SocketEntry {
@@ -39,23 +38,6 @@ fn sock(proto: Proto, port: u16, state: Option<TcpState>, pid: Option<(u32, &str
         inode: u64::from(port),
         uid: None,
     }
-}
-
-fn snap(taken: u64, mut sockets: Vec<SocketEntry>) -> Snapshot {
-    let mut s = Snapshot {
-        taken_at_unix_ms: taken,
-        sockets: std::mem::take(&mut sockets),
-        ..Snapshot::default()
-    };
-    s.sort();
-    s
-}
-
-fn feed(st: &mut AppState, s: Snapshot) {
-    st.on_sample(Sample::Snapshot {
-        snapshot: Box::new(s),
-        took: Duration::from_millis(3),
-    });
 }
 
 fn facts() -> PortFacts {

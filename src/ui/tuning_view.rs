@@ -417,22 +417,7 @@ fn audit(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
                     ui.label("No problems found.");
                 }
                 AuditState::Done { findings, .. } => {
-                    let errors = findings
-                        .iter()
-                        .filter(|f| f.severity == Severity::Error)
-                        .count();
-                    ui.label(format!(
-                        "{} finding{}: {errors} error{}, {} warning{}",
-                        findings.len(),
-                        if findings.len() == 1 { "" } else { "s" },
-                        if errors == 1 { "" } else { "s" },
-                        findings.len() - errors,
-                        if findings.len() - errors == 1 {
-                            ""
-                        } else {
-                            "s"
-                        },
-                    ));
+                    ui.label(crate::tuning::audit::summary(findings));
                     egui::Grid::new("tuning.audit")
                         .num_columns(3)
                         .striped(true)
