@@ -56,29 +56,40 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
             ui.label("Picking…");
         }
     });
-    // An invalid option says why beside the field (and on the button).
-    if let Ok(req) = &valid {
-        ui.horizontal(|ui| {
-            let cmd = free_port::cli_equivalent(req);
-            ui.label(RichText::new("Command line:").weak());
-            ui.monospace(&cmd);
-            if ui
-                .small_button("Copy command")
-                .on_hover_text("The same pick from a script: portwise prints the port")
-                .clicked()
-            {
-                out.push(Action::CopyText {
-                    text: cmd,
-                    notice: "Copied the command".into(),
-                });
-            }
-        });
-    }
+    // Always this row, so the layout does not jump while a field is typed
+    // in; an invalid option says why beside its field.
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Command line:").weak());
+        let Ok(req) = &valid else {
+            ui.label(RichText::new("(fix the options below)").weak());
+            return;
+        };
+        let cmd = free_port::cli_equivalent(req);
+        ui.monospace(&cmd);
+        if ui
+            .small_button("Copy command")
+            .on_hover_text("The same pick from a script: portwise prints the port")
+            .clicked()
+        {
+            out.push(Action::CopyText {
+                text: cmd,
+                notice: "Copied the command".into(),
+            });
+        }
+    });
     ui.add_space(6.0);
     // The same height with or without a port, so the options stay put.
     ui.allocate_ui(egui::vec2(ui.available_width(), 56.0), |ui| {
         ui.set_min_height(56.0);
         ui.horizontal_wrapped(|ui| {
+            if let Some(e) = &f.error {
+                ui.label(
+                    RichText::new(format!("No port: {e}"))
+                        .size(16.0)
+                        .color(super::error_color(ui)),
+                );
+                return;
+            }
             if f.last.is_empty() {
                 ui.label(RichText::new("No port grabbed yet").size(20.0).weak());
                 return;
@@ -97,9 +108,6 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
             }
         });
     });
-    if let Some(e) = &f.error {
-        ui.label(RichText::new(format!("No port: {e}")).color(super::error_color(ui)));
-    }
     for n in &f.notes {
         ui.label(RichText::new(format!("Note: {n}")).color(super::warn_color(ui)));
     }

@@ -356,9 +356,12 @@ fn take_away(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
         ui.add_space(8.0);
         let saved = matches!(&t.saved, Some((os, _)) if *os == t.os);
         ui.strong(if saved {
-            "Apply it"
+            "Apply it".to_string()
         } else {
-            "Apply it (after saving it under this name in the current directory)"
+            format!(
+                "Apply it, once saved as {} in the current directory",
+                s.file_name
+            )
         });
         ui.horizontal_wrapped(|ui| {
             ui.add(egui::Label::new(RichText::new(&cmd).monospace()).wrap());
