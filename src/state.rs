@@ -255,6 +255,9 @@ impl FileJob {
 pub struct PathPrompt {
     pub job: FileJob,
     pub text: String,
+    /// The typed file exists and a second confirm replaces it (a file
+    /// dialog asks the same before it returns a path).
+    pub replace: Option<PathBuf>,
 }
 
 /// Work for `app.rs`, queued by [`AppState::apply`].
@@ -569,16 +572,19 @@ impl AppState {
             Action::PathPromptEdit(t) => {
                 if let Some(p) = self.path_prompt.as_mut() {
                     p.text = t;
+                    p.replace = None;
                 }
             }
             Action::PathPromptConfirm => {
-                if let Some(p) = self.path_prompt.take() {
-                    let text = p.text.trim();
-                    if text.is_empty() {
+                if let Some(mut p) = self.path_prompt.take() {
+                    let path = PathBuf::from(p.text.trim());
+                    if path.as_os_str().is_empty() {
                         self.toast(ToastKind::Error, "Type a path first");
                         self.path_prompt = Some(p);
+                    } else if p.job.saves() && path.exists() && p.replace.as_ref() != Some(&path) {
+                        p.replace = Some(path);
+                        self.path_prompt = Some(p);
                     } else {
-                        let path = PathBuf::from(text);
                         self.effects.push(Effect::UsePath { job: p.job, path });
                     }
                 }
@@ -695,6 +701,7 @@ impl AppState {
         self.path_prompt = Some(PathPrompt {
             job,
             text: suggested.to_string_lossy().into_owned(),
+            replace: None,
         });
     }
 

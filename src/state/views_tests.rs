@@ -444,4 +444,25 @@ fn the_path_prompt_carries_its_job_to_a_path() {
     st.open_path_prompt(FileJob::ExportSockets, "/tmp/a.csv".into());
     st.apply(Action::PathPromptCancel);
     assert!(st.path_prompt.is_none() && st.take_effects().is_empty());
+
+    // Saving over an existing file takes a second confirm.
+    let dir = tempfile::tempdir().unwrap();
+    let there = dir.path().join("99-portwise.conf");
+    std::fs::write(&there, "old").unwrap();
+    let job = FileJob::SaveTuning {
+        os: Os::Linux,
+        text: "new".into(),
+    };
+    st.open_path_prompt(job.clone(), there.clone());
+    st.apply(Action::PathPromptConfirm);
+    assert_eq!(
+        st.path_prompt.as_ref().unwrap().replace,
+        Some(there.clone())
+    );
+    assert!(st.take_effects().is_empty());
+    st.apply(Action::PathPromptConfirm);
+    assert_eq!(
+        st.take_effects(),
+        vec![Effect::UsePath { job, path: there }]
+    );
 }

@@ -41,9 +41,22 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
                 confirm = true;
             }
         });
+        if let Some(path) = &p.replace {
+            ui.label(
+                RichText::new(format!(
+                    "{} exists. Replace it, or type another path.",
+                    path.display()
+                ))
+                .color(super::warn_color(ui)),
+            );
+        }
         ui.add_space(6.0);
         ui.horizontal(|ui| {
-            let verb = if p.job.saves() { "Save" } else { "Open" };
+            let verb = match (p.job.saves(), p.replace.is_some()) {
+                (false, _) => "Open",
+                (true, false) => "Save",
+                (true, true) => "Replace",
+            };
             if ui.button(verb).clicked() {
                 confirm = true;
             }
