@@ -1,21 +1,25 @@
 //! The eframe application: wires the sampler, the state and the views, and
 //! is the only place that touches the outside world from the window: file
-//! dialogs, the clipboard, stopping processes. Each of those sits behind a
-//! small trait ([`FileDialogs`], [`Clipboard`], [`StopService`]) so tests
-//! can supply their own.
+//! dialogs, the clipboard, stopping processes, the worker threads. Each of
+//! those sits behind a small trait ([`FileDialogs`], [`Clipboard`],
+//! [`StopService`], [`Sysctls`]) so tests can supply their own.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::ports::{FreeRequest, Picker, PortFacts};
 use crate::sampler::Sampler;
 use crate::sockets::Snapshot;
 use crate::sockets::SocketSource;
+use crate::state::free_port::GrabOutcome;
 use crate::state::stop::{StopOutcome, StopReport, StopTarget};
-use crate::state::{Action, AppState, Effect, Settings, ToastKind};
+use crate::state::{Action, AppState, Effect, FileJob, Settings, ToastKind, View};
 use crate::stop::{Stopper, SystemStopper};
+use crate::tuning::{Finding, FixedValues, LiveSystem, Os, Sysctls};
+use crate::util::fs::{Overwrite, write_atomic};
 
 /// Key of the persisted [`Settings`] in eframe's storage.
 pub const SETTINGS_KEY: &str = "portwise.settings";
@@ -163,6 +167,16 @@ impl StopService for EngineStop {
 /// Milliseconds since the Unix epoch.
 pub type Clock = Box<dyn Fn() -> u64>;
 
+/// Where the tuning view reads current values and the audit checks keys:
+/// the running system ([`LiveSystem`]), or fixed values in tests.
+pub type SharedSysctls = Arc<dyn Sysctls + Send + Sync>;
+
+/// A file dialog that returns within this long never appeared.
+const DIALOG_GONE_AT_ONCE: Duration = Duration::from_millis(150);
+
+/// A sysctl file larger than this is not one: refuse rather than audit it.
+const AUDIT_MAX_BYTES: u64 = 1 << 20;
+
 /// Everything the app talks to.
 pub struct Services {
     pub source: Box<dyn SocketSource>,
@@ -170,6 +184,7 @@ pub struct Services {
     pub clipboard: Box<dyn Clipboard>,
     pub stop: Box<dyn StopService>,
     pub clock: Clock,
+    pub sysctls: SharedSysctls,
     /// Start with sampling paused (tests drive refreshes by hand).
     pub start_paused: bool,
 }
@@ -183,9 +198,27 @@ impl Services {
             clipboard: Box::new(EguiClipboard),
             stop: Box::new(EngineStop::system()),
             clock: Box::new(crate::util::time::now_unix_ms),
+            sysctls: Arc::new(LiveSystem),
             start_paused: false,
         }
     }
+}
+
+/// What a worker thread brings back.
+enum JobDone {
+    Grabbed(GrabOutcome),
+    PortFacts(PortFacts),
+    Sysctls(FixedValues),
+    Audited {
+        path: PathBuf,
+        result: Result<Vec<Finding>, String>,
+    },
+}
+
+/// Which file dialog to show.
+enum Dialog<'a> {
+    Save(&'a SaveRequest),
+    Open(&'a OpenRequest),
 }
 
 // ---------------------------------------------------------------------------
@@ -199,6 +232,9 @@ pub struct PortwiseApp {
     stop: Arc<Mutex<Box<dyn StopService>>>,
     stop_tx: Sender<Vec<StopReport>>,
     stop_rx: Receiver<Vec<StopReport>>,
+    jobs_tx: Sender<JobDone>,
+    jobs_rx: Receiver<JobDone>,
+    sysctls: SharedSysctls,
     clock: Clock,
 }
 
@@ -239,6 +275,7 @@ impl PortwiseApp {
         };
         state.paused = services.start_paused;
         let (stop_tx, stop_rx) = mpsc::channel();
+        let (jobs_tx, jobs_rx) = mpsc::channel();
         PortwiseApp {
             state,
             sampler,
@@ -247,6 +284,9 @@ impl PortwiseApp {
             stop: Arc::new(Mutex::new(services.stop)),
             stop_tx,
             stop_rx,
+            jobs_tx,
+            jobs_rx,
+            sysctls: services.sysctls,
             clock: services.clock,
         }
     }
@@ -287,17 +327,56 @@ impl PortwiseApp {
             }
             Effect::Export { suggested_name } => {
                 let req = SaveRequest {
-                    title: "Export the visible sockets".into(),
+                    title: FileJob::ExportSockets.title().into(),
                     file_name: suggested_name,
                     filters: vec![
                         FileFilter::new("CSV", &["csv"]),
                         FileFilter::new("JSON", &["json"]),
                     ],
                 };
-                if let Some(path) = self.pick_save_path(&req) {
-                    // Reported in a toast either way.
-                    let _ = self.state.export_to(&path);
+                if let Some(path) = self.pick_save_path(&req, FileJob::ExportSockets) {
+                    self.file_job(ctx, FileJob::ExportSockets, path);
                 }
+            }
+            Effect::SaveTuning {
+                os,
+                file_name,
+                text,
+            } => {
+                let (name, ext) = match os {
+                    Os::Linux => ("sysctl.d file", "conf"),
+                    Os::Macos => ("Shell script", "sh"),
+                    Os::Windows => ("PowerShell script", "ps1"),
+                };
+                let req = SaveRequest {
+                    title: format!("Save the {} tuning snippet", os.label()),
+                    file_name,
+                    filters: vec![FileFilter::new(name, &[ext])],
+                };
+                let job = FileJob::SaveTuning { os, text };
+                if let Some(path) = self.pick_save_path(&req, job.clone()) {
+                    self.file_job(ctx, job, path);
+                }
+            }
+            Effect::OpenAudit => {
+                let req = OpenRequest {
+                    title: FileJob::Audit.title().into(),
+                    filters: vec![
+                        FileFilter::new("sysctl files", &["conf"]),
+                        FileFilter::new("All files", &["*"]),
+                    ],
+                };
+                if let Some(path) = self.pick_path(Dialog::Open(&req), FileJob::Audit, "") {
+                    self.file_job(ctx, FileJob::Audit, path);
+                }
+            }
+            Effect::UsePath { job, path } => self.file_job(ctx, job, path),
+            Effect::Grab(req) => self.spawn_grab(ctx, req),
+            Effect::ReadSysctls => self.spawn_read_sysctls(ctx),
+            Effect::ReadPortFacts(proto) => {
+                self.spawn_job(ctx, "portwise-portfacts", move || {
+                    JobDone::PortFacts(PortFacts::read(proto))
+                });
             }
             Effect::PlanStop { port, pids } => {
                 let snapshot = &self.state.sockets.snapshot;
@@ -311,21 +390,110 @@ impl PortwiseApp {
         }
     }
 
-    /// Ask for a path to save to. A dialog that "closes" within a blink
-    /// never appeared (on Linux, rfd's dialogs go through xdg-desktop-portal,
-    /// which some desktops lack): say so instead of doing nothing.
-    pub fn pick_save_path(&mut self, req: &SaveRequest) -> Option<PathBuf> {
-        let started = std::time::Instant::now();
-        let path = self.dialogs.save_file(req);
-        if path.is_none() && started.elapsed() < Duration::from_millis(150) {
-            self.state.toast(
-                ToastKind::Info,
-                "No file was chosen: the save dialog closed at once. If none appeared, \
-                 file dialogs may be unavailable here (on Linux they need \
-                 xdg-desktop-portal running).",
-            );
+    /// Ask for a path to save to, for `job`. See [`PortwiseApp::pick_path`].
+    pub fn pick_save_path(&mut self, req: &SaveRequest, job: FileJob) -> Option<PathBuf> {
+        self.pick_path(Dialog::Save(req), job, &req.file_name)
+    }
+
+    /// Ask for a path with a file dialog. A dialog that "closes" within a
+    /// blink never appeared (on Linux, rfd's dialogs go through
+    /// xdg-desktop-portal, which some desktops lack): then the window asks
+    /// for the path itself (the path prompt), suggesting `file_name` in the
+    /// home directory, and carries out `job` when it is confirmed.
+    fn pick_path(&mut self, dialog: Dialog<'_>, job: FileJob, file_name: &str) -> Option<PathBuf> {
+        let started = Instant::now();
+        let path = match dialog {
+            Dialog::Save(r) => self.dialogs.save_file(r),
+            Dialog::Open(r) => self.dialogs.open_file(r),
+        };
+        if path.is_none() && started.elapsed() < DIALOG_GONE_AT_ONCE {
+            let dir = std::env::home_dir().unwrap_or_default();
+            self.state.open_path_prompt(job, dir.join(file_name));
         }
         path
+    }
+
+    /// Carry out a file job on a chosen path.
+    fn file_job(&mut self, ctx: &egui::Context, job: FileJob, path: PathBuf) {
+        match job {
+            FileJob::ExportSockets => {
+                // Reported in a toast either way.
+                let _ = self.state.export_to(&path);
+            }
+            FileJob::SaveTuning { os, text } => {
+                let result = write_atomic(&path, text.as_bytes(), Overwrite::Allow)
+                    .map_err(|e| e.to_string());
+                self.state.tuning_saved(os, &path, result);
+            }
+            FileJob::Audit => self.spawn_audit(ctx, path),
+        }
+    }
+
+    /// Run `work` on a named thread; what it returns arrives in `poll`.
+    fn spawn_job(
+        &mut self,
+        ctx: &egui::Context,
+        name: &str,
+        work: impl FnOnce() -> JobDone + Send + 'static,
+    ) -> bool {
+        let tx = self.jobs_tx.clone();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let _ = tx.send(work());
+                ctx.request_repaint();
+            });
+        if let Err(e) = spawned {
+            self.state
+                .toast(ToastKind::Error, format!("Cannot start a thread: {e}"));
+            return false;
+        }
+        true
+    }
+
+    /// Pick ports as `portwise free` does (read the OS facts, then pick),
+    /// off the UI thread: on Windows the facts come from `netsh`, and each
+    /// reservation waits for its TIME_WAIT socket.
+    fn spawn_grab(&mut self, ctx: &egui::Context, req: FreeRequest) {
+        let ok = self.spawn_job(ctx, "portwise-free", move || {
+            let facts = PortFacts::read(req.proto);
+            let result = Picker::new(facts.clone()).run(&req);
+            JobDone::Grabbed(GrabOutcome {
+                request: req,
+                result,
+                facts,
+            })
+        });
+        if !ok {
+            self.state.free.busy = false;
+        }
+    }
+
+    /// Read the running OS's tuning settings once (Windows runs `reg` and
+    /// `netsh` for them).
+    fn spawn_read_sysctls(&mut self, ctx: &egui::Context) {
+        let sys = self.sysctls.clone();
+        self.spawn_job(ctx, "portwise-sysctl", move || {
+            JobDone::Sysctls(FixedValues::snapshot(Os::current(), sys.as_ref()))
+        });
+    }
+
+    /// Audit a sysctl file as `portwise tuning audit` does: keys are checked
+    /// against this machine (Windows has no sysctls to check against).
+    fn spawn_audit(&mut self, ctx: &egui::Context, path: PathBuf) {
+        self.state.audit_started(&path);
+        let sys = self.sysctls.clone();
+        self.spawn_job(ctx, "portwise-audit", move || {
+            let result = read_sysctl_file(&path).map(|text| {
+                let live: Option<&dyn Sysctls> = match Os::current() {
+                    Os::Windows => None,
+                    Os::Linux | Os::Macos => Some(sys.as_ref()),
+                };
+                crate::tuning::audit(&text, live)
+            });
+            JobDone::Audited { path, result }
+        });
     }
 
     /// Stop on a named thread: a polite stop waits up to 5 s, and the window
@@ -368,8 +536,9 @@ impl PortwiseApp {
         }
     }
 
-    /// Take in sampler messages and stop results; advance the clock.
-    pub fn poll(&mut self) {
+    /// Take in sampler messages, stop results and worker results; advance
+    /// the clock; carry out what that asks for.
+    pub fn poll(&mut self, ctx: &egui::Context) {
         let now = (self.clock)();
         self.state.now_ms = now;
         if let Some(s) = &self.sampler {
@@ -382,14 +551,18 @@ impl PortwiseApp {
         while let Ok(outcomes) = self.stop_rx.try_recv() {
             self.state.stop_finished(outcomes);
         }
-        self.state.tick(now);
-        // stop_finished may ask for a refresh.
-        for effect in self.state.take_effects() {
-            if effect == Effect::RefreshNow
-                && let Some(s) = &self.sampler
-            {
-                s.refresh_now();
+        while let Ok(done) = self.jobs_rx.try_recv() {
+            match done {
+                JobDone::Grabbed(outcome) => self.state.grab_finished(outcome),
+                JobDone::PortFacts(facts) => self.state.port_facts_read(facts),
+                JobDone::Sysctls(values) => self.state.sysctls_read(values),
+                JobDone::Audited { path, result } => self.state.audit_finished(path, result),
             }
+        }
+        self.state.tick(now);
+        // stop_finished, grab_finished and tick may ask for more.
+        for effect in self.state.take_effects() {
+            self.run_effect(ctx, effect);
         }
     }
 
@@ -399,6 +572,12 @@ impl PortwiseApp {
         let s = &self.state.sockets;
         if s.animating(self.state.now_ms) {
             return Duration::from_millis(60);
+        }
+        if let Some(w) = self.state.bind.watch
+            && self.state.settings.view == View::BindTest
+        {
+            let wait = w.next_ms.saturating_sub(self.state.now_ms);
+            return Duration::from_millis(wait.clamp(20, 1000));
         }
         let mut next = Duration::from_secs(1);
         if let Some(at) = s.received_at_ms {
@@ -412,7 +591,7 @@ impl PortwiseApp {
 
 impl eframe::App for PortwiseApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
-        self.poll();
+        self.poll(ctx);
         ctx.request_repaint_after(self.next_repaint());
     }
 
@@ -465,4 +644,20 @@ pub fn run() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The text of a sysctl file, or a one-line reason it cannot be audited.
+fn read_sysctl_file(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if meta.is_dir() {
+        return Err("it is a directory, not a file".into());
+    }
+    if meta.len() > AUDIT_MAX_BYTES {
+        return Err(format!(
+            "it is {} bytes long; a sysctl file is a few lines",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

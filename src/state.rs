@@ -6,19 +6,27 @@
 //! Time is injected: every call takes or uses `now_ms` (Unix milliseconds
 //! from the app's clock), so countdowns and highlights are testable.
 
+pub mod bind;
 pub mod export;
+pub mod free_port;
 pub mod sockets;
 pub mod stop;
+pub mod tuning;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ports::{FreeRequest, ProtoChoice};
 use crate::sampler::Sample;
-use crate::sockets::Snapshot;
+use crate::sockets::{Proto, Snapshot};
+use crate::tuning::{Finding, FixedValues, Goal, Os};
+use bind::BindState;
+use free_port::{FreePortState, GrabOutcome, StrategyKind};
 use sockets::{Column, CopyWhat, Quick, QuickFilter, RowKey, RowRef, SocketsState, Sort};
 use stop::{StopDialog, StopReport, StopTarget};
+use tuning::{AuditState, TuningState};
 
 /// The views of the window, in navigation order. Only views that exist are
 /// listed: a view is added here when it is built.
@@ -26,20 +34,31 @@ use stop::{StopDialog, StopReport, StopTarget};
 pub enum View {
     #[default]
     Sockets,
+    FreePort,
+    BindTest,
+    Tuning,
 }
 
 impl View {
-    pub const ALL: &'static [View] = &[View::Sockets];
+    pub const ALL: &'static [View] = &[View::Sockets, View::FreePort, View::BindTest, View::Tuning];
 
     pub fn title(self) -> &'static str {
         match self {
             View::Sockets => "Sockets",
+            View::FreePort => "Free port",
+            View::BindTest => "Bind test",
+            View::Tuning => "Kernel tuning",
         }
     }
 
     pub fn tooltip(self) -> &'static str {
         match self {
             View::Sockets => "Live table of the sockets that decide whether a port is free",
+            View::FreePort => "Grab a port that is free now, outside the ephemeral range",
+            View::BindTest => "Try a bind exactly as your server would, and see why it fails",
+            View::Tuning => {
+                "Which kernel settings matter for your problem, and a file to apply them"
+            }
         }
     }
 }
@@ -135,6 +154,110 @@ pub enum Action {
     },
     CancelStop,
     DismissToast(u64),
+    /// Put any text on the clipboard, confirming with `notice`.
+    CopyText {
+        text: String,
+        notice: String,
+    },
+    /// Show the Sockets view with only the sockets on this port, in every
+    /// state.
+    ShowSocketsOnPort(u16),
+    /// Drop the port filter of the Sockets view.
+    ClearPortFilter,
+    /// "Test bind on this port": the Bind test view with the port filled in.
+    OpenBindTest {
+        port: u16,
+        proto: Proto,
+    },
+    Free(FreeAction),
+    Bind(BindAction),
+    Tuning(TuningAction),
+    /// The "type a path" fallback of a file dialog that could not open.
+    PathPromptEdit(String),
+    PathPromptConfirm,
+    PathPromptCancel,
+}
+
+/// What the Free port view can ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FreeAction {
+    SetProto(ProtoChoice),
+    SetStrategy(StrategyKind),
+    SetRangeFrom(String),
+    SetRangeTo(String),
+    SetReserve(bool),
+    SetCount(usize),
+    Grab,
+    /// Copy one port of the history.
+    Copy(u16),
+    ClearHistory,
+}
+
+/// What the Bind test view can ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BindAction {
+    SetPort(String),
+    SetAddr(String),
+    SetProto(Proto),
+    SetReuseAddr(bool),
+    SetReusePort(bool),
+    SetV6Only(bool),
+    Test,
+    /// Start (true) or stop "watch until free".
+    Watch(bool),
+}
+
+/// What the Kernel tuning view can ask for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TuningAction {
+    SetGoal(Goal, bool),
+    SetOs(Os),
+    SetReservePorts(String),
+    /// Switch one setting of the preview on or off.
+    SetLine(String, bool),
+    Copy,
+    Save,
+    Audit,
+    /// Read the current values again.
+    Reread,
+    CloseAudit,
+}
+
+/// Something to do with a file once a path is chosen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileJob {
+    /// Write the visible rows of the Sockets view.
+    ExportSockets,
+    /// Write this tuning snippet.
+    SaveTuning { os: Os, text: String },
+    /// Read and audit a sysctl file.
+    Audit,
+}
+
+impl FileJob {
+    /// True for jobs that write the file.
+    pub fn saves(&self) -> bool {
+        !matches!(self, FileJob::Audit)
+    }
+
+    /// The prompt's heading.
+    pub fn title(&self) -> &'static str {
+        match self {
+            FileJob::ExportSockets => "Export the visible sockets",
+            FileJob::SaveTuning { .. } => "Save the tuning snippet",
+            FileJob::Audit => "Audit a sysctl file",
+        }
+    }
+}
+
+/// The "type a path" fallback, shown when a file dialog closed at once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathPrompt {
+    pub job: FileJob,
+    pub text: String,
+    /// The typed file exists and a second confirm replaces it (a file
+    /// dialog asks the same before it returns a path).
+    pub replace: Option<PathBuf>,
 }
 
 /// Work for `app.rs`, queued by [`AppState::apply`].
@@ -161,6 +284,30 @@ pub enum Effect {
         targets: Vec<StopTarget>,
         force: bool,
     },
+    /// Pick free ports on a worker thread, then call
+    /// [`AppState::grab_finished`].
+    Grab(FreeRequest),
+    /// Ask for a path to save the snippet to, then write it and call
+    /// [`AppState::tuning_saved`].
+    SaveTuning {
+        os: Os,
+        file_name: String,
+        text: String,
+    },
+    /// Ask for a sysctl file, then audit it on a worker thread and call
+    /// [`AppState::audit_finished`].
+    OpenAudit,
+    /// Carry out `job` on a path typed in the fallback prompt.
+    UsePath {
+        job: FileJob,
+        path: PathBuf,
+    },
+    /// Read the tuning settings of this machine on a worker thread, then
+    /// call [`AppState::sysctls_read`].
+    ReadSysctls,
+    /// Read the OS's port facts (ephemeral range, ...) on a worker thread,
+    /// then call [`AppState::port_facts_read`].
+    ReadPortFacts(ProtoChoice),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +344,10 @@ pub struct AppState {
     pub sockets: SocketsState,
     pub paused: bool,
     pub stop_dialog: Option<StopDialog>,
+    pub free: FreePortState,
+    pub bind: BindState,
+    pub tuning: TuningState,
+    pub path_prompt: Option<PathPrompt>,
     toasts: Vec<Toast>,
     next_toast: u64,
     effects: Vec<Effect>,
@@ -211,6 +362,10 @@ impl AppState {
             sockets: SocketsState::default(),
             paused: false,
             stop_dialog: None,
+            free: FreePortState::default(),
+            bind: BindState::default(),
+            tuning: TuningState::default(),
+            path_prompt: None,
             toasts: Vec::new(),
             next_toast: 0,
             effects: Vec::new(),
@@ -225,7 +380,38 @@ impl AppState {
         self.sockets.prune(now_ms);
         self.toasts
             .retain(|t| now_ms.saturating_sub(t.shown_at_ms) < t.lifetime_ms());
+        if let Some(after) = self.bind.tick(&self.sockets.snapshot, now_ms) {
+            let port = self.bind.result.as_ref().map_or(0, |r| r.report.port);
+            self.toast(
+                ToastKind::Success,
+                format!("Port {port} binds now (after {} s)", after.div_ceil(1000)),
+            );
+        }
+        self.load_view_data();
         self.ensure_rows();
+    }
+
+    /// Start reading what the current view needs and nobody read yet.
+    fn load_view_data(&mut self) {
+        match self.settings.view {
+            View::Tuning => {
+                if self.tuning.want_values() {
+                    self.effects.push(Effect::ReadSysctls);
+                }
+            }
+            View::BindTest => {
+                if self.bind.local_addrs.is_none() {
+                    // One interface listing (getifaddrs): fast, done once.
+                    self.bind.local_addrs = Some(crate::bind::local_addresses());
+                }
+            }
+            View::FreePort => {
+                if self.free.want_facts() {
+                    self.effects.push(Effect::ReadPortFacts(self.free.proto));
+                }
+            }
+            View::Sockets => {}
+        }
     }
 
     /// Take in what the sampler sent. Returns the snapshot a new one
@@ -237,6 +423,8 @@ impl AppState {
                     .sockets
                     .on_snapshot(*snapshot, took.as_millis() as u64, self.now_ms);
                 self.rows_dirty = true;
+                self.free.on_snapshot(&self.sockets.snapshot);
+                self.bind.on_snapshot(&self.sockets.snapshot);
                 Some(old)
             }
             Sample::Error(e) => {
@@ -360,7 +548,218 @@ impl AppState {
             }
             Action::CancelStop => self.stop_dialog = None,
             Action::DismissToast(id) => self.toasts.retain(|t| t.id != id),
+            Action::CopyText { text, notice } => self.copy_to_clipboard(text, notice),
+            Action::ShowSocketsOnPort(port) => {
+                self.settings.view = View::Sockets;
+                self.settings.filter.port = Some(port);
+                self.settings.filter.all_states = true;
+                self.rows_dirty = true;
+            }
+            Action::ClearPortFilter => {
+                self.settings.filter.port = None;
+                self.rows_dirty = true;
+            }
+            Action::OpenBindTest { port, proto } => {
+                self.settings.view = View::BindTest;
+                self.bind.port_text = port.to_string();
+                self.bind.proto = proto;
+                self.bind.result = None;
+                self.bind.edited();
+            }
+            Action::Free(a) => self.apply_free(a),
+            Action::Bind(a) => self.apply_bind(a),
+            Action::Tuning(a) => self.apply_tuning(a),
+            Action::PathPromptEdit(t) => {
+                if let Some(p) = self.path_prompt.as_mut() {
+                    p.text = t;
+                    p.replace = None;
+                }
+            }
+            Action::PathPromptConfirm => {
+                if let Some(mut p) = self.path_prompt.take() {
+                    let path = PathBuf::from(p.text.trim());
+                    if path.as_os_str().is_empty() {
+                        self.toast(ToastKind::Error, "Type a path first");
+                        self.path_prompt = Some(p);
+                    } else if p.job.saves() && path.exists() && p.replace.as_ref() != Some(&path) {
+                        p.replace = Some(path);
+                        self.path_prompt = Some(p);
+                    } else {
+                        self.effects.push(Effect::UsePath { job: p.job, path });
+                    }
+                }
+            }
+            Action::PathPromptCancel => self.path_prompt = None,
         }
+    }
+
+    fn apply_free(&mut self, a: FreeAction) {
+        let f = &mut self.free;
+        match a {
+            FreeAction::SetProto(p) => f.proto = p,
+            FreeAction::SetStrategy(k) => f.strategy = k,
+            FreeAction::SetRangeFrom(t) => f.range_from = t,
+            FreeAction::SetRangeTo(t) => f.range_to = t,
+            FreeAction::SetReserve(on) => f.reserve = on,
+            FreeAction::SetCount(n) => f.count = n.clamp(1, free_port::COUNT_MAX),
+            FreeAction::Grab => {
+                if let Some(req) = f.start() {
+                    self.effects.push(Effect::Grab(req));
+                }
+            }
+            FreeAction::Copy(port) => {
+                self.copy_to_clipboard(port.to_string(), format!("Copied {port}"));
+            }
+            FreeAction::ClearHistory => f.history.clear(),
+        }
+    }
+
+    fn apply_bind(&mut self, a: BindAction) {
+        let b = &mut self.bind;
+        match a {
+            BindAction::SetPort(t) => {
+                b.port_text = t;
+                b.edited();
+            }
+            BindAction::SetAddr(t) => {
+                b.addr_text = t;
+                b.edited();
+            }
+            BindAction::SetProto(p) => {
+                b.proto = p;
+                b.edited();
+            }
+            BindAction::SetReuseAddr(on) => {
+                b.reuseaddr = on;
+                b.edited();
+            }
+            BindAction::SetReusePort(on) => {
+                b.reuseport = on;
+                b.edited();
+            }
+            BindAction::SetV6Only(on) => {
+                b.v6only = on;
+                b.edited();
+            }
+            BindAction::Test => {
+                b.stop_watch();
+                if b.test(&self.sockets.snapshot, self.now_ms) {
+                    self.effects.push(Effect::RefreshNow);
+                }
+            }
+            BindAction::Watch(true) => {
+                if b.start_watch(&self.sockets.snapshot, self.now_ms) {
+                    self.effects.push(Effect::RefreshNow);
+                }
+            }
+            BindAction::Watch(false) => b.stop_watch(),
+        }
+    }
+
+    fn apply_tuning(&mut self, a: TuningAction) {
+        let t = &mut self.tuning;
+        match a {
+            TuningAction::SetGoal(g, on) => t.set_goal(g, on),
+            TuningAction::SetOs(os) => t.set_os(os),
+            TuningAction::SetReservePorts(text) => t.set_reserve_text(text),
+            TuningAction::SetLine(key, on) => t.set_toggle(&key, on),
+            TuningAction::Copy => {
+                if let Ok(s) = &t.preview {
+                    let text = s.text();
+                    let n = s.enabled_settings().len();
+                    let notice = format!(
+                        "Copied the {} snippet ({n} setting{})",
+                        s.os.label(),
+                        if n == 1 { "" } else { "s" }
+                    );
+                    self.copy_to_clipboard(text, notice);
+                }
+            }
+            TuningAction::Save => {
+                if let Ok(s) = &t.preview {
+                    t.save_error = None;
+                    self.effects.push(Effect::SaveTuning {
+                        os: s.os,
+                        file_name: s.file_name.to_string(),
+                        text: s.text(),
+                    });
+                }
+            }
+            TuningAction::Audit => self.effects.push(Effect::OpenAudit),
+            TuningAction::Reread => {
+                if !matches!(t.live, tuning::LiveValues::Reading) {
+                    t.live = tuning::LiveValues::Reading;
+                    self.effects.push(Effect::ReadSysctls);
+                }
+            }
+            TuningAction::CloseAudit => t.audit = None,
+        }
+    }
+
+    /// A file dialog could not open: ask for the path in the window instead.
+    pub fn open_path_prompt(&mut self, job: FileJob, suggested: PathBuf) {
+        self.path_prompt = Some(PathPrompt {
+            job,
+            text: suggested.to_string_lossy().into_owned(),
+            replace: None,
+        });
+    }
+
+    /// Take in a finished grab: history, clipboard, notice.
+    pub fn grab_finished(&mut self, outcome: GrabOutcome) {
+        let ports = self.free.finished(outcome, self.now_ms);
+        if ports.is_empty() {
+            if let Some(e) = self.free.error.clone() {
+                self.toast(ToastKind::Error, format!("No port: {e}"));
+            }
+            return;
+        }
+        let text = free_port::ports_text(&ports);
+        let notice = format!("Copied {}", free_port::ports_notice(&ports));
+        self.copy_to_clipboard(text, notice);
+        // The history's status comes from the next snapshot.
+        self.effects.push(Effect::RefreshNow);
+    }
+
+    /// The snippet was written (or not) to `path`.
+    pub fn tuning_saved(&mut self, os: Os, path: &Path, result: Result<(), String>) {
+        match result {
+            Ok(()) => {
+                self.tuning.saved = Some((os, path.to_path_buf()));
+                self.tuning.save_error = None;
+                self.toast(ToastKind::Success, format!("Saved {}", path.display()));
+            }
+            Err(e) => {
+                let msg = format!("Cannot save {}: {e}", path.display());
+                self.tuning.save_error = Some(msg.clone());
+                self.toast(ToastKind::Error, msg);
+            }
+        }
+    }
+
+    /// An audit started on `path`.
+    pub fn audit_started(&mut self, path: &Path) {
+        self.tuning.audit = Some(AuditState::Running {
+            path: path.to_path_buf(),
+        });
+    }
+
+    /// An audit finished.
+    pub fn audit_finished(&mut self, path: PathBuf, result: Result<Vec<Finding>, String>) {
+        self.tuning.audit = Some(match result {
+            Ok(findings) => AuditState::Done { path, findings },
+            Err(error) => AuditState::Failed { path, error },
+        });
+    }
+
+    /// The OS's port facts arrived.
+    pub fn port_facts_read(&mut self, facts: crate::ports::PortFacts) {
+        self.free.facts_read(facts);
+    }
+
+    /// The tuning settings of this machine arrived.
+    pub fn sysctls_read(&mut self, values: FixedValues) {
+        self.tuning.values_read(values);
     }
 
     fn copy(&mut self, what: CopyWhat, key: &RowKey) {
@@ -460,3 +859,5 @@ pub fn interval_text(ms: u64) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod views_tests;

@@ -257,6 +257,7 @@ fn frames_do_not_wait_for_a_slow_50k_refresh() {
         clipboard: Box::new(NoClipboard),
         stop: Box::new(NoStop),
         clock: Box::new(portwise::util::time::now_unix_ms),
+        sysctls: std::sync::Arc::new(portwise::tuning::NoSystem),
         start_paused: false,
     };
     let mut h: Harness<'_, PortwiseApp> = Harness::builder()

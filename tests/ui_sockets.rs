@@ -430,10 +430,20 @@ fn export_writes_the_visible_rows_and_shows_errors() {
     click(&mut h, "Export…");
     assert_eq!(h.state().state.toasts().len(), toasts);
 
-    // A dialog that could not even open: say so rather than nothing.
+    // A dialog that could not even open: say so, and take a typed path.
     *rig.dialogs.cancel_after.lock().unwrap() = std::time::Duration::ZERO;
     click(&mut h, "Export…");
     h.get_by_label_contains("the save dialog closed at once");
+    let typed = dir.path().join("typed.csv");
+    h.get_by_label("Path").focus();
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.get_by_label("Path").type_text(&typed.to_string_lossy());
+    h.run();
+    click(&mut h, "Save");
+    let csv = std::fs::read_to_string(&typed).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    assert!(h.state().state.path_prompt.is_none());
 }
 
 #[test]

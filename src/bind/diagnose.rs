@@ -87,6 +87,46 @@ pub fn time_wait_on(snap: &Snapshot, port: u16) -> Option<TimeWaitInfo> {
     })
 }
 
+/// How a port is used in one snapshot: what the window shows beside a port
+/// it picked or tested ("still free", "now held by NAME (pid)").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PortUse {
+    /// Processes with non-TIME_WAIT sockets on the port ([`holders_on`]).
+    pub holders: Vec<Holder>,
+    /// Non-TIME_WAIT sockets on the port whose owner this user cannot see.
+    pub hidden: usize,
+    /// Its TCP TIME_WAIT sockets ([`time_wait_on`]).
+    pub time_wait: Option<TimeWaitInfo>,
+}
+
+impl PortUse {
+    /// True when the snapshot shows no socket at all on the port.
+    pub fn is_free(&self) -> bool {
+        self.holders.is_empty() && self.hidden == 0 && self.time_wait.is_none()
+    }
+}
+
+/// How `port` (of `proto`, or of either protocol when `None`) is used in
+/// `snap`.
+pub fn port_use(snap: &Snapshot, port: u16, proto: Option<Proto>) -> PortUse {
+    let hidden = snap
+        .sockets
+        .iter()
+        .filter(|s| s.local_port == port && proto.is_none_or(|p| s.proto == p))
+        .filter(|s| !s.is_kernel_owned() && s.processes.is_empty())
+        .count();
+    let time_wait = if proto.is_none_or(|p| p == Proto::Tcp) {
+        time_wait_on(snap, port)
+    } else {
+        None
+    };
+    PortUse {
+        holders: holders_on(snap, port, proto),
+        hidden,
+        time_wait,
+    }
+}
+
 /// The sockets on the port that stand in the way, by kind.
 struct Found<'a> {
     listeners: Vec<(Relation, &'a SocketEntry)>,
@@ -135,6 +175,11 @@ fn who(s: &SocketEntry) -> String {
         .map(|p| format!("{} (pid {})", p.name, p.pid))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The `portwise bind-test` command that makes the same request.
+pub fn bind_test_command(req: &BindRequest) -> String {
+    retest(req, "")
 }
 
 /// `portwise bind-test` with the same request, plus `extra` flags.

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::sockets::{Proto, Snapshot, SocketSource};
 
-pub use diagnose::{diagnose, holders_on, time_wait_on};
+pub use diagnose::{PortUse, bind_test_command, diagnose, holders_on, port_use, time_wait_on};
 pub use facts::{OsKind, SystemFacts, local_addresses};
 pub use help::{SockOption, option_help};
 pub use probe::{Bound, ProbeError, ProbeFailure, Stage, probe};

@@ -99,19 +99,11 @@ fn show(args: ShowArgs) -> CliResult {
     for r in &rows {
         let t = r.tunable;
         out.push_str(&format!("\n{}: {}\n", t.key, t.title));
-        let now = match &r.current {
-            Some(v) if v.is_empty() => "(empty)".to_string(),
-            Some(v) => v.clone(),
-            None => format!("absent: {}", t.absent_means),
-        };
-        let default = match (t.default, t.default_note) {
-            (Some(""), "") => "(empty)".to_string(),
-            (Some(d), "") => d.to_string(),
-            (Some(""), n) => n.to_string(),
-            (Some(d), n) => format!("{d} ({n})"),
-            (None, n) => n.to_string(),
-        };
-        out.push_str(&format!("  now:     {now}\n  default: {default}\n"));
+        out.push_str(&format!(
+            "  now:     {}\n  default: {}\n",
+            r.current_text(),
+            t.default_text()
+        ));
         if t.per_namespace {
             out.push_str("  scope:   per network namespace (each container has its own)\n");
         }
@@ -220,21 +212,7 @@ fn audit_report(name: &str, findings: &[Finding]) -> String {
             f.message
         ));
     }
-    let errors = findings
-        .iter()
-        .filter(|f| f.severity == tuning::Severity::Error)
-        .count();
-    out.push_str(&format!(
-        "{} finding{} ({errors} error{}, {} warning{})\n",
-        findings.len(),
-        if findings.len() == 1 { "" } else { "s" },
-        if errors == 1 { "" } else { "s" },
-        findings.len() - errors,
-        if findings.len() - errors == 1 {
-            ""
-        } else {
-            "s"
-        },
-    ));
+    out.push_str(&tuning::audit::summary(findings));
+    out.push('\n');
     out
 }

@@ -87,6 +87,9 @@ pub struct QuickFilter {
     pub all_states: bool,
     pub tcp: bool,
     pub udp: bool,
+    /// Only sockets with this local or remote port (set from the Bind test
+    /// view's holders).
+    pub port: Option<u16>,
 }
 
 impl Default for QuickFilter {
@@ -100,6 +103,7 @@ impl Default for QuickFilter {
             all_states: false,
             tcp: true,
             udp: true,
+            port: None,
         }
     }
 }
@@ -185,6 +189,7 @@ impl QuickFilter {
         let f = |states: StateFilter, proto: Option<Proto>| Filter {
             states,
             proto,
+            port: self.port,
             text: text.clone(),
             ..Filter::default()
         };

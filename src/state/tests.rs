@@ -55,7 +55,7 @@ fn time_wait(port: u16, remote_port: u16, left_ms: u64) -> SocketEntry {
     e
 }
 
-fn snap(taken: u64, mut sockets: Vec<SocketEntry>) -> Snapshot {
+pub(super) fn snap(taken: u64, mut sockets: Vec<SocketEntry>) -> Snapshot {
     let mut s = Snapshot {
         taken_at_unix_ms: taken,
         sockets: std::mem::take(&mut sockets),
@@ -65,7 +65,7 @@ fn snap(taken: u64, mut sockets: Vec<SocketEntry>) -> Snapshot {
     s
 }
 
-fn feed(st: &mut AppState, s: Snapshot) {
+pub(super) fn feed(st: &mut AppState, s: Snapshot) {
     st.on_sample(Sample::Snapshot {
         snapshot: Box::new(s),
         took: Duration::from_millis(3),

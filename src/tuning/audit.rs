@@ -76,6 +76,23 @@ struct Entry {
     comment_above: String,
 }
 
+/// "3 findings (2 errors, 1 warning)".
+pub fn summary(findings: &[Finding]) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let errors = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = findings.len() - errors;
+    format!(
+        "{} finding{} ({errors} error{}, {warnings} warning{})",
+        findings.len(),
+        plural(findings.len()),
+        plural(errors),
+        plural(warnings)
+    )
+}
+
 /// Audit `text`. With `sys`, keys are checked against that system and
 /// settings the file does not make are taken from it (e.g. tcp_timestamps);
 /// without it (another OS), only the file itself is judged.

@@ -52,6 +52,20 @@ pub struct Tunable {
     pub warnings: &'static [Warning],
 }
 
+impl Tunable {
+    /// The default as people read it: the value with its note, "(empty)",
+    /// or only the note when the default depends on the machine.
+    pub fn default_text(&self) -> String {
+        match (self.default, self.default_note) {
+            (Some(""), "") => "(empty)".to_string(),
+            (Some(d), "") => d.to_string(),
+            (Some(""), n) => n.to_string(),
+            (Some(d), n) => format!("{d} ({n})"),
+            (None, n) => n.to_string(),
+        }
+    }
+}
+
 const ABSENT_LINUX: &str = "this kernel has no such setting";
 const ABSENT_MACOS: &str = "this macOS has no such setting";
 
@@ -610,5 +624,28 @@ mod tests {
     #[test]
     fn tw_recycle_is_never_a_tunable() {
         assert!(TUNABLES.iter().all(|t| !t.key.contains("tw_recycle")));
+    }
+
+    #[test]
+    fn default_text_joins_the_value_and_its_note() {
+        let reuse = tunable(Os::Linux, "net.ipv4.tcp_tw_reuse").unwrap();
+        assert_eq!(
+            reuse.default_text(),
+            "2 (2 = loopback only, the default since Linux 4.18)"
+        );
+        let reserved = tunable(Os::Linux, "net.ipv4.ip_local_reserved_ports").unwrap();
+        assert_eq!(reserved.default_text(), "empty");
+        let t = Tunable {
+            default: Some(""),
+            default_note: "",
+            ..*reuse
+        };
+        assert_eq!(t.default_text(), "(empty)");
+        let t = Tunable {
+            default: None,
+            default_note: "scales with memory",
+            ..*reuse
+        };
+        assert_eq!(t.default_text(), "scales with memory");
     }
 }

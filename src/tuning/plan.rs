@@ -666,6 +666,16 @@ pub struct SettingRow {
 }
 
 impl SettingRow {
+    /// The value now as people read it: the value, "(empty)", or what its
+    /// absence means.
+    pub fn current_text(&self) -> String {
+        match &self.current {
+            Some(v) if v.is_empty() => "(empty)".to_string(),
+            Some(v) => v.clone(),
+            None => format!("absent: {}", self.tunable.absent_means),
+        }
+    }
+
     fn new(t: &'static Tunable, sys: &dyn Sysctls, rec: Option<Recommendation>) -> SettingRow {
         SettingRow {
             tunable: t,
@@ -925,5 +935,21 @@ mod tests {
         for field in ["key", "current", "default", "per_namespace", "explanation"] {
             assert!(json.get(field).is_some(), "{field}");
         }
+    }
+
+    #[test]
+    fn current_text_says_empty_and_absent() {
+        let t = tunable(Os::Linux, "net.ipv4.tcp_tw_reuse_delay").unwrap();
+        let row = |current: Option<&str>| SettingRow {
+            tunable: t,
+            current: current.map(str::to_string),
+            recommended: None,
+        };
+        assert_eq!(row(Some("1000")).current_text(), "1000");
+        assert_eq!(row(Some("")).current_text(), "(empty)");
+        assert_eq!(
+            row(None).current_text(),
+            format!("absent: {}", t.absent_means)
+        );
     }
 }

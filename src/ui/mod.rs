@@ -2,10 +2,14 @@
 //! views. Everything here reads [`AppState`] and pushes [`Action`]s; it
 //! changes nothing itself.
 
+pub mod bind_view;
+pub mod free_port_view;
+pub mod path_prompt;
 pub mod sockets_view;
 pub mod status_bar;
 pub mod stop_dialog;
 pub mod toasts;
+pub mod tuning_view;
 
 use egui::{Color32, Id, Key, KeyboardShortcut, Modifiers};
 
@@ -33,24 +37,31 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     });
     egui::CentralPanel::default().show(ui, |ui| match state.settings.view {
         View::Sockets => sockets_view::show(ui, state, out),
+        View::FreePort => free_port_view::show(ui, state, out),
+        View::BindTest => bind_view::show(ui, state, out),
+        View::Tuning => tuning_view::show(ui, state, out),
     });
 
     stop_dialog::show(ui.ctx(), state, out);
+    path_prompt::show(ui.ctx(), state, out);
     toasts::show(ui.ctx(), state, out);
 }
 
-/// Keyboard shortcuts: Ctrl+F filter, F5 refresh, Ctrl+C copy the selected
-/// row (unless a text field has focus: then it copies its text), Esc clears
-/// the filter.
+/// Keyboard shortcuts: F5 refresh; in the Sockets view, Ctrl+F filter,
+/// Ctrl+C copy the selected row (unless a text field has focus: then it
+/// copies its text), Esc clears the filter.
 fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    if ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F5)) {
+        out.push(Action::RefreshNow);
+    }
+    if state.settings.view != View::Sockets {
+        return;
+    }
     let ctrl_f = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
     if ui.input_mut(|i| i.consume_shortcut(&ctrl_f)) {
         ui.memory_mut(|m| m.request_focus(filter_id()));
     }
-    if ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F5)) {
-        out.push(Action::RefreshNow);
-    }
-    let modal_open = state.stop_dialog.is_some();
+    let modal_open = state.stop_dialog.is_some() || state.path_prompt.is_some();
     if !modal_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         out.push(Action::ClearFilterText);
     }
@@ -131,6 +142,20 @@ pub fn highlight(ui: &egui::Ui, new: bool, strength: f32) -> Color32 {
     } else {
         Color32::from_rgba_unmultiplied(210, 50, 50, a)
     }
+}
+
+/// "42 s" and a bar `width` wide draining from the full TIME_WAIT length
+/// to 0.
+pub fn countdown(ui: &mut egui::Ui, left_ms: u64, width: f32) {
+    use crate::state::sockets::{countdown_fraction, countdown_text};
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 6.0), egui::Sense::hover());
+    let painter = ui.painter();
+    let v = ui.visuals();
+    painter.rect_filled(rect, 2.0, v.extreme_bg_color);
+    let mut fill = rect;
+    fill.set_width(rect.width() * countdown_fraction(left_ms));
+    painter.rect_filled(fill, 2.0, v.selection.bg_fill);
+    ui.label(countdown_text(left_ms));
 }
 
 /// A colour for warnings that reads on both themes.

@@ -44,6 +44,9 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 ui.label("Change the filter text or the toggles above, or");
                 if ui.button("Reset the filter").clicked() {
                     out.push(Action::ClearFilterText);
+                    if state.settings.filter.port.is_some() {
+                        out.push(Action::ClearPortFilter);
+                    }
                     for q in Quick::ALL {
                         let default = crate::state::sockets::QuickFilter::default().get(q);
                         if state.settings.filter.get(q) != default {
@@ -73,6 +76,16 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             .on_hover_text("Ctrl+F focuses the filter, Esc clears it");
         if r.changed() {
             out.push(Action::SetFilterText(text));
+        }
+        if let Some(p) = state.settings.filter.port
+            && ui
+                .button(format!("Port {p} ×"))
+                .on_hover_text(
+                    "Showing only sockets with this local or remote port; click to show all ports",
+                )
+                .clicked()
+        {
+            out.push(Action::ClearPortFilter);
         }
         ui.separator();
         for q in Quick::ALL {
@@ -312,7 +325,7 @@ fn cell(ui: &mut egui::Ui, col: Column, e: &SocketEntry, taken: u64, now: u64, g
         Column::User => text(ui, s::user_text(e).to_string()),
         Column::TimeWait => {
             if let Some(left) = s::time_wait_left_ms(e, taken, now) {
-                countdown(ui, left);
+                super::countdown(ui, left, 48.0);
             } else if e.is_kernel_owned() {
                 ui.label(RichText::new("not reported").weak())
                     .on_hover_text("This OS does not report how long TIME_WAIT has left");
@@ -326,18 +339,6 @@ fn cell(ui: &mut egui::Ui, col: Column, e: &SocketEntry, taken: u64, now: u64, g
             }
         }
     }
-}
-
-/// "42 s" and a small bar draining from the full TIME_WAIT length to 0.
-fn countdown(ui: &mut egui::Ui, left_ms: u64) {
-    let (rect, _) = ui.allocate_exact_size(egui::vec2(48.0, 6.0), Sense::hover());
-    let painter = ui.painter();
-    let v = ui.visuals();
-    painter.rect_filled(rect, 2.0, v.extreme_bg_color);
-    let mut fill = rect;
-    fill.set_width(rect.width() * s::countdown_fraction(left_ms));
-    painter.rect_filled(fill, 2.0, v.selection.bg_fill);
-    ui.label(s::countdown_text(left_ms));
 }
 
 /// The copy / stop actions for a row, in its context menu and its details.
@@ -358,6 +359,17 @@ fn row_actions(ui: &mut egui::Ui, e: &SocketEntry, key: RowKey, live: bool, out:
     }
     if ui.button("Copy row").clicked() {
         out.push(Action::Copy(CopyWhat::Row, key));
+        ui.close();
+    }
+    if ui
+        .button("Test bind on this port")
+        .on_hover_text("Open the Bind test view with this port filled in")
+        .clicked()
+    {
+        out.push(Action::OpenBindTest {
+            port: e.local_port,
+            proto: e.proto,
+        });
         ui.close();
     }
     let can_stop = live && !e.processes.is_empty();

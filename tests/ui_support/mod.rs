@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::{Harness, HarnessBuilder};
 use portwise::app::{
-    Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, StopService,
+    Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, SharedSysctls,
+    StopService,
 };
 use portwise::sampler::ScriptedSource;
 use portwise::sockets::Snapshot as Snap;
@@ -18,6 +19,7 @@ use portwise::sockets::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEn
 use portwise::state::Settings;
 use portwise::state::stop::{StopOutcome, StopReport, StopTarget};
 use portwise::stop::Stopper;
+use portwise::tuning::FixedValues;
 
 pub const T0: u64 = 1_700_000_000_000;
 
@@ -110,6 +112,23 @@ pub fn machine(taken: u64) -> Snapshot {
             est,
         ],
     )
+}
+
+/// A Linux machine with the kernel defaults of the knowledge sheet, as
+/// `/proc/sys` prints them.
+pub fn linux_defaults() -> FixedValues {
+    FixedValues::new([
+        ("net.ipv4.tcp_tw_reuse", "2"),
+        ("net.ipv4.tcp_timestamps", "1"),
+        ("net.ipv4.tcp_fin_timeout", "60"),
+        ("net.ipv4.tcp_max_tw_buckets", "262144"),
+        ("net.ipv4.ip_local_port_range", "32768 60999"),
+        ("net.ipv4.ip_local_reserved_ports", ""),
+        ("net.ipv4.ip_unprivileged_port_start", "1024"),
+        ("net.core.somaxconn", "4096"),
+        ("net.ipv4.tcp_max_syn_backlog", "1024"),
+        ("net.ipv6.bindv6only", "0"),
+    ])
 }
 
 /// Records what was copied.
@@ -215,6 +234,7 @@ pub struct Rig {
     pub clipboard: RecordingClipboard,
     pub dialogs: FixedDialogs,
     pub stop: FakeStop,
+    pub sysctls: SharedSysctls,
 }
 
 impl Rig {
@@ -225,6 +245,7 @@ impl Rig {
             clipboard: RecordingClipboard::default(),
             dialogs: FixedDialogs::default(),
             stop: FakeStop::default(),
+            sysctls: Arc::new(linux_defaults()),
         }
     }
 
@@ -236,6 +257,7 @@ impl Rig {
             clipboard: Box::new(self.clipboard.clone()),
             stop: Box::new(self.stop.clone()),
             clock: Box::new(move || clock.load(Ordering::SeqCst)),
+            sysctls: self.sysctls.clone(),
             start_paused: true,
         }
     }
@@ -292,4 +314,70 @@ pub fn wait_for(h: &mut Harness<'_, PortwiseApp>, cond: impl Fn(&PortwiseApp) ->
         assert!(t0.elapsed() < Duration::from_secs(5), "timed out waiting");
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Scroll the one control (not a plain text label) with this exact name
+/// into view, click it, then let the app settle.
+pub fn click(h: &mut Harness<'_, PortwiseApp>, label: &str) {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::{NodeT as _, Queryable as _};
+    for step in ["scroll", "click"] {
+        {
+            let nodes: Vec<_> = h
+                .query_all_by_label(label)
+                .filter(|n| n.accesskit_node().role() != Role::Label)
+                .collect();
+            assert_eq!(nodes.len(), 1, "expected one control named {label:?}");
+            if step == "scroll" {
+                nodes[0].scroll_to_me();
+            } else if h.ctx.content_rect().contains(nodes[0].rect().center()) {
+                nodes[0].click();
+            } else {
+                // Inside a scroll area inside another one, scrolling into
+                // view may not reach it: click it the way a screen reader
+                // would.
+                nodes[0].click_accesskit();
+            }
+        }
+        h.run();
+    }
+}
+
+/// Whether the control with this exact name is disabled.
+pub fn disabled(h: &Harness<'_, PortwiseApp>, label: &str) -> bool {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::{NodeT as _, Queryable as _};
+    let nodes: Vec<_> = h
+        .query_all_by_label(label)
+        .filter(|n| n.accesskit_node().role() != Role::Label)
+        .collect();
+    assert_eq!(nodes.len(), 1, "expected one control named {label:?}");
+    nodes[0].accesskit_node().is_disabled()
+}
+
+/// Replace the text of the field labelled `label`.
+pub fn set_field(h: &mut Harness<'_, PortwiseApp>, label: &str, text: &str) {
+    use egui_kittest::kittest::Queryable as _;
+    h.get_by_label(label).scroll_to_me();
+    h.run();
+    h.get_by_label(label).focus();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run();
+    h.get_by_label(label).type_text(text);
+    h.run();
+}
+
+/// Whether some node's name contains `text` (one or more).
+pub fn has_text(h: &Harness<'_, PortwiseApp>, text: &str) -> bool {
+    use egui_kittest::kittest::Queryable as _;
+    h.query_all_by_label_contains(text).next().is_some()
+}
+
+/// The harness on one view, sampling paused.
+pub fn on_view(rig: &Rig, view: portwise::state::View) -> Harness<'static, PortwiseApp> {
+    rig.harness(Settings {
+        view,
+        ..Settings::default()
+    })
 }

@@ -711,3 +711,37 @@ fn holders_are_sorted_and_deduplicated() {
     assert_eq!(pids, vec![3, 9]);
     assert_eq!(holders_on(&s, 8080, None).len(), 3);
 }
+
+#[test]
+fn port_use_counts_holders_hidden_owners_and_time_wait() {
+    let mut left = tw("127.0.0.1:8080", "127.0.0.1:50000", Some(4_000));
+    left.last_known_owner = Some(OwnerRef {
+        pid: 3,
+        name: "a".into(),
+    });
+    let s = snap(vec![
+        listener("0.0.0.0:8080", vec![proc_(3, "a")]),
+        listener("[::]:8080", vec![]),
+        left,
+        tw("127.0.0.1:8080", "127.0.0.1:50001", Some(9_000)),
+        entry(Proto::Udp, "0.0.0.0:9090", None, None, vec![]),
+    ]);
+    let u = port_use(&s, 8080, None);
+    assert_eq!(u.holders.iter().map(|h| h.pid).collect::<Vec<_>>(), vec![3]);
+    assert_eq!(u.hidden, 1);
+    assert_eq!(
+        u.time_wait,
+        Some(TimeWaitInfo {
+            count: 2,
+            longest_remaining_ms: Some(9_000)
+        })
+    );
+    assert!(!u.is_free());
+    // UDP has no TIME_WAIT; the hidden UDP socket still counts as in use.
+    let u = port_use(&s, 8080, Some(Proto::Udp));
+    assert!(u.is_free(), "{u:?}");
+    let u = port_use(&s, 9090, Some(Proto::Udp));
+    assert_eq!((u.hidden, u.time_wait), (1, None));
+    assert!(!u.is_free());
+    assert!(port_use(&s, 7000, None).is_free());
+}

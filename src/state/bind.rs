@@ -1,0 +1,328 @@
+//! State of the Bind test view: the fields, the last result, and "watch
+//! until free". The bind and its diagnosis are the engine's
+//! (`crate::bind::probe` and `report_failure`, what `portwise bind-test`
+//! runs). A probe takes microseconds, so it runs on the UI thread; the
+//! diagnosis uses the sampler's latest snapshot, never one taken here.
+
+use std::net::IpAddr;
+
+use crate::bind::{
+    BindReport, BindRequest, ProbeError, ProbeFailure, TimeWaitInfo, port_use, probe,
+    report_failure, time_wait_on,
+};
+use crate::sockets::{Proto, Snapshot};
+use crate::state::sockets::RowKey;
+
+/// "Watch until free" re-tests this often.
+pub const WATCH_INTERVAL_MS: u64 = 1_000;
+
+/// The addresses offered before this machine's own.
+pub const WELL_KNOWN_ADDRS: [&str; 4] = ["0.0.0.0", "::", "127.0.0.1", "::1"];
+
+/// The outcome of the last Test (or watch attempt).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BindResult {
+    pub request: BindRequest,
+    pub report: BindReport,
+    /// The failed probe, kept to diagnose it again when the port's sockets
+    /// change in a later snapshot.
+    pub failure: Option<ProbeFailure>,
+    /// The app clock's time of the test.
+    pub tested_at_ms: u64,
+    /// `taken_at_unix_ms` of the snapshot the TIME_WAIT figures come from.
+    pub seen_at_ms: u64,
+    /// With "watch until free": how long it took to bind.
+    pub freed_after_ms: Option<u64>,
+    /// The sockets on the port in the snapshot the diagnosis used.
+    port_keys: Vec<RowKey>,
+}
+
+impl BindResult {
+    /// The TIME_WAIT sockets on the port, if the card has any.
+    pub fn time_wait(&self) -> Option<TimeWaitInfo> {
+        self.report.diagnosis.as_ref().and_then(|d| d.time_wait)
+    }
+
+    /// Time left of the longest TIME_WAIT socket at `now_ms`, where the OS
+    /// reports it.
+    pub fn time_wait_left_ms(&self, now_ms: u64) -> Option<u64> {
+        let ms = self.time_wait()?.longest_remaining_ms?;
+        Some(ms.saturating_sub(now_ms.saturating_sub(self.seen_at_ms)))
+    }
+}
+
+/// A running "watch until free".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watch {
+    pub started_ms: u64,
+    pub next_ms: u64,
+    pub attempts: u32,
+}
+
+/// The Bind test view's state.
+#[derive(Clone, Debug)]
+pub struct BindState {
+    pub port_text: String,
+    pub addr_text: String,
+    pub proto: Proto,
+    pub reuseaddr: bool,
+    pub reuseport: bool,
+    pub v6only: bool,
+    /// This machine's interface addresses, read once on first use.
+    pub local_addrs: Option<Vec<IpAddr>>,
+    pub result: Option<BindResult>,
+    /// An option this OS cannot set (SO_REUSEPORT on Windows).
+    pub unsupported: Option<String>,
+    pub watch: Option<Watch>,
+}
+
+impl Default for BindState {
+    fn default() -> Self {
+        BindState {
+            port_text: String::new(),
+            addr_text: "0.0.0.0".into(),
+            proto: Proto::Tcp,
+            reuseaddr: false,
+            reuseport: false,
+            v6only: false,
+            local_addrs: None,
+            result: None,
+            unsupported: None,
+            watch: None,
+        }
+    }
+}
+
+/// The port field: 0-65535 (0 lets the OS pick), or a message naming the
+/// value.
+pub fn parse_port(text: &str) -> Result<u16, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("Enter a port from 0 to 65535".into());
+    }
+    t.parse::<u16>()
+        .map_err(|_| format!("'{t}' is not a port: enter a number from 0 to 65535"))
+}
+
+/// The address field: IPv4 or IPv6 (brackets allowed).
+pub fn parse_addr(text: &str) -> Result<IpAddr, String> {
+    let t = text.trim();
+    let inner = t
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(t);
+    inner.parse::<IpAddr>().map_err(|_| {
+        if t.is_empty() {
+            "Enter an address, e.g. 0.0.0.0, ::, 127.0.0.1".to_string()
+        } else {
+            format!("'{t}' is not an IPv4 or IPv6 address")
+        }
+    })
+}
+
+/// The keys of the sockets on `port`, sorted (the snapshot's order).
+fn keys_on(snap: &Snapshot, port: u16) -> Vec<RowKey> {
+    snap.sockets
+        .iter()
+        .filter(|s| s.local_port == port)
+        .map(RowKey::of)
+        .collect()
+}
+
+impl BindState {
+    /// The request the fields describe, or what is wrong with them.
+    pub fn request(&self) -> Result<BindRequest, String> {
+        let port = parse_port(&self.port_text)?;
+        let addr = parse_addr(&self.addr_text)?;
+        let req = BindRequest {
+            addr,
+            port,
+            proto: self.proto,
+            reuseaddr: self.reuseaddr,
+            reuseport: self.reuseport,
+            v6only: self.v6only && addr.is_ipv6(),
+        };
+        req.validate()?;
+        Ok(req)
+    }
+
+    /// The addresses the address list offers: the well-known ones, then
+    /// this machine's, without repeats.
+    pub fn offered_addrs(&self) -> Vec<String> {
+        let mut out: Vec<String> = WELL_KNOWN_ADDRS.iter().map(|s| s.to_string()).collect();
+        for a in self.local_addrs.iter().flatten() {
+            let s = a.to_string();
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// A field changed: the card no longer describes the fields, and a
+    /// watch of the old request stops.
+    pub fn edited(&mut self) {
+        self.watch = None;
+        self.unsupported = None;
+    }
+
+    /// Run one probe of the fields' request. Returns true when it failed
+    /// (the caller then asks the sampler for a fresh snapshot, so the
+    /// holders shown are current).
+    pub fn test(&mut self, snap: &Snapshot, now_ms: u64) -> bool {
+        let Ok(req) = self.request() else {
+            return false;
+        };
+        self.unsupported = None;
+        match probe(&req) {
+            Ok(b) => {
+                self.result = Some(bound(req, b.addr, snap, now_ms, None));
+                false
+            }
+            Err(ProbeError::Unsupported(m)) => {
+                self.unsupported = Some(m);
+                self.watch = None;
+                false
+            }
+            Err(ProbeError::Failed(f)) => {
+                self.result = Some(failed(req, f, snap, now_ms));
+                true
+            }
+        }
+    }
+
+    pub fn start_watch(&mut self, snap: &Snapshot, now_ms: u64) -> bool {
+        if self.request().is_err() {
+            return false;
+        }
+        self.watch = Some(Watch {
+            started_ms: now_ms,
+            next_ms: now_ms + WATCH_INTERVAL_MS,
+            attempts: 1,
+        });
+        let failed = self.test(snap, now_ms);
+        if !failed {
+            // Bound at once (or could not test): nothing to watch.
+            self.watch = None;
+        }
+        failed
+    }
+
+    pub fn stop_watch(&mut self) {
+        self.watch = None;
+    }
+
+    /// Advance "watch until free". Returns `Some(ms)` when the port just
+    /// bound, after `ms` of watching.
+    pub fn tick(&mut self, snap: &Snapshot, now_ms: u64) -> Option<u64> {
+        let w = self.watch?;
+        if now_ms < w.next_ms {
+            return None;
+        }
+        let Ok(req) = self.request() else {
+            self.watch = None;
+            return None;
+        };
+        match probe(&req) {
+            Ok(b) => {
+                let after = now_ms.saturating_sub(w.started_ms);
+                self.watch = None;
+                self.result = Some(bound(req, b.addr, snap, now_ms, Some(after)));
+                Some(after)
+            }
+            Err(ProbeError::Unsupported(m)) => {
+                self.unsupported = Some(m);
+                self.watch = None;
+                None
+            }
+            Err(ProbeError::Failed(f)) => {
+                // Diagnose again only when the error itself changed; the
+                // holders and TIME_WAIT follow the snapshots.
+                let same = self.result.as_ref().is_some_and(|r| {
+                    r.request == req && r.failure.as_ref().is_some_and(|old| old.error == f.error)
+                });
+                if !same {
+                    self.result = Some(failed(req, f, snap, now_ms));
+                }
+                self.watch = Some(Watch {
+                    next_ms: now_ms + WATCH_INTERVAL_MS,
+                    attempts: w.attempts + 1,
+                    ..w
+                });
+                None
+            }
+        }
+    }
+
+    /// A new snapshot: when the sockets on a failed port changed, diagnose
+    /// the failure again with it; always take its TIME_WAIT figures, so the
+    /// countdown and the holders stay live.
+    pub fn on_snapshot(&mut self, snap: &Snapshot) {
+        let Some(r) = self.result.as_mut() else {
+            return;
+        };
+        let Some(f) = r.failure.clone() else {
+            return;
+        };
+        let port = r.request.port;
+        if port == 0 {
+            return;
+        }
+        let keys = keys_on(snap, port);
+        if keys != r.port_keys {
+            let mut again = failed(r.request.clone(), f, snap, r.tested_at_ms);
+            again.freed_after_ms = r.freed_after_ms;
+            *r = again;
+        } else if let Some(d) = r.report.diagnosis.as_mut() {
+            if r.request.proto == Proto::Tcp {
+                d.time_wait = time_wait_on(snap, port);
+            }
+            r.seen_at_ms = snap.taken_at_unix_ms;
+        }
+    }
+
+    /// Whether the last result is a failure whose port now shows free in
+    /// `snap` (a hint to test again).
+    pub fn looks_free_now(&self, snap: &Snapshot) -> bool {
+        self.result.as_ref().is_some_and(|r| {
+            r.failure.is_some()
+                && r.request.port != 0
+                && port_use(snap, r.request.port, Some(r.request.proto)).is_free()
+        })
+    }
+}
+
+fn bound(
+    req: BindRequest,
+    at: std::net::SocketAddr,
+    snap: &Snapshot,
+    now_ms: u64,
+    freed_after_ms: Option<u64>,
+) -> BindResult {
+    BindResult {
+        report: BindReport::bound(&req, at),
+        request: req,
+        failure: None,
+        tested_at_ms: now_ms,
+        seen_at_ms: snap.taken_at_unix_ms,
+        freed_after_ms,
+        port_keys: Vec::new(),
+    }
+}
+
+fn failed(req: BindRequest, f: ProbeFailure, snap: &Snapshot, now_ms: u64) -> BindResult {
+    let report = report_failure(&req, f.clone(), snap);
+    BindResult {
+        port_keys: if req.port == 0 {
+            Vec::new()
+        } else {
+            keys_on(snap, req.port)
+        },
+        request: req,
+        report,
+        failure: Some(f),
+        tested_at_ms: now_ms,
+        seen_at_ms: snap.taken_at_unix_ms,
+        freed_after_ms: None,
+    }
+}
