@@ -39,7 +39,7 @@ fn assert_mine(s: &SocketEntry) {
 
 #[test]
 fn v4_v6_listeners_and_a_udp_socket_appear_owned_by_this_process() {
-    let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
+    let v4 = common::quiet_listener();
     let v6 = TcpListener::bind("[::1]:0").unwrap();
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut source = SystemSource::new();
@@ -91,7 +91,7 @@ fn time_wait_sockets_on_a_known_port_are_counted_with_their_time_left() {
         return;
     }
     const N: usize = 5;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = common::quiet_listener();
     let port = listener.local_addr().unwrap().port();
     make_time_wait(&listener, N);
     drop(listener);
@@ -125,7 +125,7 @@ fn a_connection_seen_established_names_its_owner_once_in_time_wait() {
     if OS_NAME == "macos" {
         return; // No TIME_WAIT listing on macOS (see above).
     }
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = common::quiet_listener();
     let laddr = listener.local_addr().unwrap();
     let client = TcpStream::connect(laddr).unwrap();
     let (server, peer) = listener.accept().unwrap();
@@ -176,7 +176,7 @@ fn a_connection_seen_established_names_its_owner_once_in_time_wait() {
 
 #[test]
 fn own_sockets_are_never_unattributed() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = common::quiet_listener();
     let mut source = SystemSource::new();
     let snap = source.snapshot().unwrap();
     let mine = find(
@@ -199,13 +199,13 @@ fn own_sockets_are_never_unattributed() {
 #[test]
 fn owners_are_cached_between_snapshots_and_new_sockets_are_found() {
     let mut source = SystemSource::new();
-    let first = TcpListener::bind("127.0.0.1:0").unwrap();
+    let first = common::quiet_listener();
     source.snapshot().unwrap();
     let scans = source.owner_scans();
     source.snapshot().unwrap();
     let unchanged = source.owner_scans();
     // A new socket appears: it must be attributed on the next snapshot.
-    let second = TcpListener::bind("127.0.0.1:0").unwrap();
+    let second = common::quiet_listener();
     let snap = source.snapshot().unwrap();
     let s = find(
         &snap,

@@ -52,7 +52,7 @@ fn on_port(v: &Value, proto: &str, port: u16) -> Vec<Value> {
 
 /// A connected pair on a fresh listener: (listener, client, accepted).
 fn connection() -> (TcpListener, TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = common::quiet_listener();
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, _) = listener.accept().unwrap();
     (listener, client, server)
@@ -176,7 +176,7 @@ fn time_wait_shows_in_every_format_with_the_right_count() {
         return; // macOS lists no TIME_WAIT sockets (platform/macos/sockets.rs).
     }
     const N: usize = 3;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = common::quiet_listener();
     let port = listener.local_addr().unwrap().port();
     make_time_wait(&listener, N);
     let p = port.to_string();
@@ -250,7 +250,7 @@ fn time_wait_shows_in_every_format_with_the_right_count() {
 
 #[test]
 fn json_has_exactly_the_documented_fields() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = common::quiet_listener();
     let port = listener.local_addr().unwrap().port();
     let v = list_json(&["--port", &port.to_string()]);
     let top: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();

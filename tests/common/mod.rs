@@ -47,3 +47,20 @@ pub fn my_name_matches(name: &str) -> bool {
     let file = exe.file_name().unwrap().to_string_lossy().into_owned();
     !name.is_empty() && file.starts_with(name) && name.len() >= file.len().min(15)
 }
+
+/// A TCP listener on 127.0.0.1 at a port outside the ephemeral range (picked
+/// by portwise's own `free`). Port-0 listeners share their numbers with every
+/// client socket and TIME_WAIT remnant on the machine, which makes exact
+/// counts by `--port` racy on a busy machine; these ports are not.
+pub fn quiet_listener() -> TcpListener {
+    for _ in 0..20 {
+        let port = portwise::ports::free_ports(&portwise::ports::FreeRequest::default())
+            .unwrap()
+            .ports[0]
+            .port;
+        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
+            return l;
+        }
+    }
+    panic!("no free port outside the ephemeral range in 20 tries");
+}
