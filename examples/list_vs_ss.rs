@@ -129,7 +129,7 @@ fn run() -> Res<bool> {
     let setup = started.elapsed();
 
     let mut raw = Vec::new();
-    portwise::platform::os::sockets::dump(&mut |r| raw.push(r))?;
+    portwise::platform::os::sockets::dump(&mut |r| raw.push(r), &mut || {})?;
     let tw = raw
         .iter()
         .filter(|s| s.state == Some(portwise::sockets::TcpState::TimeWait))

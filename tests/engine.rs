@@ -92,16 +92,24 @@ fn time_wait_sockets_on_a_known_port_are_counted_with_their_time_left() {
     }
     const N: usize = 5;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    make_time_wait(&listener, N);
+    let l = listener.local_addr().unwrap();
+    let clients = make_time_wait(&listener, N);
     drop(listener);
     let mut source = SystemSource::new();
+    // Match the exact 4-tuples: other sockets may share the port number.
     let tws: Vec<SocketEntry> = eventually("5 TIME_WAIT sockets", || {
         let snap = source.snapshot().unwrap();
         let tws: Vec<SocketEntry> = snap
             .sockets
             .into_iter()
-            .filter(|s| s.local_port == port && s.state == Some(TcpState::TimeWait))
+            .filter(|s| {
+                s.local_addr == l.ip()
+                    && s.local_port == l.port()
+                    && s.state == Some(TcpState::TimeWait)
+                    && clients
+                        .iter()
+                        .any(|c| s.remote_addr == Some(c.ip()) && s.remote_port == Some(c.port()))
+            })
             .collect();
         (tws.len() == N).then_some(tws)
     });

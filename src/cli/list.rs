@@ -96,7 +96,8 @@ pub fn run(args: ListArgs) -> CliResult {
             );
         }
         let written = {
-            let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+            // Every format hands over large chunks: no extra buffering.
+            let mut out = io::stdout().lock();
             out.write_all(preface.as_bytes())
                 .and_then(|_| write_to(&mut out, &snapshot, &filter, format))
                 .and_then(|_| out.flush())
@@ -183,11 +184,10 @@ pub fn write_to<W: Write>(
     filter: &Filter,
     format: Format,
 ) -> io::Result<()> {
-    let shown = filter.apply(snapshot);
     match format {
-        Format::Table => w.write_all(render_table(snapshot, &shown).as_bytes()),
-        Format::Json => write_json(w, snapshot, &shown),
-        Format::Csv => w.write_all(render_csv(&shown).as_bytes()),
+        Format::Table => w.write_all(render_table(snapshot, &filter.apply(snapshot)).as_bytes()),
+        Format::Json => write_json(w, snapshot, filter),
+        Format::Csv => w.write_all(render_csv(&filter.apply(snapshot)).as_bytes()),
     }
 }
 
@@ -375,15 +375,33 @@ fn footer(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
     out
 }
 
-fn write_json<W: Write>(w: &mut W, snapshot: &Snapshot, shown: &[&SocketEntry]) -> io::Result<()> {
-    let (n, reason) = unattributed(snapshot, shown);
+/// Streams the matching sockets: no list of them is built first.
+fn write_json<W: Write>(w: &mut W, snapshot: &Snapshot, filter: &Filter) -> io::Result<()> {
+    let everything = filter.keeps_everything();
+    let shown = || {
+        snapshot
+            .sockets
+            .iter()
+            .filter(move |s| everything || filter.matches(s))
+    };
+    // Counting all of them again is a whole pass over a large table.
+    let n = if everything {
+        snapshot.unattributed
+    } else {
+        shown().filter(|s| is_unattributed(s)).count()
+    };
+    let reason = if n > 0 {
+        snapshot.unattributed_reason.as_deref()
+    } else {
+        None
+    };
     let header = JsonHeader {
         taken_at_unix_ms: snapshot.taken_at_unix_ms,
         unattributed: n,
-        unattributed_reason: reason.as_deref(),
+        unattributed_reason: reason,
         privileged: snapshot.privileged,
     };
-    json::write_document(w, &header, shown)
+    json::write_document(w, &header, shown())
 }
 
 /// CSV field, quoted where needed (RFC 4180).

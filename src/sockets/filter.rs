@@ -58,6 +58,15 @@ impl Filter {
         }
     }
 
+    /// True when every socket matches (all states, no other condition).
+    pub fn keeps_everything(&self) -> bool {
+        self.states == StateFilter::All
+            && self.port.is_none()
+            && self.proto.is_none()
+            && self.pid.is_none()
+            && self.text.trim().is_empty()
+    }
+
     pub fn matches(&self, s: &SocketEntry) -> bool {
         self.states.matches(s)
             && self.proto.is_none_or(|p| p == s.proto)

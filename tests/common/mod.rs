@@ -4,18 +4,21 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 /// How long any wait for the kernel may take before a test fails.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
 /// Open `n` connections to `listener` and close each from the accepting
-/// side first, so the TIME_WAIT sockets sit on the listener's port.
-pub fn make_time_wait(listener: &TcpListener, n: usize) {
+/// side first, so the TIME_WAIT sockets sit on the listener's port. Returns
+/// the clients' addresses: the TIME_WAIT sockets' remote ends.
+pub fn make_time_wait(listener: &TcpListener, n: usize) -> Vec<SocketAddr> {
     let addr = listener.local_addr().unwrap();
+    let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         let client = TcpStream::connect(addr).unwrap();
+        clients.push(client.local_addr().unwrap());
         let (server, _) = listener.accept().unwrap();
         drop(server);
         // Wait for the server's FIN, then close: the server side moves from
@@ -26,6 +29,7 @@ pub fn make_time_wait(listener: &TcpListener, n: usize) {
         assert_eq!(n, 0, "expected EOF from the closed server side");
         drop(client);
     }
+    clients
 }
 
 /// Poll `f` until it returns `Some`, or panic after [`PATIENCE`].

@@ -54,15 +54,24 @@ const NLMSG_HDRLEN: usize = 16;
 /// inet_diag.h); its answers carry the same type.
 const TCPDIAG_GETSOCK: u16 = 18;
 
-/// Large enough for the kernel to fill a whole dump batch per `recv`.
+/// Room offered to each `recv`: more than the 32 KiB the kernel fills per
+/// dump step (net/netlink/af_netlink.c caps `max_recvmsg_len` there).
 const RECV_BUFFER: usize = 64 * 1024;
+
+/// Bytes handed from the reader thread to the decoder at a time: several
+/// `recv`s, so the two threads wake each other less often.
+const BATCH_BYTES: usize = 4 * RECV_BUFFER;
 
 /// Every TCP and UDP socket, IPv4 and IPv6, in every state, handed to
 /// `each` as the kernel lists them (no whole-table copy in between).
 ///
 /// A named thread reads the netlink dump while this thread decodes what it
 /// has read, so decoding overlaps the kernel's own work.
-pub fn dump(each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
+///
+/// `meanwhile` runs on this thread once the kernel has started the dump,
+/// before any socket is decoded: work that needs no socket (the first owner
+/// scan) overlaps the kernel's.
+pub fn dump(each: &mut dyn FnMut(RawSocket), meanwhile: &mut dyn FnMut()) -> Result<(), String> {
     let mut socket = Socket::new(NETLINK_SOCK_DIAG)
         .map_err(|e| format!("cannot open a sock_diag netlink socket: {e}"))?;
     socket
@@ -72,13 +81,15 @@ pub fn dump(each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
         .connect(&NetlinkAddr::new(0, 0))
         .map_err(|e| format!("cannot connect the sock_diag netlink socket: {e}"))?;
 
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
+    // Deep enough for the reader to run ahead while `meanwhile` works.
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(16);
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("portwise-sock-diag".into())
             .spawn_scoped(scope, move || read_all(&socket, &full_tx, &free_rx))
             .map_err(|e| format!("cannot start the socket reader thread: {e}"))?;
+        meanwhile();
         let mut failure = None;
         // Ends when the reader is done and drops its sender.
         for batch in full_rx.iter() {
@@ -169,37 +180,50 @@ fn read_dump(
     let mut listed = 0;
     loop {
         let mut bytes = free.try_recv().unwrap_or_default();
-        bytes.resize(RECV_BUFFER, 0);
-        let n = socket
-            .recv(&mut &mut bytes[..], 0)
-            .map_err(|e| DumpError::Broken(format!("cannot read the sock_diag dump: {e}")))?;
-        bytes.truncate(n.min(RECV_BUFFER));
+        bytes.clear();
+        bytes.reserve_exact(BATCH_BYTES);
         // None: more to come; Some(0): done; Some(errno): refused.
-        let mut end = (n == 0).then_some(0);
-        let mut offset = 0;
-        while offset < bytes.len() && end.is_none() {
-            let msg = NetlinkBuffer::new_checked(&bytes[offset..])
-                .map_err(|e| DumpError::Broken(format!("malformed sock_diag message: {e}")))?;
-            match msg.message_type() {
-                NLMSG_DONE => end = Some(0),
-                NLMSG_ERROR => {
-                    let code = msg
-                        .payload()
-                        .get(..4)
-                        .and_then(|b| b.try_into().ok())
-                        .map(i32::from_ne_bytes)
-                        .unwrap_or(0);
-                    end = Some(-code);
-                }
-                SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => listed += 1,
-                _ => {}
-            }
-            let len = msg.length() as usize;
-            if len == 0 {
+        let mut end = None;
+        // Several datagrams per batch: fewer hand-overs between threads.
+        while end.is_none() && bytes.capacity() - bytes.len() >= RECV_BUFFER {
+            let start = bytes.len();
+            // The kernel writes into the spare capacity: no zero-filling.
+            let n = socket
+                .recv(&mut bytes, 0)
+                .map_err(|e| DumpError::Broken(format!("cannot read the sock_diag dump: {e}")))?;
+            if n == 0 {
+                end = Some(0);
                 break;
             }
-            // Netlink messages are aligned to 4 bytes.
-            offset += (len + 3) & !3;
+            let mut offset = start;
+            while offset < bytes.len() && end.is_none() {
+                let msg = NetlinkBuffer::new_checked(&bytes[offset..])
+                    .map_err(|e| DumpError::Broken(format!("malformed sock_diag message: {e}")))?;
+                match msg.message_type() {
+                    NLMSG_DONE => end = Some(0),
+                    NLMSG_ERROR => {
+                        let code = msg
+                            .payload()
+                            .get(..4)
+                            .and_then(|b| b.try_into().ok())
+                            .map(i32::from_ne_bytes)
+                            .unwrap_or(0);
+                        end = Some(-code);
+                    }
+                    SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => listed += 1,
+                    _ => {}
+                }
+                let len = msg.length() as usize;
+                if len == 0 {
+                    break;
+                }
+                // Netlink messages are aligned to 4 bytes.
+                offset += (len + 3) & !3;
+            }
+            // Keep the next datagram aligned too.
+            while bytes.len() % 4 != 0 {
+                bytes.push(0);
+            }
         }
         if out.send(Batch { protocol, bytes }).is_err() {
             return Err(DumpError::Broken("the socket list was abandoned".into()));
@@ -380,12 +404,13 @@ fn tcp_state(n: u8) -> Option<TcpState> {
 }
 
 /// Scan /proc/<pid>/fd for descriptors that point at the `wanted` socket
-/// inodes (`socket:[INODE]` links). Cost grows with the number of open
-/// descriptors on the machine, so the engine calls this only when it meets
-/// an inode it does not know yet.
-pub fn scan_owners(wanted: &HashSet<u64>) -> OwnerScan {
+/// inodes (`socket:[INODE]` links), or at any socket when `wanted` is
+/// `None`. Cost grows with the number of open descriptors on the machine,
+/// so the engine calls this only when it meets an inode it does not know
+/// yet.
+pub fn scan_owners(wanted: Option<&HashSet<u64>>) -> OwnerScan {
     let mut scan = OwnerScan::default();
-    if wanted.is_empty() {
+    if wanted.is_some_and(HashSet::is_empty) {
         return scan;
     }
     let Ok(proc_dir) = std::fs::read_dir("/proc") else {
@@ -411,11 +436,19 @@ pub fn scan_owners(wanted: &HashSet<u64>) -> OwnerScan {
             Err(_) => continue,
         };
         for fd in fds.flatten() {
-            let Ok(target) = std::fs::read_link(fd.path()) else {
-                continue;
+            let target = match std::fs::read_link(fd.path()) {
+                Ok(t) => t,
+                // Reading another process's fd links needs ptrace read
+                // access (man7 proc(5), /proc/pid/fd; ptrace(2)): refused
+                // for one, refused for all of this process's links.
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    scan.unreadable_processes += 1;
+                    break;
+                }
+                Err(_) => continue,
             };
             if let Some(inode) = socket_inode(target.as_os_str().as_encoded_bytes())
-                && wanted.contains(&inode)
+                && wanted.is_none_or(|w| w.contains(&inode))
             {
                 scan.owners.entry(inode).or_default().push(pid);
             }
@@ -453,10 +486,22 @@ pub fn unattributed_reason(u: &Unattributed) -> String {
         u.count - u.foreign_count.min(u.count)
     };
     if rest > 0 {
+        let hidden = if u.privileged && u.unreadable_processes > 0 {
+            let who = match u.unreadable_processes {
+                1 => "the one process".to_string(),
+                n => format!("one of the {n} processes"),
+            };
+            format!(
+                "held by {who} whose descriptors were refused even with privileges (ptrace \
+                 read access, man7 proc(5): a container or security policy limits it), "
+            )
+        } else {
+            String::new()
+        };
         parts.push(format!(
-            "{rest} {} not found in any visible /proc/<pid>/fd: the owner exited between the \
-             kernel's socket dump and the /proc scan, or runs in another pid namespace (a \
-             container) that this /proc does not show",
+            "{rest} {} not found in any visible /proc/<pid>/fd: {hidden}opened or closed while \
+             the snapshot was taken (the next one will tell), or held by a process in another \
+             pid namespace (a container) that this /proc does not show",
             noun(rest)
         ));
     }
@@ -474,6 +519,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reasons_name_the_users_and_the_way_to_see_more() {
+        let foreign = Unattributed {
+            count: 3,
+            foreign_count: 2,
+            foreign_users: vec!["root (uid 0)".into()],
+            privileged: false,
+            unreadable_processes: 4,
+        };
+        let text = unattributed_reason(&foreign);
+        assert!(
+            text.starts_with("2 sockets held by processes of root (uid 0)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("sudo") && text.contains("1 socket not found"),
+            "{text}"
+        );
+        let root = Unattributed {
+            count: 1,
+            foreign_count: 1,
+            foreign_users: vec!["uid 7".into()],
+            privileged: true,
+            unreadable_processes: 2,
+        };
+        let text = unattributed_reason(&root);
+        assert!(text.starts_with("1 socket not found"), "{text}");
+        assert!(
+            text.contains("one of the 2 processes") && !text.contains("sudo"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn socket_links_parse() {
         assert_eq!(socket_inode(b"socket:[12345]"), Some(12345));
         assert_eq!(socket_inode(b"pipe:[12345]"), None);
@@ -486,7 +564,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let mut all = Vec::new();
-        dump(&mut |r| all.push(r)).unwrap();
+        dump(&mut |r| all.push(r), &mut || {}).unwrap();
         let mine: Vec<&RawSocket> = all
             .iter()
             .filter(|s| s.proto == Proto::Tcp && s.local.port() == port)
@@ -496,7 +574,7 @@ mod tests {
         assert!(mine[0].remote.is_none());
         assert_ne!(mine[0].inode, 0);
         let wanted: HashSet<u64> = [mine[0].inode].into_iter().collect();
-        let scan = scan_owners(&wanted);
+        let scan = scan_owners(Some(&wanted));
         assert_eq!(
             scan.owners.get(&mine[0].inode),
             Some(&vec![std::process::id()])
