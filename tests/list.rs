@@ -41,7 +41,7 @@ fn sockets(v: &Value) -> &Vec<Value> {
 /// The listed sockets with exactly this local and remote end. Tests match
 /// their own sockets this way: other sockets on the machine (a benchmark's
 /// TIME_WAIT pile, say) may share a port number.
-fn find<'a>(v: &'a Value, local: SocketAddr, remote: Option<SocketAddr>) -> Vec<&'a Value> {
+fn find(v: &Value, local: SocketAddr, remote: Option<SocketAddr>) -> Vec<&Value> {
     sockets(v)
         .iter()
         .filter(|s| {

@@ -221,7 +221,7 @@ fn read_dump(
                 offset += (len + 3) & !3;
             }
             // Keep the next datagram aligned too.
-            while bytes.len() % 4 != 0 {
+            while !bytes.len().is_multiple_of(4) {
                 bytes.push(0);
             }
         }
