@@ -130,20 +130,14 @@ impl SystemSource {
             .iter()
             .map(|&i| table.sockets[i].inode)
             .collect();
-        let early = prefetched.is_some();
+        // A socket opened between the early scan and the dump reaching it
+        // stays unattributed in this snapshot (the reason says so); the
+        // next snapshot scans for it.
         self.owners.refresh(&inodes, now, |wanted| {
             prefetched
                 .take()
                 .unwrap_or_else(|| os::sockets::scan_owners(Some(wanted)))
         });
-        // A socket opened after the early scan but still caught by the dump
-        // would look ownerless: look again for those, once.
-        if early && inodes.iter().any(|i| self.owners.owners_of(*i).is_empty()) {
-            self.owners.mark_stale();
-            self.owners.refresh(&inodes, now, |wanted| {
-                os::sockets::scan_owners(Some(wanted))
-            });
-        }
         let mut out = table.listed_pids.clone();
         for &i in &table.with_inode {
             let pids = self.owners.owners_of(table.sockets[i].inode);

@@ -65,32 +65,30 @@ const BATCH_BYTES: usize = 4 * RECV_BUFFER;
 /// Every TCP and UDP socket, IPv4 and IPv6, in every state, handed to
 /// `each` as the kernel lists them (no whole-table copy in between).
 ///
-/// A named thread reads the netlink dump while this thread decodes what it
-/// has read, so decoding overlaps the kernel's own work.
-///
-/// `meanwhile` runs on this thread once the kernel has started the dump,
-/// before any socket is decoded: work that needs no socket (the first owner
-/// scan) overlaps the kernel's.
+/// A named thread reads the TCP dump while this thread runs `meanwhile`
+/// (work that needs no socket, such as the first owner scan), reads the
+/// small UDP tables on a second netlink socket, then decodes what the
+/// reader has read: the kernel's work and ours overlap.
 pub fn dump(each: &mut dyn FnMut(RawSocket), meanwhile: &mut dyn FnMut()) -> Result<(), String> {
-    let mut socket = Socket::new(NETLINK_SOCK_DIAG)
-        .map_err(|e| format!("cannot open a sock_diag netlink socket: {e}"))?;
-    socket
-        .bind_auto()
-        .map_err(|e| format!("cannot bind the sock_diag netlink socket: {e}"))?;
-    socket
-        .connect(&NetlinkAddr::new(0, 0))
-        .map_err(|e| format!("cannot connect the sock_diag netlink socket: {e}"))?;
-
-    // Deep enough for the reader to run ahead while `meanwhile` works.
+    let tcp = open_socket()?;
+    let udp = open_socket()?;
+    // Deep enough for the reader to run ahead while this thread is busy.
     let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(16);
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("portwise-sock-diag".into())
-            .spawn_scoped(scope, move || read_all(&socket, &full_tx, &free_rx))
+            .spawn_scoped(scope, move || {
+                read_tcp(&tcp, &mut || free_rx.try_recv().ok(), &mut |batch| {
+                    full_tx
+                        .send(batch)
+                        .map_err(|_| DumpError::Broken("the socket list was abandoned".into()))?;
+                    Ok(None)
+                })
+            })
             .map_err(|e| format!("cannot start the socket reader thread: {e}"))?;
         meanwhile();
-        let mut failure = None;
+        let mut failure = read_udp(&udp, each).err();
         // Ends when the reader is done and drops its sender.
         for batch in full_rx.iter() {
             if failure.is_none()
@@ -107,6 +105,23 @@ pub fn dump(each: &mut dyn FnMut(RawSocket), meanwhile: &mut dyn FnMut()) -> Res
         failure.map_or(Ok(()), Err)
     })
 }
+
+fn open_socket() -> Result<Socket, String> {
+    let mut socket = Socket::new(NETLINK_SOCK_DIAG)
+        .map_err(|e| format!("cannot open a sock_diag netlink socket: {e}"))?;
+    socket
+        .bind_auto()
+        .map_err(|e| format!("cannot bind the sock_diag netlink socket: {e}"))?;
+    socket
+        .connect(&NetlinkAddr::new(0, 0))
+        .map_err(|e| format!("cannot connect the sock_diag netlink socket: {e}"))?;
+    Ok(socket)
+}
+
+/// Where `read_dump` gets an empty buffer from, if any is free.
+type Pool<'a> = dyn FnMut() -> Option<Vec<u8>> + 'a;
+/// Where `read_dump` hands each batch; may give a buffer back for reuse.
+type Deliver<'a> = dyn FnMut(Batch) -> Result<Option<Vec<u8>>, DumpError> + 'a;
 
 /// About how many TCP and UDP sockets the dump will list, from the
 /// kernel's counters in /proc/net/sockstat and sockstat6 (per network
@@ -136,35 +151,39 @@ pub fn count_hint() -> Option<usize> {
     Some(total)
 }
 
-/// Bytes of one `recv` from a dump of `protocol`.
+/// Bytes of one or more `recv`s from a dump of `protocol`.
 struct Batch {
     protocol: u8,
     bytes: Vec<u8>,
 }
 
-/// Send every request and pass what the kernel answers to `out`.
-fn read_all(
-    socket: &Socket,
-    out: &mpsc::SyncSender<Batch>,
-    free: &mpsc::Receiver<Vec<u8>>,
-) -> Result<(), String> {
-    // TCP, IPv4 and IPv6 in one walk of the kernel's connection table when
-    // the legacy request is available; else one request per family. A
-    // refusal comes before any socket, so nothing is listed twice.
+/// The TCP table: IPv4 and IPv6 in one walk of the kernel's connection
+/// table when the legacy request is available; else one request per
+/// family. A refusal comes before any socket, so nothing is listed twice.
+fn read_tcp(socket: &Socket, pool: &mut Pool<'_>, deliver: &mut Deliver<'_>) -> Result<(), String> {
     send_tcp_all_families(socket, 1)?;
-    match read_dump(socket, IPPROTO_TCP, out, free) {
+    match read_dump(socket, IPPROTO_TCP, pool, deliver) {
         Ok(_) => {}
         Err(DumpError::Refused(_, 0)) => {
             for (seq, family) in [(2, AF_INET), (3, AF_INET6)] {
                 send_request(socket, family, IPPROTO_TCP, seq)?;
-                read_dump(socket, IPPROTO_TCP, out, free).map_err(DumpError::into_message)?;
+                read_dump(socket, IPPROTO_TCP, pool, deliver).map_err(DumpError::into_message)?;
             }
         }
         Err(e) => return Err(e.into_message()),
     }
-    for (seq, family) in [(4, AF_INET), (5, AF_INET6)] {
+    Ok(())
+}
+
+/// The UDP tables, IPv4 then IPv6, decoded on the spot.
+fn read_udp(socket: &Socket, each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
+    for (seq, family) in [(1, AF_INET), (2, AF_INET6)] {
         send_request(socket, family, IPPROTO_UDP, seq)?;
-        read_dump(socket, IPPROTO_UDP, out, free).map_err(DumpError::into_message)?;
+        read_dump(socket, IPPROTO_UDP, &mut || None, &mut |batch| {
+            decode_batch(&batch, each).map_err(DumpError::Broken)?;
+            Ok(Some(batch.bytes))
+        })
+        .map_err(DumpError::into_message)?;
     }
     Ok(())
 }
@@ -174,12 +193,13 @@ fn read_all(
 fn read_dump(
     socket: &Socket,
     protocol: u8,
-    out: &mpsc::SyncSender<Batch>,
-    free: &mpsc::Receiver<Vec<u8>>,
+    pool: &mut Pool<'_>,
+    deliver: &mut Deliver<'_>,
 ) -> Result<usize, DumpError> {
     let mut listed = 0;
+    let mut spare: Option<Vec<u8>> = None;
     loop {
-        let mut bytes = free.try_recv().unwrap_or_default();
+        let mut bytes = spare.take().or_else(&mut *pool).unwrap_or_default();
         bytes.clear();
         bytes.reserve_exact(BATCH_BYTES);
         // None: more to come; Some(0): done; Some(errno): refused.
@@ -225,9 +245,7 @@ fn read_dump(
                 bytes.push(0);
             }
         }
-        if out.send(Batch { protocol, bytes }).is_err() {
-            return Err(DumpError::Broken("the socket list was abandoned".into()));
-        }
+        spare = deliver(Batch { protocol, bytes })?;
         match end {
             None => continue,
             // ENOENT: this kernel has no diag module for the family (e.g.
