@@ -38,14 +38,20 @@ const EXPIRES_OFFSET: usize = 52;
 /// as `timer:(timewait,…)`.
 const TIMER_TIME_WAIT: u8 = 3;
 
-/// Every state. UDP sockets report TCP_CLOSE (unconnected) or
-/// TCP_ESTABLISHED (connected), so this covers them too. Bit 13 is
-/// TCP_BOUND_INACTIVE, a pseudo-state for inet_diag (include/net/
-/// tcp_states.h; kernel commit 91051f003948 "tcp: Dump bound-only sockets in
-/// inet_diag."): TCP sockets bound to a port but neither listening nor
-/// connected, which still make bind() on that port fail. It is missing from
-/// netlink-packet-sock-diag's StateFlags; kernels without it ignore the bit.
-const ALL_STATES: u32 = 0x3ffe;
+/// Every real state, TCP_ESTABLISHED (1) to TCP_NEW_SYN_RECV (12). UDP
+/// sockets report TCP_CLOSE (unconnected) or TCP_ESTABLISHED (connected),
+/// so this covers them too.
+const ALL_STATES: u32 = 0x1ffe;
+
+/// `1 << TCP_BOUND_INACTIVE` (13), a pseudo-state for inet_diag (include/
+/// net/tcp_states.h; kernel commit 91051f003948 "tcp: Dump bound-only
+/// sockets in inet_diag."): TCP sockets bound to a port but neither
+/// listening nor connected, which still make bind() on that port fail.
+/// Missing from netlink-packet-sock-diag's StateFlags; kernels without it
+/// ignore the bit. Asked for in a request of its own: the kernel finds them
+/// by walking the bind table, which holds every TIME_WAIT socket too, so on
+/// its own socket that walk runs beside the main one instead of after it.
+const BOUND_INACTIVE: u32 = 1 << 13;
 
 /// `sizeof(struct nlmsghdr)` (include/uapi/linux/netlink.h).
 const NLMSG_HDRLEN: usize = 16;
@@ -66,12 +72,12 @@ const BATCH_BYTES: usize = 4 * RECV_BUFFER;
 /// `each` as the kernel lists them (no whole-table copy in between).
 ///
 /// A named thread reads the TCP dump while this thread runs `meanwhile`
-/// (work that needs no socket, such as the first owner scan), reads the
-/// small UDP tables on a second netlink socket, then decodes what the
-/// reader has read: the kernel's work and ours overlap.
+/// (work that needs no socket, such as the first owner scan), reads the UDP
+/// tables and the bound-only TCP sockets on a second netlink socket, then
+/// decodes what the reader has read: the kernel's work and ours overlap.
 pub fn dump(each: &mut dyn FnMut(RawSocket), meanwhile: &mut dyn FnMut()) -> Result<(), String> {
     let tcp = open_socket()?;
-    let udp = open_socket()?;
+    let side = open_socket()?;
     // Deep enough for the reader to run ahead while this thread is busy.
     let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(16);
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
@@ -79,16 +85,21 @@ pub fn dump(each: &mut dyn FnMut(RawSocket), meanwhile: &mut dyn FnMut()) -> Res
         let reader = std::thread::Builder::new()
             .name("portwise-sock-diag".into())
             .spawn_scoped(scope, move || {
-                read_tcp(&tcp, &mut || free_rx.try_recv().ok(), &mut |batch| {
-                    full_tx
-                        .send(batch)
-                        .map_err(|_| DumpError::Broken("the socket list was abandoned".into()))?;
-                    Ok(None)
-                })
+                read_tcp(
+                    &tcp,
+                    ALL_STATES,
+                    &mut || free_rx.try_recv().ok(),
+                    &mut |batch| {
+                        full_tx.send(batch).map_err(|_| {
+                            DumpError::Broken("the socket list was abandoned".into())
+                        })?;
+                        Ok(None)
+                    },
+                )
             })
             .map_err(|e| format!("cannot start the socket reader thread: {e}"))?;
         meanwhile();
-        let mut failure = read_udp(&udp, each).err();
+        let mut failure = read_udp_and_bound(&side, each).err();
         // Ends when the reader is done and drops its sender.
         for batch in full_rx.iter() {
             if failure.is_none()
@@ -160,13 +171,18 @@ struct Batch {
 /// The TCP table: IPv4 and IPv6 in one walk of the kernel's connection
 /// table when the legacy request is available; else one request per
 /// family. A refusal comes before any socket, so nothing is listed twice.
-fn read_tcp(socket: &Socket, pool: &mut Pool<'_>, deliver: &mut Deliver<'_>) -> Result<(), String> {
-    send_tcp_all_families(socket, 1)?;
+fn read_tcp(
+    socket: &Socket,
+    states: u32,
+    pool: &mut Pool<'_>,
+    deliver: &mut Deliver<'_>,
+) -> Result<(), String> {
+    send_tcp_all_families(socket, states, 1)?;
     match read_dump(socket, IPPROTO_TCP, pool, deliver) {
         Ok(_) => {}
         Err(DumpError::Refused(_, 0)) => {
             for (seq, family) in [(2, AF_INET), (3, AF_INET6)] {
-                send_request(socket, family, IPPROTO_TCP, seq)?;
+                send_request(socket, family, IPPROTO_TCP, states, seq)?;
                 read_dump(socket, IPPROTO_TCP, pool, deliver).map_err(DumpError::into_message)?;
             }
         }
@@ -175,17 +191,19 @@ fn read_tcp(socket: &Socket, pool: &mut Pool<'_>, deliver: &mut Deliver<'_>) -> 
     Ok(())
 }
 
-/// The UDP tables, IPv4 then IPv6, decoded on the spot.
-fn read_udp(socket: &Socket, each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
+/// The UDP tables, IPv4 then IPv6, then the bound-only TCP sockets, all
+/// decoded on the spot.
+fn read_udp_and_bound(socket: &Socket, each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
+    let mut decode = |batch: Batch| {
+        decode_batch(&batch, each).map_err(DumpError::Broken)?;
+        Ok(Some(batch.bytes))
+    };
     for (seq, family) in [(1, AF_INET), (2, AF_INET6)] {
-        send_request(socket, family, IPPROTO_UDP, seq)?;
-        read_dump(socket, IPPROTO_UDP, &mut || None, &mut |batch| {
-            decode_batch(&batch, each).map_err(DumpError::Broken)?;
-            Ok(Some(batch.bytes))
-        })
-        .map_err(DumpError::into_message)?;
+        send_request(socket, family, IPPROTO_UDP, ALL_STATES, seq)?;
+        read_dump(socket, IPPROTO_UDP, &mut || None, &mut decode)
+            .map_err(DumpError::into_message)?;
     }
-    Ok(())
+    read_tcp(socket, BOUND_INACTIVE, &mut || None, &mut decode)
 }
 
 /// Read one dump to its end, passing each `recv` on. Returns how many
@@ -306,7 +324,7 @@ impl DumpError {
 /// connection table returns IPv4 and IPv6 sockets; two SOCK_DIAG_BY_FAMILY
 /// requests walk the whole table twice, and that walk is most of the cost
 /// on a table full of TIME_WAIT. `ss` falls back to the same request.
-fn send_tcp_all_families(socket: &Socket, seq: u32) -> Result<(), String> {
+fn send_tcp_all_families(socket: &Socket, states: u32, seq: u32) -> Result<(), String> {
     // family, src_len, dst_len, ext (4 bytes), inet_diag_sockid (48 bytes),
     // idiag_states, idiag_dbs.
     const REQ_LEN: usize = 60;
@@ -317,14 +335,20 @@ fn send_tcp_all_families(socket: &Socket, seq: u32) -> Result<(), String> {
     header.sequence_number = seq;
     let mut bytes = vec![0u8; NLMSG_HDRLEN + REQ_LEN];
     header.emit(&mut bytes[..NLMSG_HDRLEN]);
-    bytes[NLMSG_HDRLEN + 52..NLMSG_HDRLEN + 56].copy_from_slice(&ALL_STATES.to_ne_bytes());
+    bytes[NLMSG_HDRLEN + 52..NLMSG_HDRLEN + 56].copy_from_slice(&states.to_ne_bytes());
     socket
         .send(&bytes, 0)
         .map_err(|e| format!("cannot send the sock_diag request: {e}"))?;
     Ok(())
 }
 
-fn send_request(socket: &Socket, family: u8, protocol: u8, seq: u32) -> Result<(), String> {
+fn send_request(
+    socket: &Socket,
+    family: u8,
+    protocol: u8,
+    states: u32,
+    seq: u32,
+) -> Result<(), String> {
     let mut header = NetlinkHeader::default();
     header.flags = NLM_F_REQUEST | NLM_F_DUMP;
     header.sequence_number = seq;
@@ -339,7 +363,7 @@ fn send_request(socket: &Socket, family: u8, protocol: u8, seq: u32) -> Result<(
             family,
             protocol,
             extensions: ExtensionFlags::empty(),
-            states: StateFlags::from_bits_retain(ALL_STATES),
+            states: StateFlags::from_bits_retain(states),
             socket_id,
         })
         .into(),
