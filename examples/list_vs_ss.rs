@@ -77,6 +77,7 @@ fn table_size() -> Res<(usize, usize)> {
             }
         },
         &mut || {},
+        false,
     )?;
     Ok((all, tw))
 }

@@ -241,33 +241,19 @@ fn owners_are_cached_between_snapshots_and_new_sockets_are_found() {
 
 #[test]
 fn a_tcp_socket_bound_but_not_listening_shows_as_closed() {
-    if OS_NAME != "linux" {
-        return; // Only Linux's sock_diag reports bound-only sockets.
-    }
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let mut nums = release
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse::<u32>().ok());
-    let version = (nums.next().unwrap_or(0), nums.next().unwrap_or(0));
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(
-            &"127.0.0.1:0"
-                .parse::<std::net::SocketAddr>()
-                .unwrap()
-                .into(),
-        )
-        .unwrap();
-    let local = socket.local_addr().unwrap().as_socket().unwrap();
-    let snap = SystemSource::new().snapshot().unwrap();
+    let (_socket, local) = common::bound_only();
+    let mut source = SystemSource::new();
+    let snap = source.snapshot().unwrap();
     let found = find(&snap, Proto::Tcp, local, Some(TcpState::Closed));
-    // Linux 6.8 and later list them (TCP_BOUND_INACTIVE, see
-    // platform/linux/sockets.rs); older kernels ignore the request.
-    if version >= (6, 8) {
+    if common::kernel_lists_bound_only() {
         let s = found.expect("bound-only socket listed as CLOSED");
         assert_mine(s);
         assert_eq!(s.remote_addr, None);
         assert!(!Filter::default().matches(s), "not in the default view");
         assert!(Filter::all().matches(s));
     }
+    // Left out on request.
+    source.set_bound_only(false);
+    let snap = source.snapshot().unwrap();
+    assert!(find(&snap, Proto::Tcp, local, Some(TcpState::Closed)).is_none());
 }

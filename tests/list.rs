@@ -318,6 +318,26 @@ fn time_wait_shows_in_every_format_with_the_right_count() {
 }
 
 #[test]
+fn bound_only_sockets_show_with_all_and_state_closed() {
+    if !common::kernel_lists_bound_only() {
+        return;
+    }
+    let (_socket, local) = common::bound_only();
+    let p = local.port().to_string();
+    for args in [
+        &["--all", "--port", &p][..],
+        &["--state", "closed", "--port", &p][..],
+    ] {
+        let v = list_json(args);
+        let found = find(&v, local, None);
+        assert_eq!(found.len(), 1, "{args:?}: {v}");
+        assert_eq!(found[0]["state"], "CLOSED");
+        assert_eq!(found[0]["processes"][0]["pid"], std::process::id());
+    }
+    assert!(find(&list_json(&["--port", &p]), local, None).is_empty());
+}
+
+#[test]
 fn json_has_exactly_the_documented_fields() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -20,6 +20,15 @@ pub enum StateFilter {
 }
 
 impl StateFilter {
+    /// Whether this filter can keep a TCP socket in `state`.
+    pub fn allows(&self, state: TcpState) -> bool {
+        match self {
+            StateFilter::PortHolders => state == TcpState::Listen || state == TcpState::TimeWait,
+            StateFilter::All => true,
+            StateFilter::Only(set) => set.contains(&state),
+        }
+    }
+
     pub fn matches(&self, s: &SocketEntry) -> bool {
         match self {
             StateFilter::PortHolders => match s.state {
@@ -205,6 +214,9 @@ mod tests {
         assert!(f.matches(&entry(Proto::Tcp, Some(TcpState::Established), 80, Some(1))));
         assert!(!f.matches(&entry(Proto::Tcp, Some(TcpState::Listen), 80, None)));
         assert!(!f.matches(&entry(Proto::Udp, None, 53, None)));
+        assert!(f.states.allows(TcpState::Established) && !f.states.allows(TcpState::Closed));
+        assert!(StateFilter::All.allows(TcpState::Closed));
+        assert!(!StateFilter::PortHolders.allows(TcpState::Closed));
     }
 
     #[test]

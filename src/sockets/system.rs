@@ -27,6 +27,8 @@ pub struct SystemSource {
     last_len: usize,
     /// Snapshots taken so far.
     taken: u64,
+    /// List TCP sockets that are only bound (state CLOSED).
+    bound_only: bool,
 }
 
 impl Default for SystemSource {
@@ -56,7 +58,17 @@ impl SystemSource {
             memory: OwnerMemory::default(),
             last_len: 0,
             taken: 0,
+            bound_only: true,
         }
+    }
+
+    /// Whether to list TCP sockets bound to a port but neither listening
+    /// nor connected (state CLOSED; they too make `bind()` fail). On Linux
+    /// finding them costs the kernel a walk of its whole bind table, a few
+    /// milliseconds per snapshot on a large machine: a view that never
+    /// shows CLOSED may leave them out. Listed by default.
+    pub fn set_bound_only(&mut self, list: bool) {
+        self.bound_only = list;
     }
 
     /// How many connections the owner memory holds now.
@@ -71,7 +83,11 @@ impl SystemSource {
 
     /// Dump the OS socket table straight into entries, running `meanwhile`
     /// while the kernel works.
-    fn dump(capacity: usize, meanwhile: &mut dyn FnMut()) -> Result<Table, SourceError> {
+    fn dump(
+        capacity: usize,
+        bound_only: bool,
+        meanwhile: &mut dyn FnMut(),
+    ) -> Result<Table, SourceError> {
         let mut table = Table {
             sockets: Vec::with_capacity(capacity),
             listed_pids: Vec::new(),
@@ -112,6 +128,7 @@ impl SystemSource {
                 });
             },
             meanwhile,
+            bound_only,
         )
         .map_err(SourceError)?;
         Ok(table)
@@ -242,7 +259,7 @@ impl SocketSource for SystemSource {
         // holds: do it while the kernel dumps the sockets.
         let first = self.taken == 0;
         let mut prefetched = None;
-        let mut table = Self::dump(capacity, &mut || {
+        let mut table = Self::dump(capacity, self.bound_only, &mut || {
             if first {
                 prefetched = Some(os::sockets::scan_owners(None));
             }

@@ -51,3 +51,25 @@ pub fn my_name_matches(name: &str) -> bool {
     let file = exe.file_name().unwrap().to_string_lossy().into_owned();
     !name.is_empty() && file.starts_with(name) && name.len() >= file.len().min(15)
 }
+
+/// Whether this kernel lists TCP sockets that are only bound (Linux 6.8 and
+/// later: TCP_BOUND_INACTIVE, see platform/linux/sockets.rs).
+pub fn kernel_lists_bound_only() -> bool {
+    if portwise::platform::OS_NAME != "linux" {
+        return false;
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut nums = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse::<u32>().ok());
+    (nums.next().unwrap_or(0), nums.next().unwrap_or(0)) >= (6, 8)
+}
+
+/// A TCP socket bound to a loopback port, neither listening nor connected.
+pub fn bound_only() -> (socket2::Socket, SocketAddr) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&addr.into()).unwrap();
+    let local = socket.local_addr().unwrap().as_socket().unwrap();
+    (socket, local)
+}

@@ -49,8 +49,9 @@ const ALL_STATES: u32 = 0x1ffe;
 /// listening nor connected, which still make bind() on that port fail.
 /// Missing from netlink-packet-sock-diag's StateFlags; kernels without it
 /// ignore the bit. Asked for in a request of its own: the kernel finds them
-/// by walking the bind table, which holds every TIME_WAIT socket too, so on
-/// its own socket that walk runs beside the main one instead of after it.
+/// by walking its whole bind table (a few ms on a large machine, whatever it
+/// holds), so on its own socket that walk runs beside the main one instead
+/// of after it, and is skipped when nobody wants these sockets.
 const BOUND_INACTIVE: u32 = 1 << 13;
 
 /// `sizeof(struct nlmsghdr)` (include/uapi/linux/netlink.h).
@@ -75,7 +76,14 @@ const BATCH_BYTES: usize = 4 * RECV_BUFFER;
 /// (work that needs no socket, such as the first owner scan), reads the UDP
 /// tables and the bound-only TCP sockets on a second netlink socket, then
 /// decodes what the reader has read: the kernel's work and ours overlap.
-pub fn dump(each: &mut dyn FnMut(RawSocket), meanwhile: &mut dyn FnMut()) -> Result<(), String> {
+///
+/// `bound_only` asks for TCP sockets that are bound but neither listening
+/// nor connected (see [`BOUND_INACTIVE`]).
+pub fn dump(
+    each: &mut dyn FnMut(RawSocket),
+    meanwhile: &mut dyn FnMut(),
+    bound_only: bool,
+) -> Result<(), String> {
     let tcp = open_socket()?;
     let side = open_socket()?;
     // Deep enough for the reader to run ahead while this thread is busy.
@@ -99,7 +107,7 @@ pub fn dump(each: &mut dyn FnMut(RawSocket), meanwhile: &mut dyn FnMut()) -> Res
             })
             .map_err(|e| format!("cannot start the socket reader thread: {e}"))?;
         meanwhile();
-        let mut failure = read_udp_and_bound(&side, each).err();
+        let mut failure = read_udp_and_bound(&side, each, bound_only).err();
         // Ends when the reader is done and drops its sender.
         for batch in full_rx.iter() {
             if failure.is_none()
@@ -193,7 +201,11 @@ fn read_tcp(
 
 /// The UDP tables, IPv4 then IPv6, then the bound-only TCP sockets, all
 /// decoded on the spot.
-fn read_udp_and_bound(socket: &Socket, each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
+fn read_udp_and_bound(
+    socket: &Socket,
+    each: &mut dyn FnMut(RawSocket),
+    bound_only: bool,
+) -> Result<(), String> {
     let mut decode = |batch: Batch| {
         decode_batch(&batch, each).map_err(DumpError::Broken)?;
         Ok(Some(batch.bytes))
@@ -203,7 +215,10 @@ fn read_udp_and_bound(socket: &Socket, each: &mut dyn FnMut(RawSocket)) -> Resul
         read_dump(socket, IPPROTO_UDP, &mut || None, &mut decode)
             .map_err(DumpError::into_message)?;
     }
-    read_tcp(socket, BOUND_INACTIVE, &mut || None, &mut decode)
+    if bound_only {
+        read_tcp(socket, BOUND_INACTIVE, &mut || None, &mut decode)?;
+    }
+    Ok(())
 }
 
 /// Read one dump to its end, passing each `recv` on. Returns how many
@@ -606,7 +621,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let mut all = Vec::new();
-        dump(&mut |r| all.push(r), &mut || {}).unwrap();
+        dump(&mut |r| all.push(r), &mut || {}, true).unwrap();
         let mine: Vec<&RawSocket> = all
             .iter()
             .filter(|s| s.proto == Proto::Tcp && s.local.port() == port)

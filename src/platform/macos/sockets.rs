@@ -17,7 +17,13 @@ use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed, merge_same_socket}
 /// Every TCP and UDP socket some visible process holds, IPv4 and IPv6.
 ///
 /// `meanwhile` runs first, on this thread (the same contract as on Linux).
-pub fn dump(each: &mut dyn FnMut(RawSocket), meanwhile: &mut dyn FnMut()) -> Result<(), String> {
+/// `_bound_only` is Linux's choice (bound-only TCP sockets cost it a
+/// table walk); this OS lists what it lists.
+pub fn dump(
+    each: &mut dyn FnMut(RawSocket),
+    meanwhile: &mut dyn FnMut(),
+    _bound_only: bool,
+) -> Result<(), String> {
     meanwhile();
     let rows = netstat2::get_sockets_info(
         AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6,
