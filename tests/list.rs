@@ -318,15 +318,15 @@ fn time_wait_shows_in_every_format_with_the_right_count() {
 }
 
 #[test]
-fn bound_only_sockets_show_with_all_and_state_closed() {
+fn bound_only_sockets_show_with_state_closed() {
     if !common::kernel_lists_bound_only() {
         return;
     }
     let (_socket, local) = common::bound_only();
     let p = local.port().to_string();
     for args in [
-        &["--all", "--port", &p][..],
         &["--state", "closed", "--port", &p][..],
+        &["--state", "listen,CLOSED", "--port", &p][..],
     ] {
         let v = list_json(args);
         let found = find(&v, local, None);
