@@ -14,7 +14,8 @@ use crate::sockets::{SocketSource, SystemSource, coverage_note, is_unattributed}
 
 /// List sockets with their owning processes.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "By default: TCP LISTEN, bound UDP sockets and TCP TIME_WAIT, the sockets \
+#[command(
+    after_help = "By default: TCP LISTEN, bound UDP sockets and TCP TIME_WAIT, the sockets \
 that decide whether a port is free. TIME_WAIT sockets show the time left where the OS \
 reports it (Linux) and, when portwise saw the connection alive (--watch), who held it.
 
@@ -23,7 +24,8 @@ Examples:
   portwise list --port 8080
   portwise list --proto tcp --state established,close-wait
   portwise list --json | jq '.sockets[] | select(.state == \"TIME_WAIT\")'
-  portwise list --watch 2")]
+  portwise list --watch 2"
+)]
 pub struct ListArgs {
     /// Show every state, not only LISTEN, UDP and TIME_WAIT. TCP sockets
     /// that are only bound (not listening, not connected) are listed with
@@ -77,9 +79,9 @@ pub fn run(args: ListArgs) -> CliResult {
     };
     let mut source = SystemSource::new();
     // TCP sockets that are only bound cost Linux a walk of its bind table
-    // that grows with the TIME_WAIT pile (8 ms for 30k here): like `ss`,
-    // which shows them only with -B, list them when CLOSED is asked for by
-    // name, not with --all.
+    // that grows with the TIME_WAIT pile (8 ms for 30k on the benchmark
+    // machine, BENCHMARKS.md): like `ss`, which shows them only with -B,
+    // list them when CLOSED is asked for by name, not with --all.
     source.set_bound_only(
         matches!(&filter.states, StateFilter::Only(set) if set.contains(&TcpState::Closed)),
     );

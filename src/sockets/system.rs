@@ -65,8 +65,9 @@ impl SystemSource {
     /// Whether to list TCP sockets bound to a port but neither listening
     /// nor connected (state CLOSED; they too make `bind()` fail). On Linux
     /// finding them costs the kernel a walk of its bind table that grows
-    /// with the TIME_WAIT pile (8 ms per snapshot with 30k here): a view
-    /// that does not show CLOSED may leave them out. Listed by default.
+    /// with the TIME_WAIT pile (8 ms per snapshot with 30k on the benchmark
+    /// machine): a view that does not show CLOSED may leave them out.
+    /// Listed by default.
     pub fn set_bound_only(&mut self, list: bool) {
         self.bound_only = list;
     }

@@ -50,8 +50,9 @@ const ALL_STATES: u32 = 0x1ffe;
 /// Missing from netlink-packet-sock-diag's StateFlags; kernels without it
 /// ignore the bit. Asked for in a request of its own: the kernel finds them
 /// by walking its bind table, which costs about as much again as the main
-/// dump when thousands of TIME_WAIT sockets hold ports (8 ms for 30k here),
-/// so it runs on its own socket beside the main walk, and only when wanted.
+/// dump when thousands of TIME_WAIT sockets hold ports (8 ms for 30k on the
+/// benchmark machine, BENCHMARKS.md), so it runs on its own socket beside
+/// the main walk, and only when wanted.
 const BOUND_INACTIVE: u32 = 1 << 13;
 
 /// `sizeof(struct nlmsghdr)` (include/uapi/linux/netlink.h).
@@ -338,7 +339,7 @@ impl DumpError {
 /// (net/ipv4/inet_diag.c, `inet_diag_dump_compat()`), so one walk of the
 /// connection table returns IPv4 and IPv6 sockets; two SOCK_DIAG_BY_FAMILY
 /// requests walk the whole table twice, and that walk is most of the cost
-/// on a table full of TIME_WAIT. `ss` falls back to the same request.
+/// on a table full of TIME_WAIT (`ss -t` sends one request per family).
 fn send_tcp_all_families(socket: &Socket, states: u32, seq: u32) -> Result<(), String> {
     // family, src_len, dst_len, ext (4 bytes), inet_diag_sockid (48 bytes),
     // idiag_states, idiag_dbs.
