@@ -4,12 +4,15 @@
 //! It opens a few hundred listeners on loopback and closes connections to
 //! them from the accepting side, leaving tens of thousands of TIME_WAIT
 //! sockets on the listeners' ports; then it times both commands as whole
-//! processes, alternating, for several rounds, and prints the medians and
-//! their ratio. The floor: portwise takes at most half the time of ss.
+//! processes (output to /dev/null), alternating which goes first, for
+//! several rounds, and prints the medians and their ratio. The floor:
+//! portwise takes at most half the time of ss.
 //!
 //! Bounded and self-cleaning: the listeners close when it exits; the
 //! TIME_WAIT sockets are the kernel's and expire 60 s later (Linux
-//! TCP_TIMEWAIT_LEN). Linux only: elsewhere it says so and exits.
+//! TCP_TIMEWAIT_LEN). TIME_WAIT left by an earlier run would inflate the
+//! table, so it first waits (at most 65 s) for those to expire. Linux only:
+//! elsewhere it says so and exits.
 //!
 //! Usage: list_vs_ss PORTWISE_BINARY [--tw N] [--listeners N] [--rounds N]
 
@@ -17,6 +20,8 @@ use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
+
+use portwise::sockets::TcpState;
 
 type Res<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -33,7 +38,7 @@ fn opts() -> Res<Opts> {
         portwise: String::new(),
         tw: 30_000,
         listeners: 300,
-        rounds: 9,
+        rounds: 21,
     };
     while let Some(a) = args.next() {
         let mut num = |name: &str| -> Res<usize> {
@@ -59,6 +64,22 @@ fn opts() -> Res<Opts> {
 
 fn sysctl(key: &str) -> Option<String> {
     portwise::platform::os::sysctl::read(key)
+}
+
+/// (all sockets, TIME_WAIT sockets) the kernel lists now.
+fn table_size() -> Res<(usize, usize)> {
+    let (mut all, mut tw) = (0, 0);
+    portwise::platform::os::sockets::dump(
+        &mut |s| {
+            all += 1;
+            if s.state == Some(TcpState::TimeWait) {
+                tw += 1;
+            }
+        },
+        &mut || {},
+        false,
+    )?;
+    Ok((all, tw))
 }
 
 /// Time one run of a command as a whole process, output discarded.
@@ -104,6 +125,13 @@ fn run() -> Res<bool> {
         "ephemeral range (net.ipv4.ip_local_port_range): {}",
         sysctl("net.ipv4.ip_local_port_range").unwrap_or_else(|| "?".into())
     );
+    if table_size()?.1 > 1000 {
+        println!("waiting for TIME_WAIT sockets left by an earlier run to expire...");
+        let waited = Instant::now();
+        while table_size()?.1 > 1000 && waited.elapsed() < Duration::from_secs(65) {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    }
 
     // Listeners on several loopback addresses, so that no (address, port)
     // pair needs many client ports.
@@ -128,20 +156,13 @@ fn run() -> Res<bool> {
     }
     let setup = started.elapsed();
 
-    let mut raw = Vec::new();
-    portwise::platform::os::sockets::dump(&mut |r| raw.push(r))?;
-    let tw = raw
-        .iter()
-        .filter(|s| s.state == Some(portwise::sockets::TcpState::TimeWait))
-        .count();
+    let (all, tw) = table_size()?;
     println!(
         "set up {} listeners and {} connections closed into TIME_WAIT in {:.1} s; \
-         the kernel now lists {} sockets, {} of them TIME_WAIT",
+         the kernel now lists {all} sockets, {tw} of them TIME_WAIT",
         listeners.len(),
         o.tw,
         setup.as_secs_f64(),
-        raw.len(),
-        tw
     );
     // Both tools must see the same table.
     let json = Command::new(&o.portwise)
@@ -157,6 +178,9 @@ fn run() -> Res<bool> {
         .count()
         .saturating_sub(1);
     println!("portwise lists {listed} sockets, ss lists {ss_rows}");
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load average: {}", load.trim());
+    }
 
     let (mut pw, mut sst) = (Vec::new(), Vec::new());
     // One untimed run each warms the page cache.
@@ -176,8 +200,17 @@ fn run() -> Res<bool> {
         pw.push(a);
         sst.push(b);
     }
+    let (min_p, min_s) = (pw.iter().min().copied(), sst.iter().min().copied());
     let (mp, ms_) = (median(&mut pw), median(&mut sst));
     let ratio = mp.as_secs_f64() / ms_.as_secs_f64();
+    if let (Some(a), Some(b)) = (min_p, min_s) {
+        println!(
+            "fastest: portwise {:.1} ms, ss {:.1} ms; ratio {:.2}",
+            ms(a),
+            ms(b),
+            a.as_secs_f64() / b.as_secs_f64()
+        );
+    }
     println!(
         "median: portwise {:.1} ms, ss {:.1} ms; portwise/ss = {:.2} (floor: at most 0.50) {}",
         ms(mp),

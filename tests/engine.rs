@@ -39,7 +39,7 @@ fn assert_mine(s: &SocketEntry) {
 
 #[test]
 fn v4_v6_listeners_and_a_udp_socket_appear_owned_by_this_process() {
-    let v4 = common::quiet_listener();
+    let v4 = TcpListener::bind("127.0.0.1:0").unwrap();
     let v6 = TcpListener::bind("[::1]:0").unwrap();
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut source = SystemSource::new();
@@ -91,17 +91,25 @@ fn time_wait_sockets_on_a_known_port_are_counted_with_their_time_left() {
         return;
     }
     const N: usize = 5;
-    let listener = common::quiet_listener();
-    let port = listener.local_addr().unwrap().port();
-    make_time_wait(&listener, N);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let l = listener.local_addr().unwrap();
+    let clients = make_time_wait(&listener, N);
     drop(listener);
     let mut source = SystemSource::new();
+    // Match the exact 4-tuples: other sockets may share the port number.
     let tws: Vec<SocketEntry> = eventually("5 TIME_WAIT sockets", || {
         let snap = source.snapshot().unwrap();
         let tws: Vec<SocketEntry> = snap
             .sockets
             .into_iter()
-            .filter(|s| s.local_port == port && s.state == Some(TcpState::TimeWait))
+            .filter(|s| {
+                s.local_addr == l.ip()
+                    && s.local_port == l.port()
+                    && s.state == Some(TcpState::TimeWait)
+                    && clients
+                        .iter()
+                        .any(|c| s.remote_addr == Some(c.ip()) && s.remote_port == Some(c.port()))
+            })
             .collect();
         (tws.len() == N).then_some(tws)
     });
@@ -125,7 +133,7 @@ fn a_connection_seen_established_names_its_owner_once_in_time_wait() {
     if OS_NAME == "macos" {
         return; // No TIME_WAIT listing on macOS (see above).
     }
-    let listener = common::quiet_listener();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let laddr = listener.local_addr().unwrap();
     let client = TcpStream::connect(laddr).unwrap();
     let (server, peer) = listener.accept().unwrap();
@@ -176,7 +184,7 @@ fn a_connection_seen_established_names_its_owner_once_in_time_wait() {
 
 #[test]
 fn own_sockets_are_never_unattributed() {
-    let listener = common::quiet_listener();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let mut source = SystemSource::new();
     let snap = source.snapshot().unwrap();
     let mine = find(
@@ -199,13 +207,13 @@ fn own_sockets_are_never_unattributed() {
 #[test]
 fn owners_are_cached_between_snapshots_and_new_sockets_are_found() {
     let mut source = SystemSource::new();
-    let first = common::quiet_listener();
+    let first = TcpListener::bind("127.0.0.1:0").unwrap();
     source.snapshot().unwrap();
     let scans = source.owner_scans();
     source.snapshot().unwrap();
     let unchanged = source.owner_scans();
     // A new socket appears: it must be attributed on the next snapshot.
-    let second = common::quiet_listener();
+    let second = TcpListener::bind("127.0.0.1:0").unwrap();
     let snap = source.snapshot().unwrap();
     let s = find(
         &snap,
@@ -229,4 +237,23 @@ fn owners_are_cached_between_snapshots_and_new_sockets_are_found() {
         // may have scanned too; the new listener always forces one.
         assert!(source.owner_scans() > unchanged);
     }
+}
+
+#[test]
+fn a_tcp_socket_bound_but_not_listening_shows_as_closed() {
+    let (_socket, local) = common::bound_only();
+    let mut source = SystemSource::new();
+    let snap = source.snapshot().unwrap();
+    let found = find(&snap, Proto::Tcp, local, Some(TcpState::Closed));
+    if common::kernel_lists_bound_only() {
+        let s = found.expect("bound-only socket listed as CLOSED");
+        assert_mine(s);
+        assert_eq!(s.remote_addr, None);
+        assert!(!Filter::default().matches(s), "not in the default view");
+        assert!(Filter::all().matches(s));
+    }
+    // Left out on request.
+    source.set_bound_only(false);
+    let snap = source.snapshot().unwrap();
+    assert!(find(&snap, Proto::Tcp, local, Some(TcpState::Closed)).is_none());
 }

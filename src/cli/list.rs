@@ -13,19 +13,23 @@ use crate::sockets::model::{Proto, Snapshot, SocketEntry, TcpState};
 use crate::sockets::{SocketSource, SystemSource, coverage_note, is_unattributed};
 
 /// List sockets with their owning processes.
-///
-/// By default: TCP LISTEN, bound UDP sockets and TCP TIME_WAIT, the sockets
-/// that decide whether a port is free. Examples:
-///
-///   portwise list
-///   portwise list --port 8080
-///   portwise list --all --proto tcp --state established,close-wait
-///   portwise list --json | jq '.sockets[] | select(.state == "TIME_WAIT")'
-///   portwise list --watch 2
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "By default: TCP LISTEN, bound UDP sockets and TCP TIME_WAIT, the sockets \
+that decide whether a port is free. TIME_WAIT sockets show the time left where the OS \
+reports it (Linux) and, when portwise saw the connection alive (--watch), who held it.
+
+Examples:
+  portwise list
+  portwise list --port 8080
+  portwise list --proto tcp --state established,close-wait
+  portwise list --json | jq '.sockets[] | select(.state == \"TIME_WAIT\")'
+  portwise list --watch 2"
+)]
 pub struct ListArgs {
-    /// Show every state, not only LISTEN, UDP and TIME_WAIT.
+    /// Show every state, not only LISTEN, UDP and TIME_WAIT. TCP sockets
+    /// that are only bound (not listening, not connected) are listed with
+    /// --state closed: finding them costs the kernel an extra table walk.
     #[arg(long, conflicts_with = "state")]
     pub all: bool,
     /// Show only TCP sockets in these states (comma-separated or repeated):
@@ -74,6 +78,13 @@ pub fn run(args: ListArgs) -> CliResult {
         Format::Table
     };
     let mut source = SystemSource::new();
+    // TCP sockets that are only bound cost Linux a walk of its bind table
+    // that grows with the TIME_WAIT pile (8 ms for 30k on the benchmark
+    // machine, BENCHMARKS.md): like `ss`, which shows them only with -B,
+    // list them when CLOSED is asked for by name, not with --all.
+    source.set_bound_only(
+        matches!(&filter.states, StateFilter::Only(set) if set.contains(&TcpState::Closed)),
+    );
     let clear = format == Format::Table && std::io::stdout().is_terminal();
     let mut first = true;
     loop {
@@ -96,7 +107,8 @@ pub fn run(args: ListArgs) -> CliResult {
             );
         }
         let written = {
-            let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+            // Every format hands over large chunks: no extra buffering.
+            let mut out = io::stdout().lock();
             out.write_all(preface.as_bytes())
                 .and_then(|_| write_to(&mut out, &snapshot, &filter, format))
                 .and_then(|_| out.flush())
@@ -183,11 +195,10 @@ pub fn write_to<W: Write>(
     filter: &Filter,
     format: Format,
 ) -> io::Result<()> {
-    let shown = filter.apply(snapshot);
     match format {
-        Format::Table => w.write_all(render_table(snapshot, &shown).as_bytes()),
-        Format::Json => write_json(w, snapshot, &shown),
-        Format::Csv => w.write_all(render_csv(&shown).as_bytes()),
+        Format::Table => w.write_all(render_table(snapshot, &filter.apply(snapshot)).as_bytes()),
+        Format::Json => write_json(w, snapshot, filter),
+        Format::Csv => w.write_all(render_csv(&filter.apply(snapshot)).as_bytes()),
     }
 }
 
@@ -375,15 +386,33 @@ fn footer(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
     out
 }
 
-fn write_json<W: Write>(w: &mut W, snapshot: &Snapshot, shown: &[&SocketEntry]) -> io::Result<()> {
-    let (n, reason) = unattributed(snapshot, shown);
+/// Streams the matching sockets: no list of them is built first.
+fn write_json<W: Write>(w: &mut W, snapshot: &Snapshot, filter: &Filter) -> io::Result<()> {
+    let everything = filter.keeps_everything();
+    let shown = || {
+        snapshot
+            .sockets
+            .iter()
+            .filter(move |s| everything || filter.matches(s))
+    };
+    // Counting all of them again is a whole pass over a large table.
+    let n = if everything {
+        snapshot.unattributed
+    } else {
+        shown().filter(|s| is_unattributed(s)).count()
+    };
+    let reason = if n > 0 {
+        snapshot.unattributed_reason.as_deref()
+    } else {
+        None
+    };
     let header = JsonHeader {
         taken_at_unix_ms: snapshot.taken_at_unix_ms,
         unattributed: n,
-        unattributed_reason: reason.as_deref(),
+        unattributed_reason: reason,
         privileged: snapshot.privileged,
     };
-    json::write_document(w, &header, shown)
+    json::write_document(w, &header, shown())
 }
 
 /// CSV field, quoted where needed (RFC 4180).

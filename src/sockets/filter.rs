@@ -20,6 +20,15 @@ pub enum StateFilter {
 }
 
 impl StateFilter {
+    /// Whether this filter can keep a TCP socket in `state`.
+    pub fn allows(&self, state: TcpState) -> bool {
+        match self {
+            StateFilter::PortHolders => state == TcpState::Listen || state == TcpState::TimeWait,
+            StateFilter::All => true,
+            StateFilter::Only(set) => set.contains(&state),
+        }
+    }
+
     pub fn matches(&self, s: &SocketEntry) -> bool {
         match self {
             StateFilter::PortHolders => match s.state {
@@ -56,6 +65,15 @@ impl Filter {
             states: StateFilter::All,
             ..Filter::default()
         }
+    }
+
+    /// True when every socket matches (all states, no other condition).
+    pub fn keeps_everything(&self) -> bool {
+        self.states == StateFilter::All
+            && self.port.is_none()
+            && self.proto.is_none()
+            && self.pid.is_none()
+            && self.text.trim().is_empty()
     }
 
     pub fn matches(&self, s: &SocketEntry) -> bool {
@@ -196,6 +214,9 @@ mod tests {
         assert!(f.matches(&entry(Proto::Tcp, Some(TcpState::Established), 80, Some(1))));
         assert!(!f.matches(&entry(Proto::Tcp, Some(TcpState::Listen), 80, None)));
         assert!(!f.matches(&entry(Proto::Udp, None, 53, None)));
+        assert!(f.states.allows(TcpState::Established) && !f.states.allows(TcpState::Closed));
+        assert!(StateFilter::All.allows(TcpState::Closed));
+        assert!(!StateFilter::PortHolders.allows(TcpState::Closed));
     }
 
     #[test]

@@ -23,10 +23,10 @@ pub struct JsonHeader<'a> {
 /// Write `{"taken_at_unix_ms":…,"unattributed":…,"unattributed_reason":…,
 /// "privileged":…,"sockets":[…]}` followed by a newline, one socket per
 /// line.
-pub fn write_document<W: Write>(
+pub fn write_document<'s, W: Write>(
     w: &mut W,
     header: &JsonHeader<'_>,
-    sockets: &[&SocketEntry],
+    sockets: impl IntoIterator<Item = &'s SocketEntry>,
 ) -> io::Result<()> {
     let mut buf = Vec::with_capacity(64 * 1024);
     buf.extend_from_slice(b"{\"taken_at_unix_ms\":");
@@ -41,7 +41,7 @@ pub fn write_document<W: Write>(
     buf.extend_from_slice(b",\"privileged\":");
     buf.extend_from_slice(if header.privileged { b"true" } else { b"false" });
     buf.extend_from_slice(b",\"sockets\":[");
-    for (i, s) in sockets.iter().enumerate() {
+    for (i, s) in sockets.into_iter().enumerate() {
         buf.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
         push_entry(&mut buf, s);
         if buf.len() >= 60 * 1024 {
@@ -262,7 +262,7 @@ mod tests {
             unattributed_reason: Some("why \"so\""),
             privileged: false,
         };
-        write_document(&mut out, &header, &refs).unwrap();
+        write_document(&mut out, &header, refs.iter().copied()).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(v["taken_at_unix_ms"], 1_700_000_000_000u64);
         assert_eq!(v["unattributed"], 2);
@@ -271,7 +271,7 @@ mod tests {
         assert_eq!(v["sockets"].as_array().unwrap().len(), 4);
         assert_eq!(v["sockets"][1], serde_json::to_value(&list[1]).unwrap());
         let mut empty = Vec::new();
-        write_document(&mut empty, &header, &[]).unwrap();
+        write_document(&mut empty, &header, []).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&empty).unwrap();
         assert_eq!(v["sockets"], serde_json::json!([]));
     }

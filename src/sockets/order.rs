@@ -15,26 +15,41 @@ use super::model::{Family, SocketEntry};
 
 /// Sort `sockets` into the order of [`SocketEntry::sort_key`].
 pub fn sort_sockets(sockets: &mut [SocketEntry]) {
-    let mut narrow: Vec<(u128, u64, u32)> = Vec::with_capacity(sockets.len());
+    // Narrow keys leave their low 23 bits free for the socket's index.
+    const INDEX_BITS: u32 = 23;
+    let fits = sockets.len() < 1 << INDEX_BITS;
+    let mut narrow: Vec<u128> = Vec::with_capacity(if fits { sockets.len() } else { 0 });
     let mut wide: Vec<(WideKey, u32)> = Vec::new();
     for (i, s) in sockets.iter().enumerate() {
-        match narrow_key(s) {
-            Some(k) => narrow.push((k, s.inode, i as u32)),
+        match narrow_key(s).filter(|_| fits) {
+            Some(k) => narrow.push(k | i as u128),
             None => wide.push((wide_key(s), i as u32)),
         }
     }
     narrow.sort_unstable();
     wide.sort_unstable();
+    let index = |k: u128| (k & ((1 << INDEX_BITS) - 1)) as u32;
+    // Equal narrow keys differ only in the inode: order those runs by it.
+    let mut start = 0;
+    while start < narrow.len() {
+        let head = narrow[start] >> INDEX_BITS;
+        let mut end = start + 1;
+        while end < narrow.len() && narrow[end] >> INDEX_BITS == head {
+            end += 1;
+        }
+        if end - start > 1 {
+            narrow[start..end].sort_unstable_by_key(|k| sockets[index(*k) as usize].inode);
+        }
+        start = end;
+    }
 
     // Merge the two runs. Both keys start with proto (1 bit) and local port
     // (16 bits); when those tie, compare the full keys.
     let mut order: Vec<u32> = Vec::with_capacity(sockets.len());
     let (mut a, mut b) = (0, 0);
     while a < narrow.len() && b < wide.len() {
-        let (ia, ib) = (narrow[a].2, wide[b].1);
-        let head_a = narrow[a].0 >> 111;
-        let head_b = wide[b].0.0 >> 111;
-        let a_first = match head_a.cmp(&head_b) {
+        let (ia, ib) = (index(narrow[a]), wide[b].1);
+        let a_first = match (narrow[a] >> 111).cmp(&(wide[b].0.0 >> 111)) {
             Ordering::Less => true,
             Ordering::Greater => false,
             Ordering::Equal => wide_key(&sockets[ia as usize]) <= wide_key(&sockets[ib as usize]),
@@ -47,7 +62,7 @@ pub fn sort_sockets(sockets: &mut [SocketEntry]) {
             b += 1;
         }
     }
-    order.extend(narrow[a..].iter().map(|k| k.2));
+    order.extend(narrow[a..].iter().map(|k| index(*k)));
     order.extend(wide[b..].iter().map(|k| k.1));
     permute(sockets, &mut order);
 }
@@ -92,9 +107,10 @@ fn remote_port(s: &SocketEntry) -> u128 {
     s.remote_port.map_or(0, |p| 1 << 16 | u128::from(p))
 }
 
-/// An IPv4 socket (IPv4 or no remote) in one word, inode aside. Bits:
-/// proto 1, local port 16, family 1 (always 0 here), local address 32,
-/// state 4, remote tag 2, remote address 32, remote port 17.
+/// An IPv4 socket (IPv4 or no remote) in one word, inode aside. Bits from
+/// the top: proto 1, local port 16, family 1 (always 0 here), local address
+/// 32, state 4, remote tag 2, remote address 32, remote port 17; the low 23
+/// bits stay 0.
 fn narrow_key(s: &SocketEntry) -> Option<u128> {
     let (IpAddr::V4(local), Family::Ipv4) = (s.local_addr, s.family) else {
         return None;
@@ -208,6 +224,21 @@ mod tests {
     #[test]
     fn orders_exactly_like_the_model() {
         let mut all = all_kinds();
+        let mut by_model = all.clone();
+        by_model.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        sort_sockets(&mut all);
+        assert_eq!(all, by_model);
+    }
+
+    #[test]
+    fn sockets_equal_but_for_the_inode_follow_the_inode() {
+        let mut all = all_kinds();
+        // SO_REUSEPORT listeners: same everything, different inodes.
+        for (n, s) in all.iter_mut().enumerate() {
+            s.inode = (n as u64 * 7919) % 13;
+            s.remote_addr = None;
+            s.remote_port = None;
+        }
         let mut by_model = all.clone();
         by_model.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         sort_sockets(&mut all);

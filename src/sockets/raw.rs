@@ -48,6 +48,8 @@ pub struct Unattributed {
     pub foreign_users: Vec<String>,
     /// Whether the snapshot ran with privileges.
     pub privileged: bool,
+    /// Processes whose descriptors could not be read.
+    pub unreadable_processes: usize,
 }
 
 /// Merge rows that describe the same socket seen through several processes

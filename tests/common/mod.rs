@@ -4,18 +4,21 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 /// How long any wait for the kernel may take before a test fails.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
 /// Open `n` connections to `listener` and close each from the accepting
-/// side first, so the TIME_WAIT sockets sit on the listener's port.
-pub fn make_time_wait(listener: &TcpListener, n: usize) {
+/// side first, so the TIME_WAIT sockets sit on the listener's port. Returns
+/// the clients' addresses: the TIME_WAIT sockets' remote ends.
+pub fn make_time_wait(listener: &TcpListener, n: usize) -> Vec<SocketAddr> {
     let addr = listener.local_addr().unwrap();
+    let mut clients = Vec::with_capacity(n);
     for _ in 0..n {
         let client = TcpStream::connect(addr).unwrap();
+        clients.push(client.local_addr().unwrap());
         let (server, _) = listener.accept().unwrap();
         drop(server);
         // Wait for the server's FIN, then close: the server side moves from
@@ -26,6 +29,7 @@ pub fn make_time_wait(listener: &TcpListener, n: usize) {
         assert_eq!(n, 0, "expected EOF from the closed server side");
         drop(client);
     }
+    clients
 }
 
 /// Poll `f` until it returns `Some`, or panic after [`PATIENCE`].
@@ -48,19 +52,24 @@ pub fn my_name_matches(name: &str) -> bool {
     !name.is_empty() && file.starts_with(name) && name.len() >= file.len().min(15)
 }
 
-/// A TCP listener on 127.0.0.1 at a port outside the ephemeral range (picked
-/// by portwise's own `free`). Port-0 listeners share their numbers with every
-/// client socket and TIME_WAIT remnant on the machine, which makes exact
-/// counts by `--port` racy on a busy machine; these ports are not.
-pub fn quiet_listener() -> TcpListener {
-    for _ in 0..20 {
-        let port = portwise::ports::free_ports(&portwise::ports::FreeRequest::default())
-            .unwrap()
-            .ports[0]
-            .port;
-        if let Ok(l) = TcpListener::bind(("127.0.0.1", port)) {
-            return l;
-        }
+/// Whether this kernel lists TCP sockets that are only bound (Linux 6.8 and
+/// later: TCP_BOUND_INACTIVE, see platform/linux/sockets.rs).
+pub fn kernel_lists_bound_only() -> bool {
+    if portwise::platform::OS_NAME != "linux" {
+        return false;
     }
-    panic!("no free port outside the ephemeral range in 20 tries");
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut nums = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse::<u32>().ok());
+    (nums.next().unwrap_or(0), nums.next().unwrap_or(0)) >= (6, 8)
+}
+
+/// A TCP socket bound to a loopback port, neither listening nor connected.
+pub fn bound_only() -> (socket2::Socket, SocketAddr) {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    socket.bind(&addr.into()).unwrap();
+    let local = socket.local_addr().unwrap().as_socket().unwrap();
+    (socket, local)
 }

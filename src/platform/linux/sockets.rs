@@ -38,14 +38,22 @@ const EXPIRES_OFFSET: usize = 52;
 /// as `timer:(timewait,…)`.
 const TIMER_TIME_WAIT: u8 = 3;
 
-/// Every state. UDP sockets report TCP_CLOSE (unconnected) or
-/// TCP_ESTABLISHED (connected), so this covers them too. Bit 13 is
-/// TCP_BOUND_INACTIVE, a pseudo-state for inet_diag (include/net/
-/// tcp_states.h; kernel commit 91051f003948 "tcp: Dump bound-only sockets in
-/// inet_diag."): TCP sockets bound to a port but neither listening nor
-/// connected, which still make bind() on that port fail. It is missing from
-/// netlink-packet-sock-diag's StateFlags; kernels without it ignore the bit.
-const ALL_STATES: u32 = 0x3ffe;
+/// Every real state, TCP_ESTABLISHED (1) to TCP_NEW_SYN_RECV (12). UDP
+/// sockets report TCP_CLOSE (unconnected) or TCP_ESTABLISHED (connected),
+/// so this covers them too.
+const ALL_STATES: u32 = 0x1ffe;
+
+/// `1 << TCP_BOUND_INACTIVE` (13), a pseudo-state for inet_diag (include/
+/// net/tcp_states.h; kernel commit 91051f003948 "tcp: Dump bound-only
+/// sockets in inet_diag."): TCP sockets bound to a port but neither
+/// listening nor connected, which still make bind() on that port fail.
+/// Missing from netlink-packet-sock-diag's StateFlags; kernels without it
+/// ignore the bit. Asked for in a request of its own: the kernel finds them
+/// by walking its bind table, which costs about as much again as the main
+/// dump when thousands of TIME_WAIT sockets hold ports (8 ms for 30k on the
+/// benchmark machine, BENCHMARKS.md), so it runs on its own socket beside
+/// the main walk, and only when wanted.
+const BOUND_INACTIVE: u32 = 1 << 13;
 
 /// `sizeof(struct nlmsghdr)` (include/uapi/linux/netlink.h).
 const NLMSG_HDRLEN: usize = 16;
@@ -54,32 +62,53 @@ const NLMSG_HDRLEN: usize = 16;
 /// inet_diag.h); its answers carry the same type.
 const TCPDIAG_GETSOCK: u16 = 18;
 
-/// Large enough for the kernel to fill a whole dump batch per `recv`.
+/// Room offered to each `recv`: more than the 32 KiB the kernel fills per
+/// dump step (net/netlink/af_netlink.c caps `max_recvmsg_len` there).
 const RECV_BUFFER: usize = 64 * 1024;
+
+/// Bytes handed from the reader thread to the decoder at a time: several
+/// `recv`s, so the two threads wake each other less often.
+const BATCH_BYTES: usize = 4 * RECV_BUFFER;
 
 /// Every TCP and UDP socket, IPv4 and IPv6, in every state, handed to
 /// `each` as the kernel lists them (no whole-table copy in between).
 ///
-/// A named thread reads the netlink dump while this thread decodes what it
-/// has read, so decoding overlaps the kernel's own work.
-pub fn dump(each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
-    let mut socket = Socket::new(NETLINK_SOCK_DIAG)
-        .map_err(|e| format!("cannot open a sock_diag netlink socket: {e}"))?;
-    socket
-        .bind_auto()
-        .map_err(|e| format!("cannot bind the sock_diag netlink socket: {e}"))?;
-    socket
-        .connect(&NetlinkAddr::new(0, 0))
-        .map_err(|e| format!("cannot connect the sock_diag netlink socket: {e}"))?;
-
-    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
+/// A named thread reads the TCP dump while this thread runs `meanwhile`
+/// (work that needs no socket, such as the first owner scan), reads the UDP
+/// tables and the bound-only TCP sockets on a second netlink socket, then
+/// decodes what the reader has read: the kernel's work and ours overlap.
+///
+/// `bound_only` asks for TCP sockets that are bound but neither listening
+/// nor connected (see [`BOUND_INACTIVE`]).
+pub fn dump(
+    each: &mut dyn FnMut(RawSocket),
+    meanwhile: &mut dyn FnMut(),
+    bound_only: bool,
+) -> Result<(), String> {
+    let tcp = open_socket()?;
+    let side = open_socket()?;
+    // Deep enough for the reader to run ahead while this thread is busy.
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(16);
     let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("portwise-sock-diag".into())
-            .spawn_scoped(scope, move || read_all(&socket, &full_tx, &free_rx))
+            .spawn_scoped(scope, move || {
+                read_tcp(
+                    &tcp,
+                    ALL_STATES,
+                    &mut || free_rx.try_recv().ok(),
+                    &mut |batch| {
+                        full_tx.send(batch).map_err(|_| {
+                            DumpError::Broken("the socket list was abandoned".into())
+                        })?;
+                        Ok(None)
+                    },
+                )
+            })
             .map_err(|e| format!("cannot start the socket reader thread: {e}"))?;
-        let mut failure = None;
+        meanwhile();
+        let mut failure = read_udp_and_bound(&side, each, bound_only).err();
         // Ends when the reader is done and drops its sender.
         for batch in full_rx.iter() {
             if failure.is_none()
@@ -96,6 +125,23 @@ pub fn dump(each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
         failure.map_or(Ok(()), Err)
     })
 }
+
+fn open_socket() -> Result<Socket, String> {
+    let mut socket = Socket::new(NETLINK_SOCK_DIAG)
+        .map_err(|e| format!("cannot open a sock_diag netlink socket: {e}"))?;
+    socket
+        .bind_auto()
+        .map_err(|e| format!("cannot bind the sock_diag netlink socket: {e}"))?;
+    socket
+        .connect(&NetlinkAddr::new(0, 0))
+        .map_err(|e| format!("cannot connect the sock_diag netlink socket: {e}"))?;
+    Ok(socket)
+}
+
+/// Where `read_dump` gets an empty buffer from, if any is free.
+type Pool<'a> = dyn FnMut() -> Option<Vec<u8>> + 'a;
+/// Where `read_dump` hands each batch; may give a buffer back for reuse.
+type Deliver<'a> = dyn FnMut(Batch) -> Result<Option<Vec<u8>>, DumpError> + 'a;
 
 /// About how many TCP and UDP sockets the dump will list, from the
 /// kernel's counters in /proc/net/sockstat and sockstat6 (per network
@@ -125,35 +171,53 @@ pub fn count_hint() -> Option<usize> {
     Some(total)
 }
 
-/// Bytes of one `recv` from a dump of `protocol`.
+/// Bytes of one or more `recv`s from a dump of `protocol`.
 struct Batch {
     protocol: u8,
     bytes: Vec<u8>,
 }
 
-/// Send every request and pass what the kernel answers to `out`.
-fn read_all(
+/// The TCP table: IPv4 and IPv6 in one walk of the kernel's connection
+/// table when the legacy request is available; else one request per
+/// family. A refusal comes before any socket, so nothing is listed twice.
+fn read_tcp(
     socket: &Socket,
-    out: &mpsc::SyncSender<Batch>,
-    free: &mpsc::Receiver<Vec<u8>>,
+    states: u32,
+    pool: &mut Pool<'_>,
+    deliver: &mut Deliver<'_>,
 ) -> Result<(), String> {
-    // TCP, IPv4 and IPv6 in one walk of the kernel's connection table when
-    // the legacy request is available; else one request per family. A
-    // refusal comes before any socket, so nothing is listed twice.
-    send_tcp_all_families(socket, 1)?;
-    match read_dump(socket, IPPROTO_TCP, out, free) {
+    send_tcp_all_families(socket, states, 1)?;
+    match read_dump(socket, IPPROTO_TCP, pool, deliver) {
         Ok(_) => {}
         Err(DumpError::Refused(_, 0)) => {
             for (seq, family) in [(2, AF_INET), (3, AF_INET6)] {
-                send_request(socket, family, IPPROTO_TCP, seq)?;
-                read_dump(socket, IPPROTO_TCP, out, free).map_err(DumpError::into_message)?;
+                send_request(socket, family, IPPROTO_TCP, states, seq)?;
+                read_dump(socket, IPPROTO_TCP, pool, deliver).map_err(DumpError::into_message)?;
             }
         }
         Err(e) => return Err(e.into_message()),
     }
-    for (seq, family) in [(4, AF_INET), (5, AF_INET6)] {
-        send_request(socket, family, IPPROTO_UDP, seq)?;
-        read_dump(socket, IPPROTO_UDP, out, free).map_err(DumpError::into_message)?;
+    Ok(())
+}
+
+/// The UDP tables, IPv4 then IPv6, then the bound-only TCP sockets, all
+/// decoded on the spot.
+fn read_udp_and_bound(
+    socket: &Socket,
+    each: &mut dyn FnMut(RawSocket),
+    bound_only: bool,
+) -> Result<(), String> {
+    let mut decode = |batch: Batch| {
+        decode_batch(&batch, each).map_err(DumpError::Broken)?;
+        Ok(Some(batch.bytes))
+    };
+    for (seq, family) in [(1, AF_INET), (2, AF_INET6)] {
+        send_request(socket, family, IPPROTO_UDP, ALL_STATES, seq)?;
+        read_dump(socket, IPPROTO_UDP, &mut || None, &mut decode)
+            .map_err(DumpError::into_message)?;
+    }
+    if bound_only {
+        read_tcp(socket, BOUND_INACTIVE, &mut || None, &mut decode)?;
     }
     Ok(())
 }
@@ -163,47 +227,59 @@ fn read_all(
 fn read_dump(
     socket: &Socket,
     protocol: u8,
-    out: &mpsc::SyncSender<Batch>,
-    free: &mpsc::Receiver<Vec<u8>>,
+    pool: &mut Pool<'_>,
+    deliver: &mut Deliver<'_>,
 ) -> Result<usize, DumpError> {
     let mut listed = 0;
+    let mut spare: Option<Vec<u8>> = None;
     loop {
-        let mut bytes = free.try_recv().unwrap_or_default();
-        bytes.resize(RECV_BUFFER, 0);
-        let n = socket
-            .recv(&mut &mut bytes[..], 0)
-            .map_err(|e| DumpError::Broken(format!("cannot read the sock_diag dump: {e}")))?;
-        bytes.truncate(n.min(RECV_BUFFER));
+        let mut bytes = spare.take().or_else(&mut *pool).unwrap_or_default();
+        bytes.clear();
+        bytes.reserve_exact(BATCH_BYTES);
         // None: more to come; Some(0): done; Some(errno): refused.
-        let mut end = (n == 0).then_some(0);
-        let mut offset = 0;
-        while offset < bytes.len() && end.is_none() {
-            let msg = NetlinkBuffer::new_checked(&bytes[offset..])
-                .map_err(|e| DumpError::Broken(format!("malformed sock_diag message: {e}")))?;
-            match msg.message_type() {
-                NLMSG_DONE => end = Some(0),
-                NLMSG_ERROR => {
-                    let code = msg
-                        .payload()
-                        .get(..4)
-                        .and_then(|b| b.try_into().ok())
-                        .map(i32::from_ne_bytes)
-                        .unwrap_or(0);
-                    end = Some(-code);
-                }
-                SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => listed += 1,
-                _ => {}
-            }
-            let len = msg.length() as usize;
-            if len == 0 {
+        let mut end = None;
+        // Several datagrams per batch: fewer hand-overs between threads.
+        while end.is_none() && bytes.capacity() - bytes.len() >= RECV_BUFFER {
+            let start = bytes.len();
+            // The kernel writes into the spare capacity: no zero-filling.
+            let n = socket
+                .recv(&mut bytes, 0)
+                .map_err(|e| DumpError::Broken(format!("cannot read the sock_diag dump: {e}")))?;
+            if n == 0 {
+                end = Some(0);
                 break;
             }
-            // Netlink messages are aligned to 4 bytes.
-            offset += (len + 3) & !3;
+            let mut offset = start;
+            while offset < bytes.len() && end.is_none() {
+                let msg = NetlinkBuffer::new_checked(&bytes[offset..])
+                    .map_err(|e| DumpError::Broken(format!("malformed sock_diag message: {e}")))?;
+                match msg.message_type() {
+                    NLMSG_DONE => end = Some(0),
+                    NLMSG_ERROR => {
+                        let code = msg
+                            .payload()
+                            .get(..4)
+                            .and_then(|b| b.try_into().ok())
+                            .map(i32::from_ne_bytes)
+                            .unwrap_or(0);
+                        end = Some(-code);
+                    }
+                    SOCK_DIAG_BY_FAMILY | TCPDIAG_GETSOCK => listed += 1,
+                    _ => {}
+                }
+                let len = msg.length() as usize;
+                if len == 0 {
+                    break;
+                }
+                // Netlink messages are aligned to 4 bytes.
+                offset += (len + 3) & !3;
+            }
+            // Keep the next datagram aligned too.
+            while !bytes.len().is_multiple_of(4) {
+                bytes.push(0);
+            }
         }
-        if out.send(Batch { protocol, bytes }).is_err() {
-            return Err(DumpError::Broken("the socket list was abandoned".into()));
-        }
+        spare = deliver(Batch { protocol, bytes })?;
         match end {
             None => continue,
             // ENOENT: this kernel has no diag module for the family (e.g.
@@ -263,8 +339,8 @@ impl DumpError {
 /// (net/ipv4/inet_diag.c, `inet_diag_dump_compat()`), so one walk of the
 /// connection table returns IPv4 and IPv6 sockets; two SOCK_DIAG_BY_FAMILY
 /// requests walk the whole table twice, and that walk is most of the cost
-/// on a table full of TIME_WAIT. `ss` falls back to the same request.
-fn send_tcp_all_families(socket: &Socket, seq: u32) -> Result<(), String> {
+/// on a table full of TIME_WAIT (`ss -t` sends one request per family).
+fn send_tcp_all_families(socket: &Socket, states: u32, seq: u32) -> Result<(), String> {
     // family, src_len, dst_len, ext (4 bytes), inet_diag_sockid (48 bytes),
     // idiag_states, idiag_dbs.
     const REQ_LEN: usize = 60;
@@ -275,14 +351,20 @@ fn send_tcp_all_families(socket: &Socket, seq: u32) -> Result<(), String> {
     header.sequence_number = seq;
     let mut bytes = vec![0u8; NLMSG_HDRLEN + REQ_LEN];
     header.emit(&mut bytes[..NLMSG_HDRLEN]);
-    bytes[NLMSG_HDRLEN + 52..NLMSG_HDRLEN + 56].copy_from_slice(&ALL_STATES.to_ne_bytes());
+    bytes[NLMSG_HDRLEN + 52..NLMSG_HDRLEN + 56].copy_from_slice(&states.to_ne_bytes());
     socket
         .send(&bytes, 0)
         .map_err(|e| format!("cannot send the sock_diag request: {e}"))?;
     Ok(())
 }
 
-fn send_request(socket: &Socket, family: u8, protocol: u8, seq: u32) -> Result<(), String> {
+fn send_request(
+    socket: &Socket,
+    family: u8,
+    protocol: u8,
+    states: u32,
+    seq: u32,
+) -> Result<(), String> {
     let mut header = NetlinkHeader::default();
     header.flags = NLM_F_REQUEST | NLM_F_DUMP;
     header.sequence_number = seq;
@@ -297,7 +379,7 @@ fn send_request(socket: &Socket, family: u8, protocol: u8, seq: u32) -> Result<(
             family,
             protocol,
             extensions: ExtensionFlags::empty(),
-            states: StateFlags::from_bits_retain(ALL_STATES),
+            states: StateFlags::from_bits_retain(states),
             socket_id,
         })
         .into(),
@@ -380,12 +462,13 @@ fn tcp_state(n: u8) -> Option<TcpState> {
 }
 
 /// Scan /proc/<pid>/fd for descriptors that point at the `wanted` socket
-/// inodes (`socket:[INODE]` links). Cost grows with the number of open
-/// descriptors on the machine, so the engine calls this only when it meets
-/// an inode it does not know yet.
-pub fn scan_owners(wanted: &HashSet<u64>) -> OwnerScan {
+/// inodes (`socket:[INODE]` links), or at any socket when `wanted` is
+/// `None`. Cost grows with the number of open descriptors on the machine,
+/// so the engine calls this only when it meets an inode it does not know
+/// yet.
+pub fn scan_owners(wanted: Option<&HashSet<u64>>) -> OwnerScan {
     let mut scan = OwnerScan::default();
-    if wanted.is_empty() {
+    if wanted.is_some_and(HashSet::is_empty) {
         return scan;
     }
     let Ok(proc_dir) = std::fs::read_dir("/proc") else {
@@ -411,11 +494,19 @@ pub fn scan_owners(wanted: &HashSet<u64>) -> OwnerScan {
             Err(_) => continue,
         };
         for fd in fds.flatten() {
-            let Ok(target) = std::fs::read_link(fd.path()) else {
-                continue;
+            let target = match std::fs::read_link(fd.path()) {
+                Ok(t) => t,
+                // Reading another process's fd links needs ptrace read
+                // access (man7 proc(5), /proc/pid/fd; ptrace(2)): refused
+                // for one, refused for all of this process's links.
+                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                    scan.unreadable_processes += 1;
+                    break;
+                }
+                Err(_) => continue,
             };
             if let Some(inode) = socket_inode(target.as_os_str().as_encoded_bytes())
-                && wanted.contains(&inode)
+                && wanted.is_none_or(|w| w.contains(&inode))
             {
                 scan.owners.entry(inode).or_default().push(pid);
             }
@@ -453,10 +544,22 @@ pub fn unattributed_reason(u: &Unattributed) -> String {
         u.count - u.foreign_count.min(u.count)
     };
     if rest > 0 {
+        let hidden = if u.privileged && u.unreadable_processes > 0 {
+            let who = match u.unreadable_processes {
+                1 => "the one process".to_string(),
+                n => format!("one of the {n} processes"),
+            };
+            format!(
+                "held by {who} whose descriptors were refused even with privileges (ptrace \
+                 read access, man7 proc(5): a container or security policy limits it), "
+            )
+        } else {
+            String::new()
+        };
         parts.push(format!(
-            "{rest} {} not found in any visible /proc/<pid>/fd: the owner exited between the \
-             kernel's socket dump and the /proc scan, or runs in another pid namespace (a \
-             container) that this /proc does not show",
+            "{rest} {} not found in any visible /proc/<pid>/fd: {hidden}opened or closed while \
+             the snapshot was taken (the next one will tell), or held by a process in another \
+             pid namespace (a container) that this /proc does not show",
             noun(rest)
         ));
     }
@@ -474,6 +577,39 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reasons_name_the_users_and_the_way_to_see_more() {
+        let foreign = Unattributed {
+            count: 3,
+            foreign_count: 2,
+            foreign_users: vec!["root (uid 0)".into()],
+            privileged: false,
+            unreadable_processes: 4,
+        };
+        let text = unattributed_reason(&foreign);
+        assert!(
+            text.starts_with("2 sockets held by processes of root (uid 0)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("sudo") && text.contains("1 socket not found"),
+            "{text}"
+        );
+        let root = Unattributed {
+            count: 1,
+            foreign_count: 1,
+            foreign_users: vec!["uid 7".into()],
+            privileged: true,
+            unreadable_processes: 2,
+        };
+        let text = unattributed_reason(&root);
+        assert!(text.starts_with("1 socket not found"), "{text}");
+        assert!(
+            text.contains("one of the 2 processes") && !text.contains("sudo"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn socket_links_parse() {
         assert_eq!(socket_inode(b"socket:[12345]"), Some(12345));
         assert_eq!(socket_inode(b"pipe:[12345]"), None);
@@ -484,19 +620,20 @@ mod tests {
     #[test]
     fn dump_sees_a_fresh_listener_and_its_owner_inode() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let local = listener.local_addr().unwrap();
         let mut all = Vec::new();
-        dump(&mut |r| all.push(r)).unwrap();
+        dump(&mut |r| all.push(r), &mut || {}, true).unwrap();
+        // The exact address: other sockets may share the port number.
         let mine: Vec<&RawSocket> = all
             .iter()
-            .filter(|s| s.proto == Proto::Tcp && s.local.port() == port)
+            .filter(|s| s.proto == Proto::Tcp && s.local == local && s.remote.is_none())
             .collect();
         assert_eq!(mine.len(), 1, "{mine:?}");
         assert_eq!(mine[0].state, Some(TcpState::Listen));
         assert!(mine[0].remote.is_none());
         assert_ne!(mine[0].inode, 0);
         let wanted: HashSet<u64> = [mine[0].inode].into_iter().collect();
-        let scan = scan_owners(&wanted);
+        let scan = scan_owners(Some(&wanted));
         assert_eq!(
             scan.owners.get(&mine[0].inode),
             Some(&vec![std::process::id()])

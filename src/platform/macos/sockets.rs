@@ -15,7 +15,16 @@ use crate::sockets::model::{Proto, TcpState};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed, merge_same_socket};
 
 /// Every TCP and UDP socket some visible process holds, IPv4 and IPv6.
-pub fn dump(each: &mut dyn FnMut(RawSocket)) -> Result<(), String> {
+///
+/// `meanwhile` runs first, on this thread (the same contract as on Linux).
+/// `_bound_only` is Linux's choice (bound-only TCP sockets cost it a
+/// table walk); this OS lists what it lists.
+pub fn dump(
+    each: &mut dyn FnMut(RawSocket),
+    meanwhile: &mut dyn FnMut(),
+    _bound_only: bool,
+) -> Result<(), String> {
+    meanwhile();
     let rows = netstat2::get_sockets_info(
         AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6,
         ProtocolFlags::TCP | ProtocolFlags::UDP,
@@ -84,7 +93,7 @@ fn tcp_state(s: netstat2::TcpState) -> TcpState {
 }
 
 /// macOS lists owners with each socket: there are no inodes to resolve.
-pub fn scan_owners(_wanted: &HashSet<u64>) -> OwnerScan {
+pub fn scan_owners(_wanted: Option<&HashSet<u64>>) -> OwnerScan {
     OwnerScan::default()
 }
 
