@@ -9,6 +9,7 @@
 //! - `ports`: ephemeral range, reserved / excluded ports, privileged-port limit.
 //! - `sysctl`: read the current values of kernel tunables.
 //! - `process`: privileges, process identity for safe stopping.
+//! - `fs`: file modes for atomic writes.
 
 #[cfg(target_os = "linux")]
 #[path = "linux/mod.rs"]

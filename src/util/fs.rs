@@ -13,7 +13,9 @@ pub enum Overwrite {
 }
 
 /// Write `bytes` to `path` atomically: into a temporary file in the same
-/// directory, flushed to disk, then renamed over the destination.
+/// directory, flushed to disk, then renamed over the destination. A new
+/// file gets the mode a plain create would give; a replaced file keeps its
+/// mode (see `platform::os::fs`).
 pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: Overwrite) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -25,10 +27,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8], overwrite: Overwrite) -> std::io:
             format!("{} already exists", path.display()),
         ));
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".portwise-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".portwise-").suffix(".tmp");
+    // Like a plain new file (0666 & !umask on Unix), not tempfile's 0600.
+    if let Some(perm) = crate::platform::os::fs::new_file_permissions() {
+        builder.permissions(perm);
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
+    // A replaced file keeps its mode.
+    crate::platform::os::fs::keep_mode(path, tmp.as_file())?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     match overwrite {
