@@ -331,6 +331,33 @@ fn audit_flags_a_bad_file_and_passes_sound_ones() {
     assert!(stderr(&out).contains("missing.conf"), "{}", stderr(&out));
 }
 
+/// Files that are not small regular files are refused at once (exit 2)
+/// instead of filling memory (/dev/zero) or blocking forever (a FIFO).
+#[test]
+fn audit_refuses_devices_and_fifos_quickly() {
+    if !have_proc_sys() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("pipe");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    for path in [Path::new("/dev/zero"), fifo.as_path()] {
+        let start = std::time::Instant::now();
+        let out = portwise(&["tuning", "audit", &path.display().to_string()]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("not a regular file"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    }
+}
+
 #[test]
 fn bad_usage_exits_2_with_a_message() {
     for (args, needle) in [

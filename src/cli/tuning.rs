@@ -9,8 +9,7 @@ use serde::Serialize;
 
 use super::{CliError, CliResult, emit};
 use crate::tuning::{
-    self, ExportRequest, Finding, Goal, LiveSystem, Os, PortList, SettingRow, Sysctls,
-    snippet::wrap,
+    self, ExportRequest, Finding, Goal, LiveSystem, Os, PortList, SettingRow, snippet::wrap,
 };
 use crate::util::fs::{Overwrite, write_atomic};
 
@@ -181,16 +180,7 @@ fn write_error(path: &Path, e: &std::io::Error) -> CliError {
 }
 
 fn audit(args: AuditArgs) -> CliResult {
-    let bytes = std::fs::read(&args.file)
-        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", args.file.display())))?;
-    let text = String::from_utf8_lossy(&bytes);
-    // Keys are checked against this machine's sysctls; Windows has none.
-    let live = LiveSystem;
-    let sys: Option<&dyn Sysctls> = match Os::current() {
-        Os::Windows => None,
-        Os::Linux | Os::Macos => Some(&live),
-    };
-    let findings = tuning::audit(&text, sys);
+    let findings = tuning::audit_file(&args.file, &LiveSystem).map_err(CliError::Usage)?;
     emit(&audit_report(&args.file.display().to_string(), &findings))?;
     Ok(if findings.is_empty() {
         ExitCode::SUCCESS

@@ -10,12 +10,14 @@
 //! excludes keys from a glob; keys may be glob patterns.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
 
 use serde::Serialize;
 
-use super::Sysctls;
 use super::plan::two_numbers;
 use super::portlist::PortList;
+use super::{Os, Sysctls};
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -91,6 +93,53 @@ pub fn summary(findings: &[Finding]) -> String {
         plural(errors),
         plural(warnings)
     )
+}
+
+/// The largest file [`audit_file`] reads: a sysctl file is a few lines, and
+/// a cap keeps `/dev/zero` or a huge log from filling memory.
+pub const AUDIT_MAX_BYTES: u64 = 1 << 20;
+
+/// Read and audit the sysctl file at `path`, as `portwise tuning audit` and
+/// the window do. Only regular files up to [`AUDIT_MAX_BYTES`] are read
+/// (a FIFO would block, a device may never end); the error is one line that
+/// names the path. Keys are checked against `sys` on Linux and macOS;
+/// Windows has no sysctls, so there nothing is checked against the system.
+pub fn audit_file(path: &Path, sys: &dyn Sysctls) -> Result<Vec<Finding>, String> {
+    let name = path.display();
+    // metadata() follows symlinks and does not open the file: opening a FIFO
+    // for reading would block until a writer appears.
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    if meta.is_dir() {
+        return Err(format!("{name} is a directory, not a file"));
+    }
+    if !meta.is_file() {
+        return Err(format!(
+            "{name} is not a regular file (a device, FIFO or socket); audit a sysctl file"
+        ));
+    }
+    if meta.len() > AUDIT_MAX_BYTES {
+        return Err(format!(
+            "{name} is {} bytes long; a sysctl file is a few lines (limit {AUDIT_MAX_BYTES})",
+            meta.len()
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    // The cap holds even if the file grows between the check and the read.
+    let mut bytes = Vec::new();
+    file.take(AUDIT_MAX_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    if bytes.len() as u64 > AUDIT_MAX_BYTES {
+        return Err(format!(
+            "{name} is over {AUDIT_MAX_BYTES} bytes long; a sysctl file is a few lines"
+        ));
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let live = match Os::current() {
+        Os::Windows => None,
+        Os::Linux | Os::Macos => Some(sys),
+    };
+    Ok(audit(&text, live))
 }
 
 /// Audit `text`. With `sys`, keys are checked against that system and
@@ -508,6 +557,31 @@ mod tests {
             .collect();
         pairs.push(("net.ipv4.conf.eth0/100.forwarding".into(), "0".into()));
         FixedValues::new(pairs)
+    }
+
+    #[test]
+    fn audit_file_reads_small_regular_files_and_refuses_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("ok.conf");
+        std::fs::write(&ok, "net.ipv4.tcp_tw_recycle = 1\n").unwrap();
+        let findings = audit_file(&ok, &NoSystem).unwrap();
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].line, 1);
+
+        let e = audit_file(dir.path(), &NoSystem).unwrap_err();
+        assert!(e.contains("is a directory"), "{e}");
+
+        let big = dir.path().join("big.conf");
+        std::fs::write(&big, vec![b'#'; AUDIT_MAX_BYTES as usize + 1]).unwrap();
+        let e = audit_file(&big, &NoSystem).unwrap_err();
+        assert!(e.contains("big.conf") && e.contains("bytes long"), "{e}");
+
+        let missing = dir.path().join("missing.conf");
+        let e = audit_file(&missing, &NoSystem).unwrap_err();
+        assert!(
+            e.starts_with("cannot read") && e.contains("missing.conf"),
+            "{e}"
+        );
     }
 
     fn kinds(f: &[Finding]) -> Vec<(usize, FindingKind)> {

@@ -29,7 +29,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use audit::{Finding, FindingKind, Severity, audit};
+pub use audit::{AUDIT_MAX_BYTES, Finding, FindingKind, Severity, audit, audit_file};
 pub use knowledge::{TUNABLES, Tunable, Warning, tunable, tunables_for};
 pub use plan::{Note, Plan, Recommendation, SettingRow, plan, rows, show_rows};
 pub use portlist::PortList;
