@@ -1,5 +1,7 @@
-//! The layering rules, checked on the source tree: the engine never imports
-//! egui, and `#[cfg(target_os ...)]` appears only under src/platform/.
+//! The layering rules, checked on the source tree: the engine and the
+//! window's state (src/state.rs, src/state/) never import egui,
+//! `#[cfg(target_os ...)]` appears only under src/platform/, and every
+//! thread is named (std::thread::Builder, not bare `thread::spawn`).
 
 use std::path::{Path, PathBuf};
 
@@ -23,8 +25,10 @@ fn src() -> PathBuf {
 
 #[test]
 fn engine_never_imports_egui() {
+    // state/ is the window's model: egui-free by design so it is testable
+    // without a window.
     let engine = [
-        "sockets", "ports", "bind", "stop", "tuning", "platform", "util",
+        "sockets", "ports", "bind", "stop", "tuning", "platform", "util", "state",
     ];
     let mut files = Vec::new();
     for m in engine {
@@ -77,5 +81,35 @@ fn os_differences_live_only_in_platform() {
     assert!(
         offenders.is_empty(),
         "OS-specific code outside src/platform: {offenders:?}"
+    );
+}
+
+/// Threads show up by name in debuggers, `top -H` and panic messages, so
+/// every thread is started through `std::thread::Builder::name`.
+#[test]
+fn threads_are_named() {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    assert!(files.len() > 5, "sources not found under {:?}", src());
+    let offenders: Vec<String> = files
+        .iter()
+        .flat_map(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| {
+                    let l = l.trim_start();
+                    !l.starts_with("//")
+                        && (l.contains("thread::spawn(")
+                            || l.contains("use std::thread::spawn")
+                            || (l.contains("use std::thread::{") && l.contains("spawn")))
+                })
+                .map(|(i, _)| format!("{}:{}", p.display(), i + 1))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "unnamed threads (use std::thread::Builder::new().name(..)): {offenders:?}"
     );
 }
