@@ -150,6 +150,19 @@ pub fn netsh_excluded_ranges(text: &str) -> Vec<ExcludedBlock> {
     out
 }
 
+/// "5357,50000-50059*": blocks as the tuning guide lists them, `*` after
+/// an administered one.
+pub fn excluded_list_text(blocks: &[ExcludedBlock]) -> String {
+    blocks
+        .iter()
+        .map(|b| {
+            let mark = if b.administered { "*" } else { "" };
+            format!("{}{mark}", b.range)
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Windows `reg query HKLM\...\Tcpip\Parameters /v TcpTimedWaitDelay`:
 ///
 /// ```text
@@ -261,6 +274,11 @@ mod tests {
             vec![r(5357, 5357), r(49709, 49808), r(50000, 50059)]
         );
         assert_eq!(binds_refused(&blocks), vec![r(5357, 5357), r(49709, 49808)]);
+        assert_eq!(excluded_list_text(&blocks), "5357,49709-49808,50000-50059*");
+        assert_eq!(excluded_list_text(&[]), "");
+        // The guide's list form reads back as a port list (the mark dropped).
+        let list = crate::tuning::PortList::parse(&excluded_list_text(&blocks)).unwrap();
+        assert_eq!(list.to_list_string(), "5357,49709-49808,50000-50059");
     }
 
     #[test]

@@ -22,9 +22,6 @@ pub mod plan;
 pub mod portlist;
 pub mod snippet;
 
-#[cfg(test)]
-mod cross_os;
-
 use std::collections::BTreeMap;
 
 use serde::Serialize;

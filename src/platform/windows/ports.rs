@@ -7,10 +7,6 @@
 //! learn.microsoft.com "Windows Sockets Error Codes".
 
 use std::io;
-use std::os::windows::process::CommandExt;
-use std::process::Command;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use socket2::Socket;
 
@@ -18,41 +14,7 @@ use crate::bind::ErrorClass;
 use crate::ports::{PortRange, PrivilegedPorts, parse};
 use crate::sockets::Proto;
 
-/// CREATE_NO_WINDOW: no console flashes up when the window app runs netsh.
-const CREATE_NO_WINDOW: u32 = 0x0800_0000;
-
-/// How long a command's output is reused: `bind-test --wait` and the
-/// window's "Watch until free" re-test every second, and each netsh run
-/// costs tens of milliseconds.
-const CACHE_FOR: Duration = Duration::from_secs(10);
-
-type Cached = (String, Instant, Option<String>);
-
-/// Runs `program args` (no console window), reusing an output younger than
-/// [`CACHE_FOR`]. `None` when it cannot run or fails.
-fn run(program: &str, args: &[&str]) -> Option<String> {
-    static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
-    let key = format!("{program} {}", args.join(" "));
-    if let Ok(cache) = CACHE.lock()
-        && let Some((_, _, out)) = cache
-            .iter()
-            .find(|(k, at, _)| *k == key && at.elapsed() < CACHE_FOR)
-    {
-        return out.clone();
-    }
-    let out = Command::new(program)
-        .args(args)
-        .creation_flags(CREATE_NO_WINDOW)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-    if let Ok(mut cache) = CACHE.lock() {
-        cache.retain(|(k, at, _)| *k != key && at.elapsed() < CACHE_FOR);
-        cache.push((key, Instant::now(), out.clone()));
-    }
-    out
-}
+use super::run;
 
 fn proto_word(proto: Proto) -> &'static str {
     match proto {
@@ -143,7 +105,7 @@ pub fn error_class(code: i32) -> ErrorClass {
 
 /// `TcpTimedWaitDelay` (seconds) from the registry, else the 120 s default.
 pub fn time_wait_ms() -> Option<u64> {
-    let key = r"HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters";
+    let key = super::sysctl::TCPIP_PARAMETERS;
     let secs = run("reg", &["query", key, "/v", "TcpTimedWaitDelay"])
         .and_then(|t| parse::reg_query_dword(&t, "TcpTimedWaitDelay"))
         .unwrap_or(120);
