@@ -23,6 +23,10 @@ pub mod os;
 #[path = "windows/mod.rs"]
 pub mod os;
 
+/// netstat2 row mapping shared by the two OSes that list sockets with it.
+#[cfg(any(target_os = "macos", target_os = "windows"))]
+mod netstat;
+
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 compile_error!("portwise supports Linux, macOS and Windows");
 

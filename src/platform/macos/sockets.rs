@@ -7,11 +7,7 @@
 //! reports no time left for TIME_WAIT, so none is shown.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 
-use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
-
-use crate::sockets::model::{Proto, TcpState};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed, merge_same_socket};
 
 /// Every TCP and UDP socket some visible process holds, IPv4 and IPv6.
@@ -25,45 +21,8 @@ pub fn dump(
     _bound_only: bool,
 ) -> Result<(), String> {
     meanwhile();
-    let rows = netstat2::get_sockets_info(
-        AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6,
-        ProtocolFlags::TCP | ProtocolFlags::UDP,
-    )
-    .map_err(|e| format!("cannot read the socket list: {e}"))?;
-    let raw: Vec<RawSocket> = rows
-        .into_iter()
-        .map(|row| match row.protocol_socket_info {
-            ProtocolSocketInfo::Tcp(t) => {
-                let state = tcp_state(t.state);
-                let remote = SocketAddr::new(t.remote_addr, t.remote_port);
-                let unset = remote.port() == 0 && remote.ip().is_unspecified();
-                RawSocket {
-                    proto: Proto::Tcp,
-                    local: SocketAddr::new(t.local_addr, t.local_port),
-                    remote: if state == TcpState::Listen || unset {
-                        None
-                    } else {
-                        Some(remote)
-                    },
-                    state: Some(state),
-                    inode: 0,
-                    uid: None,
-                    time_wait_expires_in_ms: None,
-                    pids: row.associated_pids,
-                }
-            }
-            ProtocolSocketInfo::Udp(u) => RawSocket {
-                proto: Proto::Udp,
-                local: SocketAddr::new(u.local_addr, u.local_port),
-                remote: None,
-                state: None,
-                inode: 0,
-                uid: None,
-                time_wait_expires_in_ms: None,
-                pids: row.associated_pids,
-            },
-        })
-        .collect();
+    let raw = crate::platform::netstat::sockets(|_| true)
+        .map_err(|e| format!("cannot read the socket list: {e}"))?;
     // One row per (process, descriptor): a socket shared after fork() shows
     // up once per holder.
     merge_same_socket(raw).into_iter().for_each(each);
@@ -73,23 +32,6 @@ pub fn dump(
 /// About how many sockets the dump will list; this OS has no cheap count.
 pub fn count_hint() -> Option<usize> {
     None
-}
-
-fn tcp_state(s: netstat2::TcpState) -> TcpState {
-    use netstat2::TcpState as N;
-    match s {
-        N::Listen => TcpState::Listen,
-        N::SynSent => TcpState::SynSent,
-        N::SynReceived => TcpState::SynRecv,
-        N::Established => TcpState::Established,
-        N::FinWait1 => TcpState::FinWait1,
-        N::FinWait2 => TcpState::FinWait2,
-        N::CloseWait => TcpState::CloseWait,
-        N::Closing => TcpState::Closing,
-        N::LastAck => TcpState::LastAck,
-        N::TimeWait => TcpState::TimeWait,
-        N::Closed | N::DeleteTcb | N::Unknown => TcpState::Closed,
-    }
 }
 
 /// macOS lists owners with each socket: there are no inodes to resolve.

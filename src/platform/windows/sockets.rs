@@ -4,11 +4,7 @@
 //! Windows reports no time left for TIME_WAIT sockets, so none is shown.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 
-use netstat2::{AddressFamilyFlags, ProtocolFlags, ProtocolSocketInfo};
-
-use crate::sockets::model::{Proto, TcpState};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
 
 /// Every TCP and UDP socket, IPv4 and IPv6, in every state.
@@ -22,51 +18,10 @@ pub fn dump(
     _bound_only: bool,
 ) -> Result<(), String> {
     meanwhile();
-    let rows = netstat2::get_sockets_info(
-        AddressFamilyFlags::IPV4 | AddressFamilyFlags::IPV6,
-        ProtocolFlags::TCP | ProtocolFlags::UDP,
-    )
-    .map_err(|e| format!("cannot read the socket tables: {e}"))?;
-    rows.into_iter()
-        .map(|row| {
-            // PID 0 is "System Idle": the kernel, not a process (TIME_WAIT).
-            let pids: Vec<u32> = row
-                .associated_pids
-                .into_iter()
-                .filter(|p| *p != 0)
-                .collect();
-            match row.protocol_socket_info {
-                ProtocolSocketInfo::Tcp(t) => {
-                    let state = tcp_state(t.state);
-                    let remote = SocketAddr::new(t.remote_addr, t.remote_port);
-                    let unset = remote.port() == 0 && remote.ip().is_unspecified();
-                    RawSocket {
-                        proto: Proto::Tcp,
-                        local: SocketAddr::new(t.local_addr, t.local_port),
-                        remote: if state == TcpState::Listen || unset {
-                            None
-                        } else {
-                            Some(remote)
-                        },
-                        state: Some(state),
-                        inode: 0,
-                        uid: None,
-                        time_wait_expires_in_ms: None,
-                        pids,
-                    }
-                }
-                ProtocolSocketInfo::Udp(u) => RawSocket {
-                    proto: Proto::Udp,
-                    local: SocketAddr::new(u.local_addr, u.local_port),
-                    remote: None,
-                    state: None,
-                    inode: 0,
-                    uid: None,
-                    time_wait_expires_in_ms: None,
-                    pids,
-                },
-            }
-        })
+    // PID 0 is "System Idle": the kernel, not a process (TIME_WAIT).
+    crate::platform::netstat::sockets(|pid| pid != 0)
+        .map_err(|e| format!("cannot read the socket tables: {e}"))?
+        .into_iter()
         .for_each(each);
     Ok(())
 }
@@ -74,23 +29,6 @@ pub fn dump(
 /// About how many sockets the dump will list; this OS has no cheap count.
 pub fn count_hint() -> Option<usize> {
     None
-}
-
-fn tcp_state(s: netstat2::TcpState) -> TcpState {
-    use netstat2::TcpState as N;
-    match s {
-        N::Listen => TcpState::Listen,
-        N::SynSent => TcpState::SynSent,
-        N::SynReceived => TcpState::SynRecv,
-        N::Established => TcpState::Established,
-        N::FinWait1 => TcpState::FinWait1,
-        N::FinWait2 => TcpState::FinWait2,
-        N::CloseWait => TcpState::CloseWait,
-        N::Closing => TcpState::Closing,
-        N::LastAck => TcpState::LastAck,
-        N::TimeWait => TcpState::TimeWait,
-        N::Closed | N::DeleteTcb | N::Unknown => TcpState::Closed,
-    }
 }
 
 /// Windows lists owners with each socket: there are no inodes to resolve.
