@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::{CliError, CliResult};
+use crate::sockets::csv;
 use crate::sockets::filter::{Filter, StateFilter};
 use crate::sockets::json::{self, JsonHeader};
 use crate::sockets::model::{Proto, Snapshot, SocketEntry, TcpState};
@@ -198,7 +199,7 @@ pub fn write_to<W: Write>(
     match format {
         Format::Table => w.write_all(render_table(snapshot, &filter.apply(snapshot)).as_bytes()),
         Format::Json => write_json(w, snapshot, filter),
-        Format::Csv => w.write_all(render_csv(&filter.apply(snapshot)).as_bytes()),
+        Format::Csv => w.write_all(csv::to_csv(filter.apply(snapshot)).as_bytes()),
     }
 }
 
@@ -401,63 +402,7 @@ fn write_json<W: Write>(w: &mut W, snapshot: &Snapshot, filter: &Filter) -> io::
     } else {
         shown().filter(|s| is_unattributed(s)).count()
     };
-    let reason = if n > 0 {
-        snapshot.unattributed_reason.as_deref()
-    } else {
-        None
-    };
-    let header = JsonHeader {
-        taken_at_unix_ms: snapshot.taken_at_unix_ms,
-        unattributed: n,
-        unattributed_reason: reason,
-        privileged: snapshot.privileged,
-    };
-    json::write_document(w, &header, shown())
-}
-
-/// CSV field, quoted where needed (RFC 4180).
-fn csv_field(out: &mut String, value: &str) {
-    if value.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&value.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(value);
-    }
-}
-
-fn render_csv(shown: &[&SocketEntry]) -> String {
-    let mut out = String::with_capacity(128 + shown.len() * 100);
-    out.push_str(
-        "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,\
-         time_wait_expires_in_ms\n",
-    );
-    for s in shown {
-        let fields = [
-            s.proto.to_string(),
-            s.family.to_string(),
-            s.local_addr.to_string(),
-            s.local_port.to_string(),
-            s.remote_addr.map(|a| a.to_string()).unwrap_or_default(),
-            s.remote_port.map(|p| p.to_string()).unwrap_or_default(),
-            s.state
-                .map(|st| st.as_str().to_string())
-                .unwrap_or_default(),
-            join(s.processes.iter().map(|p| p.pid), ";"),
-            join(s.processes.iter().map(|p| p.name.as_str()), ";"),
-            s.time_wait_expires_in_ms
-                .map(|ms| ms.to_string())
-                .unwrap_or_default(),
-        ];
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            csv_field(&mut out, f);
-        }
-        out.push('\n');
-    }
-    out
+    json::write_document(w, &JsonHeader::for_rows(snapshot, n), shown())
 }
 
 #[cfg(test)]
@@ -583,6 +528,30 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("unattributed: 1 (1 socket held by processes of root (uid 0))"));
+    }
+
+    /// The window's export (state::export) writes exactly these shapes.
+    #[test]
+    fn window_export_matches_list_output() {
+        use crate::state::export;
+        let snap = snapshot();
+        for f in [
+            Filter::default(),
+            Filter {
+                port: Some(8080),
+                ..Filter::default()
+            },
+        ] {
+            let rows = f.apply(&snap);
+            assert_eq!(
+                export::to_json(&snap, rows.iter().copied()).unwrap(),
+                render(&snap, &f, Format::Json)
+            );
+            assert_eq!(
+                export::to_csv(rows.iter().copied()),
+                render(&snap, &f, Format::Csv)
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-use super::model::SocketEntry;
+use super::model::{Snapshot, SocketEntry};
 
 /// The header fields of the top-level object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,23 @@ pub struct JsonHeader<'a> {
     pub unattributed: usize,
     pub unattributed_reason: Option<&'a str>,
     pub privileged: bool,
+}
+
+impl<'a> JsonHeader<'a> {
+    /// The header for some of `snapshot`'s sockets, `unattributed` of which
+    /// have no known owner: the reason is given only when that is not zero.
+    pub fn for_rows(snapshot: &'a Snapshot, unattributed: usize) -> JsonHeader<'a> {
+        JsonHeader {
+            taken_at_unix_ms: snapshot.taken_at_unix_ms,
+            unattributed,
+            unattributed_reason: if unattributed > 0 {
+                snapshot.unattributed_reason.as_deref()
+            } else {
+                None
+            },
+            privileged: snapshot.privileged,
+        }
+    }
 }
 
 /// Write `{"taken_at_unix_ms":…,"unattributed":…,"unattributed_reason":…,

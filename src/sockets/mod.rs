@@ -7,10 +7,11 @@
 //! - [`memory`]: the bounded memory of who held a connection before its
 //!   TIME_WAIT; [`owners`]: the inode -> pid cache; [`procinfo`]: process
 //!   names, users and executables from one long-lived `sysinfo::System`.
-//! - [`json`]: the documented JSON form, written fast.
+//! - [`json`]: the documented JSON form, written fast; [`csv`]: the CSV form.
 //! - [`order`]: the deterministic socket order, computed fast.
 //! - [`raw`]: what the platform layer (`platform::os::sockets`) returns.
 
+pub mod csv;
 pub mod filter;
 pub mod json;
 pub mod memory;
