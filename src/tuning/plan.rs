@@ -410,8 +410,8 @@ fn macos_first(p: &mut Plan, target: u32, now: u32) -> Option<u32> {
         .reserve
         .ranges()
         .iter()
-        .filter(|&&(_, b)| u32::from(b) >= target)
-        .map(|&(_, b)| u32::from(b) + 1)
+        .filter(|r| u32::from(r.hi) >= target)
+        .map(|r| u32::from(r.hi) + 1)
         .max();
     let first = above.map_or(target, |a| a.max(target));
     if first >= 65535 {

@@ -2,12 +2,26 @@
 //! the format of `--reserve-ports`, of Linux's ip_local_reserved_ports, and of
 //! Windows excluded port ranges once portwise has read them.
 
-use serde::Serialize;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-/// Sorted, merged, non-overlapping inclusive ranges of ports in 1..=65535.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+use crate::ports::range::{self, PortRange};
+
+/// Sorted, merged, non-overlapping inclusive ranges of ports in 1..=65535:
+/// the set operations are `ports::range`'s; this adds the user-facing
+/// parser with its error messages and the list text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PortList {
-    ranges: Vec<(u16, u16)>,
+    ranges: Vec<PortRange>,
+}
+
+/// JSON: `{"ranges":[[lo,hi],...]}`, as before PortList wrapped PortRange.
+impl Serialize for PortList {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let pairs: Vec<(u16, u16)> = self.ranges.iter().map(|r| (r.lo, r.hi)).collect();
+        let mut st = serializer.serialize_struct("PortList", 1)?;
+        st.serialize_field("ranges", &pairs)?;
+        st.end()
+    }
 }
 
 impl PortList {
@@ -29,10 +43,9 @@ impl PortList {
                     (p, p)
                 }
             };
-            if a > b {
-                return Err(format!("port range '{item}' starts after it ends"));
-            }
-            ranges.push((a, b));
+            let r = PortRange::new(a, b)
+                .ok_or_else(|| format!("port range '{item}' starts after it ends"))?;
+            ranges.push(r);
         }
         Ok(PortList::from_ranges(ranges))
     }
@@ -53,22 +66,15 @@ impl PortList {
         ))
     }
 
-    /// Build from inclusive ranges in any order (0 is dropped).
-    pub fn from_ranges(ranges: impl IntoIterator<Item = (u16, u16)>) -> PortList {
-        let mut v: Vec<(u16, u16)> = ranges
+    /// Build from inclusive ranges in any order (port 0 is dropped).
+    pub fn from_ranges(ranges: impl IntoIterator<Item = PortRange>) -> PortList {
+        let v = ranges
             .into_iter()
-            .map(|(a, b)| (a.max(1), b))
-            .filter(|(a, b)| a <= b)
+            .filter_map(|r| PortRange::new(r.lo.max(1), r.hi))
             .collect();
-        v.sort_unstable();
-        let mut merged: Vec<(u16, u16)> = Vec::with_capacity(v.len());
-        for (a, b) in v {
-            match merged.last_mut() {
-                Some(last) if u32::from(a) <= u32::from(last.1) + 1 => last.1 = last.1.max(b),
-                _ => merged.push((a, b)),
-            }
+        PortList {
+            ranges: range::normalize(v),
         }
-        PortList { ranges: merged }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -76,22 +82,22 @@ impl PortList {
     }
 
     /// The merged inclusive ranges, lowest first.
-    pub fn ranges(&self) -> &[(u16, u16)] {
+    pub fn ranges(&self) -> &[PortRange] {
         &self.ranges
     }
 
     pub fn contains(&self, port: u16) -> bool {
-        self.ranges.iter().any(|&(a, b)| a <= port && port <= b)
+        range::any_contains(&self.ranges, port)
     }
 
     /// The lowest port, if any.
     pub fn min(&self) -> Option<u16> {
-        self.ranges.first().map(|r| r.0)
+        self.ranges.first().map(|r| r.lo)
     }
 
     /// The highest port, if any.
     pub fn max(&self) -> Option<u16> {
-        self.ranges.last().map(|r| r.1)
+        self.ranges.last().map(|r| r.hi)
     }
 
     /// Every port of both lists.
@@ -101,28 +107,9 @@ impl PortList {
 
     /// The ports of `self` that are not in `other`.
     pub fn minus(&self, other: &PortList) -> PortList {
-        let mut out = Vec::new();
-        for &(a, b) in &self.ranges {
-            let mut start = u32::from(a);
-            let end = u32::from(b);
-            for &(oa, ob) in &other.ranges {
-                let (oa, ob) = (u32::from(oa), u32::from(ob));
-                if ob < start || oa > end {
-                    continue;
-                }
-                if oa > start {
-                    out.push((start, oa - 1));
-                }
-                start = start.max(ob + 1);
-            }
-            if start <= end {
-                out.push((start, end));
-            }
+        PortList {
+            ranges: range::subtract(&self.ranges, &other.ranges),
         }
-        PortList::from_ranges(
-            out.into_iter()
-                .filter_map(|(a, b)| Some((u16::try_from(a).ok()?, u16::try_from(b).ok()?))),
-        )
     }
 
     /// The ports in both lists.
@@ -132,23 +119,14 @@ impl PortList {
 
     /// How many ports.
     pub fn count(&self) -> u32 {
-        self.ranges
-            .iter()
-            .map(|&(a, b)| u32::from(b) - u32::from(a) + 1)
-            .sum()
+        range::total(&self.ranges)
     }
 
     /// The list as Linux writes ip_local_reserved_ports: "8080,9000-9010".
     pub fn to_list_string(&self) -> String {
         self.ranges
             .iter()
-            .map(|&(a, b)| {
-                if a == b {
-                    a.to_string()
-                } else {
-                    format!("{a}-{b}")
-                }
-            })
+            .map(PortRange::to_string)
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -221,5 +199,16 @@ mod tests {
         assert_eq!(a.intersection(&b).to_list_string(), "8005,8010");
         let top = PortList::parse("65535").unwrap();
         assert_eq!(top.minus(&top), PortList::default());
+        let zero = PortList::from_ranges([PortRange { lo: 0, hi: 0 }, PortRange { lo: 0, hi: 2 }]);
+        assert_eq!(zero.to_list_string(), "1-2");
+    }
+
+    #[test]
+    fn json_shape_is_pairs() {
+        let p = PortList::parse("80,9000-9010").unwrap();
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"ranges":[[80,80],[9000,9010]]}"#
+        );
     }
 }

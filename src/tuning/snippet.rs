@@ -532,11 +532,12 @@ fn windows_lines(r: &Recommendation) -> Vec<String> {
             .unwrap_or_default()
             .ranges()
             .iter()
-            .map(|&(a, b)| {
+            .map(|r| {
                 format!(
-                    "netsh int ipv4 add excludedportrange protocol=tcp startport={a} \
+                    "netsh int ipv4 add excludedportrange protocol=tcp startport={} \
                      numberofports={}",
-                    u32::from(b) - u32::from(a) + 1
+                    r.lo,
+                    r.len()
                 )
             })
             .collect(),
