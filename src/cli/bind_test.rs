@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use super::args::{parse_addr, parse_port, parse_seconds};
 use super::{CliError, CliResult, emit};
 use crate::bind::{BindReport, BindRequest, test_bind, wait_until_bound};
 use crate::sockets::{Proto, SystemSource};
@@ -43,42 +44,6 @@ pub struct BindTestArgs {
     pub json: bool,
 }
 
-/// A port 0-65535, or a one-line usage error naming the value.
-pub fn parse_port(p: &str) -> Result<u16, CliError> {
-    p.trim().parse::<u16>().map_err(|_| {
-        CliError::Usage(format!(
-            "invalid port '{p}' (expected a number from 0 to 65535)"
-        ))
-    })
-}
-
-/// An IPv4 or IPv6 address (brackets around IPv6 allowed).
-pub fn parse_addr(a: &str) -> Result<IpAddr, CliError> {
-    let t = a.trim();
-    let t = t
-        .strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or(t);
-    t.parse::<IpAddr>().map_err(|_| {
-        CliError::Usage(format!(
-            "invalid address '{a}' (expected an IPv4 or IPv6 address, e.g. 0.0.0.0, ::, 127.0.0.1)"
-        ))
-    })
-}
-
-fn parse_wait(s: &str) -> Result<Duration, CliError> {
-    let bad = || {
-        CliError::Usage(format!(
-            "invalid --wait '{s}' (expected seconds, from 0 to 86400)"
-        ))
-    };
-    let secs: f64 = s.trim().parse().map_err(|_| bad())?;
-    if !secs.is_finite() || !(0.0..=86_400.0).contains(&secs) {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
 /// The request the flags describe, or a usage error.
 pub fn request_from_args(args: &BindTestArgs) -> Result<BindRequest, CliError> {
     let port = parse_port(&args.port)?;
@@ -104,7 +69,11 @@ pub fn request_from_args(args: &BindTestArgs) -> Result<BindRequest, CliError> {
 
 pub fn run(args: BindTestArgs) -> CliResult {
     let req = request_from_args(&args)?;
-    let wait = args.wait.as_deref().map(parse_wait).transpose()?;
+    let wait = args
+        .wait
+        .as_deref()
+        .map(|w| parse_seconds(w, "--wait", 0.0))
+        .transpose()?;
     let mut source = SystemSource::new();
     let report = match wait {
         None => test_bind(&req, &mut source),
@@ -261,6 +230,7 @@ mod tests {
             })
             .contains("--v6only")
         );
+        let parse_wait = |w| parse_seconds(w, "--wait", 0.0);
         assert!(parse_wait("-3").is_err() && parse_wait("abc").is_err());
         assert_eq!(parse_wait("1.5").unwrap(), Duration::from_millis(1500));
     }

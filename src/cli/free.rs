@@ -4,6 +4,7 @@
 
 use std::process::ExitCode;
 
+use super::args::parse_count;
 use super::{CliError, CliResult, emit};
 use crate::ports::{
     FreeError, FreeRequest, FreeResult, PortRange, ProtoChoice, Strategy, free_ports,
@@ -66,20 +67,6 @@ pub fn request_from_args(args: &FreeArgs) -> Result<FreeRequest, CliError> {
         proto,
         reserve: args.reserve,
     })
-}
-
-fn parse_count(s: &str) -> Result<usize, CliError> {
-    let n: u64 = s.trim().parse().map_err(|_| {
-        CliError::Usage(format!(
-            "invalid count '{s}' (expected a whole number from 1 to 65535)"
-        ))
-    })?;
-    if !(1..=65535).contains(&n) {
-        return Err(CliError::Usage(format!(
-            "invalid count '{s}' (expected a whole number from 1 to 65535)"
-        )));
-    }
-    Ok(n as usize)
 }
 
 pub fn run(args: FreeArgs) -> CliResult {

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal as _, Write};
 use std::process::ExitCode;
-use std::time::Duration;
 
+use super::args::{parse_pid, parse_port, parse_seconds};
 use super::{CliError, CliResult};
 use crate::sockets::csv;
 use crate::sockets::filter::{Filter, StateFilter};
@@ -70,7 +70,11 @@ pub enum Format {
 
 pub fn run(args: ListArgs) -> CliResult {
     let filter = filter_from_args(&args)?;
-    let watch = args.watch.as_deref().map(parse_interval).transpose()?;
+    let watch = args
+        .watch
+        .as_deref()
+        .map(|w| parse_seconds(w, "--watch interval", 0.1))
+        .transpose()?;
     let format = if args.json {
         Format::Json
     } else if args.csv {
@@ -148,17 +152,7 @@ pub fn filter_from_args(args: &ListArgs) -> Result<Filter, CliError> {
         .as_deref()
         .map(|p| p.parse::<Proto>().map_err(CliError::Usage))
         .transpose()?;
-    let pid = args
-        .pid
-        .as_deref()
-        .map(|p| {
-            p.trim().parse::<u32>().map_err(|_| {
-                CliError::Usage(format!(
-                    "invalid pid '{p}' (expected a process id, a whole number)"
-                ))
-            })
-        })
-        .transpose()?;
+    let pid = args.pid.as_deref().map(parse_pid).transpose()?;
     Ok(Filter {
         states,
         port,
@@ -166,27 +160,6 @@ pub fn filter_from_args(args: &ListArgs) -> Result<Filter, CliError> {
         pid,
         text: String::new(),
     })
-}
-
-fn parse_port(p: &str) -> Result<u16, CliError> {
-    p.trim().parse::<u16>().map_err(|_| {
-        CliError::Usage(format!(
-            "invalid port '{p}' (expected a number from 0 to 65535)"
-        ))
-    })
-}
-
-fn parse_interval(s: &str) -> Result<Duration, CliError> {
-    let bad = || {
-        CliError::Usage(format!(
-            "invalid --watch interval '{s}' (expected seconds, from 0.1 to 86400)"
-        ))
-    };
-    let secs: f64 = s.trim().parse().map_err(|_| bad())?;
-    if !secs.is_finite() || !(0.1..=86_400.0).contains(&secs) {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs_f64(secs))
 }
 
 /// Write the snapshot's sockets that pass `filter`, in `format`.
@@ -568,6 +541,7 @@ mod tests {
 
     #[test]
     fn bad_values_are_usage_errors_naming_the_value() {
+        let parse_interval = |s| parse_seconds(s, "--watch interval", 0.1);
         let base = || ListArgs {
             all: false,
             state: vec![],
@@ -633,6 +607,9 @@ mod tests {
         for bad in ["0", "-2", "abc", "inf", "NaN", "100000"] {
             assert!(matches!(parse_interval(bad), Err(CliError::Usage(m)) if m.contains(bad)));
         }
-        assert_eq!(parse_interval("0.5").ok(), Some(Duration::from_millis(500)));
+        assert_eq!(
+            parse_interval("0.5").ok(),
+            Some(std::time::Duration::from_millis(500))
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! `run` function. Exit codes: 0 success, 1 a real failure (nothing bound,
 //! nothing to stop, findings), 2 bad usage (clap's own errors exit 2 too).
 
+pub mod args;
 pub mod bind_test;
 pub mod free;
 pub mod list;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
-use super::bind_test::parse_port;
+use super::args::{parse_pid, parse_port};
 use super::{CliError, CliResult, emit};
 use crate::sockets::{SocketSource, SystemSource};
 use crate::stop::{StopTarget, Stopper, SystemStopper, plan_pid, plan_port};
@@ -27,14 +27,6 @@ pub struct StopArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
-}
-
-fn parse_pid(p: &str) -> Result<u32, CliError> {
-    p.trim().parse::<u32>().map_err(|_| {
-        CliError::Usage(format!(
-            "invalid pid '{p}' (expected a process id, a whole number)"
-        ))
-    })
 }
 
 pub fn run(args: StopArgs) -> CliResult {

@@ -1,0 +1,109 @@
+//! Parsers for the values subcommands take (ports, addresses, pids, counts,
+//! seconds): one copy each, every bad value a one-line usage error naming it.
+//! (The window's bind form has its own String-error copies in
+//! state/bind.rs; they could call these once the error types meet.)
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::CliError;
+
+/// A port 0-65535.
+pub fn parse_port(p: &str) -> Result<u16, CliError> {
+    p.trim().parse::<u16>().map_err(|_| {
+        CliError::Usage(format!(
+            "invalid port '{p}' (expected a number from 0 to 65535)"
+        ))
+    })
+}
+
+/// An IPv4 or IPv6 address (brackets around IPv6 allowed).
+pub fn parse_addr(a: &str) -> Result<IpAddr, CliError> {
+    let t = a.trim();
+    let t = t
+        .strip_prefix('[')
+        .and_then(|x| x.strip_suffix(']'))
+        .unwrap_or(t);
+    t.parse::<IpAddr>().map_err(|_| {
+        CliError::Usage(format!(
+            "invalid address '{a}' (expected an IPv4 or IPv6 address, e.g. 0.0.0.0, ::, 127.0.0.1)"
+        ))
+    })
+}
+
+/// A process id.
+pub fn parse_pid(p: &str) -> Result<u32, CliError> {
+    p.trim().parse::<u32>().map_err(|_| {
+        CliError::Usage(format!(
+            "invalid pid '{p}' (expected a process id, a whole number)"
+        ))
+    })
+}
+
+/// A whole number from 1 to 65535 (how many ports).
+pub fn parse_count(s: &str) -> Result<usize, CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "invalid count '{s}' (expected a whole number from 1 to 65535)"
+        ))
+    };
+    let n: u64 = s.trim().parse().map_err(|_| bad())?;
+    if !(1..=65535).contains(&n) {
+        return Err(bad());
+    }
+    Ok(n as usize)
+}
+
+/// Seconds, fractions allowed, from `min` to one day; `what` names the
+/// option in the message ("--wait").
+pub fn parse_seconds(s: &str, what: &str, min: f64) -> Result<Duration, CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "invalid {what} '{s}' (expected seconds, from {min} to 86400)"
+        ))
+    };
+    let secs: f64 = s.trim().parse().map_err(|_| bad())?;
+    if !secs.is_finite() || !(min..=86_400.0).contains(&secs) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(r: Result<impl std::fmt::Debug, CliError>) -> String {
+        match r {
+            Err(CliError::Usage(m)) => m,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn good_values_parse() {
+        assert_eq!(parse_port(" 8080 ").ok(), Some(8080));
+        assert_eq!(parse_addr("[::1]").ok(), Some("::1".parse().unwrap()));
+        assert_eq!(parse_pid("42").ok(), Some(42));
+        assert_eq!(parse_count("3").ok(), Some(3));
+        assert_eq!(parse_seconds("0", "--wait", 0.0).ok(), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn bad_values_name_themselves() {
+        assert!(usage(parse_port("70000")).contains("'70000'"));
+        assert!(usage(parse_addr("nope")).contains("'nope'"));
+        assert!(usage(parse_pid("x")).contains("'x'"));
+        assert!(usage(parse_count("0")).contains("'0'"));
+        let m = usage(parse_seconds("0.05", "--watch interval", 0.1));
+        assert_eq!(
+            m,
+            "invalid --watch interval '0.05' (expected seconds, from 0.1 to 86400)"
+        );
+        let m = usage(parse_seconds("nan", "--wait", 0.0));
+        assert_eq!(
+            m,
+            "invalid --wait 'nan' (expected seconds, from 0 to 86400)"
+        );
+    }
+}
