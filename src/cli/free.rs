@@ -112,18 +112,12 @@ fn reservation_text(r: &FreeResult) -> String {
                 "portwise: port {} reserved for {} s (until {} UTC)",
                 p.port,
                 until.saturating_sub(now).div_ceil(1000),
-                utc_clock(until)
+                crate::util::time::utc_hms(until)
             ))
         })
         .collect();
     lines.push(format!("portwise: {}", reservation_note()));
     lines.join("\n")
-}
-
-/// HH:MM:SS of a Unix time in milliseconds, UTC.
-fn utc_clock(unix_ms: u64) -> String {
-    let s = (unix_ms / 1000) % 86_400;
-    format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
 }
 
 #[cfg(test)]
@@ -220,6 +214,6 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&render_json(&r)).unwrap();
         assert_eq!(v["strategy"], "outside-ephemeral");
         assert_eq!(v["ports"][1]["reserved_until_unix_ms"], 1);
-        assert_eq!(utc_clock(3_723_000), "01:02:03");
+        assert_eq!(crate::util::time::utc_hms(3_723_000), "01:02:03");
     }
 }

@@ -196,10 +196,9 @@ fn unattributed(snapshot: &Snapshot, shown: &[&SocketEntry]) -> (usize, Option<S
 }
 
 fn endpoint(ip: &std::net::IpAddr, port: u16) -> String {
-    match ip {
-        std::net::IpAddr::V4(a) => format!("{a}:{port}"),
-        std::net::IpAddr::V6(a) => format!("[{a}]:{port}"),
-    }
+    let mut out = String::new();
+    crate::sockets::write_endpoint(&mut out, ip, port);
+    out
 }
 
 /// "59.3s": the TIME_WAIT countdown, only where the OS reported one.

@@ -108,13 +108,7 @@ impl Filter {
             f(buf);
             contains_ignore_case(buf, needle)
         };
-        let endpoint = |buf: &mut String, ip: &std::net::IpAddr, port: u16| {
-            // Writing to a String cannot fail.
-            let _ = match ip {
-                std::net::IpAddr::V4(a) => write!(buf, "{a}:{port}"),
-                std::net::IpAddr::V6(a) => write!(buf, "[{a}]:{port}"),
-            };
-        };
+        let endpoint = super::write_endpoint;
         if hit(&mut buf, &|b| endpoint(b, &s.local_addr, s.local_port)) {
             return true;
         }

@@ -44,6 +44,16 @@ pub trait SocketSource: Send {
     fn snapshot(&mut self) -> Result<Snapshot, SourceError>;
 }
 
+/// Append "127.0.0.1:8080" or "[::1]:8080" (IPv6 in brackets) to `out`.
+pub fn write_endpoint(out: &mut String, ip: &std::net::IpAddr, port: u16) {
+    use std::fmt::Write as _;
+    // Writing to a String cannot fail.
+    let _ = match ip {
+        std::net::IpAddr::V4(a) => write!(out, "{a}:{port}"),
+        std::net::IpAddr::V6(a) => write!(out, "[{a}]:{port}"),
+    };
+}
+
 /// True for a socket some process holds but whose owner could not be found:
 /// it has an inode (Linux), is not TIME_WAIT, and no process was matched.
 /// What [`Snapshot::unattributed`] counts.

@@ -55,15 +55,7 @@ impl ProcessTable {
         if pids.is_empty() {
             return out;
         }
-        let wanted: Vec<Pid> = pids.iter().map(|&p| Pid::from_u32(p)).collect();
-        system.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&wanted),
-            true,
-            ProcessRefreshKind::nothing()
-                .without_tasks()
-                .with_user(UpdateKind::OnlyIfNotSet)
-                .with_exe(UpdateKind::OnlyIfNotSet),
-        );
+        refresh_pids(system, pids, Also::Exe);
         let mut uids: HashMap<u32, Option<sysinfo::Uid>> = HashMap::new();
         for &pid in pids {
             if let Some(p) = system.process(Pid::from_u32(pid)) {
@@ -124,6 +116,29 @@ impl ProcessTable {
             self.users_loaded_at = Some(Instant::now());
         }
     }
+}
+
+/// What [`refresh_pids`] reads besides the user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Also {
+    /// The executable path (socket owners).
+    Exe,
+    /// The command line (stop's identity check).
+    Cmd,
+}
+
+/// Refresh only `pids` in `system` (their user, and the exe or command
+/// line, each read once per process), dropping processes that exited.
+pub fn refresh_pids(system: &mut System, pids: &[u32], also: Also) {
+    let wanted: Vec<Pid> = pids.iter().map(|&p| Pid::from_u32(p)).collect();
+    let kind = ProcessRefreshKind::nothing()
+        .without_tasks()
+        .with_user(UpdateKind::OnlyIfNotSet);
+    let kind = match also {
+        Also::Exe => kind.with_exe(UpdateKind::OnlyIfNotSet),
+        Also::Cmd => kind.with_cmd(UpdateKind::OnlyIfNotSet),
+    };
+    system.refresh_processes_specifics(ProcessesToUpdate::Some(&wanted), true, kind);
 }
 
 fn bare(pid: u32) -> ProcessInfo {

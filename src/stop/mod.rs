@@ -14,7 +14,7 @@ mod system;
 use std::fmt;
 
 use serde::Serialize;
-use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind, Users};
+use sysinfo::{Pid, System, Users};
 
 use crate::bind::holders_on;
 use crate::sockets::Snapshot;
@@ -241,15 +241,7 @@ fn new_system() -> Result<System, StopError> {
 }
 
 fn refresh(sys: &mut System, pids: &[u32]) {
-    let wanted: Vec<Pid> = pids.iter().map(|&p| Pid::from_u32(p)).collect();
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&wanted),
-        true,
-        ProcessRefreshKind::nothing()
-            .without_tasks()
-            .with_user(UpdateKind::OnlyIfNotSet)
-            .with_cmd(UpdateKind::OnlyIfNotSet),
-    );
+    crate::sockets::procinfo::refresh_pids(sys, pids, crate::sockets::procinfo::Also::Cmd);
 }
 
 fn facts_of(sys: &System, users: Option<&Users>, pid: u32) -> Option<ProcessFacts> {
