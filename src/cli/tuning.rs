@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use super::{CliError, CliResult, emit};
 use crate::tuning::{
-    self, ExportRequest, Finding, Goal, LiveSystem, Os, PortList, SettingRow, snippet::wrap,
+    self, ExportRequest, Finding, Goal, LiveSystem, Os, PlanError, PortList, SettingRow,
+    snippet::wrap,
 };
 use crate::util::fs::{Overwrite, write_atomic};
 
@@ -136,12 +137,9 @@ fn export(args: ExportArgs) -> CliResult {
         reserve: args.reserve_ports.unwrap_or_default(),
         toggles: Default::default(),
     };
-    let snippet = tuning::export(&req, sys.as_ref()).map_err(|e| {
-        if e.contains("'reserve'") {
-            CliError::Usage(format!("{e}: pass --reserve-ports LIST"))
-        } else {
-            CliError::Usage(e)
-        }
+    let snippet = tuning::build(&req, sys.as_ref()).map_err(|e| match e {
+        PlanError::ReserveNeedsPorts => CliError::Usage(format!("{e}: pass --reserve-ports LIST")),
+        PlanError::NoGoal => CliError::Usage(e.to_string()),
     })?;
     let text = snippet.text();
     let path = match args.out {

@@ -28,9 +28,9 @@ use serde::Serialize;
 
 pub use audit::{AUDIT_MAX_BYTES, Finding, FindingKind, Severity, audit, audit_file};
 pub use knowledge::{TUNABLES, Tunable, Warning, tunable, tunables_for};
-pub use plan::{Note, Plan, Recommendation, SettingRow, plan, rows, show_rows};
+pub use plan::{Note, Plan, PlanError, Recommendation, SettingRow, plan, rows, show_rows};
 pub use portlist::PortList;
-pub use snippet::{ExportRequest, LineKind, Snippet, SnippetLine, export};
+pub use snippet::{ExportRequest, LineKind, Snippet, SnippetLine, build, export};
 
 /// An operating system the guide knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -88,10 +88,38 @@ impl Plan {
     }
 }
 
+/// Why a request cannot be planned: both are mistakes in the request (the
+/// CLI's usage errors), so front ends can word their own hint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlanError {
+    /// No goal was chosen.
+    NoGoal,
+    /// The `reserve` goal was chosen without ports to reserve.
+    ReserveNeedsPorts,
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PlanError::NoGoal => "choose at least one goal",
+            PlanError::ReserveNeedsPorts => {
+                "the 'reserve' goal needs the ports to reserve (e.g. 8080,9090)"
+            }
+        })
+    }
+}
+
+impl std::error::Error for PlanError {}
+
 /// What to change on `os` for `goals`. Ports in `reserve` are kept out of
 /// automatic assignment (giving them implies the `reserve` goal); the
 /// `reserve` goal without ports is an error.
-pub fn plan(os: Os, goals: &[Goal], reserve: &PortList, sys: &dyn Sysctls) -> Result<Plan, String> {
+pub fn plan(
+    os: Os,
+    goals: &[Goal],
+    reserve: &PortList,
+    sys: &dyn Sysctls,
+) -> Result<Plan, PlanError> {
     let mut wanted: Vec<Goal> = Goal::ALL
         .into_iter()
         .filter(|g| goals.contains(g))
@@ -101,10 +129,10 @@ pub fn plan(os: Os, goals: &[Goal], reserve: &PortList, sys: &dyn Sysctls) -> Re
         wanted.sort();
     }
     if wanted.is_empty() {
-        return Err("choose at least one goal".into());
+        return Err(PlanError::NoGoal);
     }
     if wanted.contains(&Goal::Reserve) && reserve.is_empty() {
-        return Err("the 'reserve' goal needs the ports to reserve (e.g. 8080,9090)".into());
+        return Err(PlanError::ReserveNeedsPorts);
     }
     let mut p = Plan {
         os,
@@ -739,9 +767,15 @@ mod tests {
 
     #[test]
     fn reserve_needs_ports_and_ports_imply_reserve() {
-        let e = plan(Os::Linux, &[Goal::Reserve], &PortList::default(), &NoSystem).unwrap_err();
+        let err = plan(Os::Linux, &[Goal::Reserve], &PortList::default(), &NoSystem).unwrap_err();
+        assert_eq!(err, PlanError::ReserveNeedsPorts);
+        let e = err.to_string();
         assert!(e.contains("reserve"), "{e}");
         assert!(plan(Os::Linux, &[], &PortList::default(), &NoSystem).is_err());
+        assert_eq!(
+            plan(Os::Linux, &[], &PortList::default(), &NoSystem).unwrap_err(),
+            PlanError::NoGoal
+        );
         let p = plan(Os::Linux, &[Goal::Outbound], &ports("8080"), &NoSystem).unwrap();
         assert_eq!(p.goals, vec![Goal::Outbound, Goal::Reserve]);
         assert_eq!(

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::plan::{Plan, Recommendation, plan};
+use super::plan::{Plan, PlanError, Recommendation, plan};
 use super::{Goal, Os, PortList, Sysctls, knowledge};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -100,9 +100,15 @@ impl Snippet {
     }
 }
 
-/// Build the snippet for `req` (the OS defaults to the running one). Current
-/// values come from `sys`; pass [`super::NoSystem`] for another OS.
+/// [`build`], with the error as text (what the window's preview shows).
 pub fn export(req: &ExportRequest, sys: &dyn Sysctls) -> Result<Snippet, String> {
+    build(req, sys).map_err(|e| e.to_string())
+}
+
+/// Build the snippet for `req` (the OS defaults to the running one). Current
+/// values come from `sys`; pass [`super::NoSystem`] for another OS. The
+/// error says which mistake the request has.
+pub fn build(req: &ExportRequest, sys: &dyn Sysctls) -> Result<Snippet, PlanError> {
     let os = req.os.unwrap_or_else(Os::current);
     let plan = plan(os, &req.goals, &req.reserve, sys)?;
     let on = |r: &Recommendation| req.toggles.get(r.key).copied().unwrap_or(r.on_by_default);
