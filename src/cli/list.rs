@@ -380,27 +380,24 @@ fn write_json<W: Write>(w: &mut W, snapshot: &Snapshot, filter: &Filter) -> io::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sockets::model::{Family, OwnerRef, ProcessInfo};
+    use crate::sockets::model::{OwnerRef, ProcessInfo};
 
     fn snapshot() -> Snapshot {
         let listen = SocketEntry {
-            proto: Proto::Tcp,
-            family: Family::Ipv4,
-            local_addr: "127.0.0.1".parse().unwrap(),
-            local_port: 8080,
-            remote_addr: None,
-            remote_port: None,
-            state: Some(TcpState::Listen),
             processes: vec![ProcessInfo {
                 pid: 4242,
                 name: "web, \"dev\"".into(),
                 user: Some("alice".into()),
                 exe: Some("/usr/bin/python3".into()),
             }],
-            time_wait_expires_in_ms: None,
-            last_known_owner: None,
             inode: 10,
             uid: Some(1000),
+            ..SocketEntry::new(
+                Proto::Tcp,
+                "127.0.0.1:8080".parse().unwrap(),
+                None,
+                Some(TcpState::Listen),
+            )
         };
         let tw = SocketEntry {
             remote_addr: Some("127.0.0.1".parse().unwrap()),

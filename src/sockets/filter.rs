@@ -150,7 +150,7 @@ fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sockets::model::{Family, OwnerRef, ProcessInfo};
+    use crate::sockets::model::{OwnerRef, ProcessInfo};
 
     fn entry(
         proto: Proto,
@@ -159,23 +159,19 @@ mod tests {
         remote: Option<u16>,
     ) -> SocketEntry {
         SocketEntry {
-            proto,
-            family: Family::Ipv4,
-            local_addr: "127.0.0.1".parse().unwrap(),
-            local_port: local,
-            remote_addr: remote.map(|_| "10.1.2.3".parse().unwrap()),
-            remote_port: remote,
-            state,
             processes: vec![ProcessInfo {
                 pid: 4242,
                 name: "Python3".into(),
                 user: Some("alice".into()),
                 exe: None,
             }],
-            time_wait_expires_in_ms: None,
-            last_known_owner: None,
             inode: 1,
-            uid: None,
+            ..SocketEntry::new(
+                proto,
+                ([127, 0, 0, 1], local).into(),
+                remote.map(|p| ([10, 1, 2, 3], p).into()),
+                state,
+            )
         }
     }
 

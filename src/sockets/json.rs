@@ -199,18 +199,14 @@ mod tests {
 
     fn entries() -> Vec<SocketEntry> {
         let base = SocketEntry {
-            proto: Proto::Tcp,
-            family: Family::Ipv4,
-            local_addr: "127.0.0.1".parse().unwrap(),
-            local_port: 0,
-            remote_addr: None,
-            remote_port: None,
-            state: Some(TcpState::Listen),
-            processes: vec![],
-            time_wait_expires_in_ms: None,
-            last_known_owner: None,
             inode: 5,
             uid: Some(0),
+            ..SocketEntry::new(
+                Proto::Tcp,
+                "127.0.0.1:0".parse().unwrap(),
+                None,
+                Some(TcpState::Listen),
+            )
         };
         vec![
             base.clone(),

@@ -217,6 +217,31 @@ pub struct SocketEntry {
 }
 
 impl SocketEntry {
+    /// A socket at `local` (connected to `remote`, if any) in `state`, its
+    /// family taken from the local address; no owner, no inode or uid, no
+    /// TIME_WAIT countdown. Set those fields where they are known.
+    pub fn new(
+        proto: Proto,
+        local: std::net::SocketAddr,
+        remote: Option<std::net::SocketAddr>,
+        state: Option<TcpState>,
+    ) -> SocketEntry {
+        SocketEntry {
+            proto,
+            family: Family::of(&local.ip()),
+            local_addr: local.ip(),
+            local_port: local.port(),
+            remote_addr: remote.map(|a| a.ip()),
+            remote_port: remote.map(|a| a.port()),
+            state,
+            processes: Vec::new(),
+            time_wait_expires_in_ms: None,
+            last_known_owner: None,
+            inode: 0,
+            uid: None,
+        }
+    }
+
     /// True when the kernel keeps this socket without any process: TIME_WAIT.
     pub fn is_kernel_owned(&self) -> bool {
         self.state == Some(TcpState::TimeWait)
@@ -314,21 +339,17 @@ mod tests {
     #[test]
     fn json_names_match_the_documented_format() {
         let e = SocketEntry {
-            proto: Proto::Tcp,
-            family: Family::Ipv4,
-            local_addr: "127.0.0.1".parse().unwrap(),
-            local_port: 8080,
-            remote_addr: None,
-            remote_port: None,
-            state: Some(TcpState::TimeWait),
-            processes: vec![],
             time_wait_expires_in_ms: Some(1500),
             last_known_owner: Some(OwnerRef {
                 pid: 7,
                 name: "x".into(),
             }),
-            inode: 0,
-            uid: None,
+            ..SocketEntry::new(
+                Proto::Tcp,
+                "127.0.0.1:8080".parse().unwrap(),
+                None,
+                Some(TcpState::TimeWait),
+            )
         };
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(v["proto"], "tcp");

@@ -154,20 +154,7 @@ mod tests {
     use crate::sockets::model::{Proto, TcpState};
 
     fn all_kinds() -> Vec<SocketEntry> {
-        let base = SocketEntry {
-            proto: Proto::Tcp,
-            family: Family::Ipv4,
-            local_addr: "127.0.0.1".parse().unwrap(),
-            local_port: 80,
-            remote_addr: None,
-            remote_port: None,
-            state: None,
-            processes: vec![],
-            time_wait_expires_in_ms: None,
-            last_known_owner: None,
-            inode: 0,
-            uid: None,
-        };
+        let base = SocketEntry::new(Proto::Tcp, "127.0.0.1:80".parse().unwrap(), None, None);
         let mut all = Vec::new();
         let states = [
             None,

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Instant;
 
 use super::memory::{ConnKey, OwnerMemory};
-use super::model::{Family, OwnerRef, ProcessInfo, Snapshot, SocketEntry};
+use super::model::{OwnerRef, ProcessInfo, Snapshot, SocketEntry};
 use super::order;
 use super::owners::OwnerCache;
 use super::procinfo::ProcessTable;
@@ -114,18 +114,10 @@ impl SystemSource {
                     table.with_inode.push(table.sockets.len());
                 }
                 table.sockets.push(SocketEntry {
-                    proto,
-                    family: Family::of(&local.ip()),
-                    local_addr: local.ip(),
-                    local_port: local.port(),
-                    remote_addr: remote.map(|a| a.ip()),
-                    remote_port: remote.map(|a| a.port()),
-                    state,
-                    processes: Vec::new(),
                     time_wait_expires_in_ms,
-                    last_known_owner: None,
                     inode,
                     uid,
+                    ..SocketEntry::new(proto, local, remote, state)
                 });
             },
             meanwhile,

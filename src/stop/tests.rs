@@ -5,7 +5,7 @@ use std::process::{Child, Command};
 use std::time::Duration;
 
 use super::*;
-use crate::sockets::{Family, ProcessInfo, SocketEntry, SocketSource, SourceError, TcpState};
+use crate::sockets::{ProcessInfo, SocketEntry, SocketSource, SourceError, TcpState};
 
 struct FixedSource(Snapshot);
 
@@ -17,13 +17,6 @@ impl SocketSource for FixedSource {
 
 fn listener(port: u16, pids: &[(u32, &str)]) -> SocketEntry {
     SocketEntry {
-        proto: crate::sockets::Proto::Tcp,
-        family: Family::Ipv4,
-        local_addr: "0.0.0.0".parse().unwrap(),
-        local_port: port,
-        remote_addr: None,
-        remote_port: None,
-        state: Some(TcpState::Listen),
         processes: pids
             .iter()
             .map(|&(pid, name)| ProcessInfo {
@@ -33,10 +26,13 @@ fn listener(port: u16, pids: &[(u32, &str)]) -> SocketEntry {
                 exe: None,
             })
             .collect(),
-        time_wait_expires_in_ms: None,
-        last_known_owner: None,
         inode: 1,
-        uid: None,
+        ..SocketEntry::new(
+            crate::sockets::Proto::Tcp,
+            ([0, 0, 0, 0], port).into(),
+            None,
+            Some(TcpState::Listen),
+        )
     }
 }
 

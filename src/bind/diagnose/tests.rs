@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::bind::{BindErrorInfo, Stage};
-use crate::sockets::{Family, OwnerRef, ProcessInfo, TcpState};
+use crate::sockets::{OwnerRef, ProcessInfo, TcpState};
 
 fn proc_(pid: u32, name: &str) -> ProcessInfo {
     ProcessInfo {
@@ -24,18 +24,8 @@ fn entry(
     let l: SocketAddr = local.parse().unwrap();
     let r: Option<SocketAddr> = remote.map(|r| r.parse().unwrap());
     SocketEntry {
-        proto,
-        family: Family::of(&l.ip()),
-        local_addr: l.ip(),
-        local_port: l.port(),
-        remote_addr: r.map(|r| r.ip()),
-        remote_port: r.map(|r| r.port()),
-        state,
         processes: procs,
-        time_wait_expires_in_ms: None,
-        last_known_owner: None,
-        inode: 0,
-        uid: None,
+        ..SocketEntry::new(proto, l, r, state)
     }
 }
 
