@@ -4,26 +4,15 @@
 mod common;
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::process::{Child, Command, Output};
-use std::time::Duration;
+use std::process::{Command, Output};
 
-use common::eventually;
+use common::{Kid, eventually, listen_if_child};
 
 fn portwise(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_portwise"))
         .args(args)
         .output()
         .unwrap()
-}
-
-/// A child process, killed and reaped when dropped.
-struct Kid(Child);
-
-impl Drop for Kid {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 const CHILD_PORT: &str = "PORTWISE_TEST_LISTEN_PORT";
@@ -34,39 +23,11 @@ const CHILD_PORT: &str = "PORTWISE_TEST_LISTEN_PORT";
 #[test]
 #[ignore = "the listener child of the stop tests, run by spawn_listener"]
 fn child_listener() {
-    let Ok(port) = std::env::var(CHILD_PORT) else {
-        return;
-    };
-    let l = TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
-    std::thread::sleep(Duration::from_secs(30));
-    drop(l);
+    listen_if_child(CHILD_PORT);
 }
 
-/// This test binary, re-run as a listener on a port that was free a moment
-/// ago; returns once the port accepts connections.
 fn spawn_listener() -> (Kid, u16) {
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let kid = Kid(Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_listener",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_PORT, port.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap());
-    eventually("the child to listen", || {
-        TcpStream::connect((Ipv4Addr::LOCALHOST, port)).ok()
-    });
-    (kid, port)
+    common::spawn_listener(CHILD_PORT)
 }
 
 #[test]

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long any wait for the kernel may take before a test fails.
@@ -72,4 +73,54 @@ pub fn bound_only() -> (socket2::Socket, SocketAddr) {
     socket.bind(&addr.into()).unwrap();
     let local = socket.local_addr().unwrap().as_socket().unwrap();
     (socket, local)
+}
+
+/// A child process, killed and reaped when dropped.
+pub struct Kid(pub Child);
+
+impl Drop for Kid {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The body of a test binary's `child_listener` test: when the binary was
+/// re-run by [`spawn_listener`] with `port_var` set, listen on that port for
+/// up to 30 s; otherwise do nothing.
+pub fn listen_if_child(port_var: &str) {
+    let Ok(port) = std::env::var(port_var) else {
+        return;
+    };
+    let l = TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+    std::thread::sleep(Duration::from_secs(30));
+    drop(l);
+}
+
+/// This test binary, re-run as its `child_listener` test (ignored or not)
+/// with `port_var` set to a port that was free a moment ago; returns once
+/// the port accepts connections.
+pub fn spawn_listener(port_var: &str) -> (Kid, u16) {
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kid = Kid(Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_listener",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(port_var, port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap());
+    eventually("the child to listen", || {
+        TcpStream::connect((Ipv4Addr::LOCALHOST, port)).ok()
+    });
+    (kid, port)
 }
