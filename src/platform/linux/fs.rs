@@ -16,11 +16,13 @@ pub fn new_file_permissions() -> Option<Permissions> {
     Some(Permissions::from_mode(0o666))
 }
 
-/// Before the temporary file replaces `dest`, give it `dest`'s mode (when
-/// `dest` exists), so replacing a 0640 file leaves a 0640 file.
+/// Before the temporary file replaces `dest`, give it `dest`'s permission
+/// bits (when `dest` exists), so replacing a 0640 file leaves a 0640 file.
+/// Set-id and sticky bits are not carried over: the new file has a new
+/// owner (us), and a setuid file of ours is not what a config write means.
 pub fn keep_mode(dest: &Path, tmp: &File) -> std::io::Result<()> {
     match std::fs::metadata(dest) {
-        Ok(meta) => tmp.set_permissions(Permissions::from_mode(meta.permissions().mode() & 0o7777)),
+        Ok(meta) => tmp.set_permissions(Permissions::from_mode(meta.permissions().mode() & 0o777)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(e),
     }
