@@ -213,6 +213,8 @@ enum JobDone {
         path: PathBuf,
         result: Result<Vec<Finding>, String>,
     },
+    BindFacts(crate::state::bind::FactsKey, crate::bind::SystemFacts),
+    LocalAddrs(Vec<std::net::IpAddr>),
 }
 
 /// Which file dialog to show.
@@ -376,6 +378,17 @@ impl PortwiseApp {
             Effect::ReadPortFacts(proto) => {
                 self.spawn_job(ctx, "portwise-portfacts", move || {
                     JobDone::PortFacts(PortFacts::read(proto))
+                });
+            }
+            Effect::ReadBindFacts(key) => {
+                self.spawn_job(ctx, "portwise-bindfacts", move || {
+                    let facts = crate::bind::SystemFacts::read_for(&key.request, key.systemd_holds);
+                    JobDone::BindFacts(key, facts)
+                });
+            }
+            Effect::ReadLocalAddrs => {
+                self.spawn_job(ctx, "portwise-addrs", || {
+                    JobDone::LocalAddrs(crate::bind::local_addresses())
                 });
             }
             Effect::PlanStop { port, pids } => {
@@ -557,6 +570,8 @@ impl PortwiseApp {
                 JobDone::PortFacts(facts) => self.state.port_facts_read(facts),
                 JobDone::Sysctls(values) => self.state.sysctls_read(values),
                 JobDone::Audited { path, result } => self.state.audit_finished(path, result),
+                JobDone::BindFacts(key, facts) => self.state.bind_facts_read(key, facts),
+                JobDone::LocalAddrs(addrs) => self.state.local_addrs_read(addrs),
             }
         }
         self.state.tick(now);

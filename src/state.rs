@@ -308,6 +308,13 @@ pub enum Effect {
     /// Read the OS's port facts (ephemeral range, ...) on a worker thread,
     /// then call [`AppState::port_facts_read`].
     ReadPortFacts(ProtoChoice),
+    /// Read the system facts a bind diagnosis needs on a worker thread
+    /// ([`crate::bind::SystemFacts::read_for`]), then call
+    /// [`AppState::bind_facts_read`].
+    ReadBindFacts(bind::FactsKey),
+    /// Read this machine's addresses on a worker thread, then call
+    /// [`AppState::local_addrs_read`].
+    ReadLocalAddrs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -400,9 +407,8 @@ impl AppState {
                 }
             }
             View::BindTest => {
-                if self.bind.local_addrs.is_none() {
-                    // One interface listing (getifaddrs): fast, done once.
-                    self.bind.local_addrs = Some(crate::bind::local_addresses());
+                if self.bind.want_local_addrs() {
+                    self.effects.push(Effect::ReadLocalAddrs);
                 }
             }
             View::FreePort => {
@@ -445,6 +451,11 @@ impl AppState {
 
     /// The effects queued since the last call.
     pub fn take_effects(&mut self) -> Vec<Effect> {
+        // A failed bind test (from an action, a watch tick or a snapshot)
+        // may need system facts read.
+        if let Some(key) = self.bind.take_facts_wanted() {
+            self.effects.push(Effect::ReadBindFacts(key));
+        }
         std::mem::take(&mut self.effects)
     }
 
@@ -755,6 +766,16 @@ impl AppState {
     /// The OS's port facts arrived.
     pub fn port_facts_read(&mut self, facts: crate::ports::PortFacts) {
         self.free.facts_read(facts);
+    }
+
+    /// The system facts for a bind diagnosis arrived.
+    pub fn bind_facts_read(&mut self, key: bind::FactsKey, facts: crate::bind::SystemFacts) {
+        self.bind.facts_read(key, facts, &self.sockets.snapshot);
+    }
+
+    /// This machine's addresses arrived (the Bind test's address list).
+    pub fn local_addrs_read(&mut self, addrs: Vec<std::net::IpAddr>) {
+        self.bind.local_addrs = Some(addrs);
     }
 
     /// The tuning settings of this machine arrived.
