@@ -102,29 +102,30 @@ impl Clipboard for EguiClipboard {
     }
 }
 
-/// Planning and stopping processes (the engine's `stop`).
-pub trait StopService: Send {
+/// Planning and stopping processes (the engine's `stop`). Both run on
+/// worker threads, planning possibly while a stop is under way: `&self`,
+/// so planning never waits for a stop to finish.
+pub trait StopService: Send + Sync {
     /// What stopping these processes, seen holding `port` in `snapshot`,
     /// would do: pid, name, user, command line, caveats, refusals.
-    fn plan(
-        &mut self,
-        port: u16,
-        pids: &[u32],
-        snapshot: &Snapshot,
-    ) -> Result<Vec<StopTarget>, String>;
+    fn plan(&self, port: u16, pids: &[u32], snapshot: &Snapshot)
+    -> Result<Vec<StopTarget>, String>;
     /// Stop one target; may block for a few seconds (runs off the UI thread).
-    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport;
+    fn stop(&self, target: &StopTarget, force: bool) -> StopReport;
 }
 
 /// Planning with the engine's `plan_port` / `plan_pid`, stopping with a
 /// [`Stopper`] (the real [`SystemStopper`], or a fake in tests).
 pub struct EngineStop {
-    stopper: Box<dyn Stopper>,
+    /// Locked only while stopping (one stop at a time).
+    stopper: Mutex<Box<dyn Stopper>>,
 }
 
 impl EngineStop {
     pub fn new(stopper: Box<dyn Stopper>) -> EngineStop {
-        EngineStop { stopper }
+        EngineStop {
+            stopper: Mutex::new(stopper),
+        }
     }
 
     /// Stop real processes. The stopper takes its own snapshots for the
@@ -138,7 +139,7 @@ impl EngineStop {
 
 impl StopService for EngineStop {
     fn plan(
-        &mut self,
+        &self,
         port: u16,
         pids: &[u32],
         snapshot: &Snapshot,
@@ -159,8 +160,18 @@ impl StopService for EngineStop {
         Ok(out)
     }
 
-    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport {
-        self.stopper.stop(target, force)
+    fn stop(&self, target: &StopTarget, force: bool) -> StopReport {
+        match self.stopper.lock() {
+            Ok(mut s) => s.stop(target, force),
+            Err(_) => StopReport {
+                pid: target.pid,
+                name: target.name.clone(),
+                outcome: StopOutcome::Failed,
+                message: "the stop service failed earlier".into(),
+                elapsed_ms: 0,
+                port_freed: None,
+            },
+        }
     }
 }
 
@@ -214,6 +225,7 @@ enum JobDone {
         result: Result<Vec<Finding>, String>,
     },
     BindFacts(crate::state::bind::FactsKey, crate::bind::SystemFacts),
+    Planned(Result<Vec<StopTarget>, String>),
     LocalAddrs(Vec<std::net::IpAddr>),
 }
 
@@ -231,7 +243,7 @@ pub struct PortwiseApp {
     sampler: Option<Sampler>,
     dialogs: Box<dyn FileDialogs>,
     clipboard: Box<dyn Clipboard>,
-    stop: Arc<Mutex<Box<dyn StopService>>>,
+    stop: Arc<dyn StopService>,
     stop_tx: Sender<Vec<StopReport>>,
     stop_rx: Receiver<Vec<StopReport>>,
     jobs_tx: Sender<JobDone>,
@@ -283,7 +295,7 @@ impl PortwiseApp {
             sampler,
             dialogs: services.dialogs,
             clipboard: services.clipboard,
-            stop: Arc::new(Mutex::new(services.stop)),
+            stop: Arc::from(services.stop),
             stop_tx,
             stop_rx,
             jobs_tx,
@@ -392,12 +404,25 @@ impl PortwiseApp {
                 });
             }
             Effect::PlanStop { port, pids } => {
-                let snapshot = &self.state.sockets.snapshot;
-                let planned = match self.stop.lock() {
-                    Ok(mut s) => s.plan(port, &pids, snapshot),
-                    Err(_) => Err("the stop service failed earlier".into()),
+                // Planning reads processes (and runs systemctl): a worker's
+                // job. It needs only the port's sockets, not a copy of all.
+                let s = &self.state.sockets.snapshot;
+                let snapshot = Snapshot {
+                    taken_at_unix_ms: s.taken_at_unix_ms,
+                    unattributed: s.unattributed,
+                    unattributed_reason: s.unattributed_reason.clone(),
+                    privileged: s.privileged,
+                    sockets: s
+                        .sockets
+                        .iter()
+                        .filter(|e| e.local_port == port)
+                        .cloned()
+                        .collect(),
                 };
-                self.state.open_stop_dialog(planned);
+                let service = self.stop.clone();
+                self.spawn_job(ctx, "portwise-plan", move || {
+                    JobDone::Planned(service.plan(port, &pids, &snapshot))
+                });
             }
             Effect::Stop { targets, force } => self.spawn_stop(ctx, targets, force),
         }
@@ -522,20 +547,7 @@ impl PortwiseApp {
         let spawned = std::thread::Builder::new()
             .name("portwise-stop".into())
             .spawn(move || {
-                let outcomes = match service.lock() {
-                    Ok(mut s) => targets.iter().map(|t| s.stop(t, force)).collect(),
-                    Err(_) => targets
-                        .iter()
-                        .map(|t| StopReport {
-                            pid: t.pid,
-                            name: t.name.clone(),
-                            outcome: StopOutcome::Failed,
-                            message: "the stop service failed earlier".into(),
-                            elapsed_ms: 0,
-                            port_freed: None,
-                        })
-                        .collect(),
-                };
+                let outcomes = targets.iter().map(|t| service.stop(t, force)).collect();
                 let _ = tx.send(outcomes);
                 ctx.request_repaint();
             });
@@ -572,6 +584,7 @@ impl PortwiseApp {
                 JobDone::Audited { path, result } => self.state.audit_finished(path, result),
                 JobDone::BindFacts(key, facts) => self.state.bind_facts_read(key, facts),
                 JobDone::LocalAddrs(addrs) => self.state.local_addrs_read(addrs),
+                JobDone::Planned(planned) => self.state.open_stop_dialog(planned),
             }
         }
         self.state.tick(now);

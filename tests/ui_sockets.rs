@@ -6,6 +6,7 @@
 mod ui_support;
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
@@ -297,6 +298,39 @@ fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
     assert_eq!(*rig.stop.stopped.lock().unwrap(), vec![(4242, false)]);
     h.get_by_label("Stopped python3 (4242)");
     assert!(h.query_by_label("Stop this process?").is_none());
+}
+
+#[test]
+fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
+    let rig = Rig::new();
+    *rig.stop.targets.lock().unwrap() = stop_targets();
+    *rig.stop.stop_takes.lock().unwrap() = Duration::from_secs(3);
+    let mut h = started(&rig);
+    h.get_by_label("python3 (4242)").click_secondary();
+    h.run();
+    click(&mut h, "Stop process…");
+    click(&mut h, "Stop");
+    // The stop thread is busy for 3 s; planning the next one must not wait
+    // for it (it used to lock the stop service on the UI thread).
+    let t0 = Instant::now();
+    h.get_by_label("postgres (900)").click();
+    h.run();
+    click(&mut h, "Stop process…");
+    h.get_by_label("Stop this process?");
+    h.get_by_label("/usr/lib/postgresql/16/bin/postgres");
+    assert!(
+        t0.elapsed() < Duration::from_millis(1_500),
+        "planning waited {:?} for the stop under way",
+        t0.elapsed()
+    );
+    click(&mut h, "Cancel");
+    wait_for(&mut h, |app| {
+        app.state
+            .toasts()
+            .iter()
+            .any(|t| t.text == "Stopped python3 (4242)")
+    });
+    assert_eq!(*rig.stop.stopped.lock().unwrap(), vec![(4242, false)]);
 }
 
 #[test]
