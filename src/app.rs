@@ -226,6 +226,15 @@ enum JobDone {
     },
     BindFacts(crate::state::bind::FactsKey, crate::bind::SystemFacts),
     Planned(Result<Vec<StopTarget>, String>),
+    Exported {
+        path: PathBuf,
+        result: Result<usize, String>,
+    },
+    Saved {
+        os: Os,
+        path: PathBuf,
+        result: Result<(), String>,
+    },
     LocalAddrs(Vec<std::net::IpAddr>),
 }
 
@@ -454,14 +463,24 @@ impl PortwiseApp {
     /// Carry out a file job on a chosen path.
     fn file_job(&mut self, ctx: &egui::Context, job: FileJob, path: PathBuf) {
         match job {
+            // Writing (with fsync) is a worker's job; reported in a toast
+            // either way.
             FileJob::ExportSockets => {
-                // Reported in a toast either way.
-                let _ = self.state.export_to(&path);
+                let job = self.state.export_job(&path);
+                self.spawn_job(ctx, "portwise-export", move || {
+                    let result = job.run();
+                    JobDone::Exported {
+                        path: job.path,
+                        result,
+                    }
+                });
             }
             FileJob::SaveTuning { os, text } => {
-                let result = write_atomic(&path, text.as_bytes(), Overwrite::Allow)
-                    .map_err(|e| e.to_string());
-                self.state.tuning_saved(os, &path, result);
+                self.spawn_job(ctx, "portwise-save", move || {
+                    let result = write_atomic(&path, text.as_bytes(), Overwrite::Allow)
+                        .map_err(|e| e.to_string());
+                    JobDone::Saved { os, path, result }
+                });
             }
             FileJob::Audit => self.spawn_audit(ctx, path),
         }
@@ -585,6 +604,8 @@ impl PortwiseApp {
                 JobDone::BindFacts(key, facts) => self.state.bind_facts_read(key, facts),
                 JobDone::LocalAddrs(addrs) => self.state.local_addrs_read(addrs),
                 JobDone::Planned(planned) => self.state.open_stop_dialog(planned),
+                JobDone::Exported { path, result } => self.state.exported(&path, &result),
+                JobDone::Saved { os, path, result } => self.state.tuning_saved(os, &path, result),
             }
         }
         self.state.tick(now);

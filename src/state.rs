@@ -815,21 +815,43 @@ impl AppState {
             .collect()
     }
 
-    /// Write the visible rows to `path` (CSV, or JSON for ".json") and say
-    /// how it went in a toast. Errors are reported, never raised.
-    pub fn export_to(&mut self, path: &Path) -> Result<usize, String> {
-        let path = export::normalise_path(path.to_path_buf());
-        let result = {
-            let rows = self.visible_live_rows();
-            export::write(&path, &self.sockets.snapshot, &rows)
-        };
-        match &result {
+    /// What writing the visible rows to `path` needs, copied so that a
+    /// worker thread can write the file ([`ExportJob::run`]); then call
+    /// [`AppState::exported`].
+    pub fn export_job(&self, path: &Path) -> ExportJob {
+        let s = &self.sockets.snapshot;
+        ExportJob {
+            path: export::normalise_path(path.to_path_buf()),
+            header: Snapshot {
+                taken_at_unix_ms: s.taken_at_unix_ms,
+                unattributed: s.unattributed,
+                unattributed_reason: s.unattributed_reason.clone(),
+                privileged: s.privileged,
+                sockets: Vec::new(),
+            },
+            rows: self.visible_live_rows().into_iter().cloned().collect(),
+        }
+    }
+
+    /// Say in a toast how an export went.
+    pub fn exported(&mut self, path: &Path, result: &Result<usize, String>) {
+        match result {
             Ok(n) => self.toast(
                 ToastKind::Success,
                 format!("Exported {n} rows to {}", path.display()),
             ),
             Err(e) => self.toast(ToastKind::Error, format!("Export failed: {e}")),
         }
+    }
+
+    /// Write the visible rows to `path` (CSV, or JSON for ".json") here and
+    /// now, and say how it went in a toast. Errors are reported, never
+    /// raised. (The window runs [`AppState::export_job`] on a worker.)
+    pub fn export_to(&mut self, path: &Path) -> Result<usize, String> {
+        let job = self.export_job(path);
+        let path = job.path.clone();
+        let result = job.run();
+        self.exported(&path, &result);
         result
     }
 
@@ -859,6 +881,25 @@ impl AppState {
     pub fn counts(&self) -> (usize, usize, usize) {
         let s = &self.sockets.snapshot;
         (s.listening_count(), s.time_wait_count(), s.unattributed)
+    }
+}
+
+/// An export to run off the UI thread: the visible rows, copied.
+#[derive(Clone, Debug)]
+pub struct ExportJob {
+    /// Where it goes (".csv" added when the name has no extension).
+    pub path: PathBuf,
+    /// The snapshot's header fields (no sockets).
+    header: Snapshot,
+    rows: Vec<crate::sockets::SocketEntry>,
+}
+
+impl ExportJob {
+    /// Write the file (atomically, with fsync): the number of rows, or a
+    /// one-line reason.
+    pub fn run(&self) -> Result<usize, String> {
+        let rows: Vec<&crate::sockets::SocketEntry> = self.rows.iter().collect();
+        export::write(&self.path, &self.header, &rows)
     }
 }
 

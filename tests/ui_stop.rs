@@ -120,6 +120,10 @@ fn open_stop_dialog(h: &mut Harness<'static, PortwiseApp>, port: u16, pid: u32) 
     h.run();
     h.get_by_label("Stop process…").click();
     h.run();
+    // The engine plans on a worker thread.
+    wait_for(h, |app| {
+        app.state.stop_dialog.is_some() || !app.state.toasts().is_empty()
+    });
 }
 
 #[test]

@@ -558,3 +558,29 @@ fn utc_clock_and_interval_texts() {
     assert_eq!(interval_text(500), "500 ms");
     assert_eq!(interval_text(2_000), "2 s");
 }
+
+#[test]
+fn an_export_job_copies_the_rows_and_writes_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = AppState::new(Settings::default(), 0);
+    feed(&mut st, snap(0, base()));
+    st.apply(Action::SetFilterText("8080".into()));
+    st.ensure_rows();
+    let job = st.export_job(&dir.path().join("later"));
+    assert_eq!(job.path, dir.path().join("later.csv"));
+    // The state moves on (a new snapshot) before the worker writes.
+    feed(&mut st, snap(1_000, Vec::new()));
+    assert!(!job.path.exists(), "nothing written on this thread");
+    let result = job.run();
+    assert_eq!(result, Ok(2));
+    assert_eq!(
+        std::fs::read_to_string(&job.path).unwrap().lines().count(),
+        3
+    );
+    st.exported(&job.path, &result);
+    assert!(
+        st.toasts()
+            .iter()
+            .any(|t| t.text.starts_with("Exported 2 rows to"))
+    );
+}
