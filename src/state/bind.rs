@@ -159,11 +159,12 @@ pub fn parse_addr(text: &str) -> Result<IpAddr, String> {
     })
 }
 
-/// The keys of the sockets on `port`, sorted (the snapshot's order).
+/// The keys of the sockets with local port `port`, sorted (the snapshot's
+/// order), found by binary search.
 fn keys_on(snap: &Snapshot, port: u16) -> Vec<RowKey> {
-    snap.sockets
-        .iter()
-        .filter(|s| s.local_port == port)
+    [Proto::Tcp, Proto::Udp]
+        .into_iter()
+        .flat_map(|p| snap.on_port(p, port))
         .map(RowKey::of)
         .collect()
 }
