@@ -359,6 +359,9 @@ pub struct AppState {
     next_toast: u64,
     effects: Vec<Effect>,
     rows_dirty: bool,
+    /// The status bar's counts of the current snapshot, counted once when
+    /// it arrives (not on every frame).
+    counts: (usize, usize, usize),
 }
 
 impl AppState {
@@ -377,6 +380,7 @@ impl AppState {
             next_toast: 0,
             effects: Vec::new(),
             rows_dirty: true,
+            counts: (0, 0, 0),
         }
     }
 
@@ -429,6 +433,7 @@ impl AppState {
                     .sockets
                     .on_snapshot(*snapshot, took.as_millis() as u64, self.now_ms);
                 self.rows_dirty = true;
+                self.counts = count(&self.sockets.snapshot);
                 self.free.on_snapshot(&self.sockets.snapshot);
                 self.bind.on_snapshot(&self.sockets.snapshot);
                 Some(old)
@@ -879,9 +884,21 @@ impl AppState {
 
     /// Counts for the status bar: listening, TIME_WAIT, unattributed.
     pub fn counts(&self) -> (usize, usize, usize) {
-        let s = &self.sockets.snapshot;
-        (s.listening_count(), s.time_wait_count(), s.unattributed)
+        self.counts
     }
+}
+
+/// Listening, TIME_WAIT and unattributed sockets of `s`, in one pass.
+fn count(s: &Snapshot) -> (usize, usize, usize) {
+    let (mut listening, mut time_wait) = (0, 0);
+    for e in &s.sockets {
+        if e.is_listening() {
+            listening += 1;
+        } else if e.is_kernel_owned() {
+            time_wait += 1;
+        }
+    }
+    (listening, time_wait, s.unattributed)
 }
 
 /// An export to run off the UI thread: the visible rows, copied.

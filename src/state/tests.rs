@@ -110,6 +110,16 @@ fn default_toggles_show_listeners_udp_and_time_wait_sorted_by_port() {
     assert_eq!(ports(&st), vec![22, 5353, 8080, 8080]);
     assert_eq!(st.sockets.shown_counts(), (4, 5));
     assert_eq!(st.counts(), (3, 1, 0));
+    let s = &st.sockets.snapshot;
+    assert_eq!(
+        st.counts(),
+        (s.listening_count(), s.time_wait_count(), s.unattributed)
+    );
+    // Counted again when the next snapshot arrives.
+    let mut next = snap(2_000, base()[..1].to_vec());
+    next.unattributed = 4;
+    feed(&mut st, next);
+    assert_eq!(st.counts(), (1, 0, 4));
 }
 
 #[test]
