@@ -790,11 +790,13 @@ impl AppState {
 
     fn copy(&mut self, what: CopyWhat, key: &RowKey) {
         let now = self.now_ms;
-        let taken = self.sockets.snapshot.taken_at_unix_ms;
-        let Some((e, _)) = self.sockets.find(key) else {
+        let Some((e, gone)) = self.sockets.find(key) else {
             self.toast(ToastKind::Error, "That socket is gone");
             return;
         };
+        let taken = gone.map_or(self.sockets.snapshot.taken_at_unix_ms, |g| {
+            g.last_taken_at_ms
+        });
         let text = SocketsState::copy_text(what, e, taken, now);
         let notice = match what {
             CopyWhat::Port | CopyWhat::Address => format!("Copied {text}"),

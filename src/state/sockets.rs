@@ -550,16 +550,17 @@ impl SocketsState {
         self.snapshot.sockets.get(i as usize)
     }
 
-    /// A socket by key: live first, else lingering.
-    pub fn find(&self, key: &RowKey) -> Option<(&SocketEntry, bool)> {
+    /// A socket by key: live first, else lingering (then with its
+    /// [`GoneRow`], which knows the snapshot that last had it).
+    pub fn find(&self, key: &RowKey) -> Option<(&SocketEntry, Option<&GoneRow>)> {
         if let Some(e) = self.find_live(key) {
-            return Some((e, true));
+            return Some((e, None));
         }
         self.gone
             .iter()
             .rev()
             .find(|g| RowKey::of(&g.entry) == *key)
-            .map(|g| (&g.entry, false))
+            .map(|g| (&g.entry, Some(g)))
     }
 
     /// Whether a row is highlighted, and how strongly: 1.0 just after it

@@ -262,7 +262,10 @@ fn new_rows_highlight_and_gone_rows_linger_then_fade() {
     // The gone row is not a live row: export and counts skip it.
     assert_eq!(st.visible_live_rows().len(), 4);
     assert_eq!(st.sockets.shown_counts(), (4, 6));
-    assert!(st.sockets.find(&k22).is_some_and(|(_, live)| !live));
+    let (_, gone) = st.sockets.find(&k22).unwrap();
+    let gone = gone.expect("lingering, not live");
+    // The row's countdown base comes with it (the details panel uses it).
+    assert_eq!(gone.last_taken_at_ms, st.sockets.taken_at(gone_row));
 
     // Half way: both fade.
     st.tick(12_500);
