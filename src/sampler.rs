@@ -37,7 +37,6 @@ enum Command {
     Pause,
     Resume,
     RefreshNow,
-    SetWake(Wake),
     Dispose(Box<Snapshot>),
 }
 
@@ -134,11 +133,6 @@ impl Sampler {
         self.send(Command::Dispose(Box::new(old)));
     }
 
-    /// Replace the callback run after each message.
-    pub fn set_wake(&self, wake: Wake) {
-        self.send(Command::SetWake(wake));
-    }
-
     /// Everything that arrived since the last call, oldest first; never
     /// blocks.
     pub fn drain(&self) -> Vec<Sample> {
@@ -155,11 +149,6 @@ impl Sampler {
     /// window never blocks on the sampler).
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Sample> {
         self.samples.recv_timeout(timeout).ok()
-    }
-
-    /// True while the thread runs.
-    pub fn is_running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 
     /// Stop the thread and wait for it. Returns false if it had panicked.
@@ -245,10 +234,6 @@ impl Worker {
                 }
                 Some(Command::RefreshNow) => {
                     due = Some(Instant::now());
-                    continue;
-                }
-                Some(Command::SetWake(w)) => {
-                    self.wake = w;
                     continue;
                 }
                 Some(Command::Dispose(old)) => {
@@ -502,7 +487,7 @@ mod tests {
         let s = Sampler::spawn_paused(src, Duration::from_millis(100), wake).unwrap();
         assert!(s.recv_timeout(Duration::from_millis(300)).is_none());
         assert_eq!(calls.load(Ordering::SeqCst), 0);
-        assert!(s.is_running());
+        assert!(!s.thread.as_ref().unwrap().is_finished());
         let t0 = Instant::now();
         drop(s);
         assert!(t0.elapsed() < WAIT, "drop must not hang");
@@ -578,19 +563,5 @@ mod tests {
         assert_eq!(src.calls(), 4);
         let mut empty = ScriptedSource::default();
         assert!(empty.snapshot().is_err());
-    }
-
-    #[test]
-    fn set_wake_replaces_the_callback() {
-        let (src, _) = counting(None);
-        let (wake1, n1) = wake_counter();
-        let (wake2, n2) = wake_counter();
-        let s = Sampler::spawn_paused(src, Duration::from_secs(3600), wake1).unwrap();
-        s.set_wake(wake2);
-        s.refresh_now();
-        assert!(s.recv_timeout(WAIT).is_some());
-        assert!(s.stop()); // joins: the wake has run by now
-        assert_eq!(n1.load(Ordering::SeqCst), 0);
-        assert_eq!(n2.load(Ordering::SeqCst), 1);
     }
 }
