@@ -153,7 +153,12 @@ impl Quick {
                 "Closed TCP connections the kernel keeps for a while; they can block a \
                  server's bind() unless it sets SO_REUSEADDR"
             }
-            Quick::AllStates => "Every TCP state, including ESTABLISHED and CLOSE_WAIT",
+            Quick::AllStates => {
+                "Every TCP state, including ESTABLISHED, CLOSE_WAIT and bound-only sockets \
+                 (CLOSED: bound but neither listening nor connected; they still hold their \
+                 port). `portwise list --all` leaves bound-only sockets out: add \
+                 `--state closed` there"
+            }
             Quick::Tcp => "Show TCP sockets",
             Quick::Udp => "Show UDP sockets",
         }

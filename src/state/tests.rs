@@ -597,3 +597,21 @@ fn an_export_job_copies_the_rows_and_writes_later() {
             .any(|t| t.text.starts_with("Exported 2 rows to"))
     );
 }
+
+#[test]
+fn all_states_includes_bound_only_sockets_and_says_so() {
+    let mut st = AppState::new(Settings::default(), 1_000);
+    let mut bound = listener(7070, "app", 77);
+    bound.state = Some(TcpState::Closed);
+    feed(&mut st, snap(1_000, vec![bound]));
+    assert!(ports(&st).is_empty(), "not a port holder by default");
+    st.apply(Action::SetQuick(Quick::AllStates, true));
+    st.ensure_rows();
+    // Unlike `portwise list --all`: a bound-only socket holds its port.
+    assert_eq!(ports(&st), vec![7070]);
+    let tip = Quick::AllStates.tooltip();
+    assert!(
+        tip.contains("bound-only") && tip.contains("--state closed"),
+        "{tip}"
+    );
+}
