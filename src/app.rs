@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::ports::{FreeRequest, Picker, PortFacts};
 use crate::sampler::Sampler;
-use crate::sockets::Snapshot;
 use crate::sockets::SocketSource;
+use crate::sockets::{Proto, Snapshot};
 use crate::state::free_port::GrabOutcome;
 use crate::state::stop::{StopOutcome, StopReport, StopTarget};
 use crate::state::{Action, AppState, Effect, FileJob, Settings, ToastKind, View};
@@ -416,18 +416,12 @@ impl PortwiseApp {
                 // Planning reads processes (and runs systemctl): a worker's
                 // job. It needs only the port's sockets, not a copy of all.
                 let s = &self.state.sockets.snapshot;
-                let snapshot = Snapshot {
-                    taken_at_unix_ms: s.taken_at_unix_ms,
-                    unattributed: s.unattributed,
-                    unattributed_reason: s.unattributed_reason.clone(),
-                    privileged: s.privileged,
-                    sockets: s
-                        .sockets
-                        .iter()
-                        .filter(|e| e.local_port == port)
-                        .cloned()
-                        .collect(),
-                };
+                let on_port = [Proto::Tcp, Proto::Udp]
+                    .into_iter()
+                    .flat_map(|p| s.on_port(p, port))
+                    .cloned()
+                    .collect();
+                let snapshot = crate::state::with_sockets(s, on_port);
                 let service = self.stop.clone();
                 self.spawn_job(ctx, "portwise-plan", move || {
                     JobDone::Planned(service.plan(port, &pids, &snapshot))

@@ -826,16 +826,9 @@ impl AppState {
     /// worker thread can write the file ([`ExportJob::run`]); then call
     /// [`AppState::exported`].
     pub fn export_job(&self, path: &Path) -> ExportJob {
-        let s = &self.sockets.snapshot;
         ExportJob {
             path: export::normalise_path(path.to_path_buf()),
-            header: Snapshot {
-                taken_at_unix_ms: s.taken_at_unix_ms,
-                unattributed: s.unattributed,
-                unattributed_reason: s.unattributed_reason.clone(),
-                privileged: s.privileged,
-                sockets: Vec::new(),
-            },
+            header: with_sockets(&self.sockets.snapshot, Vec::new()),
             rows: self.visible_live_rows().into_iter().cloned().collect(),
         }
     }
@@ -901,6 +894,18 @@ fn count(s: &Snapshot) -> (usize, usize, usize) {
         }
     }
     (listening, time_wait, s.unattributed)
+}
+
+/// `s`'s header fields (time, unattributed, privileged) with `sockets`:
+/// the part of a snapshot a worker thread needs, without copying it all.
+pub fn with_sockets(s: &Snapshot, sockets: Vec<crate::sockets::SocketEntry>) -> Snapshot {
+    Snapshot {
+        taken_at_unix_ms: s.taken_at_unix_ms,
+        unattributed: s.unattributed,
+        unattributed_reason: s.unattributed_reason.clone(),
+        privileged: s.privileged,
+        sockets,
+    }
 }
 
 /// An export to run off the UI thread: the visible rows, copied.
