@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use crate::ports::{FreeRequest, Picker, PortFacts};
 use crate::sampler::Sampler;
-use crate::sockets::Snapshot;
 use crate::sockets::SocketSource;
+use crate::sockets::{Proto, Snapshot};
 use crate::state::free_port::GrabOutcome;
 use crate::state::stop::{StopOutcome, StopReport, StopTarget};
 use crate::state::{Action, AppState, Effect, FileJob, Settings, ToastKind, View};
@@ -102,29 +102,30 @@ impl Clipboard for EguiClipboard {
     }
 }
 
-/// Planning and stopping processes (the engine's `stop`).
-pub trait StopService: Send {
+/// Planning and stopping processes (the engine's `stop`). Both run on
+/// worker threads, planning possibly while a stop is under way: `&self`,
+/// so planning never waits for a stop to finish.
+pub trait StopService: Send + Sync {
     /// What stopping these processes, seen holding `port` in `snapshot`,
     /// would do: pid, name, user, command line, caveats, refusals.
-    fn plan(
-        &mut self,
-        port: u16,
-        pids: &[u32],
-        snapshot: &Snapshot,
-    ) -> Result<Vec<StopTarget>, String>;
+    fn plan(&self, port: u16, pids: &[u32], snapshot: &Snapshot)
+    -> Result<Vec<StopTarget>, String>;
     /// Stop one target; may block for a few seconds (runs off the UI thread).
-    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport;
+    fn stop(&self, target: &StopTarget, force: bool) -> StopReport;
 }
 
 /// Planning with the engine's `plan_port` / `plan_pid`, stopping with a
 /// [`Stopper`] (the real [`SystemStopper`], or a fake in tests).
 pub struct EngineStop {
-    stopper: Box<dyn Stopper>,
+    /// Locked only while stopping (one stop at a time).
+    stopper: Mutex<Box<dyn Stopper>>,
 }
 
 impl EngineStop {
     pub fn new(stopper: Box<dyn Stopper>) -> EngineStop {
-        EngineStop { stopper }
+        EngineStop {
+            stopper: Mutex::new(stopper),
+        }
     }
 
     /// Stop real processes. The stopper takes its own snapshots for the
@@ -138,7 +139,7 @@ impl EngineStop {
 
 impl StopService for EngineStop {
     fn plan(
-        &mut self,
+        &self,
         port: u16,
         pids: &[u32],
         snapshot: &Snapshot,
@@ -159,8 +160,18 @@ impl StopService for EngineStop {
         Ok(out)
     }
 
-    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport {
-        self.stopper.stop(target, force)
+    fn stop(&self, target: &StopTarget, force: bool) -> StopReport {
+        match self.stopper.lock() {
+            Ok(mut s) => s.stop(target, force),
+            Err(_) => StopReport {
+                pid: target.pid,
+                name: target.name.clone(),
+                outcome: StopOutcome::Failed,
+                message: "the stop service failed earlier".into(),
+                elapsed_ms: 0,
+                port_freed: None,
+            },
+        }
     }
 }
 
@@ -213,6 +224,18 @@ enum JobDone {
         path: PathBuf,
         result: Result<Vec<Finding>, String>,
     },
+    BindFacts(crate::state::bind::FactsKey, crate::bind::SystemFacts),
+    Planned(Result<Vec<StopTarget>, String>),
+    Exported {
+        path: PathBuf,
+        result: Result<usize, String>,
+    },
+    Saved {
+        os: Os,
+        path: PathBuf,
+        result: Result<(), String>,
+    },
+    LocalAddrs(Vec<std::net::IpAddr>),
 }
 
 /// Which file dialog to show.
@@ -229,7 +252,7 @@ pub struct PortwiseApp {
     sampler: Option<Sampler>,
     dialogs: Box<dyn FileDialogs>,
     clipboard: Box<dyn Clipboard>,
-    stop: Arc<Mutex<Box<dyn StopService>>>,
+    stop: Arc<dyn StopService>,
     stop_tx: Sender<Vec<StopReport>>,
     stop_rx: Receiver<Vec<StopReport>>,
     jobs_tx: Sender<JobDone>,
@@ -281,7 +304,7 @@ impl PortwiseApp {
             sampler,
             dialogs: services.dialogs,
             clipboard: services.clipboard,
-            stop: Arc::new(Mutex::new(services.stop)),
+            stop: Arc::from(services.stop),
             stop_tx,
             stop_rx,
             jobs_tx,
@@ -378,13 +401,31 @@ impl PortwiseApp {
                     JobDone::PortFacts(PortFacts::read(proto))
                 });
             }
+            Effect::ReadBindFacts(key) => {
+                self.spawn_job(ctx, "portwise-bindfacts", move || {
+                    let facts = crate::bind::SystemFacts::read_for(&key.request, key.systemd_holds);
+                    JobDone::BindFacts(key, facts)
+                });
+            }
+            Effect::ReadLocalAddrs => {
+                self.spawn_job(ctx, "portwise-addrs", || {
+                    JobDone::LocalAddrs(crate::bind::local_addresses())
+                });
+            }
             Effect::PlanStop { port, pids } => {
-                let snapshot = &self.state.sockets.snapshot;
-                let planned = match self.stop.lock() {
-                    Ok(mut s) => s.plan(port, &pids, snapshot),
-                    Err(_) => Err("the stop service failed earlier".into()),
-                };
-                self.state.open_stop_dialog(planned);
+                // Planning reads processes (and runs systemctl): a worker's
+                // job. It needs only the port's sockets, not a copy of all.
+                let s = &self.state.sockets.snapshot;
+                let on_port = [Proto::Tcp, Proto::Udp]
+                    .into_iter()
+                    .flat_map(|p| s.on_port(p, port))
+                    .cloned()
+                    .collect();
+                let snapshot = crate::state::with_sockets(s, on_port);
+                let service = self.stop.clone();
+                self.spawn_job(ctx, "portwise-plan", move || {
+                    JobDone::Planned(service.plan(port, &pids, &snapshot))
+                });
             }
             Effect::Stop { targets, force } => self.spawn_stop(ctx, targets, force),
         }
@@ -416,14 +457,24 @@ impl PortwiseApp {
     /// Carry out a file job on a chosen path.
     fn file_job(&mut self, ctx: &egui::Context, job: FileJob, path: PathBuf) {
         match job {
+            // Writing (with fsync) is a worker's job; reported in a toast
+            // either way.
             FileJob::ExportSockets => {
-                // Reported in a toast either way.
-                let _ = self.state.export_to(&path);
+                let job = self.state.export_job(&path);
+                self.spawn_job(ctx, "portwise-export", move || {
+                    let result = job.run();
+                    JobDone::Exported {
+                        path: job.path,
+                        result,
+                    }
+                });
             }
             FileJob::SaveTuning { os, text } => {
-                let result = write_atomic(&path, text.as_bytes(), Overwrite::Allow)
-                    .map_err(|e| e.to_string());
-                self.state.tuning_saved(os, &path, result);
+                self.spawn_job(ctx, "portwise-save", move || {
+                    let result = write_atomic(&path, text.as_bytes(), Overwrite::Allow)
+                        .map_err(|e| e.to_string());
+                    JobDone::Saved { os, path, result }
+                });
             }
             FileJob::Audit => self.spawn_audit(ctx, path),
         }
@@ -509,20 +560,7 @@ impl PortwiseApp {
         let spawned = std::thread::Builder::new()
             .name("portwise-stop".into())
             .spawn(move || {
-                let outcomes = match service.lock() {
-                    Ok(mut s) => targets.iter().map(|t| s.stop(t, force)).collect(),
-                    Err(_) => targets
-                        .iter()
-                        .map(|t| StopReport {
-                            pid: t.pid,
-                            name: t.name.clone(),
-                            outcome: StopOutcome::Failed,
-                            message: "the stop service failed earlier".into(),
-                            elapsed_ms: 0,
-                            port_freed: None,
-                        })
-                        .collect(),
-                };
+                let outcomes = targets.iter().map(|t| service.stop(t, force)).collect();
                 let _ = tx.send(outcomes);
                 ctx.request_repaint();
             });
@@ -557,6 +595,11 @@ impl PortwiseApp {
                 JobDone::PortFacts(facts) => self.state.port_facts_read(facts),
                 JobDone::Sysctls(values) => self.state.sysctls_read(values),
                 JobDone::Audited { path, result } => self.state.audit_finished(path, result),
+                JobDone::BindFacts(key, facts) => self.state.bind_facts_read(key, facts),
+                JobDone::LocalAddrs(addrs) => self.state.local_addrs_read(addrs),
+                JobDone::Planned(planned) => self.state.open_stop_dialog(planned),
+                JobDone::Exported { path, result } => self.state.exported(&path, &result),
+                JobDone::Saved { os, path, result } => self.state.tuning_saved(os, &path, result),
             }
         }
         self.state.tick(now);

@@ -308,6 +308,13 @@ pub enum Effect {
     /// Read the OS's port facts (ephemeral range, ...) on a worker thread,
     /// then call [`AppState::port_facts_read`].
     ReadPortFacts(ProtoChoice),
+    /// Read the system facts a bind diagnosis needs on a worker thread
+    /// ([`crate::bind::SystemFacts::read_for`]), then call
+    /// [`AppState::bind_facts_read`].
+    ReadBindFacts(bind::FactsKey),
+    /// Read this machine's addresses on a worker thread, then call
+    /// [`AppState::local_addrs_read`].
+    ReadLocalAddrs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -352,6 +359,9 @@ pub struct AppState {
     next_toast: u64,
     effects: Vec<Effect>,
     rows_dirty: bool,
+    /// The status bar's counts of the current snapshot, counted once when
+    /// it arrives (not on every frame).
+    counts: (usize, usize, usize),
 }
 
 impl AppState {
@@ -370,6 +380,7 @@ impl AppState {
             next_toast: 0,
             effects: Vec::new(),
             rows_dirty: true,
+            counts: (0, 0, 0),
         }
     }
 
@@ -400,9 +411,8 @@ impl AppState {
                 }
             }
             View::BindTest => {
-                if self.bind.local_addrs.is_none() {
-                    // One interface listing (getifaddrs): fast, done once.
-                    self.bind.local_addrs = Some(crate::bind::local_addresses());
+                if self.bind.want_local_addrs() {
+                    self.effects.push(Effect::ReadLocalAddrs);
                 }
             }
             View::FreePort => {
@@ -423,6 +433,7 @@ impl AppState {
                     .sockets
                     .on_snapshot(*snapshot, took.as_millis() as u64, self.now_ms);
                 self.rows_dirty = true;
+                self.counts = count(&self.sockets.snapshot);
                 self.free.on_snapshot(&self.sockets.snapshot);
                 self.bind.on_snapshot(&self.sockets.snapshot);
                 Some(old)
@@ -445,6 +456,11 @@ impl AppState {
 
     /// The effects queued since the last call.
     pub fn take_effects(&mut self) -> Vec<Effect> {
+        // A failed bind test (from an action, a watch tick or a snapshot)
+        // may need system facts read.
+        if let Some(key) = self.bind.take_facts_wanted() {
+            self.effects.push(Effect::ReadBindFacts(key));
+        }
         std::mem::take(&mut self.effects)
     }
 
@@ -757,6 +773,16 @@ impl AppState {
         self.free.facts_read(facts);
     }
 
+    /// The system facts for a bind diagnosis arrived.
+    pub fn bind_facts_read(&mut self, key: bind::FactsKey, facts: crate::bind::SystemFacts) {
+        self.bind.facts_read(key, facts, &self.sockets.snapshot);
+    }
+
+    /// This machine's addresses arrived (the Bind test's address list).
+    pub fn local_addrs_read(&mut self, addrs: Vec<std::net::IpAddr>) {
+        self.bind.local_addrs = Some(addrs);
+    }
+
     /// The tuning settings of this machine arrived.
     pub fn sysctls_read(&mut self, values: FixedValues) {
         self.tuning.values_read(values);
@@ -764,11 +790,13 @@ impl AppState {
 
     fn copy(&mut self, what: CopyWhat, key: &RowKey) {
         let now = self.now_ms;
-        let taken = self.sockets.snapshot.taken_at_unix_ms;
-        let Some((e, _)) = self.sockets.find(key) else {
+        let Some((e, gone)) = self.sockets.find(key) else {
             self.toast(ToastKind::Error, "That socket is gone");
             return;
         };
+        let taken = gone.map_or(self.sockets.snapshot.taken_at_unix_ms, |g| {
+            g.last_taken_at_ms
+        });
         let text = SocketsState::copy_text(what, e, taken, now);
         let notice = match what {
             CopyWhat::Port | CopyWhat::Address => format!("Copied {text}"),
@@ -794,21 +822,36 @@ impl AppState {
             .collect()
     }
 
-    /// Write the visible rows to `path` (CSV, or JSON for ".json") and say
-    /// how it went in a toast. Errors are reported, never raised.
-    pub fn export_to(&mut self, path: &Path) -> Result<usize, String> {
-        let path = export::normalise_path(path.to_path_buf());
-        let result = {
-            let rows = self.visible_live_rows();
-            export::write(&path, &self.sockets.snapshot, &rows)
-        };
-        match &result {
+    /// What writing the visible rows to `path` needs, copied so that a
+    /// worker thread can write the file ([`ExportJob::run`]); then call
+    /// [`AppState::exported`].
+    pub fn export_job(&self, path: &Path) -> ExportJob {
+        ExportJob {
+            path: export::normalise_path(path.to_path_buf()),
+            header: with_sockets(&self.sockets.snapshot, Vec::new()),
+            rows: self.visible_live_rows().into_iter().cloned().collect(),
+        }
+    }
+
+    /// Say in a toast how an export went.
+    pub fn exported(&mut self, path: &Path, result: &Result<usize, String>) {
+        match result {
             Ok(n) => self.toast(
                 ToastKind::Success,
                 format!("Exported {n} rows to {}", path.display()),
             ),
             Err(e) => self.toast(ToastKind::Error, format!("Export failed: {e}")),
         }
+    }
+
+    /// Write the visible rows to `path` (CSV, or JSON for ".json") here and
+    /// now, and say how it went in a toast. Errors are reported, never
+    /// raised. (The window runs [`AppState::export_job`] on a worker.)
+    pub fn export_to(&mut self, path: &Path) -> Result<usize, String> {
+        let job = self.export_job(path);
+        let path = job.path.clone();
+        let result = job.run();
+        self.exported(&path, &result);
         result
     }
 
@@ -836,8 +879,51 @@ impl AppState {
 
     /// Counts for the status bar: listening, TIME_WAIT, unattributed.
     pub fn counts(&self) -> (usize, usize, usize) {
-        let s = &self.sockets.snapshot;
-        (s.listening_count(), s.time_wait_count(), s.unattributed)
+        self.counts
+    }
+}
+
+/// Listening, TIME_WAIT and unattributed sockets of `s`, in one pass.
+fn count(s: &Snapshot) -> (usize, usize, usize) {
+    let (mut listening, mut time_wait) = (0, 0);
+    for e in &s.sockets {
+        if e.is_listening() {
+            listening += 1;
+        } else if e.is_kernel_owned() {
+            time_wait += 1;
+        }
+    }
+    (listening, time_wait, s.unattributed)
+}
+
+/// `s`'s header fields (time, unattributed, privileged) with `sockets`:
+/// the part of a snapshot a worker thread needs, without copying it all.
+pub fn with_sockets(s: &Snapshot, sockets: Vec<crate::sockets::SocketEntry>) -> Snapshot {
+    Snapshot {
+        taken_at_unix_ms: s.taken_at_unix_ms,
+        unattributed: s.unattributed,
+        unattributed_reason: s.unattributed_reason.clone(),
+        privileged: s.privileged,
+        sockets,
+    }
+}
+
+/// An export to run off the UI thread: the visible rows, copied.
+#[derive(Clone, Debug)]
+pub struct ExportJob {
+    /// Where it goes (".csv" added when the name has no extension).
+    pub path: PathBuf,
+    /// The snapshot's header fields (no sockets).
+    header: Snapshot,
+    rows: Vec<crate::sockets::SocketEntry>,
+}
+
+impl ExportJob {
+    /// Write the file (atomically, with fsync): the number of rows, or a
+    /// one-line reason.
+    pub fn run(&self) -> Result<usize, String> {
+        let rows: Vec<&crate::sockets::SocketEntry> = self.rows.iter().collect();
+        export::write(&self.path, &self.header, &rows)
     }
 }
 

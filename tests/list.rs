@@ -178,21 +178,23 @@ fn state_port_proto_and_pid_filters() {
             .iter()
             .any(|p| p["pid"] == me)
     }));
-    // A child process's pid keeps none of ours.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portwise"))
-        .args(["list", "--watch", "60"])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    // A child process's pid keeps none of ours. The Reaper kills it even
+    // when an assertion fails first.
+    let child = Reaper(
+        Command::new(env!("CARGO_BIN_EXE_portwise"))
+            .args(["list", "--watch", "60"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let v = list_json(&[
         "--all",
         "--pid",
-        &child.id().to_string(),
+        &child.0.id().to_string(),
         "--port",
         &port.to_string(),
     ]);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
     assert!(sockets(&v).is_empty());
 }
 

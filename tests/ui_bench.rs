@@ -233,10 +233,10 @@ impl Clipboard for NoClipboard {
 }
 struct NoStop;
 impl StopService for NoStop {
-    fn plan(&mut self, _: u16, _: &[u32], _: &Snap) -> Result<Vec<StopTarget>, String> {
+    fn plan(&self, _: u16, _: &[u32], _: &Snap) -> Result<Vec<StopTarget>, String> {
         Err("not in a benchmark".into())
     }
-    fn stop(&mut self, t: &StopTarget, _: bool) -> StopReport {
+    fn stop(&self, t: &StopTarget, _: bool) -> StopReport {
         StopReport {
             pid: t.pid,
             name: t.name.clone(),

@@ -6,6 +6,7 @@
 mod ui_support;
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
@@ -39,6 +40,20 @@ fn click(h: &mut H, label: &str) {
         nodes[0].click();
     }
     h.run();
+}
+
+/// "Stop process…", then wait for the plan (made on a worker thread).
+fn ask_stop(h: &mut H) {
+    click(h, "Stop process…");
+    wait_for(h, |app| app.state.stop_dialog.is_some());
+}
+
+/// Step until a toast starting with `text` shows (files are written on a
+/// worker thread).
+fn wait_toast(h: &mut H, text: &str) {
+    wait_for(h, |app| {
+        app.state.toasts().iter().any(|t| t.text.starts_with(text))
+    });
 }
 
 fn has_text(h: &H, text: &str) -> bool {
@@ -279,7 +294,7 @@ fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
 
     h.get_by_label("python3 (4242)").click_secondary();
     h.run();
-    click(&mut h, "Stop process…");
+    ask_stop(&mut h);
 
     // The confirmation shows pid, name, user and command line.
     h.get_by_label("Stop this process?");
@@ -300,6 +315,39 @@ fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
 }
 
 #[test]
+fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
+    let rig = Rig::new();
+    *rig.stop.targets.lock().unwrap() = stop_targets();
+    *rig.stop.stop_takes.lock().unwrap() = Duration::from_secs(3);
+    let mut h = started(&rig);
+    h.get_by_label("python3 (4242)").click_secondary();
+    h.run();
+    ask_stop(&mut h);
+    click(&mut h, "Stop");
+    // The stop thread is busy for 3 s; planning the next one must not wait
+    // for it (it used to lock the stop service on the UI thread).
+    let t0 = Instant::now();
+    h.get_by_label("postgres (900)").click();
+    h.run();
+    ask_stop(&mut h);
+    h.get_by_label("Stop this process?");
+    h.get_by_label("/usr/lib/postgresql/16/bin/postgres");
+    assert!(
+        t0.elapsed() < Duration::from_millis(1_500),
+        "planning waited {:?} for the stop under way",
+        t0.elapsed()
+    );
+    click(&mut h, "Cancel");
+    wait_for(&mut h, |app| {
+        app.state
+            .toasts()
+            .iter()
+            .any(|t| t.text == "Stopped python3 (4242)")
+    });
+    assert_eq!(*rig.stop.stopped.lock().unwrap(), vec![(4242, false)]);
+}
+
+#[test]
 fn stop_dialog_shows_caveats_and_cancel_stops_nothing() {
     let rig = Rig::new();
     *rig.stop.targets.lock().unwrap() = stop_targets();
@@ -309,7 +357,7 @@ fn stop_dialog_shows_caveats_and_cancel_stops_nothing() {
     h.get_by_label("postgres (900)").click();
     h.run();
     h.get_by_label("postgres (pid 900)");
-    click(&mut h, "Stop process…");
+    ask_stop(&mut h);
     h.get_by_label_contains("stop the .socket unit");
     h.get_by_label("/usr/lib/postgresql/16/bin/postgres");
     click(&mut h, "Cancel");
@@ -322,7 +370,7 @@ fn stop_dialog_shows_caveats_and_cancel_stops_nothing() {
     refresh(&rig, &mut h, snap);
     h.get_by_label("systemd (1)").click();
     h.run();
-    click(&mut h, "Stop process…");
+    ask_stop(&mut h);
     h.get_by_label_contains("portwise will not stop it: pid 1 is the init process");
     let stop = h
         .query_all_by_label("Stop")
@@ -398,6 +446,7 @@ fn export_writes_the_visible_rows_and_shows_errors() {
     h.get_by_role(Role::TextInput).type_text("8080");
     h.run();
     click(&mut h, "Export…");
+    wait_toast(&mut h, "Exported 3 rows to");
 
     let req = rig.dialogs.saves.lock().unwrap()[0].clone();
     assert_eq!(req.file_name, "portwise-sockets.csv");
@@ -421,6 +470,7 @@ fn export_writes_the_visible_rows_and_shows_errors() {
     // A path that cannot be written: the error shows in the window.
     *rig.dialogs.path.lock().unwrap() = Some("/nonexistent-dir/out.csv".into());
     click(&mut h, "Export…");
+    wait_toast(&mut h, "Export failed");
     h.get_by_label_contains("Export failed: cannot write /nonexistent-dir/out.csv");
 
     // Cancelling the dialog writes nothing and says nothing.
@@ -441,6 +491,8 @@ fn export_writes_the_visible_rows_and_shows_errors() {
     h.get_by_label("Path").type_text(&typed.to_string_lossy());
     h.run();
     click(&mut h, "Save");
+    // Written on a worker; the file appears whole (renamed into place).
+    wait_for(&mut h, |_| typed.exists());
     let csv = std::fs::read_to_string(&typed).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
     assert!(h.state().state.path_prompt.is_none());

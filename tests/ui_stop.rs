@@ -30,9 +30,11 @@ impl Drop for Kid {
 
 const CHILD_PORT: &str = "PORTWISE_UI_TEST_LISTEN_PORT";
 
-/// Not a test of its own: when re-run with `CHILD_PORT` set, this becomes
-/// the child that listens on that port for up to 30 s.
+/// Not a test of its own (hence ignored, so it never counts as a pass):
+/// when re-run by `spawn_listener` with `CHILD_PORT` set, this becomes the
+/// child that listens on that port for up to 30 s.
 #[test]
+#[ignore = "the listener child of the stop tests, run by spawn_listener"]
 fn child_listener() {
     let Ok(port) = std::env::var(CHILD_PORT) else {
         return;
@@ -53,6 +55,7 @@ fn spawn_listener() -> (Kid, u16) {
         .args([
             "--exact",
             "child_listener",
+            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
@@ -120,6 +123,10 @@ fn open_stop_dialog(h: &mut Harness<'static, PortwiseApp>, port: u16, pid: u32) 
     h.run();
     h.get_by_label("Stop process…").click();
     h.run();
+    // The engine plans on a worker thread.
+    wait_for(h, |app| {
+        app.state.stop_dialog.is_some() || !app.state.toasts().is_empty()
+    });
 }
 
 #[test]

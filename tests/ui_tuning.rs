@@ -82,6 +82,8 @@ fn save_writes_the_file_and_updates_the_apply_command() {
     let mut h = started(&rig);
     click(&mut h, "Many outgoing connections");
     click(&mut h, "Save…");
+    // Written on a worker thread.
+    wait_for(&mut h, |app| app.state.tuning.saved.is_some());
 
     let req = rig.dialogs.saves.lock().unwrap()[0].clone();
     assert_eq!(req.file_name, "99-portwise.conf");
@@ -99,6 +101,7 @@ fn save_writes_the_file_and_updates_the_apply_command() {
     // A path that cannot be written: the error shows in the window.
     *rig.dialogs.path.lock().unwrap() = Some("/nonexistent-dir/99-portwise.conf".into());
     click(&mut h, "Save…");
+    wait_for(&mut h, |app| app.state.tuning.save_error.is_some());
     assert!(has_text(
         &h,
         "Cannot save /nonexistent-dir/99-portwise.conf"
@@ -173,5 +176,6 @@ fn a_dialog_that_cannot_open_asks_for_the_path_in_the_window() {
     click(&mut h, "Save…");
     set_field(&mut h, "Path", &typed.to_string_lossy());
     click(&mut h, "Save");
+    wait_for(&mut h, |_| typed.exists());
     assert_eq!(std::fs::read_to_string(&typed).unwrap(), preview_text(&h));
 }

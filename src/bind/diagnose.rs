@@ -53,13 +53,20 @@ fn relation(req_addr: IpAddr, req_v6only: bool, held: IpAddr) -> Option<Relation
     }
 }
 
+/// The sockets with local port `port` (of `proto`, or of either protocol
+/// when `None`), by binary search ([`Snapshot::on_port`]: `snap` must be in
+/// [`Snapshot::sort`] order, as every source and the sampler leave it).
+fn on_port(snap: &Snapshot, port: u16, proto: Option<Proto>) -> impl Iterator<Item = &SocketEntry> {
+    [Proto::Tcp, Proto::Udp]
+        .into_iter()
+        .filter(move |p| proto.is_none_or(|want| want == *p))
+        .flat_map(move |p| snap.on_port(p, port))
+}
+
 /// The processes with non-TIME_WAIT sockets on `port` (of `proto`, or of
 /// either protocol when `None`), sorted by pid, without duplicates.
 pub fn holders_on(snap: &Snapshot, port: u16, proto: Option<Proto>) -> Vec<Holder> {
-    let mut out: Vec<Holder> = snap
-        .sockets
-        .iter()
-        .filter(|s| s.local_port == port && proto.is_none_or(|p| s.proto == p))
+    let mut out: Vec<Holder> = on_port(snap, port, proto)
         .filter(|s| !s.is_kernel_owned())
         .flat_map(|s| s.processes.iter())
         .map(|p| Holder {
@@ -77,9 +84,9 @@ pub fn holders_on(snap: &Snapshot, port: u16, proto: Option<Proto>) -> Vec<Holde
 /// none.
 pub fn time_wait_on(snap: &Snapshot, port: u16) -> Option<TimeWaitInfo> {
     let tw: Vec<&SocketEntry> = snap
-        .sockets
+        .on_port(Proto::Tcp, port)
         .iter()
-        .filter(|s| s.proto == Proto::Tcp && s.local_port == port && s.is_kernel_owned())
+        .filter(|s| s.is_kernel_owned())
         .collect();
     (!tw.is_empty()).then(|| TimeWaitInfo {
         count: tw.len(),
@@ -109,10 +116,7 @@ impl PortUse {
 /// How `port` (of `proto`, or of either protocol when `None`) is used in
 /// `snap`.
 pub fn port_use(snap: &Snapshot, port: u16, proto: Option<Proto>) -> PortUse {
-    let hidden = snap
-        .sockets
-        .iter()
-        .filter(|s| s.local_port == port && proto.is_none_or(|p| s.proto == p))
+    let hidden = on_port(snap, port, proto)
         .filter(|s| !s.is_kernel_owned() && s.processes.is_empty())
         .count();
     let time_wait = if proto.is_none_or(|p| p == Proto::Tcp) {

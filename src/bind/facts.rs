@@ -70,13 +70,16 @@ pub struct SystemFacts {
 }
 
 impl SystemFacts {
-    /// Reads what the diagnosis of `req` may need. Only called after a
-    /// failure, so the slower reads (netsh, systemctl) are fine here.
+    /// Reads what the diagnosis of `req` may need. Blocks on file reads
+    /// and processes (`systemctl`; `netsh` and `reg` on Windows, `sysctl`
+    /// on macOS): call it off any UI thread.
     pub fn read(req: &BindRequest, snap: &Snapshot) -> SystemFacts {
-        let systemd_holds = snap
-            .sockets
-            .iter()
-            .any(|s| s.local_port == req.port && s.processes.iter().any(|p| p.name == "systemd"));
+        SystemFacts::read_for(req, systemd_holds(req, snap))
+    }
+
+    /// [`SystemFacts::read`] when the caller already knows whether systemd
+    /// holds the port (so a worker thread needs no copy of the snapshot).
+    pub fn read_for(req: &BindRequest, systemd_holds: bool) -> SystemFacts {
         SystemFacts {
             os: OsKind::current(),
             privileged: os::privileged_ports(),
@@ -98,6 +101,14 @@ impl SystemFacts {
             },
         }
     }
+}
+
+/// Whether `snap` shows systemd holding `req`'s port (socket activation):
+/// then the facts include its `.socket` units.
+pub fn systemd_holds(req: &BindRequest, snap: &Snapshot) -> bool {
+    snap.sockets
+        .iter()
+        .any(|s| s.local_port == req.port && s.processes.iter().any(|p| p.name == "systemd"))
 }
 
 /// Every address of this machine's interfaces, sorted, without duplicates

@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::sockets::{Proto, Snapshot, SocketSource};
 
 pub use diagnose::{PortUse, bind_test_command, diagnose, holders_on, port_use, time_wait_on};
-pub use facts::{OsKind, SystemFacts, local_addresses};
+pub use facts::{OsKind, SystemFacts, local_addresses, systemd_holds};
 pub use help::{SockOption, option_help};
 pub use probe::{Bound, ProbeError, ProbeFailure, Stage, probe};
 
@@ -250,12 +250,24 @@ pub fn explain_failure(
     }
 }
 
-/// The failure report from a snapshot the caller already has (the window
-/// keeps its sampler's latest one: its UI thread never enumerates sockets).
-/// Reads the [`SystemFacts`]: on Windows that may run `netsh` (cached 10 s).
+/// The failure report from a snapshot the caller already has. Reads the
+/// [`SystemFacts`] (files, `systemctl`, `netsh` on Windows): for the CLI;
+/// the window reads them on a worker and calls [`report_with_facts`].
 pub fn report_failure(req: &BindRequest, failure: ProbeFailure, snap: &Snapshot) -> BindReport {
     let facts = SystemFacts::read(req, snap);
-    let d = diagnose(req, &failure, snap, &facts);
+    report_with_facts(req, failure, snap, &facts)
+}
+
+/// The failure report from a snapshot and facts the caller already has:
+/// pure, no I/O (the window's UI thread calls it on every snapshot where
+/// the port's sockets changed).
+pub fn report_with_facts(
+    req: &BindRequest,
+    failure: ProbeFailure,
+    snap: &Snapshot,
+    facts: &SystemFacts,
+) -> BindReport {
+    let d = diagnose(req, &failure, snap, facts);
     BindReport {
         ok: false,
         addr: req.addr,

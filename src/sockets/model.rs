@@ -319,6 +319,16 @@ impl Snapshot {
     pub fn time_wait_count(&self) -> usize {
         self.sockets.iter().filter(|s| s.is_kernel_owned()).count()
     }
+
+    /// The sockets of `proto` whose LOCAL port is `port` (not those whose
+    /// remote port is), found by binary search: the snapshot must be in
+    /// [`Snapshot::sort`] order, which starts with (proto, local port).
+    pub fn on_port(&self, proto: Proto, port: u16) -> &[SocketEntry] {
+        let key = |s: &SocketEntry| (s.proto, s.local_port);
+        let start = self.sockets.partition_point(|s| key(s) < (proto, port));
+        let len = self.sockets[start..].partition_point(|s| key(s) == (proto, port));
+        &self.sockets[start..start + len]
+    }
 }
 
 #[cfg(test)]

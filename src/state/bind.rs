@@ -1,14 +1,17 @@
 //! State of the Bind test view: the fields, the last result, and "watch
 //! until free". The bind and its diagnosis are the engine's
-//! (`crate::bind::probe` and `report_failure`, what `portwise bind-test`
+//! (`crate::bind::probe` and `report_with_facts`, what `portwise bind-test`
 //! runs). A probe takes microseconds, so it runs on the UI thread; the
-//! diagnosis uses the sampler's latest snapshot, never one taken here.
+//! diagnosis uses the sampler's latest snapshot, never one taken here, and
+//! [`SystemFacts`] read on a worker thread (files, `systemctl`, `netsh`):
+//! until they arrive the card shows the error without a diagnosis. The
+//! facts are kept, so a new snapshot re-runs only the pure diagnosis.
 
 use std::net::IpAddr;
 
 use crate::bind::{
-    BindReport, BindRequest, ProbeError, ProbeFailure, TimeWaitInfo, port_use, probe,
-    report_failure, time_wait_on,
+    BindReport, BindRequest, ProbeError, ProbeFailure, SystemFacts, TimeWaitInfo, port_use, probe,
+    report_with_facts, systemd_holds, time_wait_on,
 };
 use crate::sockets::{Proto, Snapshot};
 use crate::state::sockets::RowKey;
@@ -51,6 +54,30 @@ impl BindResult {
     }
 }
 
+/// What the system facts of a diagnosis depend on: the protocol's port
+/// ranges, and the port's systemd `.socket` units when systemd holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FactsKey {
+    pub request: BindRequest,
+    pub systemd_holds: bool,
+}
+
+impl FactsKey {
+    fn of(req: &BindRequest, snap: &Snapshot) -> FactsKey {
+        FactsKey {
+            request: req.clone(),
+            systemd_holds: systemd_holds(req, snap),
+        }
+    }
+
+    /// Whether facts read for `self` serve a diagnosis of `other`.
+    fn serves(&self, other: &FactsKey) -> bool {
+        self.request.proto == other.request.proto
+            && self.systemd_holds == other.systemd_holds
+            && (!self.systemd_holds || self.request.port == other.request.port)
+    }
+}
+
 /// A running "watch until free".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Watch {
@@ -68,8 +95,16 @@ pub struct BindState {
     pub reuseaddr: bool,
     pub reuseport: bool,
     pub v6only: bool,
-    /// This machine's interface addresses, read once on first use.
+    /// This machine's interface addresses, read once on first use (on a
+    /// worker: [`BindState::want_local_addrs`]).
     pub local_addrs: Option<Vec<IpAddr>>,
+    local_addrs_asked: bool,
+    /// The system facts last read, and what they were read for.
+    facts: Option<(FactsKey, SystemFacts)>,
+    /// Facts to read on a worker: asked for, not yet taken by the app.
+    facts_wanted: Option<FactsKey>,
+    /// Facts being read (taken, not yet arrived).
+    facts_reading: Option<FactsKey>,
     pub result: Option<BindResult>,
     /// An option this OS cannot set (SO_REUSEPORT on Windows).
     pub unsupported: Option<String>,
@@ -86,6 +121,10 @@ impl Default for BindState {
             reuseport: false,
             v6only: false,
             local_addrs: None,
+            local_addrs_asked: false,
+            facts: None,
+            facts_wanted: None,
+            facts_reading: None,
             result: None,
             unsupported: None,
             watch: None,
@@ -120,11 +159,12 @@ pub fn parse_addr(text: &str) -> Result<IpAddr, String> {
     })
 }
 
-/// The keys of the sockets on `port`, sorted (the snapshot's order).
+/// The keys of the sockets with local port `port`, sorted (the snapshot's
+/// order), found by binary search.
 fn keys_on(snap: &Snapshot, port: u16) -> Vec<RowKey> {
-    snap.sockets
-        .iter()
-        .filter(|s| s.local_port == port)
+    [Proto::Tcp, Proto::Udp]
+        .into_iter()
+        .flat_map(|p| snap.on_port(p, port))
         .map(RowKey::of)
         .collect()
 }
@@ -185,7 +225,7 @@ impl BindState {
                 false
             }
             Err(ProbeError::Failed(f)) => {
-                self.result = Some(failed(req, f, snap, now_ms));
+                self.result = Some(self.failed(req, f, snap, now_ms));
                 true
             }
         }
@@ -242,7 +282,7 @@ impl BindState {
                     r.request == req && r.failure.as_ref().is_some_and(|old| old.error == f.error)
                 });
                 if !same {
-                    self.result = Some(failed(req, f, snap, now_ms));
+                    self.result = Some(self.failed(req, f, snap, now_ms));
                 }
                 self.watch = Some(Watch {
                     next_ms: now_ms + WATCH_INTERVAL_MS,
@@ -261,24 +301,112 @@ impl BindState {
         let Some(r) = self.result.as_mut() else {
             return;
         };
-        let Some(f) = r.failure.clone() else {
-            return;
-        };
         let port = r.request.port;
-        if port == 0 {
+        if r.failure.is_none() || port == 0 {
             return;
         }
-        let keys = keys_on(snap, port);
-        if keys != r.port_keys {
-            let mut again = failed(r.request.clone(), f, snap, r.tested_at_ms);
-            again.freed_after_ms = r.freed_after_ms;
-            *r = again;
+        if keys_on(snap, port) != r.port_keys {
+            self.rediagnose(snap);
         } else if let Some(d) = r.report.diagnosis.as_mut() {
             if r.request.proto == Proto::Tcp {
                 d.time_wait = time_wait_on(snap, port);
             }
             r.seen_at_ms = snap.taken_at_unix_ms;
         }
+    }
+
+    /// The failure card for `f`: diagnosed at once when facts read for the
+    /// same protocol (and systemd situation) are at hand, else without a
+    /// diagnosis until [`BindState::facts_read`] brings them.
+    fn failed(
+        &mut self,
+        req: BindRequest,
+        f: ProbeFailure,
+        snap: &Snapshot,
+        now_ms: u64,
+    ) -> BindResult {
+        let key = FactsKey::of(&req, snap);
+        let report = match &self.facts {
+            Some((k, facts)) if k.serves(&key) => report_with_facts(&req, f.clone(), snap, facts),
+            _ => {
+                let reading = self.facts_reading.as_ref().is_some_and(|k| k.serves(&key));
+                if !reading {
+                    self.facts_wanted = Some(key);
+                }
+                BindReport {
+                    ok: false,
+                    addr: req.addr,
+                    port: req.port,
+                    proto: req.proto,
+                    error: Some(f.error.clone()),
+                    diagnosis: None,
+                    waited_ms: None,
+                }
+            }
+        };
+        BindResult {
+            port_keys: if req.port == 0 {
+                Vec::new()
+            } else {
+                keys_on(snap, req.port)
+            },
+            request: req,
+            report,
+            failure: Some(f),
+            tested_at_ms: now_ms,
+            seen_at_ms: snap.taken_at_unix_ms,
+            freed_after_ms: None,
+        }
+    }
+
+    /// The system facts to read on a worker thread, once per need; the
+    /// caller hands them back with [`BindState::facts_read`].
+    pub fn take_facts_wanted(&mut self) -> Option<FactsKey> {
+        let k = self.facts_wanted.take()?;
+        self.facts_reading = Some(k.clone());
+        Some(k)
+    }
+
+    /// Facts read for `key` arrived: keep them, and diagnose a failure that
+    /// waits for them with `snap`.
+    pub fn facts_read(&mut self, key: FactsKey, facts: SystemFacts, snap: &Snapshot) {
+        if self.facts_reading.as_ref() == Some(&key) {
+            self.facts_reading = None;
+        }
+        self.facts = Some((key, facts));
+        let waiting = self
+            .result
+            .as_ref()
+            .is_some_and(|r| r.failure.is_some() && r.report.diagnosis.is_none());
+        if waiting {
+            // Re-diagnoses with the kept facts (or asks again when the
+            // snapshot now needs others, e.g. systemd took the port).
+            self.rediagnose(snap);
+        }
+    }
+
+    fn rediagnose(&mut self, snap: &Snapshot) {
+        let Some(r) = self.result.as_ref() else {
+            return;
+        };
+        let Some(f) = r.failure.clone() else {
+            return;
+        };
+        let (req, tested_at_ms, freed_after_ms) =
+            (r.request.clone(), r.tested_at_ms, r.freed_after_ms);
+        let mut again = self.failed(req, f, snap, tested_at_ms);
+        again.freed_after_ms = freed_after_ms;
+        self.result = Some(again);
+    }
+
+    /// True once: the view needs this machine's addresses, to be read on a
+    /// worker ([`crate::bind::local_addresses`]).
+    pub fn want_local_addrs(&mut self) -> bool {
+        if self.local_addrs.is_some() || self.local_addrs_asked {
+            return false;
+        }
+        self.local_addrs_asked = true;
+        true
     }
 
     /// Whether the last result is a failure whose port now shows free in
@@ -307,22 +435,5 @@ fn bound(
         seen_at_ms: snap.taken_at_unix_ms,
         freed_after_ms,
         port_keys: Vec::new(),
-    }
-}
-
-fn failed(req: BindRequest, f: ProbeFailure, snap: &Snapshot, now_ms: u64) -> BindResult {
-    let report = report_failure(&req, f.clone(), snap);
-    BindResult {
-        port_keys: if req.port == 0 {
-            Vec::new()
-        } else {
-            keys_on(snap, req.port)
-        },
-        request: req,
-        report,
-        failure: Some(f),
-        tested_at_ms: now_ms,
-        seen_at_ms: snap.taken_at_unix_ms,
-        freed_after_ms: None,
     }
 }

@@ -153,7 +153,12 @@ impl Quick {
                 "Closed TCP connections the kernel keeps for a while; they can block a \
                  server's bind() unless it sets SO_REUSEADDR"
             }
-            Quick::AllStates => "Every TCP state, including ESTABLISHED and CLOSE_WAIT",
+            Quick::AllStates => {
+                "Every TCP state, including ESTABLISHED, CLOSE_WAIT and bound-only sockets \
+                 (CLOSED: bound but neither listening nor connected; they still hold their \
+                 port). `portwise list --all` leaves bound-only sockets out: add \
+                 `--state closed` there"
+            }
             Quick::Tcp => "Show TCP sockets",
             Quick::Udp => "Show UDP sockets",
         }
@@ -550,16 +555,17 @@ impl SocketsState {
         self.snapshot.sockets.get(i as usize)
     }
 
-    /// A socket by key: live first, else lingering.
-    pub fn find(&self, key: &RowKey) -> Option<(&SocketEntry, bool)> {
+    /// A socket by key: live first, else lingering (then with its
+    /// [`GoneRow`], which knows the snapshot that last had it).
+    pub fn find(&self, key: &RowKey) -> Option<(&SocketEntry, Option<&GoneRow>)> {
         if let Some(e) = self.find_live(key) {
-            return Some((e, true));
+            return Some((e, None));
         }
         self.gone
             .iter()
             .rev()
             .find(|g| RowKey::of(&g.entry) == *key)
-            .map(|g| (&g.entry, false))
+            .map(|g| (&g.entry, Some(g)))
     }
 
     /// Whether a row is highlighted, and how strongly: 1.0 just after it

@@ -110,6 +110,16 @@ fn default_toggles_show_listeners_udp_and_time_wait_sorted_by_port() {
     assert_eq!(ports(&st), vec![22, 5353, 8080, 8080]);
     assert_eq!(st.sockets.shown_counts(), (4, 5));
     assert_eq!(st.counts(), (3, 1, 0));
+    let s = &st.sockets.snapshot;
+    assert_eq!(
+        st.counts(),
+        (s.listening_count(), s.time_wait_count(), s.unattributed)
+    );
+    // Counted again when the next snapshot arrives.
+    let mut next = snap(2_000, base()[..1].to_vec());
+    next.unattributed = 4;
+    feed(&mut st, next);
+    assert_eq!(st.counts(), (1, 0, 4));
 }
 
 #[test]
@@ -252,7 +262,10 @@ fn new_rows_highlight_and_gone_rows_linger_then_fade() {
     // The gone row is not a live row: export and counts skip it.
     assert_eq!(st.visible_live_rows().len(), 4);
     assert_eq!(st.sockets.shown_counts(), (4, 6));
-    assert!(st.sockets.find(&k22).is_some_and(|(_, live)| !live));
+    let (_, gone) = st.sockets.find(&k22).unwrap();
+    let gone = gone.expect("lingering, not live");
+    // The row's countdown base comes with it (the details panel uses it).
+    assert_eq!(gone.last_taken_at_ms, st.sockets.taken_at(gone_row));
 
     // Half way: both fade.
     st.tick(12_500);
@@ -557,4 +570,48 @@ fn utc_clock_and_interval_texts() {
     assert_eq!(utc_clock_text(1_700_000_000_000), "22:13:20 UTC");
     assert_eq!(interval_text(500), "500 ms");
     assert_eq!(interval_text(2_000), "2 s");
+}
+
+#[test]
+fn an_export_job_copies_the_rows_and_writes_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut st = AppState::new(Settings::default(), 0);
+    feed(&mut st, snap(0, base()));
+    st.apply(Action::SetFilterText("8080".into()));
+    st.ensure_rows();
+    let job = st.export_job(&dir.path().join("later"));
+    assert_eq!(job.path, dir.path().join("later.csv"));
+    // The state moves on (a new snapshot) before the worker writes.
+    feed(&mut st, snap(1_000, Vec::new()));
+    assert!(!job.path.exists(), "nothing written on this thread");
+    let result = job.run();
+    assert_eq!(result, Ok(2));
+    assert_eq!(
+        std::fs::read_to_string(&job.path).unwrap().lines().count(),
+        3
+    );
+    st.exported(&job.path, &result);
+    assert!(
+        st.toasts()
+            .iter()
+            .any(|t| t.text.starts_with("Exported 2 rows to"))
+    );
+}
+
+#[test]
+fn all_states_includes_bound_only_sockets_and_says_so() {
+    let mut st = AppState::new(Settings::default(), 1_000);
+    let mut bound = listener(7070, "app", 77);
+    bound.state = Some(TcpState::Closed);
+    feed(&mut st, snap(1_000, vec![bound]));
+    assert!(ports(&st).is_empty(), "not a port holder by default");
+    st.apply(Action::SetQuick(Quick::AllStates, true));
+    st.ensure_rows();
+    // Unlike `portwise list --all`: a bound-only socket holds its port.
+    assert_eq!(ports(&st), vec![7070]);
+    let tip = Quick::AllStates.tooltip();
+    assert!(
+        tip.contains("bound-only") && tip.contains("--state closed"),
+        "{tip}"
+    );
 }

@@ -90,11 +90,6 @@ impl TuningState {
         }
     }
 
-    /// Whether the "Now" column can show values: the running OS, read.
-    pub fn values_shown(&self) -> bool {
-        self.os == Os::current() && matches!(self.live, LiveValues::Read(_))
-    }
-
     /// The reserve ports as typed, parsed; empty when the goal is off.
     pub fn reserve_ports(&self) -> Result<PortList, String> {
         if !self.goals.contains(&Goal::Reserve) {

@@ -212,12 +212,10 @@ fn bind_fields_are_validated() {
     assert!(parse_port("").unwrap_err().contains("Enter a port"));
     assert_eq!(parse_addr("[::1]").unwrap().to_string(), "::1");
     assert!(parse_addr("localhost").unwrap_err().contains("'localhost'"));
-    let mut b = BindState {
-        port_text: "80".into(),
-        addr_text: "127.0.0.1".into(),
-        v6only: true,
-        ..BindState::default()
-    };
+    let mut b = BindState::default();
+    b.port_text = "80".into();
+    b.addr_text = "127.0.0.1".into();
+    b.v6only = true;
     // IPV6_V6ONLY is only sent for IPv6 addresses.
     assert!(!b.request().unwrap().v6only);
     b.addr_text = "::".into();
@@ -244,11 +242,30 @@ fn a_failed_test_asks_for_a_snapshot_and_is_diagnosed_again_when_it_comes() {
     assert_eq!(st.settings.view, View::BindTest);
     st.apply(Action::Bind(BindAction::SetAddr("127.0.0.1".into())));
     st.apply(Action::Bind(BindAction::Test));
-    assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
+    // A fresh snapshot, and the system facts read on a worker.
+    let key = match st.take_effects().as_slice() {
+        [Effect::RefreshNow, Effect::ReadBindFacts(k)] => k.clone(),
+        other => panic!("unexpected effects {other:?}"),
+    };
+    assert_eq!(key.request.port, port);
+    assert!(!key.systemd_holds);
     let r = st.bind.result.clone().unwrap();
     assert!(!r.report.ok);
+    assert!(r.report.diagnosis.is_none(), "no facts yet: no diagnosis");
+    // Testing again meanwhile does not read them twice.
+    st.apply(Action::Bind(BindAction::Test));
+    assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
+    st.bind_facts_read(
+        key.clone(),
+        crate::bind::SystemFacts::read_for(&key.request, false),
+    );
+    let r = st.bind.result.clone().unwrap();
     // The snapshot it had was empty: nothing explains it yet.
     assert_eq!(r.report.diagnosis.unwrap().cause, Cause::Unknown);
+    // The facts are kept: a second failure is diagnosed at once.
+    st.apply(Action::Bind(BindAction::Test));
+    assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
+    assert!(st.bind.result.clone().unwrap().report.diagnosis.is_some());
 
     // The fresh snapshot shows the listener: the card follows it.
     feed(
@@ -465,4 +482,19 @@ fn the_path_prompt_carries_its_job_to_a_path() {
         st.take_effects(),
         vec![Effect::UsePath { job, path: there }]
     );
+}
+
+#[test]
+fn the_bind_view_reads_the_local_addresses_on_a_worker_once() {
+    let mut st = AppState::new(Settings::default(), 1_000);
+    st.tick(1_000);
+    assert!(!st.take_effects().contains(&Effect::ReadLocalAddrs));
+    st.apply(Action::ShowView(View::BindTest));
+    st.tick(1_100);
+    assert_eq!(st.take_effects(), vec![Effect::ReadLocalAddrs]);
+    assert!(st.bind.local_addrs.is_none(), "not read on this thread");
+    st.tick(1_200);
+    assert!(st.take_effects().is_empty(), "asked once");
+    st.local_addrs_read(vec!["10.1.2.3".parse().unwrap()]);
+    assert!(st.bind.offered_addrs().contains(&"10.1.2.3".to_string()));
 }

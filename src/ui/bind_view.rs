@@ -274,8 +274,15 @@ fn card(ui: &mut egui::Ui, state: &AppState, r: &BindResult, out: &mut Vec<Actio
                             .color(color),
                     );
                     ui.label(RichText::new(verdict_line(rep)).weak());
-                    if let Some(d) = d {
-                        diagnosis(ui, state, r, d, out);
+                    match d {
+                        Some(d) => diagnosis(ui, state, r, d, out),
+                        // The system facts are being read on a worker.
+                        None => {
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.label("Diagnosing…");
+                            });
+                        }
                     }
                 }
             }

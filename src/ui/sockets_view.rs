@@ -394,21 +394,13 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         ui.label(RichText::new("Select a row to see its details.").weak());
         return;
     };
-    let Some((e, live)) = sockets.find(&key) else {
+    let Some((e, gone)) = sockets.find(&key) else {
         ui.label(RichText::new("The selected socket is gone.").weak());
         return;
     };
-    let taken = if live {
-        sockets.snapshot.taken_at_unix_ms
-    } else {
-        // A lingering row counts down from the last snapshot that had it.
-        sockets
-            .rows()
-            .iter()
-            .find(|r| sockets.entry(**r).is_some_and(|x| RowKey::of(x) == key))
-            .map_or(sockets.snapshot.taken_at_unix_ms, |r| sockets.taken_at(*r))
-    };
-    if !live {
+    // A lingering row counts down from the last snapshot that had it.
+    let taken = gone.map_or(sockets.snapshot.taken_at_unix_ms, |g| g.last_taken_at_ms);
+    if gone.is_some() {
         ui.label(RichText::new("Closed since the last refresh").color(super::error_color(ui)));
     }
     egui::Grid::new("portwise.details_grid")
@@ -463,5 +455,5 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         );
     }
     ui.separator();
-    row_actions(ui, e, key, live, out);
+    row_actions(ui, e, key, gone.is_none(), out);
 }

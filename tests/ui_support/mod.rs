@@ -205,10 +205,12 @@ impl Stopper for RecordingStopper {
 pub struct FakeStop {
     pub targets: Arc<Mutex<Vec<StopTarget>>>,
     pub stopped: Arc<Mutex<Vec<(u32, bool)>>>,
+    /// How long each stop takes (a polite stop may take seconds).
+    pub stop_takes: Arc<Mutex<Duration>>,
 }
 
 impl StopService for FakeStop {
-    fn plan(&mut self, _port: u16, pids: &[u32], _snap: &Snap) -> Result<Vec<StopTarget>, String> {
+    fn plan(&self, _port: u16, pids: &[u32], _snap: &Snap) -> Result<Vec<StopTarget>, String> {
         let t = self.targets.lock().unwrap();
         let found: Vec<StopTarget> = t
             .iter()
@@ -221,7 +223,9 @@ impl StopService for FakeStop {
             Ok(found)
         }
     }
-    fn stop(&mut self, target: &StopTarget, force: bool) -> StopReport {
+    fn stop(&self, target: &StopTarget, force: bool) -> StopReport {
+        let takes = *self.stop_takes.lock().unwrap();
+        std::thread::sleep(takes);
         self.stopped.lock().unwrap().push((target.pid, force));
         stopped_report(target)
     }

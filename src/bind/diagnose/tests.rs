@@ -735,3 +735,40 @@ fn port_use_counts_holders_hidden_owners_and_time_wait() {
     assert!(!u.is_free());
     assert!(port_use(&s, 7000, None).is_free());
 }
+
+#[test]
+fn on_port_finds_exactly_the_local_port_sockets_of_a_sorted_snapshot() {
+    let mut all = Vec::new();
+    for port in [1u16, 79, 80, 81, 8080, 65535] {
+        all.push(listener(&format!("0.0.0.0:{port}"), vec![proc_(9, "a")]));
+        all.push(listener(&format!("[::]:{port}"), vec![]));
+        all.push(entry(
+            Proto::Udp,
+            &format!("0.0.0.0:{port}"),
+            None,
+            None,
+            vec![],
+        ));
+        // Remote port 80 from another local port: not "on" port 80.
+        all.push(tw(
+            &format!("127.0.0.1:{}", port.wrapping_add(7)),
+            "127.0.0.1:80",
+            None,
+        ));
+    }
+    let s = snap(all);
+    for proto in [Proto::Tcp, Proto::Udp] {
+        for port in [0u16, 1, 2, 79, 80, 81, 87, 8080, 8087, 65535] {
+            let want: Vec<&SocketEntry> = s
+                .sockets
+                .iter()
+                .filter(|e| e.proto == proto && e.local_port == port)
+                .collect();
+            let got: Vec<&SocketEntry> = s.on_port(proto, port).iter().collect();
+            assert_eq!(got, want, "{proto:?} {port}");
+        }
+    }
+    assert_eq!(s.on_port(Proto::Tcp, 80).len(), 2);
+    assert_eq!(s.on_port(Proto::Udp, 80).len(), 1);
+    assert!(Snapshot::default().on_port(Proto::Tcp, 80).is_empty());
+}
