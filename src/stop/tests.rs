@@ -66,8 +66,12 @@ impl Drop for Sleeper {
 /// trap, has run by then).
 fn wait_started(pid: u32) {
     for _ in 0..200 {
+        // The kernel sets the new name (comm) in begin_new_exec() before the
+        // ELF loader sets up the argument pages, so for a moment the name is
+        // "sleep" while /proc/<pid>/cmdline is still empty: wait for both.
         if let Ok(t) = plan_pid(pid)
             && t[0].name == "sleep"
+            && t[0].cmdline.contains("sleep 30")
         {
             return;
         }
