@@ -538,9 +538,12 @@ mod tests {
         assert!(s.recv_timeout(WAIT).is_some());
         assert!(s.recv_timeout(WAIT).is_some());
         let (done_tx, done_rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = done_tx.send(s.stop());
-        });
+        std::thread::Builder::new()
+            .name("test-sampler-stop".into())
+            .spawn(move || {
+                let _ = done_tx.send(s.stop());
+            })
+            .unwrap();
         assert_eq!(
             done_rx.recv_timeout(Duration::from_secs(2)),
             Ok(true),
