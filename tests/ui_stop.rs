@@ -3,12 +3,13 @@
 //! line), and either a recording stopper or the real one acts. Every child
 //! is killed and reaped.
 
+mod common;
 mod ui_support;
 
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::process::{Child, Command};
+use std::net::{Ipv4Addr, TcpStream};
 use std::time::{Duration, Instant};
 
+use common::{Kid, listen_if_child};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
@@ -18,16 +19,6 @@ use portwise::state::Settings;
 use portwise::stop::SystemStopper;
 use ui_support::*;
 
-/// A child process, killed and reaped when dropped.
-struct Kid(Child);
-
-impl Drop for Kid {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 const CHILD_PORT: &str = "PORTWISE_UI_TEST_LISTEN_PORT";
 
 /// Not a test of its own (hence ignored, so it never counts as a pass):
@@ -36,43 +27,12 @@ const CHILD_PORT: &str = "PORTWISE_UI_TEST_LISTEN_PORT";
 #[test]
 #[ignore = "the listener child of the stop tests, run by spawn_listener"]
 fn child_listener() {
-    let Ok(port) = std::env::var(CHILD_PORT) else {
-        return;
-    };
-    let l = TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
-    std::thread::sleep(Duration::from_secs(30));
-    drop(l);
+    listen_if_child(CHILD_PORT);
 }
 
 /// This test binary, re-run as a listener; returns once it accepts.
 fn spawn_listener() -> (Kid, u16) {
-    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let kid = Kid(Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_listener",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_PORT, port.to_string())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap());
-    let t0 = Instant::now();
-    while TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "child never listened"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (kid, port)
+    common::spawn_listener(CHILD_PORT)
 }
 
 /// The app on the real socket engine, with the given stop service.
