@@ -338,7 +338,8 @@ impl SocketSource for ScriptedSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sockets::{Family, Proto, SocketEntry, TcpState};
+    use crate::sockets::{Proto, SocketEntry, TcpState};
+    use std::net::SocketAddr;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -355,19 +356,13 @@ mod tests {
             if Some(n) == self.fail_on {
                 return Err(SourceError(format!("failure {n}")));
             }
-            let entry = |port| SocketEntry {
-                proto: Proto::Tcp,
-                family: Family::Ipv4,
-                local_addr: "127.0.0.1".parse().unwrap(),
-                local_port: port,
-                remote_addr: None,
-                remote_port: None,
-                state: Some(TcpState::Listen),
-                processes: vec![],
-                time_wait_expires_in_ms: None,
-                last_known_owner: None,
-                inode: 0,
-                uid: None,
+            let entry = |port| {
+                SocketEntry::new(
+                    Proto::Tcp,
+                    SocketAddr::from(([127, 0, 0, 1], port)),
+                    None,
+                    Some(TcpState::Listen),
+                )
             };
             Ok(Snapshot {
                 taken_at_unix_ms: n as u64,

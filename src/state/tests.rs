@@ -1,34 +1,20 @@
 //! AppState without any UI: actions in, state and effects out.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::sockets::*;
 use super::stop::{StopOutcome, StopReport, StopTarget};
 use super::*;
 use crate::sampler::Sample;
-use crate::sockets::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+use crate::sockets::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
 fn entry(proto: Proto, addr: &str, port: u16, state: Option<TcpState>) -> SocketEntry {
-    let local_addr = ip(addr);
-    SocketEntry {
-        proto,
-        family: Family::of(&local_addr),
-        local_addr,
-        local_port: port,
-        remote_addr: None,
-        remote_port: None,
-        state,
-        processes: vec![],
-        time_wait_expires_in_ms: None,
-        last_known_owner: None,
-        inode: 0,
-        uid: None,
-    }
+    SocketEntry::new(proto, SocketAddr::new(ip(addr), port), None, state)
 }
 
 fn listener(port: u16, name: &str, pid: u32) -> SocketEntry {

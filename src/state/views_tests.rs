@@ -1,7 +1,7 @@
 //! The Free port, Bind test and Kernel tuning state without any UI:
 //! actions in, state and effects out. Binds are real, on loopback.
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
 use super::bind::{BindState, parse_addr, parse_port};
 use super::free_port::{self, FreePortState, GrabOutcome, Grabbed, StrategyKind};
@@ -10,34 +10,26 @@ use super::tuning::{LiveValues, TuningState};
 use super::*;
 use crate::bind::{Cause, PortUse};
 use crate::ports::{FreeError, FreePort, FreeResult, PortFacts, PortRange, Strategy};
-use crate::sockets::{Family, ProcessInfo, SocketEntry, TcpState};
+use crate::sockets::{ProcessInfo, SocketEntry, TcpState};
 use crate::tuning::{Goal, Os};
 
 fn sock(proto: Proto, port: u16, state: Option<TcpState>, pid: Option<(u32, &str)>) -> SocketEntry {
-    let addr = IpAddr::from(Ipv4Addr::LOCALHOST);
-    SocketEntry {
+    let mut e = SocketEntry::new(
         proto,
-        family: Family::of(&addr),
-        local_addr: addr,
-        local_port: port,
-        remote_addr: None,
-        remote_port: None,
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        None,
         state,
-        processes: pid
-            .map(|(pid, name)| {
-                vec![ProcessInfo {
-                    pid,
-                    name: name.into(),
-                    user: None,
-                    exe: None,
-                }]
-            })
-            .unwrap_or_default(),
-        time_wait_expires_in_ms: None,
-        last_known_owner: None,
-        inode: u64::from(port),
-        uid: None,
+    );
+    if let Some((pid, name)) = pid {
+        e.processes = vec![ProcessInfo {
+            pid,
+            name: name.into(),
+            user: None,
+            exe: None,
+        }];
     }
+    e.inode = u64::from(port);
+    e
 }
 
 fn facts() -> PortFacts {

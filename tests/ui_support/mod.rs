@@ -2,7 +2,7 @@
 //! observable stand-ins for the clipboard, the file dialogs and stopping.
 #![allow(dead_code)]
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -15,7 +15,7 @@ use portwise::app::{
 };
 use portwise::sampler::ScriptedSource;
 use portwise::sockets::Snapshot as Snap;
-use portwise::sockets::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+use portwise::sockets::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
 use portwise::state::Settings;
 use portwise::state::stop::{StopOutcome, StopReport, StopTarget};
 use portwise::stop::Stopper;
@@ -28,21 +28,7 @@ pub fn ip(s: &str) -> IpAddr {
 }
 
 pub fn entry(proto: Proto, addr: &str, port: u16, state: Option<TcpState>) -> SocketEntry {
-    let local_addr = ip(addr);
-    SocketEntry {
-        proto,
-        family: Family::of(&local_addr),
-        local_addr,
-        local_port: port,
-        remote_addr: None,
-        remote_port: None,
-        state,
-        processes: vec![],
-        time_wait_expires_in_ms: None,
-        last_known_owner: None,
-        inode: 0,
-        uid: None,
-    }
+    SocketEntry::new(proto, SocketAddr::new(ip(addr), port), None, state)
 }
 
 pub fn process(pid: u32, name: &str) -> ProcessInfo {
