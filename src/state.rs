@@ -929,9 +929,7 @@ impl ExportJob {
 
 /// "14:02:11 UTC" for a Unix time in ms.
 pub fn utc_clock_text(unix_ms: u64) -> String {
-    let secs = unix_ms / 1000;
-    let (h, m, s) = ((secs / 3600) % 24, (secs / 60) % 60, secs % 60);
-    format!("{h:02}:{m:02}:{s:02} UTC")
+    format!("{} UTC", crate::util::time::utc_hms(unix_ms))
 }
 
 /// "every 1 s", "every 500 ms".
