@@ -10,7 +10,7 @@ use super::CliError;
 
 /// A port 0-65535.
 pub fn parse_port(p: &str) -> Result<u16, CliError> {
-    p.trim().parse::<u16>().map_err(|_| {
+    crate::util::parse::port(p).ok_or_else(|| {
         CliError::Usage(format!(
             "invalid port '{p}' (expected a number from 0 to 65535)"
         ))
@@ -19,12 +19,7 @@ pub fn parse_port(p: &str) -> Result<u16, CliError> {
 
 /// An IPv4 or IPv6 address (brackets around IPv6 allowed).
 pub fn parse_addr(a: &str) -> Result<IpAddr, CliError> {
-    let t = a.trim();
-    let t = t
-        .strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or(t);
-    t.parse::<IpAddr>().map_err(|_| {
+    crate::util::parse::ip_addr(a).ok_or_else(|| {
         CliError::Usage(format!(
             "invalid address '{a}' (expected an IPv4 or IPv6 address, e.g. 0.0.0.0, ::, 127.0.0.1)"
         ))

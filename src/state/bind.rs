@@ -139,18 +139,14 @@ pub fn parse_port(text: &str) -> Result<u16, String> {
     if t.is_empty() {
         return Err("Enter a port from 0 to 65535".into());
     }
-    t.parse::<u16>()
-        .map_err(|_| format!("'{t}' is not a port: enter a number from 0 to 65535"))
+    crate::util::parse::port(t)
+        .ok_or_else(|| format!("'{t}' is not a port: enter a number from 0 to 65535"))
 }
 
 /// The address field: IPv4 or IPv6 (brackets allowed).
 pub fn parse_addr(text: &str) -> Result<IpAddr, String> {
     let t = text.trim();
-    let inner = t
-        .strip_prefix('[')
-        .and_then(|x| x.strip_suffix(']'))
-        .unwrap_or(t);
-    inner.parse::<IpAddr>().map_err(|_| {
+    crate::util::parse::ip_addr(t).ok_or_else(|| {
         if t.is_empty() {
             "Enter an address, e.g. 0.0.0.0, ::, 127.0.0.1".to_string()
         } else {

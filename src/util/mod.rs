@@ -1,4 +1,5 @@
 //! Small helpers shared by the engine and the front ends.
 
 pub mod fs;
+pub mod parse;
 pub mod time;
