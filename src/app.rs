@@ -4,7 +4,7 @@
 //! those sits behind a small trait ([`FileDialogs`], [`Clipboard`],
 //! [`StopService`], [`Sysctls`]) so tests can supply their own.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex};
@@ -184,9 +184,6 @@ pub type SharedSysctls = Arc<dyn Sysctls + Send + Sync>;
 
 /// A file dialog that returns within this long never appeared.
 const DIALOG_GONE_AT_ONCE: Duration = Duration::from_millis(150);
-
-/// A sysctl file larger than this is not one: refuse rather than audit it.
-const AUDIT_MAX_BYTES: u64 = 1 << 20;
 
 /// Everything the app talks to.
 pub struct Services {
@@ -536,13 +533,7 @@ impl PortwiseApp {
         self.state.audit_started(&path);
         let sys = self.sysctls.clone();
         self.spawn_job(ctx, "portwise-audit", move || {
-            let result = read_sysctl_file(&path).map(|text| {
-                let live: Option<&dyn Sysctls> = match Os::current() {
-                    Os::Windows => None,
-                    Os::Linux | Os::Macos => Some(sys.as_ref()),
-                };
-                crate::tuning::audit(&text, live)
-            });
+            let result = crate::tuning::audit_file(&path, sys.as_ref());
             JobDone::Audited { path, result }
         });
     }
@@ -687,20 +678,4 @@ pub fn run() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// The text of a sysctl file, or a one-line reason it cannot be audited.
-fn read_sysctl_file(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
-    if meta.is_dir() {
-        return Err("it is a directory, not a file".into());
-    }
-    if meta.len() > AUDIT_MAX_BYTES {
-        return Err(format!(
-            "it is {} bytes long; a sysctl file is a few lines",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
