@@ -27,6 +27,10 @@ pub mod os;
 #[cfg(any(target_os = "macos", target_os = "windows"))]
 mod netstat;
 
+/// errno names and classes shared by the two Unix OSes.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+mod unix_errno;
+
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 compile_error!("portwise supports Linux, macOS and Windows");
 

@@ -8,7 +8,6 @@ use std::io;
 use socket2::Socket;
 
 use super::sysctl;
-use crate::bind::ErrorClass;
 use crate::ports::{PortRange, PrivilegedPorts, parse};
 use crate::sockets::Proto;
 
@@ -57,38 +56,8 @@ pub fn privileged_ports() -> Option<PrivilegedPorts> {
     })
 }
 
-/// The symbolic name of an errno value (man7 errno(3)).
-pub fn errno_name(code: i32) -> Option<&'static str> {
-    Some(match code {
-        libc::EPERM => "EPERM",
-        libc::EACCES => "EACCES",
-        libc::EADDRINUSE => "EADDRINUSE",
-        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
-        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
-        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        libc::ENOPROTOOPT => "ENOPROTOOPT",
-        libc::EINVAL => "EINVAL",
-        libc::EMFILE => "EMFILE",
-        libc::ENFILE => "ENFILE",
-        libc::ENOBUFS => "ENOBUFS",
-        libc::ENOMEM => "ENOMEM",
-        libc::ENETDOWN => "ENETDOWN",
-        libc::ENODEV => "ENODEV",
-        _ => return None,
-    })
-}
-
-/// Which bind failure an errno value is.
-pub fn error_class(code: i32) -> ErrorClass {
-    match code {
-        libc::EADDRINUSE => ErrorClass::AddrInUse,
-        libc::EACCES => ErrorClass::AccessDenied,
-        libc::EADDRNOTAVAIL => ErrorClass::AddrNotAvailable,
-        libc::EPERM => ErrorClass::NotPermitted,
-        _ => ErrorClass::Other,
-    }
-}
+/// errno names and classes: the same `libc` mapping on Linux and macOS.
+pub use crate::platform::unix_errno::{errno_name, error_class};
 
 /// TIME_WAIT length: 60 s, hard-coded (include/net/tcp.h `TCP_TIMEWAIT_LEN`).
 pub fn time_wait_ms() -> Option<u64> {
@@ -153,6 +122,7 @@ pub fn socket_units_for_port(port: u16) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bind::ErrorClass;
 
     #[test]
     fn reads_this_kernels_values() {

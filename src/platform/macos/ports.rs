@@ -9,7 +9,6 @@ use std::io;
 use socket2::Socket;
 
 use super::sysctl;
-use crate::bind::ErrorClass;
 use crate::ports::{PortRange, PrivilegedPorts};
 use crate::sockets::Proto;
 
@@ -61,36 +60,8 @@ pub fn privileged_ports() -> Option<PrivilegedPorts> {
     })
 }
 
-/// The symbolic name of an errno value (macOS intro(2)).
-pub fn errno_name(code: i32) -> Option<&'static str> {
-    Some(match code {
-        libc::EPERM => "EPERM",
-        libc::EACCES => "EACCES",
-        libc::EADDRINUSE => "EADDRINUSE",
-        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
-        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
-        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
-        libc::EOPNOTSUPP => "EOPNOTSUPP",
-        libc::ENOPROTOOPT => "ENOPROTOOPT",
-        libc::EINVAL => "EINVAL",
-        libc::EMFILE => "EMFILE",
-        libc::ENFILE => "ENFILE",
-        libc::ENOBUFS => "ENOBUFS",
-        libc::ENOMEM => "ENOMEM",
-        libc::ENETDOWN => "ENETDOWN",
-        _ => return None,
-    })
-}
-
-pub fn error_class(code: i32) -> ErrorClass {
-    match code {
-        libc::EADDRINUSE => ErrorClass::AddrInUse,
-        libc::EACCES => ErrorClass::AccessDenied,
-        libc::EADDRNOTAVAIL => ErrorClass::AddrNotAvailable,
-        libc::EPERM => ErrorClass::NotPermitted,
-        _ => ErrorClass::Other,
-    }
-}
+/// errno names and classes: the same `libc` mapping on Linux and macOS.
+pub use crate::platform::unix_errno::{errno_name, error_class};
 
 /// 2 x `net.inet.tcp.msl` (milliseconds; 15000 by default, so 30 s).
 pub fn time_wait_ms() -> Option<u64> {
