@@ -142,21 +142,29 @@ pub static TUNABLES: &[Tunable] = &[
     // ip-sysctl.rst (checked in the kernel tree): "tcp_tw_reuse_delay -
     // UNSIGNED INTEGER: The delay in milliseconds before a TIME-WAIT socket can
     // be reused by a new connection ... should not be set to a value lower than
-    // the peer's clock tick for PAWS ... Default: 1000".
+    // the peer's clock tick for PAWS ... Default: 1000". Added in Linux 6.14
+    // (net-next commits 19ce8cd30465, ca6a6f93867a); net/ipv4/sysctl_net_ipv4.c
+    // registers it with proc_douintvec_minmax, extra1 = SYSCTL_ONE, extra2 =
+    // tcp_tw_reuse_delay_max = TCP_PAWS_MSL * MSEC_PER_SEC (1..60000). Before
+    // 6.14, net/ipv4/tcp_ipv4.c tcp_twsk_unique() compared whole seconds
+    // (`ktime_get_seconds() > tcptw->tw_ts_recent_stamp`), so the delay was
+    // about 1 s at one-second granularity.
     Tunable {
         key: "net.ipv4.tcp_tw_reuse_delay",
         os: Os::Linux,
         title: "Minimum TIME_WAIT age before reuse",
         default: Some("1000"),
-        default_note: "milliseconds; newer kernels only",
+        default_note: "milliseconds, 1-60000; Linux 6.14 and later",
         per_namespace: true,
-        explanation: "How old (in milliseconds) a TIME_WAIT socket must be before tcp_tw_reuse may \
-                      reuse its 4-tuple. Only newer kernels have it.",
+        explanation: "How old (in milliseconds, 1 to 60000) a TIME_WAIT socket must be before \
+                      tcp_tw_reuse may reuse its 4-tuple. Linux 6.14 added it; before that the \
+                      delay was about 1 s, checked at one-second granularity.",
         when_to_change: "Rarely. Leave it unless you know the peers' timestamp clock.",
         risk: "Below the peer's timestamp tick, PAWS can no longer reject old duplicate segments \
                on the reused connection.",
         source: "Linux Documentation/networking/ip-sysctl.rst (tcp_tw_reuse_delay)",
-        absent_means: "this kernel predates tcp_tw_reuse_delay (the delay is fixed at 1 s)",
+        absent_means: "this kernel predates tcp_tw_reuse_delay (Linux 6.14): the delay is about \
+                       1 s, checked at one-second granularity",
         goals: &[Goal::Outbound],
         warnings: &[],
     },
@@ -202,7 +210,11 @@ pub static TUNABLES: &[Tunable] = &[
     // ip-sysctl.rst: "tcp_max_tw_buckets - INTEGER: Maximal number of timewait
     // sockets held by system simultaneously. If this number is exceeded
     // time-wait socket is immediately destroyed and warning is printed ... you
-    // _must_ not lower the limit artificially".
+    // _must_ not lower the limit artificially". The "warning is printed" part
+    // is stale: net/ipv4/tcp_minisocks.c tcp_time_wait() only counts the
+    // event, `__NET_INC_STATS(sock_net(sk), LINUX_MIB_TCPTIMEWAITOVERFLOW)`,
+    // shown as TcpExt TCPTimeWaitOverflow (`nstat -az
+    // TcpExtTCPTimeWaitOverflow`, /proc/net/netstat); it logs nothing.
     Tunable {
         key: "net.ipv4.tcp_max_tw_buckets",
         os: Os::Linux,
@@ -211,11 +223,13 @@ pub static TUNABLES: &[Tunable] = &[
         default_note: "depends on memory (half the established-connection hash size)",
         per_namespace: true,
         explanation: "The most TIME_WAIT sockets the system keeps at once. Past it, new TIME_WAIT \
-                      sockets are destroyed at once and the kernel logs \"time wait bucket table \
-                      overflow\".",
-        when_to_change: "Only when that log message appears: raise it (it costs memory).",
+                      sockets are destroyed at once; the kernel logs nothing, it only counts \
+                      them in TcpExt TCPTimeWaitOverflow (`nstat -az \
+                      TcpExtTCPTimeWaitOverflow`).",
+        when_to_change: "Only when TcpExtTCPTimeWaitOverflow grows: raise it (it costs memory).",
         risk: "Lowering it removes the protection TIME_WAIT gives against old segments.",
-        source: "Linux Documentation/networking/ip-sysctl.rst (tcp_max_tw_buckets)",
+        source: "Linux Documentation/networking/ip-sysctl.rst (tcp_max_tw_buckets); \
+                 net/ipv4/tcp_minisocks.c tcp_time_wait() (LINUX_MIB_TCPTIMEWAITOVERFLOW)",
         absent_means: ABSENT_LINUX,
         goals: &[Goal::Outbound],
         warnings: &[MAX_TW_NOT_LOWER],
@@ -279,6 +293,9 @@ pub static TUNABLES: &[Tunable] = &[
     // per-namespace sysctl. It defines the first unprivileged port in the
     // network namespace. Privileged ports require root or CAP_NET_BIND_SERVICE
     // ... They must not overlap with the ip_local_port_range. Default: 1024".
+    // net/ipv4/sysctl_net_ipv4.c ipv4_privileged_ports() rejects a value
+    // above the range start (`if (range[0] < pports) ret = -EINVAL`), so it
+    // may equal the start.
     Tunable {
         key: "net.ipv4.ip_unprivileged_port_start",
         os: Os::Linux,
@@ -287,8 +304,8 @@ pub static TUNABLES: &[Tunable] = &[
         default_note: "",
         per_namespace: true,
         explanation: "Binding a port below this number needs root or CAP_NET_BIND_SERVICE, \
-                      otherwise bind() fails with EACCES. It must stay below the start of \
-                      ip_local_port_range.",
+                      otherwise bind() fails with EACCES. It must not be above the start of \
+                      ip_local_port_range (equal is allowed).",
         when_to_change: "Unprivileged programs (dev servers, rootless containers) need a port \
                          such as 80 or 443. Narrower: give one binary the capability with \
                          `setcap cap_net_bind_service=+ep BINARY`.",
@@ -331,21 +348,35 @@ pub static TUNABLES: &[Tunable] = &[
     // try increasing this number. ... about 304 bytes of memory."
     // tcp_syncookies: "Send out syncookies when the syn backlog queue of a
     // socket overflows ... Default: 1".
+    // The "per-listener limit" wording is stale. net/ipv4/tcp_input.c
+    // tcp_conn_request(): a listener's SYN queue is full when
+    // inet_csk_reqsk_queue_is_full() (include/net/inet_connection_sock.h:
+    // queue length > sk_max_ack_backlog, i.e. the listen() backlog capped by
+    // somaxconn); then syncookies answer or, with tcp_syncookies = 0, the SYN
+    // is dropped. tcp_max_syn_backlog is read only in the `if (!syncookies &&
+    // (max_syn_backlog - inet_csk_reqsk_queue_len(sk) < (max_syn_backlog >> 2))
+    // && !tcp_peer_is_proven(...))` clause, so it matters only when
+    // tcp_syncookies = 0.
     Tunable {
         key: "net.ipv4.tcp_max_syn_backlog",
         os: Os::Linux,
-        title: "Half-open connections per listener",
+        title: "Half-open queue threshold without syncookies",
         default: None,
         default_note: "depends on memory, at least 128",
         per_namespace: true,
-        explanation: "Per listener, how many connection requests may wait for the client's final \
-                      ACK (SYN_RECV). With tcp_syncookies on (the default), an overflowing queue \
-                      answers with SYN cookies instead of dropping.",
-        when_to_change: "Bursts of new connections from many clients overflow the SYN queue; the \
-                         kernel documentation suggests raising it when a server is overloaded.",
+        explanation: "Not a per-listener queue size, whatever older documentation says. A \
+                      listener's queue of half-open connections (SYN_RECV) is bounded by its \
+                      listen() backlog, capped by net.core.somaxconn. This setting is read only \
+                      when tcp_syncookies = 0: then, once a listener's queue is within a quarter \
+                      of this number, SYNs from peers not seen before are dropped. With \
+                      tcp_syncookies on (1, the default) it has no effect.",
+        when_to_change: "Only on a host that turned tcp_syncookies off and drops SYNs under \
+                         bursts. Otherwise raise the application's listen() backlog and \
+                         net.core.somaxconn instead.",
         risk: "Low: each waiting request costs about 304 bytes.",
-        source: "Linux Documentation/networking/ip-sysctl.rst (tcp_max_syn_backlog, \
-                 tcp_syncookies)",
+        source: "net/ipv4/tcp_input.c tcp_conn_request(); include/net/inet_connection_sock.h \
+                 inet_csk_reqsk_queue_is_full(); Linux Documentation/networking/ip-sysctl.rst \
+                 (tcp_max_syn_backlog, tcp_syncookies)",
         absent_means: ABSENT_LINUX,
         goals: &[Goal::Backlog],
         warnings: &[],
@@ -531,16 +562,24 @@ pub static TUNABLES: &[Tunable] = &[
     // with WSAEACCES (ports-and-time-wait.md, Windows). netsh refuses to add
     // a port in use: learn.microsoft.com azure-sql/virtual-machines/windows/
     // hadr-cluster-best-practices ("configure the port exclusion when the port
-    // is not in use").
+    // is not in use"). Stock installs are not empty: `netsh int ipv4 show
+    // excludedportrange protocol=tcp` on clean Windows 10/11 machines lists
+    // e.g. 5357 and 50000-50059 * (learn.microsoft.com troubleshoot
+    // windows-server/networking "Cannot bind to a port in the excluded port
+    // range"; hosted CI runners list 80, 5986, 47001). Ranges without `*` come
+    // from any component that reserves ports through the port reservation API
+    // (CreatePersistentTcpPortReservation), not only Hyper-V/WinNAT/WSL2/Docker.
     Tunable {
         key: "excludedportrange tcp",
         os: Os::Windows,
         title: "Excluded port ranges",
         default: Some(""),
-        default_note: "none on a clean install; Hyper-V, WinNAT, WSL2 and Docker add ranges",
+        default_note: "stock installs already list some (e.g. 5357, 50000-50059 *); Hyper-V, \
+                       WinNAT, WSL2, Docker and other services add more",
         per_namespace: false,
         explanation: "Port ranges Windows does not hand out automatically. Ranges listed \
-                      without * are held by Windows components (Hyper-V, WinNAT, WSL2, Docker): \
+                      without * are held by Windows components and services (Hyper-V, WinNAT, \
+                      WSL2 and Docker among others): \
                       binding inside one fails with WSAEACCES (10013) even though nothing \
                       listens, the most common \"mystery\" bind failure on Windows developer \
                       machines. Ranges marked * were added by an administrator (`netsh ... add \

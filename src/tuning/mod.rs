@@ -17,6 +17,7 @@
 //! 5. [`audit`]: findings with line numbers.
 
 pub mod audit;
+pub mod kernel;
 pub mod knowledge;
 pub mod plan;
 pub mod portlist;

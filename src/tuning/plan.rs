@@ -96,16 +96,42 @@ pub enum PlanError {
     NoGoal,
     /// The `reserve` goal was chosen without ports to reserve.
     ReserveNeedsPorts,
+    /// The reservation would leave too little of the ephemeral range for
+    /// automatic assignment (every outgoing connect() needs a port from it).
+    ReservationTooLarge {
+        /// Ports of the range that would be kept out of automatic assignment.
+        reserved: u32,
+        /// The ephemeral range in force once the plan is applied.
+        start: u32,
+        end: u32,
+        /// Ports that would remain for automatic assignment.
+        left: u32,
+    },
 }
 
 impl std::fmt::Display for PlanError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            PlanError::NoGoal => "choose at least one goal",
+        match self {
+            PlanError::NoGoal => f.write_str("choose at least one goal"),
             PlanError::ReserveNeedsPorts => {
-                "the 'reserve' goal needs the ports to reserve (e.g. 8080,9090)"
+                f.write_str("the 'reserve' goal needs the ports to reserve (e.g. 8080,9090)")
             }
-        })
+            PlanError::ReservationTooLarge {
+                reserved,
+                start,
+                end,
+                left,
+            } => write!(
+                f,
+                "reserving these ports would keep {reserved} of the {} ports of the ephemeral \
+                 range {start}-{end} out of automatic assignment, leaving only {left}; once \
+                 none are left every outgoing connect() fails (EADDRNOTAVAIL) and bind() to \
+                 port 0 fails, so portwise refuses to leave less than {}% of the range free. \
+                 Reserve fewer ports (only those your services bind)",
+                end - start + 1,
+                super::audit::MIN_FREE_SHARE_PERCENT
+            ),
+        }
     }
 }
 
@@ -148,7 +174,53 @@ pub fn plan(
             Os::Windows => windows(&mut p, g, sys),
         }
     }
+    refuse_lockout(&p, sys)?;
     Ok(p)
+}
+
+/// A reservation that leaves less than the safe share of the ephemeral
+/// range in force (after the plan) is refused: Linux skips reserved ports
+/// when it picks a local port (net/ipv4/inet_hashtables.c
+/// __inet_hash_connect(), inet_is_local_reserved_port()), so reserving the
+/// whole range makes connect() fail with EADDRNOTAVAIL; Windows leaves
+/// excluded ranges out of the dynamic range the same way.
+fn refuse_lockout(p: &Plan, sys: &dyn Sysctls) -> Result<(), PlanError> {
+    let (key, range_key, default) = match p.os {
+        Os::Linux => (
+            "net.ipv4.ip_local_reserved_ports",
+            "net.ipv4.ip_local_port_range",
+            (32768, 60999),
+        ),
+        Os::Windows => ("excludedportrange tcp", "dynamicport tcp", (49152, 65535)),
+        // macOS keeps reserved ports out by moving the range (see macos()),
+        // which keeps its size.
+        Os::Macos => return Ok(()),
+    };
+    let Some(rec) = p.recommendation(key) else {
+        return Ok(());
+    };
+    let reserved = PortList::parse(&rec.value).unwrap_or_default();
+    let range_text = p
+        .recommendation(range_key)
+        .map(|r| r.value.clone())
+        .or_else(|| sys.read(range_key));
+    let range = range_text
+        .and_then(|v| match p.os {
+            Os::Windows => start_num(&v).map(|(s, n)| (s, (s + n).saturating_sub(1))),
+            _ => two_numbers(&v),
+        })
+        .unwrap_or(default);
+    let (inside, left) = super::audit::ephemeral_left(&reserved, range);
+    let total = range.1.saturating_sub(range.0) + 1;
+    if inside > 0 && super::audit::too_few_left(left, total) {
+        return Err(PlanError::ReservationTooLarge {
+            reserved: inside,
+            start: range.0,
+            end: range.1,
+            left,
+        });
+    }
+    Ok(())
 }
 
 const REUSEADDR: &str = "No kernel setting changes what bind() does. The fix is in the server: \

@@ -244,6 +244,8 @@ fn earlier(os: Os, key: &str, sys: &dyn Sysctls) -> Option<String> {
 /// Each goal's section: a heading and the goal's notes, then each of its
 /// settings with its reason above the `lines` that apply it (commented out
 /// when switched off); `after` runs after each setting with its on/off state.
+/// `first`: (a, b) means setting `a` must be written before `b` (it moves up
+/// to just before `b` when its own section comes later).
 fn sections(
     w: &mut Writer,
     plan: &Plan,
@@ -251,8 +253,19 @@ fn sections(
     kind: LineKind,
     lines: &dyn Fn(&Recommendation) -> Vec<String>,
     after: &mut dyn FnMut(&mut Writer, &Recommendation, bool),
+    first: Option<(&str, &str)>,
 ) {
     let c = "# ";
+    let mut written: Vec<&str> = Vec::new();
+    let mut emit = |w: &mut Writer, r: &Recommendation| {
+        w.blank();
+        w.comment(c, &r.why);
+        let enabled = on(r);
+        for line in lines(r) {
+            w.apply(kind, r.key, line, enabled, "# (off) ");
+        }
+        after(w, r, enabled);
+    };
     for &goal in &plan.goals {
         w.blank();
         w.raw_comment(format!("{c}== {}: {} ==", goal.id(), goal.title()));
@@ -260,15 +273,54 @@ fn sections(
             w.comment(c, &n.text);
         }
         for r in recs_of(plan, goal) {
-            w.blank();
-            w.comment(c, &r.why);
-            let enabled = on(r);
-            for line in lines(r) {
-                w.apply(kind, r.key, line, enabled, "# (off) ");
+            if written.contains(&r.key) {
+                continue;
             }
-            after(w, r, enabled);
+            if let Some((a, b)) = first
+                && r.key == b
+                && !written.contains(&a)
+                && let Some(ra) = plan.recommendation(a)
+            {
+                emit(w, ra);
+                w.comment(
+                    c,
+                    &format!(
+                        "({a} is written before {b}: the kernel checks each write against the \
+                         values in force at that moment.)"
+                    ),
+                );
+                written.push(ra.key);
+            }
+            emit(w, r);
+            written.push(r.key);
         }
     }
+}
+
+/// Which of ip_unprivileged_port_start and ip_local_port_range a Linux file
+/// must write first so that every write is valid against the values in
+/// force at that moment. net/ipv4/sysctl_net_ipv4.c: ipv4_local_port_range()
+/// rejects a range starting below the current ip_unprivileged_port_start,
+/// ipv4_privileged_ports() a value above the current range start (both
+/// EINVAL). The plan keeps the new values U <= S. Writing U first works
+/// when U <= the current range start; otherwise S >= U > current start >=
+/// current unprivileged start, so writing the range first works. One of
+/// the two orders is always valid. An unknown current range is taken as the
+/// kernel default (32768).
+fn linux_first(plan: &Plan, sys: &dyn Sysctls) -> Option<(&'static str, &'static str)> {
+    const UNPRIV: &str = "net.ipv4.ip_unprivileged_port_start";
+    const RANGE: &str = "net.ipv4.ip_local_port_range";
+    let u_new: u32 = plan.recommendation(UNPRIV)?.value.trim().parse().ok()?;
+    plan.recommendation(RANGE)?;
+    let s_cur = sys
+        .read(RANGE)
+        .and_then(|v| super::plan::two_numbers(&v))
+        .map_or(32768, |(a, _)| a);
+    Some(if u_new <= s_cur {
+        (UNPRIV, RANGE)
+    } else {
+        (RANGE, UNPRIV)
+    })
 }
 
 // ------------------------------------------------------------------ Linux
@@ -343,6 +395,7 @@ fn linux(w: &mut Writer, plan: &Plan, on: &dyn Fn(&Recommendation) -> bool, sys:
         LineKind::Setting,
         &|r| vec![format!("{} = {}", r.key, r.value)],
         &mut |_, _, _| {},
+        linux_first(plan, sys),
     );
 }
 
@@ -404,6 +457,7 @@ fn macos(w: &mut Writer, plan: &Plan, on: &dyn Fn(&Recommendation) -> bool, sys:
         LineKind::Command,
         &|r| vec![format!("sudo sysctl -w {}={}", r.key, r.value)],
         &mut |_, _, _| {},
+        None,
     );
     let enabled: Vec<&Recommendation> = plan.recommendations.iter().filter(|r| on(r)).collect();
     w.blank();
@@ -513,6 +567,7 @@ fn windows(w: &mut Writer, plan: &Plan, on: &dyn Fn(&Recommendation) -> bool, sy
                 revert.extend(windows_revert(r, sys));
             }
         },
+        None,
     );
     if !revert.is_empty() {
         w.blank();
