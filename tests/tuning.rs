@@ -307,7 +307,7 @@ fn audit_flags_a_bad_file_and_passes_sound_ones() {
     assert!(stdout(&out).contains("no problems found"));
 
     // portwise's own export passes its audit.
-    let export = dir.path().join("99-portwise.conf");
+    let export = dir.path().join("99-zz-portwise.conf");
     let e = portwise(&[
         "tuning",
         "export",
@@ -419,7 +419,7 @@ fn bad_usage_exits_2_with_a_message() {
 #[test]
 fn out_files_are_written_atomically_and_never_clobbered() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("99-portwise.conf");
+    let path = dir.path().join("99-zz-portwise.conf");
     let p = path.display().to_string();
     let export = |extra: &[&str]| {
         let mut args = vec!["tuning", "export", "--os", "linux", "--goal", "outbound"];
@@ -431,7 +431,7 @@ fn out_files_are_written_atomically_and_never_clobbered() {
     assert!(out.status.success(), "{}", stderr(&out));
     let first = std::fs::read_to_string(&path).expect("written");
     assert!(first.contains("\nnet.ipv4.tcp_tw_reuse = 1\n"));
-    assert!(stdout(&out).contains("sudo sysctl -p /etc/sysctl.d/99-portwise.conf"));
+    assert!(stdout(&out).contains("sudo sysctl -p /etc/sysctl.d/99-zz-portwise.conf"));
 
     std::fs::write(&path, "old\n").expect("overwrite by hand");
     let out = export(&["--out", &p]);

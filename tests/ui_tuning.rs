@@ -77,7 +77,7 @@ fn choosing_goals_changes_the_preview() {
 fn save_writes_the_file_and_updates_the_apply_command() {
     let rig = Rig::new();
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("99-portwise.conf");
+    let path = dir.path().join("99-zz-portwise.conf");
     *rig.dialogs.path.lock().unwrap() = Some(path.clone());
     let mut h = started(&rig);
     click(&mut h, "Many outgoing connections");
@@ -86,7 +86,7 @@ fn save_writes_the_file_and_updates_the_apply_command() {
     wait_for(&mut h, |app| app.state.tuning.saved.is_some());
 
     let req = rig.dialogs.saves.lock().unwrap()[0].clone();
-    assert_eq!(req.file_name, "99-portwise.conf");
+    assert_eq!(req.file_name, "99-zz-portwise.conf");
     assert_eq!(req.filters[0].extensions, vec!["conf"]);
     assert_eq!(std::fs::read_to_string(&path).unwrap(), preview_text(&h));
     h.get_by_label(&format!("Saved to {}", path.display()));
@@ -99,12 +99,12 @@ fn save_writes_the_file_and_updates_the_apply_command() {
     assert_eq!(rig.clipboard.texts(), vec![preview_text(&h)]);
 
     // A path that cannot be written: the error shows in the window.
-    *rig.dialogs.path.lock().unwrap() = Some("/nonexistent-dir/99-portwise.conf".into());
+    *rig.dialogs.path.lock().unwrap() = Some("/nonexistent-dir/99-zz-portwise.conf".into());
     click(&mut h, "Save…");
     wait_for(&mut h, |app| app.state.tuning.save_error.is_some());
     assert!(has_text(
         &h,
-        "Cannot save /nonexistent-dir/99-portwise.conf"
+        "Cannot save /nonexistent-dir/99-zz-portwise.conf"
     ));
 }
 

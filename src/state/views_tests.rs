@@ -404,22 +404,22 @@ fn tuning_save_and_audit_go_through_effects() {
                 text,
             },
         ] => {
-            assert_eq!(file_name, "99-portwise.conf");
+            assert_eq!(file_name, "99-zz-portwise.conf");
             (*os, text.clone())
         }
         other => panic!("{other:?}"),
     };
     assert_eq!(text, st.tuning.preview.as_ref().unwrap().text());
-    let path = std::path::Path::new("/etc/sysctl.d/99-portwise.conf");
+    let path = std::path::Path::new("/etc/sysctl.d/99-zz-portwise.conf");
     st.tuning_saved(os, path, Ok(()));
     assert_eq!(
         st.tuning.apply_command().unwrap(),
-        "sudo sysctl -p /etc/sysctl.d/99-portwise.conf"
+        "sudo sysctl -p /etc/sysctl.d/99-zz-portwise.conf"
     );
     st.tuning_saved(os, path, Err("permission denied".into()));
     assert_eq!(
         st.tuning.save_error.as_deref(),
-        Some("Cannot save /etc/sysctl.d/99-portwise.conf: permission denied")
+        Some("Cannot save /etc/sysctl.d/99-zz-portwise.conf: permission denied")
     );
 
     st.apply(Action::Tuning(TuningAction::Audit));
@@ -456,7 +456,7 @@ fn the_path_prompt_carries_its_job_to_a_path() {
 
     // Saving over an existing file takes a second confirm.
     let dir = tempfile::tempdir().unwrap();
-    let there = dir.path().join("99-portwise.conf");
+    let there = dir.path().join("99-zz-portwise.conf");
     std::fs::write(&there, "old").unwrap();
     let job = FileJob::SaveTuning {
         os: Os::Linux,

@@ -15,7 +15,15 @@ use super::plan::{Plan, PlanError, Recommendation, plan};
 use super::{Goal, Os, PortList, Sysctls, knowledge};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-const LINUX_FILE: &str = "99-portwise.conf";
+/// Files in the sysctl.d directories load in lexical order of their names
+/// and a later file wins (sysctl.d(5)); at boot systemd-sysctl reads only
+/// those directories. Many distributions ship /etc/sysctl.d/99-sysctl.conf,
+/// a link to /etc/sysctl.conf: "99-portwise.conf" would sort before it
+/// ('p' < 's') and old /etc/sysctl.conf lines for the same keys would
+/// override it at boot. "99-zz-" sorts after it. (procps `sysctl --system`,
+/// src/sysctl.c PreloadSystem(), sorts the same way but then reads
+/// /etc/sysctl.conf once more, last; the file's header says so.)
+const LINUX_FILE: &str = "99-zz-portwise.conf";
 const LINUX_DIR: &str = "/etc/sysctl.d/";
 const MACOS_FILE: &str = "portwise-tuning.sh";
 const MACOS_LABEL: &str = "com.portwise.sysctl";
@@ -63,7 +71,7 @@ pub struct SnippetLine {
 #[derive(Clone, Debug, Serialize)]
 pub struct Snippet {
     pub os: Os,
-    /// The suggested file name (`99-portwise.conf` on Linux).
+    /// The suggested file name (`99-zz-portwise.conf` on Linux).
     pub file_name: &'static str,
     pub lines: Vec<SnippetLine>,
     /// The command that applies the file once saved as `file_name` in the
@@ -338,6 +346,13 @@ fn linux(w: &mut Writer, plan: &Plan, on: &dyn Fn(&Recommendation) -> bool, sys:
         c,
         "or load every sysctl.d file, as at boot: sudo sysctl --system. (`sysctl -p` without \
          a file name reads only /etc/sysctl.conf.)",
+    );
+    w.comment(
+        c,
+        "The name sorts after 99-sysctl.conf (the link to /etc/sysctl.conf many distributions \
+         ship), so at boot (systemd-sysctl) these values win over old /etc/sysctl.conf lines \
+         for the same keys. `sysctl --system` reads /etc/sysctl.conf once more at the very end, \
+         so remove such old lines from it.",
     );
     let enabled: Vec<&Recommendation> = plan.recommendations.iter().filter(|r| on(r)).collect();
     if !enabled.is_empty() {
@@ -715,7 +730,7 @@ mod tests {
         assert_eq!(settings, s.plan.recommendations.len());
         assert!(!text.contains("tcp_tw_recycle ="));
         for needle in [
-            "sudo sysctl -p /etc/sysctl.d/99-portwise.conf",
+            "sudo sysctl -p /etc/sysctl.d/99-zz-portwise.conf",
             "sudo sysctl --system",
             "Revert",
             "docker run --sysctl",
@@ -866,7 +881,7 @@ mod tests {
             "sudo install -m 644 '/tmp/my dir/x.conf' /etc/sysctl.d/x.conf && sudo sysctl -p \
              /etc/sysctl.d/x.conf"
         );
-        assert!(apply_command(Os::Linux, "out.txt").ends_with("/etc/sysctl.d/99-portwise.conf"));
+        assert!(apply_command(Os::Linux, "out.txt").ends_with("/etc/sysctl.d/99-zz-portwise.conf"));
         assert_eq!(apply_command(Os::Macos, "a.sh"), "sh a.sh");
     }
 
