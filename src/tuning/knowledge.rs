@@ -20,6 +20,12 @@ pub struct Warning {
     pub advice: &'static str,
     /// What is actually true.
     pub truth: &'static str,
+    /// The value the wrong advice tells people to set, if it names one. A
+    /// row that recommends this very value (for another, sound reason) does
+    /// not show the warning beside it: its reason says what the value does
+    /// and does not do ([`crate::tuning::SettingRow::warnings`]).
+    #[serde(skip)]
+    pub value: Option<&'static str>,
 }
 
 /// One tunable.
@@ -77,24 +83,28 @@ pub const TW_RECYCLE: Warning = Warning {
     advice: "enable net.ipv4.tcp_tw_recycle to get rid of TIME_WAIT",
     truth: "tcp_tw_recycle was removed in Linux 4.12. While it existed it dropped connections \
             from clients behind NAT (it rejected SYNs with older timestamps from the same IP).",
+    value: None,
 };
 
 pub const TW_REUSE_NOT_BIND: Warning = Warning {
     advice: "net.ipv4.tcp_tw_reuse = 1 fixes \"Address already in use\" when a server restarts",
     truth: "tcp_tw_reuse only lets an outgoing connect() reuse a TIME_WAIT 4-tuple. A server's \
             bind() never consults it; the server must set SO_REUSEADDR before bind().",
+    value: Some("1"),
 };
 
 pub const FIN_TIMEOUT_NOT_TIME_WAIT: Warning = Warning {
     advice: "lower net.ipv4.tcp_fin_timeout (e.g. to 30) to shorten TIME_WAIT",
     truth: "tcp_fin_timeout only bounds how long an orphaned socket stays in FIN_WAIT_2. \
             TIME_WAIT on Linux lasts 60 s (TCP_TIMEWAIT_LEN) and no sysctl changes it.",
+    value: Some("30"),
 };
 
 const MAX_TW_NOT_LOWER: Warning = Warning {
     advice: "lower net.ipv4.tcp_max_tw_buckets to get rid of TIME_WAIT sockets",
     truth: "The kernel documentation says the limit exists only against simple DoS attacks and \
             must not be lowered artificially: TIME_WAIT protects new connections from old segments.",
+    value: None,
 };
 
 /// The Linux settings of this guide that Kubernetes' kubelet accepts in a

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::knowledge::{Tunable, tunables_for};
+use super::knowledge::{Tunable, Warning, tunables_for};
 use super::{Goal, Os, PortList, Sysctls};
 
 /// Where the outbound goal starts the ephemeral range: 1024-16383 stays free
@@ -776,6 +776,22 @@ impl SettingRow {
         }
     }
 
+    /// The wrong advice to show beside this row. A warning about the very
+    /// value the plan recommends is left out: the window would otherwise
+    /// show "Recommended: 30" next to "Wrong advice: ... to 30"; the
+    /// recommendation's own reason already says what the value does and does
+    /// not do (e.g. "This is FIN_WAIT_2, not TIME_WAIT").
+    pub fn warnings(&self) -> Vec<&'static Warning> {
+        self.tunable
+            .warnings
+            .iter()
+            .filter(|w| match (&self.recommended, w.value) {
+                (Some(r), Some(v)) => r.value != v,
+                _ => true,
+            })
+            .collect()
+    }
+
     fn new(t: &'static Tunable, sys: &dyn Sysctls, rec: Option<Recommendation>) -> SettingRow {
         SettingRow {
             tunable: t,
@@ -819,6 +835,70 @@ mod tests {
             .unwrap_or_else(|| panic!("no {key}"))
             .value
             .clone()
+    }
+
+    /// Every non-empty combination of goals.
+    fn goal_sets() -> Vec<Vec<Goal>> {
+        (1u32..32)
+            .map(|m| {
+                Goal::ALL
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(i, _)| m & (1 << i) != 0)
+                    .map(|(_, g)| g)
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_row_recommends_a_value_its_own_warning_calls_wrong() {
+        let mut checked = 0;
+        for os in Os::ALL {
+            for goals in goal_sets() {
+                let reserve = if goals.contains(&Goal::Reserve) {
+                    ports("80,8080")
+                } else {
+                    PortList::default()
+                };
+                let p = plan(os, &goals, &reserve, &NoSystem).unwrap();
+                for row in rows(&p, &NoSystem) {
+                    let Some(rec) = &row.recommended else {
+                        continue;
+                    };
+                    for w in row.warnings() {
+                        assert_ne!(
+                            w.value,
+                            Some(rec.value.as_str()),
+                            "{os:?} {goals:?}: {} recommends {} beside \"{}\"",
+                            rec.key,
+                            rec.value,
+                            w.advice
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked}");
+        // The two cases the window used to show: tcp_fin_timeout 30 and
+        // tcp_tw_reuse 1 with the restart goal.
+        let p = plan(Os::Linux, &[Goal::Restart, Goal::Outbound], &PortList::default(), &NoSystem)
+            .unwrap();
+        let shown = rows(&p, &NoSystem);
+        for key in ["net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_tw_reuse"] {
+            let row = shown.iter().find(|r| r.tunable.key == key).unwrap();
+            assert!(row.recommended.is_some());
+            assert!(row.warnings().iter().all(|w| w.value.is_none()), "{key}");
+            assert!(!row.tunable.warnings.is_empty());
+        }
+        // Without the recommendation the warning is shown.
+        let p = plan(Os::Linux, &[Goal::Restart], &PortList::default(), &NoSystem).unwrap();
+        let row = rows(&p, &NoSystem)
+            .into_iter()
+            .find(|r| r.tunable.key == "net.ipv4.tcp_tw_reuse")
+            .unwrap();
+        assert!(row.warnings().iter().any(|w| w.value == Some("1")));
     }
 
     #[test]

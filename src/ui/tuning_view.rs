@@ -209,7 +209,7 @@ fn settings(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
                     if let Some(r) = &row.recommended {
                         ui.add(egui::Label::new(RichText::new(&r.why).italics()).wrap());
                     }
-                    for w in tun.warnings {
+                    for w in row.warnings() {
                         ui.add(
                             egui::Label::new(
                                 RichText::new(format!(
