@@ -225,14 +225,17 @@ fn fixes_stop(holders: &[Holder], req: &BindRequest, f: &SystemFacts) -> Vec<Fix
     let mut out = Vec::new();
     for h in holders {
         match h.name.as_str() {
-            // Docker's userland proxy publishes a container's port; the
-            // container is what to stop (knowledge file, EADDRINUSE row).
-            // `docker ps --filter publish=`: docs.docker.com/reference/cli/
-            // docker/container/ls/#publish-and-expose
+            // Docker's userland proxy publishes a container's port
+            // (docs.docker.com "Packet filtering and firewalls", docker-proxy
+            // for published ports); the container still publishes it, and
+            // `docker stop` / `docker compose down` is the clean way to free
+            // it. `docker ps --filter publish=`: docs.docker.com/reference/
+            // cli/docker/container/ls/#publish-and-expose
             "docker-proxy" => out.push(Fix::new(
                 format!(
-                    "{} (pid {}) publishes port {} for a Docker container: stopping it does not \
-                     free the port for good; stop the container instead",
+                    "{} (pid {}) publishes port {} for a Docker container, which still \
+                     publishes it: stop the container (`docker stop`, or `docker compose down` \
+                     for a Compose project) rather than the proxy",
                     h.name, h.pid, req.port
                 ),
                 Some(format!(
@@ -604,8 +607,9 @@ fn time_wait_cause(
             "Set SO_REUSEADDR on the server socket before bind() (most frameworks do)",
             check,
         )),
-        // On Windows SO_REUSEADDR lets a socket take a port another one
-        // uses (same Microsoft page): never the advice there.
+        // On Windows a restart needs no SO_REUSEADDR, and setting it makes
+        // the port sharable with a first socket that also set it (same
+        // Microsoft page, Enhanced Socket Security): never the advice there.
         OsKind::Windows => {}
     }
     let wait_s = match (longest, f.time_wait_ms) {
@@ -807,15 +811,28 @@ fn access_denied_other(
     if f.os == OsKind::Windows
         && let Some((_, s)) = found.listeners.first()
     {
-        // Windows answers WSAEACCES when another socket holds the port with
-        // SO_EXCLUSIVEADDRUSE (knowledge file, EACCES row). Elsewhere a
-        // listener does not cause EACCES: fall through.
-        let text = format!(
-            "{} holds {}. On Windows, a bind next to a socket that set SO_EXCLUSIVEADDRUSE fails \
-             with WSAEACCES.",
+        // learn.microsoft.com "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE",
+        // Enhanced Socket Security (Server 2003 / XP SP2 and later): a bind
+        // on a port in use fails with WSAEACCES when the new socket set
+        // SO_REUSEADDR but the first one did not, when the first one set
+        // SO_EXCLUSIVEADDRUSE, or when the first socket belongs to another
+        // user account (even with no options). Elsewhere a listener does not
+        // cause EACCES: fall through.
+        let mut text = format!(
+            "{} holds {}. On Windows a bind on a port in use fails with WSAEACCES (10013) when \
+             the new socket set SO_REUSEADDR but the first one did not (sharing needs both), when \
+             the first socket set SO_EXCLUSIVEADDRUSE, or when it belongs to another user \
+             account, even with no options.",
             who(s),
             sock(s.local_addr, p)
         );
+        if req.reuseaddr {
+            text.push_str(
+                " This bind set SO_REUSEADDR, so the first of these fits unless both sockets run \
+                 as different users. Without SO_REUSEADDR the bind would get WSAEADDRINUSE \
+                 instead: the port is simply in use.",
+            );
+        }
         let mut fixes = fixes_stop(holders, req, f);
         fixes.push(fix_pick_other());
         return (Cause::Listener, text, fixes);
@@ -823,15 +840,25 @@ fn access_denied_other(
     match f.os {
         // selinux_socket_bind() checks name_bind on the port's type and
         // fails with EACCES (linux security/selinux/hooks.c); AppArmor's
-        // network rules likewise.
+        // network rules likewise. Where auditd runs (RHEL, Fedora) AVC
+        // denials go to /var/log/audit/audit.log, read with ausearch(8)
+        // (`-m avc -ts recent`), not to the kernel log; without auditd they
+        // reach the kernel log (Red Hat SELinux guide, "Troubleshooting
+        // problems related to SELinux"; audit daemon: auditd(8)).
         OsKind::Linux => {
             let text = format!(
                 "The OS refused port {p} with EACCES although it is not a privileged port here: a \
-                 security module such as SELinux or AppArmor may deny this program that port."
+                 security module such as SELinux or AppArmor may deny this program that port. \
+                 With auditd running (RHEL, Fedora) SELinux denials are logged in \
+                 /var/log/audit/audit.log, not in the kernel log."
             );
             let fixes = vec![
                 Fix::new(
-                    "Look for a recent denial in the kernel log",
+                    "SELinux with auditd: list recent denials",
+                    Some("sudo ausearch -m avc -ts recent".into()),
+                ),
+                Fix::new(
+                    "Without auditd (and for AppArmor): look in the kernel log",
                     Some("sudo dmesg | grep -i -e avc -e apparmor | tail".into()),
                 ),
                 fix_pick_other(),
@@ -905,13 +932,18 @@ fn not_permitted(req: &BindRequest, failure: &ProbeFailure, f: &SystemFacts) -> 
         return unknown(req, failure, f);
     }
     // A cgroup BPF bind program that rejects a bind makes it fail with EPERM
-    // (knowledge file, EPERM row; linux tools/testing/selftests/bpf/
-    // prog_tests/bind_perm.c). systemd's SocketBindAllow=/SocketBindDeny=
-    // are such programs (systemd.resource-control(5)).
+    // (linux kernel/bpf/cgroup.c __cgroup_bpf_run_filter_sock_addr(), tested
+    // in tools/testing/selftests/bpf/prog_tests/bind_perm.c). systemd's
+    // SocketBindAllow=/SocketBindDeny= are such programs
+    // (systemd.resource-control(5)); IPAddressDeny= is a packet filter on
+    // ingress/egress traffic, not a bind hook. A seccomp filter can also
+    // return EPERM for bind() (seccomp(2), SECCOMP_RET_ERRNO; e.g. systemd's
+    // SystemCallFilter=, container runtimes' seccomp profiles).
     let text = format!(
-        "The OS refused the bind of port {} with EPERM. On Linux that comes from a cgroup BPF \
-         bind hook: container runtimes and systemd's SocketBindAllow=/SocketBindDeny= use one to \
-         limit which ports a service may bind.",
+        "The OS refused the bind of port {} with EPERM. On Linux that comes from a policy: a \
+         cgroup BPF bind hook (systemd's SocketBindAllow=/SocketBindDeny=, container runtimes) \
+         or a seccomp filter that forbids bind() (systemd's SystemCallFilter=, a container's \
+         seccomp profile). systemd's IPAddressDeny= filters packets, not binds.",
         req.port
     );
     let fixes = vec![
@@ -922,6 +954,10 @@ fn not_permitted(req: &BindRequest, failure: &ProbeFailure, f: &SystemFacts) -> 
         Fix::new(
             "Check the service's bind rules (replace UNIT with its name)",
             Some("systemctl show -p SocketBindAllow -p SocketBindDeny UNIT".into()),
+        ),
+        Fix::new(
+            "See whether a seccomp filter applies to this process (Seccomp: 2 means filtered)",
+            Some("grep Seccomp /proc/self/status".into()),
         ),
         fix_pick_other(),
     ];
@@ -972,9 +1008,10 @@ fn unknown(req: &BindRequest, failure: &ProbeFailure, f: &SystemFacts) -> Parts 
     if f.os == OsKind::Windows && e.class == ErrorClass::AccessDenied {
         text.push_str(
             " On Windows, WSAEACCES usually means the port lies in an excluded range that Windows \
-             holds for Hyper-V, WinNAT, WSL2 or Docker (none was seen covering it: the list may \
-             have changed, or could not be read), or another socket holds it with \
-             SO_EXCLUSIVEADDRUSE.",
+             holds (for Hyper-V, WinNAT, WSL2, Docker or another service; none was seen covering \
+             it: the list may have changed, or could not be read), or a socket portwise could \
+             not see holds the port: one that did not set SO_REUSEADDR while this bind did, one \
+             that set SO_EXCLUSIVEADDRUSE, or one of another user account.",
         );
     }
     let mut fixes = vec![Fix::new("Try again", Some(retest(req, "")))];

@@ -28,11 +28,22 @@ pub fn option_help(os: OsKind, opt: SockOption) -> &'static str {
              (only the new socket needs it), and a specific address may bind beside a wildcard \
              one. It does not let two sockets share the same address and port."
         }
+        // learn.microsoft.com/windows/win32/winsock/
+        // using-so-reuseaddr-and-so-exclusiveaddruse, "Enhanced Socket
+        // Security" (Windows Server 2003 and Windows XP SP2 onward): sockets
+        // are not sharable by default; a second socket that sets
+        // SO_REUSEADDR binds a port in use only if the first one set it too
+        // (delivery between them is then undefined), otherwise its bind
+        // fails with WSAEACCES; a bind from another user account fails with
+        // WSAEACCES even with no options. "Lets any socket take a port in
+        // use" is that page's section on Windows XP and earlier.
         (SockOption::ReuseAddr, OsKind::Windows) => {
-            "SO_REUSEADDR on Windows lets this socket take a port another socket is using, with \
-             undefined delivery between them; a restart does not need it. SO_EXCLUSIVEADDRUSE \
-             protects a server's port from such theft, but may delay its restart until the \
-             connections it accepted are gone."
+            "SO_REUSEADDR on Windows (Server 2003 / XP SP2 and later): a second socket may bind \
+             a port in use only if the first socket set SO_REUSEADDR too, and then which one \
+             gets the traffic is undefined; otherwise the bind fails with WSAEACCES (10013). A \
+             bind from another user account fails with WSAEACCES even with no options. A \
+             restart does not need it. SO_EXCLUSIVEADDRUSE forbids any sharing, but may delay \
+             a server's restart until the connections it accepted are gone."
         }
         (SockOption::ReusePort, OsKind::Linux) => {
             "SO_REUSEPORT: several sockets share one address and port when every one of them \
@@ -79,6 +90,11 @@ mod tests {
         assert!(t.contains("old sockets had set it too") && t.contains("never"));
         // Windows: SO_EXCLUSIVEADDRUSE is no restart fix (it may delay one).
         let t = option_help(OsKind::Windows, SockOption::ReuseAddr);
-        assert!(t.contains("may delay its restart"), "{t}");
+        assert!(t.contains("may delay"), "{t}");
+        // Windows: sharing needs the first socket's consent (no theft since
+        // Server 2003 / XP SP2), and another account gets WSAEACCES.
+        assert!(t.contains("only if the first socket set SO_REUSEADDR"), "{t}");
+        assert!(t.contains("another user account"), "{t}");
+        assert!(!t.contains("take a port another socket is using"), "{t}");
     }
 }

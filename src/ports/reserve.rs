@@ -31,7 +31,9 @@ pub struct Reservation {
 }
 
 /// Listen on 127.0.0.1:port (with SO_REUSEADDR where the platform says it
-/// is safe: not on Windows, where it would take over a port in use), connect
+/// is safe: not on Windows, where it would let this socket share a port in
+/// use whose first socket also set SO_REUSEADDR; learn.microsoft.com "Using
+/// SO_REUSEADDR and SO_EXCLUSIVEADDRUSE", Enhanced Socket Security), connect
 /// to it, accept, and close the accepted side first: the side that closes
 /// first is the one that goes into TIME_WAIT, and that side's local port is
 /// `port`.
@@ -82,8 +84,9 @@ fn wait_for_time_wait(addr: SocketAddr) -> bool {
 mod tests {
     use super::*;
 
-    /// A reservation must never bind over a port another socket holds (with
-    /// SO_REUSEADDR, Windows would let it).
+    /// A reservation must never bind over a port another socket holds (on
+    /// Windows SO_REUSEADDR would let it share one whose first socket set
+    /// SO_REUSEADDR too).
     #[test]
     fn reserve_refuses_a_port_another_socket_holds() {
         let held = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();

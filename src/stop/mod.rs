@@ -205,10 +205,14 @@ pub fn caveats(
             Some(p) => format!("docker stop $(docker ps -q --filter publish={p})"),
             None => "docker ps, then docker stop CONTAINER".into(),
         };
+        // The container still publishes the port after its proxy is gone;
+        // `docker stop` / `docker compose down` is the clean way to free it
+        // (docs.docker.com reference: docker container stop, docker compose
+        // down). No stronger claim is sourced.
         out.push(format!(
-            "docker-proxy publishes a port for a Docker container: stopping it does not free \
-             the port for good and breaks the container's port mapping; stop the container \
-             instead: {cmd}"
+            "docker-proxy publishes a port for a Docker container, which still publishes it: \
+             stop the container (or `docker compose down` for a Compose project) rather than \
+             the proxy: {cmd}"
         ));
     }
     if port_holders.iter().any(|n| n == "systemd")

@@ -545,19 +545,23 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                  listed without *): `netsh int ipv4 show excludedportrange protocol=tcp`.",
             );
             // learn.microsoft.com/windows/win32/winsock/
-            // using-so-reuseaddr-and-so-exclusiveaddruse: SO_REUSEADDR lets a
-            // socket bind a port in use ("forcibly"); a port held with
-            // SO_EXCLUSIVEADDRUSE cannot be bound again "until the accepted
-            // connection is no longer active". That TIME_WAIT remnants of a
-            // socket without it never block a new bind is not stated there:
-            // worded "usually" / "may".
+            // using-so-reuseaddr-and-so-exclusiveaddruse, "Enhanced Socket
+            // Security" (Server 2003 / XP SP2 and later): a second socket
+            // shares a port in use only if the first set SO_REUSEADDR too,
+            // otherwise WSAEACCES; another user account gets WSAEACCES even
+            // with no options; a port held with SO_EXCLUSIVEADDRUSE cannot be
+            // bound again "until the accepted connection is no longer
+            // active". That TIME_WAIT remnants of a socket without it never
+            // block a new bind is not stated there: worded "usually" / "may".
             p.note(goal, WINDOWS_RESTART);
             p.note(
                 goal,
-                "Do not set SO_REUSEADDR on Windows to get past this: there it lets a socket bind \
-                 a port another socket is using (which socket then gets the traffic is \
-                 undefined). SO_EXCLUSIVEADDRUSE protects a server's port from such theft, but \
-                 may delay its own restart as described above.",
+                "Do not set SO_REUSEADDR on Windows to get past this: it does not help a restart, \
+                 and it makes the port sharable. Since Server 2003 / XP SP2 a second socket may \
+                 bind a port in use only if the first socket set SO_REUSEADDR too (which socket \
+                 then gets the traffic is undefined); otherwise, and for a bind from another \
+                 user account, the bind fails with WSAEACCES (10013). SO_EXCLUSIVEADDRUSE forbids \
+                 any sharing, but may delay a server's own restart as described above.",
             );
             p.note(
                 goal,

@@ -369,8 +369,8 @@ fn time_wait_without_reported_expiry_waits_the_os_length() {
     assert!(
         commands(&d).contains(&"portwise bind-test 8080 --addr 127.0.0.1 --wait 60".to_string())
     );
-    // Windows: SO_REUSEADDR would let the socket steal a port in use; it is
-    // never suggested there, and SO_EXCLUSIVEADDRUSE is named as the case
+    // Windows: a restart needs no SO_REUSEADDR and it would make the port
+    // sharable with a first socket that also set it; it is never suggested there, and SO_EXCLUSIVEADDRUSE is named as the case
     // where TIME_WAIT does block.
     assert!(
         d.fixes.iter().all(|f| !f.text.contains("SO_REUSEADDR")),
@@ -419,6 +419,10 @@ fn docker_proxy_and_systemd_get_their_own_fixes() {
         "{c:?}"
     );
     assert!(!c.contains(&"portwise stop --pid 3000".to_string()));
+    // Only what is sourced: the container still publishes the port.
+    let docker = d.fixes.iter().find(|f| f.text.contains("docker-proxy")).unwrap();
+    assert!(docker.text.contains("still publishes it"), "{}", docker.text);
+    assert!(!docker.text.contains("for good"), "{}", docker.text);
     f.socket_units = vec!["pg.socket".into()];
     let d = diagnose(&req("0.0.0.0", 5432), &in_use_err(), &s, &f);
     assert!(commands(&d).contains(&"sudo systemctl stop pg.socket".to_string()));
@@ -556,6 +560,9 @@ fn privileged_port_linux_reads_the_limit() {
     // Above the limit, EACCES is a policy, not a privileged port.
     let d = diagnose(&req("0.0.0.0", 2500), &e, &snap(vec![]), &f);
     assert_eq!(d.cause, Cause::PermissionPolicy);
+    // SELinux denials are in the audit log where auditd runs.
+    assert!(d.explanation.contains("/var/log/audit/audit.log"));
+    assert!(commands(&d).contains(&"sudo ausearch -m avc -ts recent".to_string()));
     // A listener on the port does not make it a Windows-only
     // SO_EXCLUSIVEADDRUSE case on Linux or macOS.
     let s = snap(vec![listener("0.0.0.0:2500", vec![proc_(4, "svc")])]);
@@ -609,6 +616,15 @@ fn windows_excluded_range_and_exclusive_use() {
     let d = diagnose(&req("0.0.0.0", 8080), &e, &s, &f);
     assert_eq!(d.cause, Cause::Listener);
     assert!(d.explanation.contains("SO_EXCLUSIVEADDRUSE"));
+    // All of Enhanced Socket Security's WSAEACCES causes are named, and
+    // `bind-test --reuseaddr` is explained by the first socket's lack of it.
+    assert!(d.explanation.contains("the first one did not"), "{}", d.explanation);
+    assert!(d.explanation.contains("another user account"), "{}", d.explanation);
+    let mut with_reuse = req("0.0.0.0", 8080);
+    with_reuse.reuseaddr = true;
+    let d = diagnose(&with_reuse, &e, &s, &f);
+    assert_eq!(d.cause, Cause::Listener);
+    assert!(d.explanation.contains("This bind set SO_REUSEADDR"), "{}", d.explanation);
     let d = diagnose(&req("0.0.0.0", 8081), &e, &snap(vec![]), &f);
     assert_eq!(d.cause, Cause::Unknown);
     assert!(d.explanation.contains("excluded range"));
@@ -650,6 +666,12 @@ fn eperm_is_a_permission_policy_on_linux() {
     );
     assert_eq!(d.cause, Cause::PermissionPolicy);
     assert!(d.explanation.contains("cgroup BPF"));
+    assert!(d.explanation.contains("seccomp"), "{}", d.explanation);
+    assert!(
+        d.explanation.contains("IPAddressDeny= filters packets, not binds"),
+        "{}",
+        d.explanation
+    );
 }
 
 #[test]
