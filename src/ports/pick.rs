@@ -172,8 +172,12 @@ impl Picker {
             for fp in &mut out {
                 match reserve(fp.port, tw) {
                     Ok(r) if r.verified => fp.reserved_until_unix_ms = r.until_unix_ms,
+                    // `verified` means a plain bind of 127.0.0.1:port failed
+                    // right after (ports::reserve::Reservation); that is the
+                    // check, not a look for the TIME_WAIT socket.
                     Ok(_) => notes.push(format!(
-                        "port {}: no TIME_WAIT socket was seen after the reservation; it is not reserved",
+                        "port {0}: a plain bind of 127.0.0.1:{0} still succeeded after the \
+                         reservation, so nothing holds the port; it is not reserved",
                         fp.port
                     )),
                     Err(e) => notes.push(format!("port {}: cannot reserve it: {e}", fp.port)),

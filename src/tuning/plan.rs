@@ -406,10 +406,16 @@ fn linux(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
 }
 
 fn macos(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
-    let first_now = sys
-        .read("net.inet.ip.portrange.first")
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .unwrap_or(49152);
+    let read = |key: &str, default: u32| {
+        sys.read(key)
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(default)
+    };
+    let now = (
+        read("net.inet.ip.portrange.first", 49152),
+        read("net.inet.ip.portrange.last", 65535),
+    );
+    let size = |r: (u32, u32)| r.1.saturating_sub(r.0) + 1;
     match goal {
         Goal::Restart => {
             p.note(goal, REUSEADDR);
@@ -426,18 +432,23 @@ fn macos(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             );
         }
         Goal::Outbound => {
-            if let Some(first) = macos_first(p, widened_start(first_now), first_now) {
-                p.push(
+            let new = macos_range(p, now);
+            if new.0 != now.0 || new.1 != now.1 {
+                push_macos_range(
+                    p,
                     goal,
-                    "net.inet.ip.portrange.first",
-                    first.to_string(),
+                    now,
+                    new,
                     format!(
-                        "Start the ephemeral range at {first} instead of {first_now}, so \
-                         outgoing connections have {} ports instead of {}.",
-                        65536 - first,
-                        65536u32.saturating_sub(first_now)
+                        "Widen the ephemeral range from {}-{} ({} ports) to {}-{} ({} ports) for \
+                         outgoing connections.",
+                        now.0,
+                        now.1,
+                        size(now),
+                        new.0,
+                        new.1,
+                        size(new)
                     ),
-                    true,
                 );
             }
             p.push(
@@ -453,29 +464,44 @@ fn macos(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             );
         }
         Goal::Reserve => {
+            let new = macos_range(p, now);
+            // xnu bsd/netinet/in_pcb.c in_pcbbind() (BSD lineage): a socket
+            // that asked for IP_PORTRANGE_HIGH draws its port from
+            // ipport_hifirstauto..ipport_hilastauto (net.inet.ip.portrange.
+            // hifirst/hilast), every other one from first..last.
             p.note(
                 goal,
                 format!(
-                    "macOS has no reserved-ports list. The only way to keep {} from being handed \
-                     out is to keep those ports below net.inet.ip.portrange.first (now \
-                     {first_now}).",
-                    p.reserve.to_list_string()
+                    "macOS has no reserved-ports list. portwise keeps {} out of the ephemeral \
+                     range net.inet.ip.portrange.first-last by moving the range off them while \
+                     keeping its size where it can ({}-{} now, {}-{} after). Sockets that ask \
+                     for the high range (IP_PORTRANGE_HIGH) draw from \
+                     net.inet.ip.portrange.hifirst-hilast instead, which may still cover them: \
+                     this keeps ordinary automatic assignments off those ports, not every one.",
+                    p.reserve.to_list_string(),
+                    now.0,
+                    now.1,
+                    new.0,
+                    new.1
                 ),
             );
-            if !p.goals.contains(&Goal::Outbound)
-                && let Some(first) = macos_first(p, first_now, first_now)
-            {
-                p.push(
+            if !p.goals.contains(&Goal::Outbound) && (new.0 != now.0 || new.1 != now.1) {
+                push_macos_range(
+                    p,
                     goal,
-                    "net.inet.ip.portrange.first",
-                    first.to_string(),
+                    now,
+                    new,
                     format!(
-                        "Start the ephemeral range at {first}, above {}, so outgoing connections \
-                         never take them ({} ports remain for them).",
-                        p.reserve.to_list_string(),
-                        65536 - first
+                        "Move the ephemeral range from {}-{} to {}-{} ({} ports instead of {}), \
+                         so ordinary outgoing connections do not take {}.",
+                        now.0,
+                        now.1,
+                        new.0,
+                        new.1,
+                        size(new),
+                        size(now),
+                        p.reserve.to_list_string()
                     ),
-                    true,
                 );
             }
         }
@@ -503,35 +529,94 @@ fn macos(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
     }
 }
 
-/// The start of the macOS ephemeral range: `target`, moved above any reserved
-/// port at or above it. `None` when that changes nothing or is impossible.
-fn macos_first(p: &mut Plan, target: u32, now: u32) -> Option<u32> {
-    let above = p
+/// The recommendations that move the macOS range from `now` to `new`.
+fn push_macos_range(p: &mut Plan, goal: Goal, now: (u32, u32), new: (u32, u32), why: String) {
+    // The kernel keeps first <= last only by convention; write them in an
+    // order that never makes an inverted range in between.
+    let first = ("net.inet.ip.portrange.first", new.0, new.0 != now.0);
+    let last = ("net.inet.ip.portrange.last", new.1, new.1 != now.1);
+    let order = if new.0 > now.1 {
+        [last, first]
+    } else {
+        [first, last]
+    };
+    let mut why = Some(why);
+    for (key, v, changed) in order {
+        if changed {
+            p.push(goal, key, v.to_string(), why.take().unwrap_or_else(|| {
+                format!("The other end of the range {}-{}.", new.0, new.1)
+            }), true);
+        }
+    }
+}
+
+/// The macOS ephemeral range for the plan: widened for the outbound goal
+/// (never narrowed), then moved off the reserved ports. macOS has no
+/// reserved-ports list, so the range must avoid them: of the stretches
+/// between reserved ports, the one that keeps the wanted size (or comes
+/// closest), as high as possible. Never below the widened start (outbound)
+/// or 1024.
+fn macos_range(p: &mut Plan, now: (u32, u32)) -> (u32, u32) {
+    let want = if p.goals.contains(&Goal::Outbound) {
+        (widened_start(now.0), now.1.max(65535))
+    } else {
+        now
+    };
+    let size = want.1.saturating_sub(want.0) + 1;
+    let inside = p
         .reserve
         .ranges()
         .iter()
-        .filter(|r| u32::from(r.hi) >= target)
-        .map(|r| u32::from(r.hi) + 1)
-        .max();
-    let first = above.map_or(target, |a| a.max(target));
-    if first >= 65535 {
-        p.note(
-            Goal::Reserve,
-            "A reserved port sits at the top of the range: macOS cannot keep it out of the \
-             ephemeral range. Pick a lower port for the service.",
-        );
-        return None;
+        .any(|r| u32::from(r.hi) >= want.0 && u32::from(r.lo) <= want.1);
+    if !inside {
+        return want;
     }
-    if above.is_some() && target < first && p.goals.contains(&Goal::Outbound) {
-        p.note(
-            Goal::Outbound,
-            format!(
-                "The range cannot start at {target}: the reserved ports force it to start at \
-                 {first}."
-            ),
-        );
+    let floor = if p.goals.contains(&Goal::Outbound) {
+        want.0
+    } else {
+        1024
+    };
+    let Some(all) = crate::ports::range::PortRange::new(floor.min(65535) as u16, 65535) else {
+        return want;
+    };
+    let free = PortList::from_ranges([all]).minus(&p.reserve);
+    let best = free
+        .ranges()
+        .iter()
+        .map(|g| {
+            let (lo, hi) = (u32::from(g.lo), u32::from(g.hi));
+            if hi - lo + 1 >= size {
+                (hi + 1 - size, hi)
+            } else {
+                (lo, hi)
+            }
+        })
+        .max_by_key(|&(lo, hi)| (hi - lo + 1, hi));
+    match best {
+        Some(r) => {
+            if r.1 - r.0 + 1 < size {
+                p.note(
+                    Goal::Reserve,
+                    format!(
+                        "The reserved ports leave no stretch of {size} free ports: the range \
+                         shrinks to {}-{} ({} ports).",
+                        r.0,
+                        r.1,
+                        r.1 - r.0 + 1
+                    ),
+                );
+            }
+            r
+        }
+        None => {
+            p.note(
+                Goal::Reserve,
+                "The reserved ports cover every port the range could use: macOS cannot keep \
+                 them out of the ephemeral range. Pick fewer ports for the services.",
+            );
+            want
+        }
     }
-    (first != now).then_some(first)
 }
 
 fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
@@ -967,7 +1052,9 @@ mod tests {
         );
         assert!(!text.contains("should set SO_EXCLUSIVEADDRUSE"), "{text}");
         assert!(text.contains("old connections sit in TIME_WAIT"), "{text}");
-        assert!(text.contains("may delay its own restart"), "{text}");
+        assert!(text.contains("may delay a server's own restart"), "{text}");
+        assert!(text.contains("only if the first socket set SO_REUSEADDR"), "{text}");
+        assert!(text.contains("another user account"), "{text}");
         // The goal's summary holds on every OS.
         assert!(!Goal::Restart.summary().contains("SO_REUSEADDR"));
         assert!(Goal::Restart.summary().contains("socket options"));
@@ -1048,9 +1135,11 @@ mod tests {
             // low-ports: the lowest reserved low port, else 80.
             (Os::Linux, &[Goal::LowPorts], "443,8443", unpriv, "443"),
             (Os::Linux, &[Goal::LowPorts], "", unpriv, "80"),
-            // macOS: the range starts above reserved ports it would cover.
+            // macOS: the range moves off reserved ports it would cover,
+            // keeping its size where a stretch is long enough.
             (Os::Macos, &[Goal::Outbound], "20000", first, "20001"),
-            (Os::Macos, &[Goal::Reserve], "50000", first, "50001"),
+            (Os::Macos, &[Goal::Reserve], "50000", first, "33616"),
+            (Os::Macos, &[Goal::Reserve], "50000", "net.inet.ip.portrange.last", "49999"),
             (Os::Windows, &[Goal::Outbound], "", "dynamicport tcp", "start=16384 num=49152"),
         ];
         for &(os, goals, reserve, key, want) in cases {
@@ -1059,6 +1148,26 @@ mod tests {
                 want,
                 "{os:?} {goals:?}"
             );
+        }
+    }
+
+    #[test]
+    fn macos_reserve_keeps_the_pool_size_and_says_hifirst_still_covers() {
+        // The issue's case: 50000 in 49152-65535 used to give first=50001
+        // (15535 ports); the range now moves below it with 16384 ports.
+        let p = plan(Os::Macos, &[Goal::Outbound], &ports("50000"), &NoSystem).unwrap();
+        let f: u32 = p.recommendation("net.inet.ip.portrange.first").unwrap().value.parse().unwrap();
+        let l: u32 = p
+            .recommendation("net.inet.ip.portrange.last")
+            .map_or(65535, |r| r.value.parse().unwrap());
+        assert!(!(f..=l).contains(&50000), "{f}-{l}");
+        assert!(l - f + 1 >= 16384, "{f}-{l}");
+        let p = plan(Os::Macos, &[Goal::Reserve], &ports("50000"), &NoSystem).unwrap();
+        let notes: String = p.notes.iter().map(|n| n.text.as_str()).collect();
+        assert!(notes.contains("hifirst-hilast"), "{notes}");
+        assert!(!notes.contains("never"), "{notes}");
+        for r in &p.recommendations {
+            assert!(!r.why.contains("never take"), "{}", r.why);
         }
     }
 
