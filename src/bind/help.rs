@@ -1,8 +1,8 @@
 //! What each socket option really does on each OS (for tooltips and
-//! `--help`). Facts: ../shared/knowledge/ports-and-time-wait.md (SO_REUSEADDR
-//! row: man7 socket(7), learn.microsoft.com "Using SO_REUSEADDR and
-//! SO_EXCLUSIVEADDRUSE"; net.ipv6.bindv6only; "IPv6 sockets are v6-only by
-//! default on Windows"); BSD SO_REUSEPORT: FreeBSD setsockopt(2) ("allows
+//! `--help`). Sources: man7 socket(7) (SO_REUSEADDR, SO_REUSEPORT);
+//! learn.microsoft.com "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE";
+//! ip-sysctl.rst (net.ipv6.bindv6only); learn.microsoft.com "IPV6_V6ONLY"
+//! socket option (on by default on Windows); BSD SO_REUSEPORT: FreeBSD setsockopt(2) ("allows
 //! completely duplicate bindings by multiple processes if they all set
 //! SO_REUSEPORT before binding the port").
 
@@ -70,9 +70,48 @@ pub fn option_help(os: OsKind, opt: SockOption) -> &'static str {
     }
 }
 
+/// What a TIME_WAIT row means for a server that wants its port, on `os`
+/// (the Sockets view's note under a TIME_WAIT socket).
+///
+/// Linux: net/ipv4/inet_connection_sock.c inet_bind_conflict() lets a bind
+/// pass a TIME_WAIT socket only when both set SO_REUSEADDR (socket(7)).
+/// macOS (BSD): only the new socket needs SO_REUSEADDR (xnu
+/// bsd/netinet/in_pcb.c in_pcbbind()). Windows: a TIME_WAIT remnant does not
+/// block a new bind unless the old listening socket used SO_EXCLUSIVEADDRUSE
+/// (learn.microsoft.com "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE"), and
+/// portwise's Windows advice is not to set SO_REUSEADDR there.
+pub fn time_wait_note(os: OsKind) -> &'static str {
+    match os {
+        OsKind::Linux => {
+            "TIME_WAIT belongs to the kernel, not to a process. A new server can bind this port \
+             meanwhile only with SO_REUSEADDR set before bind(), and only if the socket that \
+             left it had set it too (most servers do)."
+        }
+        OsKind::Macos => {
+            "TIME_WAIT belongs to the kernel, not to a process. A new server can bind this port \
+             meanwhile if it sets SO_REUSEADDR before bind() (only the new socket needs it)."
+        }
+        OsKind::Windows => {
+            "TIME_WAIT belongs to the system, not to a process. A new server usually binds this \
+             port meanwhile with no socket option (do not set SO_REUSEADDR for it); only if the \
+             old listening socket used SO_EXCLUSIVEADDRUSE may the port stay blocked until its \
+             connections are gone."
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_wait_note_is_per_os() {
+        assert!(time_wait_note(OsKind::Linux).contains("had set it too"));
+        assert!(time_wait_note(OsKind::Macos).contains("only the new socket"));
+        let w = time_wait_note(OsKind::Windows);
+        assert!(w.contains("no socket option") && w.contains("do not set SO_REUSEADDR"), "{w}");
+        assert!(!w.contains("only with SO_REUSEADDR"), "{w}");
+    }
 
     #[test]
     fn every_option_has_text_on_every_os() {

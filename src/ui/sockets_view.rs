@@ -446,11 +446,7 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         });
     if e.is_kernel_owned() {
         ui.label(
-            RichText::new(
-                "TIME_WAIT belongs to the kernel, not to a process. A new server can \
-                 bind this port meanwhile only with SO_REUSEADDR set before bind() (on \
-                 Linux the socket that left it must have set it too, as most servers do).",
-            )
+            RichText::new(crate::bind::help::time_wait_note(crate::bind::OsKind::current()))
             .weak(),
         );
     }
