@@ -626,8 +626,8 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                 goal,
                 "No registry or netsh setting changes what bind() does. A bind that fails with \
                  WSAEACCES (10013) while nothing listens usually means the port lies in an \
-                 excluded port range that Windows holds for Hyper-V, WinNAT, WSL2 or Docker (one \
-                 listed without *): `netsh int ipv4 show excludedportrange protocol=tcp`.",
+                 excluded port range that Windows holds (for Hyper-V, WinNAT, WSL2, Docker or \
+                 another service; one listed without *): `netsh int ipv4 show excludedportrange protocol=tcp`.",
             );
             // learn.microsoft.com/windows/win32/winsock/
             // using-so-reuseaddr-and-so-exclusiveaddruse, "Enhanced Socket
@@ -706,8 +706,8 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                 p.note(
                     goal,
                     format!(
-                        "{} lie in excluded ranges that Windows holds for Hyper-V, WinNAT, WSL2 \
-                         or Docker (listed without * by `netsh int ipv4 show excludedportrange \
+                        "{} lie in excluded ranges that Windows holds (for Hyper-V, WinNAT, WSL2, \
+                         Docker or another service; listed without * by `netsh int ipv4 show excludedportrange \
                          protocol=tcp`): your service cannot bind them (WSAEACCES, 10013) while \
                          those ranges exist, and netsh cannot add an exclusion over them. Pick \
                          another port, or free the range: stopping WinNAT may release it \
@@ -764,7 +764,8 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                 goal,
                 "Nothing to set: Windows has no privileged-port rule like Unix's. A low port that \
                  fails with WSAEACCES (10013) usually lies in an excluded port range that Windows \
-                 holds for Hyper-V, WinNAT, WSL2 or Docker (one listed without *).",
+                 holds (for Hyper-V, WinNAT, WSL2, Docker or another service; one listed \
+                 without *).",
             );
         }
     }
