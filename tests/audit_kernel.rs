@@ -72,7 +72,10 @@ const CASES: &[(&[&str], &str)] = &[
     (&[], "net.ipv4.tcp_fin_timeout = 2147483"),
     (&[], "net.ipv4.tcp_fin_timeout = 21474837"),
     (&[], "net.ipv4.tcp_max_tw_buckets = 2147483648"),
-    (&[], "# raised: TcpExtTCPTimeWaitOverflow\nnet.ipv4.tcp_max_tw_buckets = -1"),
+    (
+        &[],
+        "# raised: TcpExtTCPTimeWaitOverflow\nnet.ipv4.tcp_max_tw_buckets = -1",
+    ),
     (&[], "net.ipv4.tcp_max_syn_backlog = -2147483648"),
     (&[], "net.ipv4.tcp_max_syn_backlog = -2147483649"),
     (&[], "net.core.somaxconn = -1"),
@@ -324,7 +327,11 @@ fn lockout_reservations_are_refused_and_flagged() {
         ])
         .output()
         .expect("run portwise");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     if let Some(why) = unavailable() {
         eprintln!("SKIPPED (audit against a namespace's range): {why}");

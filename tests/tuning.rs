@@ -279,7 +279,10 @@ fn audit_flags_a_bad_file_and_passes_sound_ones() {
         (6, "same parity"),
         (7, "below net.ipv4.ip_unprivileged_port_start"),
         (7, "already set on line 6"),
-        (8, "error: net.ipv4.portwise_no_such_key: this kernel has no such key"),
+        (
+            8,
+            "error: net.ipv4.portwise_no_such_key: this kernel has no such key",
+        ),
         (9, "warning: `tcp_tw_reuse 1` is not `key = value`"),
     ] {
         let prefix = format!("{name}:{line}: ");

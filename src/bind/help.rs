@@ -109,7 +109,10 @@ mod tests {
         assert!(time_wait_note(OsKind::Linux).contains("had set it too"));
         assert!(time_wait_note(OsKind::Macos).contains("only the new socket"));
         let w = time_wait_note(OsKind::Windows);
-        assert!(w.contains("no socket option") && w.contains("do not set SO_REUSEADDR"), "{w}");
+        assert!(
+            w.contains("no socket option") && w.contains("do not set SO_REUSEADDR"),
+            "{w}"
+        );
         assert!(!w.contains("only with SO_REUSEADDR"), "{w}");
     }
 
@@ -132,7 +135,10 @@ mod tests {
         assert!(t.contains("may delay"), "{t}");
         // Windows: sharing needs the first socket's consent (no theft since
         // Server 2003 / XP SP2), and another account gets WSAEACCES.
-        assert!(t.contains("only if the first socket set SO_REUSEADDR"), "{t}");
+        assert!(
+            t.contains("only if the first socket set SO_REUSEADDR"),
+            "{t}"
+        );
         assert!(t.contains("another user account"), "{t}");
         assert!(!t.contains("take a port another socket is using"), "{t}");
     }

@@ -22,7 +22,12 @@ use serde::Serialize;
 
 use crate::sockets::{Proto, Snapshot, SocketSource};
 
-pub use diagnose::{PortUse, bind_test_command, diagnose, holders_on, port_use, time_wait_on};
+pub use diagnose::{bind_test_command, diagnose};
+// The snapshot queries live in sockets::port_use; re-exported here for the
+// callers that know them as bind's.
+pub use crate::sockets::port_use::{
+    Holder, PortUse, TimeWaitInfo, holders_on, port_use, time_wait_on,
+};
 pub use facts::{OsKind, SystemFacts, local_addresses, systemd_holds};
 pub use help::{SockOption, option_help};
 pub use probe::{Bound, ProbeError, ProbeFailure, Stage, probe};
@@ -128,22 +133,6 @@ impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// A process with a socket on the port.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Holder {
-    pub pid: u32,
-    pub name: String,
-    pub user: Option<String>,
-}
-
-/// The TIME_WAIT sockets on the port.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct TimeWaitInfo {
-    pub count: usize,
-    /// Where the OS reports it (Linux); `None` elsewhere, never invented.
-    pub longest_remaining_ms: Option<u64>,
 }
 
 /// One next step. `command`, when present, can be copied and run as is.

@@ -139,9 +139,7 @@ fn export(args: ExportArgs) -> CliResult {
     };
     let snippet = tuning::build(&req, sys.as_ref()).map_err(|e| match e {
         PlanError::ReserveNeedsPorts => CliError::Usage(format!("{e}: pass --reserve-ports LIST")),
-        PlanError::NoGoal | PlanError::ReservationTooLarge { .. } => {
-            CliError::Usage(e.to_string())
-        }
+        PlanError::NoGoal | PlanError::ReservationTooLarge { .. } => CliError::Usage(e.to_string()),
     })?;
     let text = snippet.text();
     let path = match args.out {

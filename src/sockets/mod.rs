@@ -18,12 +18,14 @@ pub mod memory;
 pub mod model;
 pub mod order;
 pub mod owners;
+pub mod port_use;
 pub mod procinfo;
 pub mod raw;
 pub mod system;
 
 pub use filter::{Filter, StateFilter};
 pub use model::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+pub use port_use::{Holder, PortUse, TimeWaitInfo, holders_on, port_use, time_wait_on};
 pub use system::SystemSource;
 
 /// Error from taking a snapshot.

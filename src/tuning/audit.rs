@@ -381,7 +381,10 @@ fn key_problem(key: &str) -> KeyCheck {
 enum KeyCheck {
     Fine,
     /// Resolves to another key inside /proc/sys.
-    Odd { resolved: String, why: String },
+    Odd {
+        resolved: String,
+        why: String,
+    },
     /// Names /proc/sys itself or a path outside it.
     Escapes,
 }
@@ -409,9 +412,7 @@ pub fn ephemeral_left(reserved: &PortList, range: (u32, u32)) -> (u32, u32) {
         range.0.clamp(1, 65535) as u16,
         range.1.clamp(1, 65535) as u16,
     ) {
-        Some(r) => reserved
-            .intersection(&PortList::from_ranges([r]))
-            .count(),
+        Some(r) => reserved.intersection(&PortList::from_ranges([r])).count(),
         None => 0,
     };
     (inside, total.saturating_sub(inside))
@@ -629,9 +630,11 @@ fn check_entry(
             }
         }
         "net.ipv4.ip_local_reserved_ports" => {
-            let list = PortList::from_ranges(numbers.chunks(2).filter_map(|c| {
-                crate::ports::range::PortRange::new(c[0] as u16, c[1] as u16)
-            }));
+            let list = PortList::from_ranges(
+                numbers
+                    .chunks(2)
+                    .filter_map(|c| crate::ports::range::PortRange::new(c[0] as u16, c[1] as u16)),
+            );
             let (a, b) = state.now.range;
             let range = (a.max(1) as u32, b.max(1) as u32);
             let (inside, left) = ephemeral_left(&list, range);
@@ -861,7 +864,11 @@ net/ipv4/tcp_tw_reuse = 7
             Some(&sys),
         );
         assert_eq!(kinds(&f), vec![(1, FindingKind::InvalidValue)], "{f:#?}");
-        assert!(f[0].message.contains("(1024) in force when this line is applied, on this system"), "{f:#?}");
+        assert!(
+            f[0].message
+                .contains("(1024) in force when this line is applied, on this system"),
+            "{f:#?}"
+        );
         // Lowering first, then widening, applies.
         let f = audit(
             &format!("net.ipv4.ip_unprivileged_port_start = 800\n{range} = 900 65535\n"),
@@ -871,7 +878,11 @@ net/ipv4/tcp_tw_reuse = 7
         // An unprivileged start above the range's start is rejected too.
         let f = audit("net.ipv4.ip_unprivileged_port_start = 40000\n", Some(&sys));
         assert_eq!(kinds(&f), vec![(1, FindingKind::InvalidValue)], "{f:#?}");
-        assert!(f[0].message.contains("(32768) in force when this line is applied, on this system"), "{f:#?}");
+        assert!(
+            f[0].message
+                .contains("(32768) in force when this line is applied, on this system"),
+            "{f:#?}"
+        );
         let f = audit(
             &format!("{range} = 50000 60999\nnet.ipv4.ip_unprivileged_port_start = 40000\n"),
             Some(&sys),

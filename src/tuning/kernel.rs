@@ -107,7 +107,9 @@ fn get_long(buf: &[u8], pos: &mut usize, trailers: &[u8]) -> Option<(u64, bool, 
     let mut val: u64 = 0;
     while let Some(d) = tmp.get(i).and_then(|&c| (c as char).to_digit(radix)) {
         // _parse_integer() flags overflow; strtoul_lenient() then fails.
-        val = val.checked_mul(u64::from(radix))?.checked_add(u64::from(d))?;
+        val = val
+            .checked_mul(u64::from(radix))?
+            .checked_add(u64::from(d))?;
         i += 1;
     }
     if i == TMPBUFLEN - 1 {
@@ -493,7 +495,16 @@ mod tests {
             Some(Verdict::Accepted { ignored, .. }) => assert_eq!(ignored, "# note"),
             other => panic!("{other:?}"),
         }
-        for bad in ["30x", "+30", "\"30\"", "08", "0x", "1e3", "", "123456789012345678901"] {
+        for bad in [
+            "30x",
+            "+30",
+            "\"30\"",
+            "08",
+            "0x",
+            "1e3",
+            "",
+            "123456789012345678901",
+        ] {
             rejected(k, bad);
         }
         assert!(matches!(

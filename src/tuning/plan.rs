@@ -543,9 +543,14 @@ fn push_macos_range(p: &mut Plan, goal: Goal, now: (u32, u32), new: (u32, u32), 
     let mut why = Some(why);
     for (key, v, changed) in order {
         if changed {
-            p.push(goal, key, v.to_string(), why.take().unwrap_or_else(|| {
-                format!("The other end of the range {}-{}.", new.0, new.1)
-            }), true);
+            p.push(
+                goal,
+                key,
+                v.to_string(),
+                why.take()
+                    .unwrap_or_else(|| format!("The other end of the range {}-{}.", new.0, new.1)),
+                true,
+            );
         }
     }
 }
@@ -973,8 +978,13 @@ mod tests {
         assert!(checked > 100, "{checked}");
         // The two cases the window used to show: tcp_fin_timeout 30 and
         // tcp_tw_reuse 1 with the restart goal.
-        let p = plan(Os::Linux, &[Goal::Restart, Goal::Outbound], &PortList::default(), &NoSystem)
-            .unwrap();
+        let p = plan(
+            Os::Linux,
+            &[Goal::Restart, Goal::Outbound],
+            &PortList::default(),
+            &NoSystem,
+        )
+        .unwrap();
         let shown = rows(&p, &NoSystem);
         for key in ["net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_tw_reuse"] {
             let row = shown.iter().find(|r| r.tunable.key == key).unwrap();
@@ -1054,7 +1064,10 @@ mod tests {
         assert!(!text.contains("should set SO_EXCLUSIVEADDRUSE"), "{text}");
         assert!(text.contains("old connections sit in TIME_WAIT"), "{text}");
         assert!(text.contains("may delay a server's own restart"), "{text}");
-        assert!(text.contains("only if the first socket set SO_REUSEADDR"), "{text}");
+        assert!(
+            text.contains("only if the first socket set SO_REUSEADDR"),
+            "{text}"
+        );
         assert!(text.contains("another user account"), "{text}");
         // The goal's summary holds on every OS.
         assert!(!Goal::Restart.summary().contains("SO_REUSEADDR"));
@@ -1157,7 +1170,12 @@ mod tests {
         // The case: 50000 in 49152-65535 used to give first=50001
         // (15535 ports); the range now moves below it with 16384 ports.
         let p = plan(Os::Macos, &[Goal::Outbound], &ports("50000"), &NoSystem).unwrap();
-        let f: u32 = p.recommendation("net.inet.ip.portrange.first").unwrap().value.parse().unwrap();
+        let f: u32 = p
+            .recommendation("net.inet.ip.portrange.first")
+            .unwrap()
+            .value
+            .parse()
+            .unwrap();
         let l: u32 = p
             .recommendation("net.inet.ip.portrange.last")
             .map_or(65535, |r| r.value.parse().unwrap());

@@ -446,7 +446,9 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         });
     if e.is_kernel_owned() {
         ui.label(
-            RichText::new(crate::bind::help::time_wait_note(crate::bind::OsKind::current()))
+            RichText::new(crate::bind::help::time_wait_note(
+                crate::bind::OsKind::current(),
+            ))
             .weak(),
         );
     }

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::bind::{BindErrorInfo, Stage};
-use crate::sockets::{OwnerRef, ProcessInfo, TcpState};
+use crate::sockets::{OwnerRef, ProcessInfo, TcpState, port_use};
 
 fn proc_(pid: u32, name: &str) -> ProcessInfo {
     ProcessInfo {
@@ -420,8 +420,16 @@ fn docker_proxy_and_systemd_get_their_own_fixes() {
     );
     assert!(!c.contains(&"portwise stop --pid 3000".to_string()));
     // Only what is sourced: the container still publishes the port.
-    let docker = d.fixes.iter().find(|f| f.text.contains("docker-proxy")).unwrap();
-    assert!(docker.text.contains("still publishes it"), "{}", docker.text);
+    let docker = d
+        .fixes
+        .iter()
+        .find(|f| f.text.contains("docker-proxy"))
+        .unwrap();
+    assert!(
+        docker.text.contains("still publishes it"),
+        "{}",
+        docker.text
+    );
     assert!(!docker.text.contains("for good"), "{}", docker.text);
     f.socket_units = vec!["pg.socket".into()];
     let d = diagnose(&req("0.0.0.0", 5432), &in_use_err(), &s, &f);
@@ -618,13 +626,25 @@ fn windows_excluded_range_and_exclusive_use() {
     assert!(d.explanation.contains("SO_EXCLUSIVEADDRUSE"));
     // All of Enhanced Socket Security's WSAEACCES causes are named, and
     // `bind-test --reuseaddr` is explained by the first socket's lack of it.
-    assert!(d.explanation.contains("the first one did not"), "{}", d.explanation);
-    assert!(d.explanation.contains("another user account"), "{}", d.explanation);
+    assert!(
+        d.explanation.contains("the first one did not"),
+        "{}",
+        d.explanation
+    );
+    assert!(
+        d.explanation.contains("another user account"),
+        "{}",
+        d.explanation
+    );
     let mut with_reuse = req("0.0.0.0", 8080);
     with_reuse.reuseaddr = true;
     let d = diagnose(&with_reuse, &e, &s, &f);
     assert_eq!(d.cause, Cause::Listener);
-    assert!(d.explanation.contains("This bind set SO_REUSEADDR"), "{}", d.explanation);
+    assert!(
+        d.explanation.contains("This bind set SO_REUSEADDR"),
+        "{}",
+        d.explanation
+    );
     let d = diagnose(&req("0.0.0.0", 8081), &e, &snap(vec![]), &f);
     assert_eq!(d.cause, Cause::Unknown);
     assert!(d.explanation.contains("excluded range"));
@@ -668,7 +688,8 @@ fn eperm_is_a_permission_policy_on_linux() {
     assert!(d.explanation.contains("cgroup BPF"));
     assert!(d.explanation.contains("seccomp"), "{}", d.explanation);
     assert!(
-        d.explanation.contains("IPAddressDeny= filters packets, not binds"),
+        d.explanation
+            .contains("IPAddressDeny= filters packets, not binds"),
         "{}",
         d.explanation
     );
