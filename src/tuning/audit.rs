@@ -981,6 +981,75 @@ net.ipv4.ip_local_reserved_ports =
         assert_eq!(kinds(&f), vec![(3, FindingKind::Misunderstood)]);
     }
 
+    /// Issue 11, item 9: a key that climbs out of /proc/sys is an error and
+    /// is never looked up; `.`/`..`/empty segments inside it are warnings
+    /// and the key is judged as the path it names.
+    #[test]
+    fn keys_never_reach_outside_proc_sys() {
+        struct Recorder(std::cell::RefCell<Vec<String>>, FixedValues);
+        impl Sysctls for Recorder {
+            fn read(&self, key: &str) -> Option<String> {
+                self.0.borrow_mut().push(key.to_string());
+                self.1.read(key)
+            }
+            fn exists(&self, key: &str) -> bool {
+                self.0.borrow_mut().push(key.to_string());
+                self.1.exists(key)
+            }
+        }
+        let sys = Recorder(Default::default(), system());
+        let text = "\
+net.//.//.//.root./bashrc = 1
+net/ipv4/../../../etc/passwd = 1
+net/ipv4/../ipv4/tcp_fin_timeout = 30
+net.ipv4..tcp_tw_reuse = 1
+ = 1
+";
+        let f = audit(text, Some(&sys));
+        let at = |line: usize| -> Vec<(Severity, FindingKind)> {
+            f.iter()
+                .filter(|x| x.line == line)
+                .map(|x| (x.severity, x.kind))
+                .collect()
+        };
+        assert_eq!(
+            at(1),
+            vec![(Severity::Error, FindingKind::Syntax)],
+            "{f:#?}"
+        );
+        assert_eq!(
+            at(2),
+            vec![(Severity::Error, FindingKind::Syntax)],
+            "{f:#?}"
+        );
+        assert!(
+            at(3).contains(&(Severity::Warning, FindingKind::Syntax)),
+            "{f:#?}"
+        );
+        assert!(at(3).iter().all(|(s, _)| *s == Severity::Warning), "{f:#?}");
+        assert_eq!(
+            at(4),
+            vec![(Severity::Warning, FindingKind::Syntax)],
+            "{f:#?}"
+        );
+        assert_eq!(
+            at(5),
+            vec![(Severity::Error, FindingKind::Syntax)],
+            "{f:#?}"
+        );
+        let asked = sys.0.borrow();
+        assert!(
+            asked
+                .iter()
+                .all(|k| !k.contains("..") && !k.contains("root") && !k.contains("etc")),
+            "looked up {asked:?}"
+        );
+        assert!(
+            asked.iter().any(|k| k == "net.ipv4.tcp_fin_timeout"),
+            "{asked:?}"
+        );
+    }
+
     #[test]
     fn canonical_keys_follow_sysctl_d() {
         assert_eq!(

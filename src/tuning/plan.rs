@@ -356,23 +356,44 @@ fn linux(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
             );
         }
         Goal::Backlog => {
-            for (key, what) in [
-                (
-                    "net.core.somaxconn",
-                    "the cap on the listen() backlog (the accept queue)",
+            let v = at_least(sys.read("net.core.somaxconn"), BACKLOG_FLOOR);
+            p.push(
+                goal,
+                "net.core.somaxconn",
+                v.to_string(),
+                format!(
+                    "Raise the cap on the listen() backlog (the accept queue; it also bounds \
+                     each listener's queue of half-open connections) to at least \
+                     {BACKLOG_FLOOR} (never lowered)."
                 ),
-                (
-                    "net.ipv4.tcp_max_syn_backlog",
-                    "how many half-open connections (SYN_RECV) each listener keeps",
-                ),
-            ] {
-                let v = at_least(sys.read(key), BACKLOG_FLOOR);
+                true,
+            );
+            // net/ipv4/tcp_input.c tcp_conn_request(): tcp_max_syn_backlog
+            // is read only when tcp_syncookies = 0 (see knowledge.rs).
+            let syncookies_off = sys
+                .read("net.ipv4.tcp_syncookies")
+                .is_some_and(|v| v.trim() == "0");
+            if syncookies_off {
+                let v = at_least(sys.read("net.ipv4.tcp_max_syn_backlog"), BACKLOG_FLOOR);
                 p.push(
                     goal,
-                    key,
+                    "net.ipv4.tcp_max_syn_backlog",
                     v.to_string(),
-                    format!("Raise {what} to at least {BACKLOG_FLOOR} (never lowered)."),
+                    format!(
+                        "tcp_syncookies is 0 here, so this threshold matters: once a listener's \
+                         half-open queue is within a quarter of it, SYNs from peers not seen \
+                         before are dropped. Raise it to at least {BACKLOG_FLOOR} (never \
+                         lowered)."
+                    ),
                     true,
+                );
+            } else {
+                p.note(
+                    goal,
+                    "tcp_max_syn_backlog is left alone: it is not a per-listener queue size, and \
+                     with tcp_syncookies on (the default) the kernel does not read it; each \
+                     listener's half-open queue is bounded by its listen() backlog, capped by \
+                     somaxconn.",
                 );
             }
             p.note(
@@ -1137,7 +1158,16 @@ mod tests {
         let v = |k| p.recommendation(k).unwrap().value.clone();
         assert_eq!(v("net.ipv4.ip_local_reserved_ports"), "3000-3005,8080,9090");
         assert_eq!(v("net.core.somaxconn"), "65535");
-        assert_eq!(v("net.ipv4.tcp_max_syn_backlog"), "4096");
+        // tcp_max_syn_backlog is read only with tcp_syncookies = 0.
+        assert!(p.recommendation("net.ipv4.tcp_max_syn_backlog").is_none());
+        let notes: String = p.notes.iter().map(|n| n.text.as_str()).collect();
+        assert!(notes.contains("not a per-listener queue size"), "{notes}");
+        let mut sys = sys;
+        sys.0.insert("net.ipv4.tcp_syncookies".into(), "0".into());
+        let p = plan(Os::Linux, &[Goal::Backlog], &PortList::default(), &sys).unwrap();
+        let r = p.recommendation("net.ipv4.tcp_max_syn_backlog").unwrap();
+        assert_eq!(r.value, "4096");
+        assert!(r.why.contains("tcp_syncookies is 0"), "{}", r.why);
     }
 
     #[test]
