@@ -150,8 +150,8 @@ impl Quick {
         match self {
             Quick::Listening => "TCP listeners and bound UDP sockets: what makes bind() fail",
             Quick::TimeWait => {
-                "Closed TCP connections the kernel keeps for a while; they can block a \
-                 server's bind() unless it sets SO_REUSEADDR"
+                "Closed TCP connections the kernel keeps for a while; on Linux and macOS they \
+                 can block a server's bind() unless it sets SO_REUSEADDR"
             }
             Quick::AllStates => {
                 "Every TCP state, including ESTABLISHED, CLOSE_WAIT and bound-only sockets \

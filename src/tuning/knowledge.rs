@@ -289,7 +289,8 @@ pub static TUNABLES: &[Tunable] = &[
         per_namespace: true,
         explanation: "Ports the kernel never hands out by itself (connect() on an unbound socket, \
                       bind() to port 0). Explicit binds to them still work, so a service can always \
-                      take its own port. A comma list of ports and ranges, e.g. 8080,9000-9010; \
+                      take its own port. A comma list of ports and ranges with no blanks, e.g. \
+                      8080,9000-9010 (the kernel rejects \"8080, 9000\"); \
                       writing it replaces the whole list.",
         when_to_change: "A service's fixed port lies inside ip_local_port_range, so an outgoing \
                          connection could take it before the service starts.",
