@@ -477,3 +477,67 @@ fn out_files_are_written_atomically_and_never_clobbered() {
     assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
     assert!(sub.is_dir());
 }
+
+/// `--out` onto a FIFO, a socket or (as root) a device node is refused with
+/// or without --force, and the special file stays what it was; a symbolic
+/// link is written through to its target.
+#[cfg(unix)]
+#[test]
+fn out_never_replaces_special_files_and_follows_links() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("fifo");
+    let status = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(status.success());
+    let sock = dir.path().join("sock");
+    let _listener = std::os::unix::net::UnixListener::bind(&sock).expect("bind unix socket");
+    let mut specials = vec![fifo.clone(), sock.clone()];
+    let dev = dir.path().join("null");
+    // A node like /dev/null (1,3) of our own: a bug cannot harm the real one.
+    let made = Command::new("mknod")
+        .arg(&dev)
+        .args(["c", "1", "3"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        specials.push(dev.clone());
+    } else {
+        eprintln!("SKIPPED: the device-node case (mknod needs root)");
+    }
+    for p in &specials {
+        for force in [true, false] {
+            let ps = p.display().to_string();
+            let mut args = vec![
+                "tuning", "export", "--os", "linux", "--goal", "outbound", "--out", &ps,
+            ];
+            if force {
+                args.push("--force");
+            }
+            let out = portwise(&args);
+            assert_eq!(out.status.code(), Some(1), "{ps}");
+            let err = stderr(&out);
+            assert!(err.contains("not a regular file"), "{err}");
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+    let t = |p: &Path| std::fs::symlink_metadata(p).expect("stat").file_type();
+    assert!(t(&fifo).is_fifo());
+    assert!(t(&sock).is_socket());
+    if made {
+        assert!(t(&dev).is_char_device());
+    }
+
+    let target = dir.path().join("real.conf");
+    std::fs::write(&target, "old\n").expect("write");
+    let link = dir.path().join("99-link.conf");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let l = link.display().to_string();
+    let out = portwise(&[
+        "tuning", "export", "--os", "linux", "--goal", "outbound", "--out", &l, "--force",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(t(&link).is_symlink());
+    let text = std::fs::read_to_string(&target).expect("read target");
+    assert!(text.contains("net.ipv4.tcp_tw_reuse = 1"), "{text}");
+}

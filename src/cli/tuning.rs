@@ -52,10 +52,14 @@ pub struct ExportArgs {
     /// (implies the reserve goal)
     #[arg(long, value_name = "LIST", value_parser = PortList::parse)]
     pub reserve_ports: Option<PortList>,
-    /// Write to FILE (atomically), or to stdout with - [default: stdout]
+    /// Write to FILE (atomically), or to stdout with - [default: stdout].
+    /// Only a regular file is ever replaced: a device, FIFO, socket or
+    /// directory is refused, even with --force. A symbolic link is followed
+    /// and the file it points to is replaced (as `sed -i --follow-symlinks`
+    /// and `cp` do); a link to nothing is refused.
     #[arg(long, value_name = "FILE|-")]
     pub out: Option<PathBuf>,
-    /// Replace FILE if it already exists
+    /// Replace FILE if it already exists (and is a regular file)
     #[arg(long)]
     pub force: bool,
 }

@@ -13,3 +13,20 @@ pub fn new_file_permissions() -> Option<Permissions> {
 pub fn keep_mode(_dest: &Path, _tmp: &File) -> std::io::Result<()> {
     Ok(())
 }
+
+/// What a destination that is not a regular file is, in words.
+pub fn kind_of_non_regular(meta: &std::fs::Metadata) -> &'static str {
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Nothing to do: Windows cannot open a directory for flushing without
+/// backup semantics, and `tempfile` replaces the file with
+/// `MoveFileExW(MOVEFILE_REPLACE_EXISTING)`, whose metadata change NTFS
+/// journals itself.
+pub fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
