@@ -7,12 +7,14 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::CliError;
+use crate::util::text::escape_control as esc;
 
 /// A port 0-65535.
 pub fn parse_port(p: &str) -> Result<u16, CliError> {
     crate::util::parse::port(p).ok_or_else(|| {
         CliError::Usage(format!(
-            "invalid port '{p}' (expected a number from 0 to 65535)"
+            "invalid port '{}' (expected a number from 0 to 65535)",
+            esc(p)
         ))
     })
 }
@@ -21,7 +23,8 @@ pub fn parse_port(p: &str) -> Result<u16, CliError> {
 pub fn parse_addr(a: &str) -> Result<IpAddr, CliError> {
     crate::util::parse::ip_addr(a).ok_or_else(|| {
         CliError::Usage(format!(
-            "invalid address '{a}' (expected an IPv4 or IPv6 address, e.g. 0.0.0.0, ::, 127.0.0.1)"
+            "invalid address '{}' (expected an IPv4 or IPv6 address, e.g. 0.0.0.0, ::, 127.0.0.1)",
+            esc(a)
         ))
     })
 }
@@ -30,7 +33,8 @@ pub fn parse_addr(a: &str) -> Result<IpAddr, CliError> {
 pub fn parse_pid(p: &str) -> Result<u32, CliError> {
     p.trim().parse::<u32>().map_err(|_| {
         CliError::Usage(format!(
-            "invalid pid '{p}' (expected a process id, a whole number)"
+            "invalid pid '{}' (expected a process id, a whole number)",
+            esc(p)
         ))
     })
 }
@@ -39,7 +43,8 @@ pub fn parse_pid(p: &str) -> Result<u32, CliError> {
 pub fn parse_count(s: &str) -> Result<usize, CliError> {
     let bad = || {
         CliError::Usage(format!(
-            "invalid count '{s}' (expected a whole number from 1 to 65535)"
+            "invalid count '{}' (expected a whole number from 1 to 65535)",
+            esc(s)
         ))
     };
     let n: u64 = s.trim().parse().map_err(|_| bad())?;
@@ -54,7 +59,8 @@ pub fn parse_count(s: &str) -> Result<usize, CliError> {
 pub fn parse_seconds(s: &str, what: &str, min: f64) -> Result<Duration, CliError> {
     let bad = || {
         CliError::Usage(format!(
-            "invalid {what} '{s}' (expected seconds, from {min} to 86400)"
+            "invalid {what} '{}' (expected seconds, from {min} to 86400)",
+            esc(s)
         ))
     };
     let secs: f64 = s.trim().parse().map_err(|_| bad())?;

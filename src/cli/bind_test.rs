@@ -7,9 +7,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::args::{parse_addr, parse_port, parse_seconds};
-use super::{CliError, CliResult, emit};
+use super::{CliError, CliResult, EscapedSource, emit};
 use crate::bind::{BindReport, BindRequest, test_bind, wait_until_bound};
-use crate::sockets::{Proto, SystemSource};
+use crate::sockets::{Proto, SocketSource, SystemSource};
+use crate::util::text::escape_control;
 
 /// How often `--wait` retries.
 const WAIT_INTERVAL: Duration = Duration::from_millis(500);
@@ -74,17 +75,24 @@ pub fn run(args: BindTestArgs) -> CliResult {
         .as_deref()
         .map(|w| parse_seconds(w, "--wait", 0.0))
         .transpose()?;
-    let mut source = SystemSource::new();
+    // For people, every name from the system arrives escaped, and so does
+    // every text built from it; JSON keeps the exact strings.
+    let mut source: Box<dyn SocketSource> = if args.json {
+        Box::new(SystemSource::new())
+    } else {
+        Box::new(EscapedSource(SystemSource::new()))
+    };
     let report = match wait {
-        None => test_bind(&req, &mut source),
+        None => test_bind(&req, source.as_mut()),
         Some(limit) => {
             let mut last_status = String::new();
-            wait_until_bound(&req, &mut source, limit, WAIT_INTERVAL, |r, left| {
+            wait_until_bound(&req, source.as_mut(), limit, WAIT_INTERVAL, |r, left| {
                 let status = wait_status(r);
                 if status != last_status {
                     eprintln!(
-                        "waiting ({:.0} s left): {status}",
-                        left.as_secs_f64().ceil()
+                        "waiting ({:.0} s left): {}",
+                        left.as_secs_f64().ceil(),
+                        escape_control(&status)
                     );
                     last_status = status;
                 }

@@ -12,6 +12,7 @@ use crate::sockets::filter::{Filter, StateFilter};
 use crate::sockets::json::{self, JsonHeader};
 use crate::sockets::model::{Proto, Snapshot, SocketEntry, TcpState};
 use crate::sockets::{SocketSource, SystemSource, coverage_note, is_unattributed};
+use crate::util::text::escape_control;
 
 /// List sockets with their owning processes.
 #[derive(Debug, clap::Args)]
@@ -51,7 +52,10 @@ pub struct ListArgs {
     /// Print one JSON object (taken_at_unix_ms, unattributed, sockets, ...).
     #[arg(long, conflicts_with = "csv")]
     pub json: bool,
-    /// Print CSV with a header row.
+    /// Print CSV with a header row. A field that starts with =, +, -, @,
+    /// tab or CR (a process may be named "=cmd|calc!A0") gets a leading '
+    /// and quotes, so a spreadsheet shows it as text instead of running it
+    /// as a formula (OWASP's CSV injection advice); --json keeps exact names.
     #[arg(long)]
     pub csv: bool,
     /// Print again every SECS seconds until Ctrl-C. Owners seen earlier are
@@ -287,6 +291,12 @@ fn render_table(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
                 user,
                 process,
             ]
+            // Names and users come from the system: a process may be named
+            // "\x1b]0;...\x07" to act on the terminal.
+            .map(|mut cell| {
+                super::escape_in_place(&mut cell);
+                cell
+            })
         })
         .collect();
     let mut width = HEAD.map(str::len);
@@ -347,7 +357,7 @@ fn footer(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
     let (n, reason) = unattributed(snapshot, shown);
     match reason {
         Some(r) if n > 0 => {
-            let _ = writeln!(out, "unattributed: {n} ({r})");
+            let _ = writeln!(out, "unattributed: {n} ({})", escape_control(&r));
         }
         _ => {
             let _ = writeln!(out, "unattributed: {n}");

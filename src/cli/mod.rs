@@ -16,6 +16,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::sockets::{Snapshot, SocketSource, SourceError};
+use crate::util::text::{escape_control, escape_control_keep_lines};
+
 /// See what holds your ports, why bind() fails, and how to fix it.
 ///
 /// With no command, opens the portwise window.
@@ -78,7 +81,9 @@ pub fn run(command: Command) -> ExitCode {
             let msg = match &e {
                 CliError::Usage(m) | CliError::Failed(m) => m,
             };
-            eprintln!("portwise: {msg}");
+            // Values inside the message are escaped where they are quoted;
+            // this catches any the message quotes raw.
+            eprintln!("portwise: {}", escape_control_keep_lines(msg));
             ExitCode::from(e.exit_code())
         }
     }
@@ -92,5 +97,49 @@ pub fn emit(text: &str) -> Result<(), CliError> {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(CliError::Failed(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+/// A socket source whose snapshots are ready for a terminal: every text
+/// field from the system (process names, users, executables, last known
+/// owners, the unattributed reason) has its control characters escaped
+/// ([`escape_control`]). Texts built from them (a bind-test explanation,
+/// a stop plan) are then safe to print as a whole. JSON output uses the
+/// plain source: it keeps the exact strings.
+pub struct EscapedSource<S>(pub S);
+
+impl<S: SocketSource> SocketSource for EscapedSource<S> {
+    fn snapshot(&mut self) -> Result<Snapshot, SourceError> {
+        let mut snap = self.0.snapshot()?;
+        escape_snapshot(&mut snap);
+        Ok(snap)
+    }
+}
+
+/// Escape every text field of `snap` for a terminal (see [`EscapedSource`]).
+pub fn escape_snapshot(snap: &mut Snapshot) {
+    for s in &mut snap.sockets {
+        for p in &mut s.processes {
+            escape_in_place(&mut p.name);
+            if let Some(u) = &mut p.user {
+                escape_in_place(u);
+            }
+            if let Some(e) = &mut p.exe {
+                escape_in_place(e);
+            }
+        }
+        if let Some(o) = &mut s.last_known_owner {
+            escape_in_place(&mut o.name);
+        }
+    }
+    if let Some(r) = &mut snap.unattributed_reason {
+        escape_in_place(r);
+    }
+}
+
+/// Replace `s` by its escaped form when it has anything to escape.
+pub fn escape_in_place(s: &mut String) {
+    if let std::borrow::Cow::Owned(e) = escape_control(s) {
+        *s = e;
     }
 }

@@ -8,7 +8,7 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use super::args::{parse_pid, parse_port};
-use super::{CliError, CliResult, emit};
+use super::{CliError, CliResult, EscapedSource, emit, escape_in_place};
 use crate::sockets::{SocketSource, SystemSource};
 use crate::stop::{StopTarget, Stopper, SystemStopper, plan_pid, plan_port};
 
@@ -30,7 +30,7 @@ pub struct StopArgs {
 }
 
 pub fn run(args: StopArgs) -> CliResult {
-    let mut source = SystemSource::new();
+    let mut source = EscapedSource(SystemSource::new());
     let plan = match (&args.port, &args.pid) {
         (Some(p), _) => {
             let port = parse_port(p)?;
@@ -48,6 +48,9 @@ pub fn run(args: StopArgs) -> CliResult {
         (None, None) => return Err(CliError::Usage("give --port P or --pid N".into())),
     }
     .map_err(|e| CliError::Failed(e.to_string()))?;
+    // Names, users and command lines come from the system: escaped for the
+    // terminal here, so the plan and every report built from them are safe.
+    let plan: Vec<StopTarget> = plan.into_iter().map(escaped).collect();
 
     emit(&render_plan(&plan, args.force))?;
     let stoppable: Vec<&StopTarget> = plan.iter().filter(|t| t.refusal.is_none()).collect();
@@ -80,6 +83,22 @@ pub fn run(args: StopArgs) -> CliResult {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `t` with its text fields escaped for a terminal.
+pub fn escaped(mut t: StopTarget) -> StopTarget {
+    escape_in_place(&mut t.name);
+    escape_in_place(&mut t.cmdline);
+    if let Some(u) = &mut t.user {
+        escape_in_place(u);
+    }
+    if let Some(r) = &mut t.refusal {
+        escape_in_place(r);
+    }
+    for c in &mut t.caveats {
+        escape_in_place(c);
+    }
+    t
 }
 
 /// The plan as people read it: pid, name, user, command line, caveats.

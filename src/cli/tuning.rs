@@ -13,6 +13,7 @@ use crate::tuning::{
     snippet::wrap,
 };
 use crate::util::fs::{Overwrite, write_atomic};
+use crate::util::text::escape_control;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum TuningCommand {
@@ -105,7 +106,7 @@ fn show(args: ShowArgs) -> CliResult {
         out.push_str(&format!("\n{}: {}\n", t.key, t.title));
         out.push_str(&format!(
             "  now:     {}\n  default: {}\n",
-            r.current_text(),
+            escape_control(&r.current_text()),
             t.default_text()
         ));
         if t.per_namespace {
@@ -160,13 +161,14 @@ fn export(args: ExportArgs) -> CliResult {
     };
     write_atomic(&path, text.as_bytes(), mode).map_err(|e| write_error(&path, &e))?;
     let n = snippet.enabled_settings().len();
-    emit(&format!(
+    // The path is the user's, but may hold anything: escaped for the terminal.
+    emit(&crate::util::text::escape_control_keep_lines(&format!(
         "Wrote {} ({n} setting{} for {}). Apply it with:\n  {}\n",
         path.display(),
         if n == 1 { "" } else { "s" },
         os.label(),
         tuning::snippet::apply_command(os, &path.to_string_lossy())
-    ))?;
+    )))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -196,12 +198,15 @@ fn audit_report(name: &str, findings: &[Finding]) -> String {
         return format!("{name}: no problems found\n");
     }
     let mut out = String::new();
+    // The file's name and its lines (quoted in the messages) are the
+    // file's author's text: escaped for the terminal.
+    let name = escape_control(name);
     for f in findings {
         out.push_str(&format!(
             "{name}:{}: {}: {}\n",
             f.line,
             f.severity.label(),
-            f.message
+            escape_control(&f.message)
         ));
     }
     out.push_str(&tuning::audit::summary(findings));

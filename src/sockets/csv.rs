@@ -43,13 +43,88 @@ pub fn to_csv<'a>(rows: impl IntoIterator<Item = &'a SocketEntry>) -> String {
     out
 }
 
-/// One field, quoted where needed (RFC 4180).
+/// The characters that make a spreadsheet read a cell as a formula when
+/// the cell starts with one (OWASP, "CSV Injection":
+/// owasp.org/www-community/attacks/CSV_Injection).
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// One field, quoted where needed (RFC 4180). A field that starts with a
+/// formula character ([`FORMULA_START`]) is neutralised as OWASP advises: a
+/// leading `'` makes spreadsheets show it as text, and the field is quoted.
+/// Only process names can start so (portwise's own fields are numbers,
+/// addresses, states or empty); a process named `=cmd|calc!A0` arrives as
+/// `"'=cmd|calc!A0"`, one named `-bash` as `"'-bash"`. JSON keeps the
+/// exact names.
 fn push_field(out: &mut String, value: &str) {
-    if value.contains([',', '"', '\n', '\r']) {
+    if value.starts_with(FORMULA_START) {
+        out.push_str("\"'");
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else if value.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&value.replace('"', "\"\""));
         out.push('"');
     } else {
         out.push_str(value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sockets::model::{ProcessInfo, Proto, TcpState};
+
+    fn named(names: &[&str]) -> SocketEntry {
+        SocketEntry {
+            processes: names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| ProcessInfo {
+                    pid: 100 + i as u32,
+                    name: n.to_string(),
+                    user: None,
+                    exe: None,
+                })
+                .collect(),
+            ..SocketEntry::new(
+                Proto::Tcp,
+                "[::1]:8080".parse().unwrap(),
+                None,
+                Some(TcpState::Listen),
+            )
+        }
+    }
+
+    fn process_field(names: &[&str]) -> String {
+        let text = to_csv([&named(names)]);
+        let line = text.lines().nth(1).unwrap().to_string();
+        // proto,family,local_addr,local_port,,,state,pids, then the name.
+        let prefix = format!(
+            "tcp,ipv6,::1,8080,,,LISTEN,{},",
+            (0..names.len())
+                .map(|i| (100 + i).to_string())
+                .collect::<Vec<_>>()
+                .join(";")
+        );
+        line.strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("{line}"))
+            .trim_end_matches(',')
+            .to_string()
+    }
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(process_field(&["=cmd|calc!A0"]), "\"'=cmd|calc!A0\"");
+        assert_eq!(process_field(&["+1"]), "\"'+1\"");
+        assert_eq!(process_field(&["-bash"]), "\"'-bash\"");
+        assert_eq!(process_field(&["@SUM(A1)"]), "\"'@SUM(A1)\"");
+        assert_eq!(process_field(&["\tx"]), "\"'\tx\"");
+        assert_eq!(process_field(&["\rx"]), "\"'\rx\"");
+        assert_eq!(process_field(&["=a\"b"]), "\"'=a\"\"b\"");
+        // The first name decides what the cell starts with.
+        assert_eq!(process_field(&["=x", "python3"]), "\"'=x;python3\"");
+        // Ordinary names, and an IPv6 address starting with ':', unchanged.
+        assert_eq!(process_field(&["python3"]), "python3");
+        assert_eq!(process_field(&["python3", "=x"]), "python3;=x");
     }
 }

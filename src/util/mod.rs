@@ -2,4 +2,5 @@
 
 pub mod fs;
 pub mod parse;
+pub mod text;
 pub mod time;

@@ -1,0 +1,172 @@
+//! Hostile input against the real binary (issue 11): process names that
+//! try to drive the terminal or a spreadsheet, special files in the way of
+//! a write, pid reuse, concurrent reservations, kernel threads and zombies,
+//! scoped IPv6 addresses, usage errors. Real processes, real sockets on
+//! loopback, real files; bounded in time and cleaned up.
+
+mod common;
+
+use std::io::Write as _;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+
+use common::{Kid, eventually};
+
+const BIN: &str = env!("CARGO_BIN_EXE_portwise");
+
+fn portwise(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the portwise binary")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn linux() -> bool {
+    let ok = portwise::platform::OS_NAME == "linux";
+    if !ok {
+        eprintln!("SKIPPED: needs Linux (/proc/PID/comm sets a process name)");
+    }
+    ok
+}
+
+/// The name the child gives itself: an OSC title change, BEL, a newline
+/// and the C1 CSI (U+009B), starting with '=' for spreadsheets. 12 bytes:
+/// it fits the kernel's 15-byte `comm`.
+const HOSTILE: &str = "=x\x1b]0;T\x07\n\u{9b}2J";
+
+/// The body of this binary's `child_listener` test: when re-run with
+/// PORTWISE_HOSTILE_PORT set, rename itself (Linux `comm`) to the value of
+/// PORTWISE_HOSTILE_NAME and listen on the port for up to 30 s.
+#[test]
+fn child_listener() {
+    let Ok(port) = std::env::var("PORTWISE_HOSTILE_PORT") else {
+        return;
+    };
+    let name = std::env::var("PORTWISE_HOSTILE_NAME").unwrap_or_default();
+    // Writing /proc/self/comm renames the process (proc(5)).
+    std::fs::write("/proc/self/comm", name.as_bytes()).unwrap();
+    let l = TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(30));
+    drop(l);
+}
+
+/// A child of this binary named `name`, listening on a loopback port.
+fn spawn_named_listener(name: &str) -> (Kid, u16) {
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kid = Kid(Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_listener",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PORTWISE_HOSTILE_PORT", port.to_string())
+        .env("PORTWISE_HOSTILE_NAME", name)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap());
+    eventually("the child to listen", || {
+        TcpStream::connect((Ipv4Addr::LOCALHOST, port)).ok()
+    });
+    let pid = kid.0.id();
+    eventually("the child's new name", || {
+        let comm = std::fs::read(format!("/proc/{pid}/comm")).ok()?;
+        (comm.strip_suffix(b"\n")? == name.as_bytes()).then_some(())
+    });
+    (kid, port)
+}
+
+/// No byte a terminal acts on: C0 but newline, DEL, and C1 (as UTF-8).
+fn assert_no_raw_controls(what: &str, text: &str) {
+    for c in text.chars() {
+        assert!(
+            c == '\n' || !c.is_control(),
+            "{what} prints {:?} raw:\n{text}",
+            c
+        );
+    }
+}
+
+const ESCAPED: &str = "=x\\x1b]0;T\\x07\\x0a\\x9b2J";
+
+#[test]
+fn hostile_process_names_are_escaped_for_people_and_exact_in_json() {
+    if !linux() {
+        return;
+    }
+    let (kid, port) = spawn_named_listener(HOSTILE);
+    let pid = kid.0.id().to_string();
+    let p = port.to_string();
+
+    let out = portwise(&["list", "--port", &p]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_no_raw_controls("list", &text);
+    assert!(text.contains(ESCAPED), "{text}");
+    // One row: the newline in the name did not make a second one.
+    assert_eq!(
+        text.lines().filter(|l| l.contains(&pid)).count(),
+        1,
+        "{text}"
+    );
+
+    let out = portwise(&["list", "--port", &p, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(v["sockets"][0]["processes"][0]["name"], HOSTILE);
+
+    let out = portwise(&["bind-test", &p, "--addr", "127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert_no_raw_controls("bind-test", &text);
+    assert!(text.contains(&format!("pid {pid}  {ESCAPED}")), "{text}");
+    let out = portwise(&["bind-test", &p, "--addr", "127.0.0.1", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(v["holders"][0]["name"], HOSTILE, "{v}");
+
+    // The plan is printed, then the question is refused on a non-terminal.
+    let out = portwise(&["stop", "--port", &p]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_no_raw_controls("stop", &text);
+    assert!(text.contains(&format!("pid {pid}  {ESCAPED}")), "{text}");
+    assert_no_raw_controls("stop's stderr", &stderr(&out));
+
+    // The CSV keeps the name but not as a formula.
+    let out = portwise(&["list", "--port", &p, "--csv"]);
+    let text = stdout(&out);
+    let row = text.lines().nth(1).expect("a row");
+    assert!(
+        row.ends_with(&format!(",{pid},\"'=x\x1b]0;T\x07")),
+        "{text}"
+    );
+    drop(kid);
+}
+
+#[test]
+fn audit_escapes_the_file_text_it_quotes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("evil.conf");
+    let mut f = std::fs::File::create(&path).unwrap();
+    writeln!(f, "net.ipv4.tcp_tw_recycle = 1\x1b[2J\x07").unwrap();
+    writeln!(f, "net.ipv4.\x1b]0;x\x07 = 1").unwrap();
+    drop(f);
+    let out = portwise(&["tuning", "audit", &path.display().to_string()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_no_raw_controls("tuning audit", &text);
+    assert!(text.contains("\\x1b"), "{text}");
+}
