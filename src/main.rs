@@ -1,9 +1,10 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = portwise::cli::Cli::parse();
+    let cli = match portwise::cli::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     match cli.command {
         None => portwise::app::run(),
         Some(command) => portwise::cli::run(command),

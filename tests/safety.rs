@@ -170,3 +170,110 @@ fn audit_escapes_the_file_text_it_quotes() {
     assert_no_raw_controls("tuning audit", &text);
     assert!(text.contains("\\x1b"), "{text}");
 }
+
+/// clap's errors: the whole message on the first line, as portwise's own
+/// ("portwise: ..."), then clap's usage as help; exit 2.
+#[test]
+fn usage_errors_carry_the_whole_message_on_the_first_line() {
+    for (args, needle) in [
+        (&["tuning", "export"][..], "--goal"),
+        (&["tuning", "audit"], "<FILE>"),
+        (&["stop"], "--port"),
+        (&["list", "--bogus"], "'--bogus'"),
+        (&["list", "--json", "--csv"], "'--csv'"),
+        (&["frobnicate"], "'frobnicate'"),
+    ] {
+        let out = portwise(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("portwise: ") && first.contains(needle),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("Usage: portwise"), "{args:?}: {err}");
+    }
+    // Help and version still go to stdout with 0.
+    let out = portwise(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).starts_with("portwise "));
+}
+
+/// Invalid UTF-8: the message names the argument and shows the bytes.
+#[cfg(unix)]
+#[test]
+fn invalid_utf8_names_the_argument() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let bad = || OsString::from_vec(vec![b'8', 0xff]);
+    let mut eq = b"--port=".to_vec();
+    eq.push(0xfe);
+    for (args, needle) in [
+        (
+            vec![OsString::from("list"), "--port".into(), bad()],
+            "in the value of --port: '8\\xff'",
+        ),
+        (
+            vec![OsString::from("list"), OsString::from_vec(eq)],
+            "in the value of --port: '\\xfe'",
+        ),
+        (
+            vec![OsString::from("bind-test"), bad()],
+            "in PORT: '8\\xff'",
+        ),
+        (
+            vec![
+                OsString::from("bind-test"),
+                "80".into(),
+                "--addr".into(),
+                bad(),
+            ],
+            "in the value of --addr",
+        ),
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.contains(needle), "{args:?}: {err}");
+    }
+}
+
+/// `stop --port` takes 1-65535, and says so for every bad value alike.
+#[test]
+fn stop_port_range_is_the_same_for_every_bad_value() {
+    for bad in ["0", "-1", "65536", "http"] {
+        let out = portwise(&["stop", "--port", bad, "--yes"]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert_eq!(
+            stderr(&out),
+            format!("portwise: invalid port '{bad}' (expected a number from 1 to 65535)\n")
+        );
+    }
+}
+
+/// One rule for "nothing matched": exit 1 (`list` as `bind-test`, `stop`
+/// and `free`); 0 when something does.
+#[test]
+fn nothing_matched_exits_1() {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let p = port.to_string();
+    for fmt in [None, Some("--json"), Some("--csv")] {
+        let mut args = vec!["list", "--port", &p];
+        args.extend(fmt);
+        let out = portwise(&args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    drop(l);
+    for fmt in [None, Some("--json"), Some("--csv")] {
+        let mut args = vec!["list", "--port", &p, "--state", "listen"];
+        args.extend(fmt);
+        let out = portwise(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stdout(&out).is_empty(),
+            "{args:?}: the empty result is printed"
+        );
+    }
+}

@@ -19,6 +19,18 @@ pub fn parse_port(p: &str) -> Result<u16, CliError> {
     })
 }
 
+/// A port 1-65535: one to stop, where port 0 means nothing. Every bad value
+/// (0, -1, 70000, "http") gets the same message with the same range.
+pub fn parse_nonzero_port(p: &str) -> Result<u16, CliError> {
+    match crate::util::parse::port(p) {
+        Some(port) if port != 0 => Ok(port),
+        _ => Err(CliError::Usage(format!(
+            "invalid port '{}' (expected a number from 1 to 65535)",
+            esc(p)
+        ))),
+    }
+}
+
 /// An IPv4 or IPv6 address (brackets around IPv6 allowed).
 pub fn parse_addr(a: &str) -> Result<IpAddr, CliError> {
     crate::util::parse::ip_addr(a).ok_or_else(|| {

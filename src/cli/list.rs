@@ -21,6 +21,9 @@ use crate::util::text::escape_control;
 that decide whether a port is free. TIME_WAIT sockets show the time left where the OS \
 reports it (Linux) and, when portwise saw the connection alive (--watch), who held it.
 
+Exit status: 0 when some socket matches, 1 when none does (the table, JSON or CSV is \
+printed all the same), 2 for bad usage. With --watch, it runs until Ctrl-C.
+
 Examples:
   portwise list
   portwise list --port 8080
@@ -131,9 +134,21 @@ pub fn run(args: ListArgs) -> CliResult {
         first = false;
         match watch {
             Some(every) => std::thread::sleep(every),
+            // Like grep, and like every other portwise command: 1 when the
+            // answer is no, here "no socket matches".
+            None if !any_match(&snapshot, &filter) => return Ok(ExitCode::from(1)),
             None => return Ok(ExitCode::SUCCESS),
         }
     }
+}
+
+/// Whether any socket of `snapshot` passes `filter` (stops at the first).
+fn any_match(snapshot: &Snapshot, filter: &Filter) -> bool {
+    let everything = filter.keeps_everything();
+    snapshot
+        .sockets
+        .iter()
+        .any(|s| everything || filter.matches(s))
 }
 
 /// Turn the flags into a [`Filter`], or a one-line usage error naming the

@@ -44,6 +44,142 @@ pub enum Command {
     Tuning(tuning::TuningCommand),
 }
 
+/// Parse the command line. `Err` carries the exit code after help or the
+/// version was printed (0), or after a usage error (2) was printed like
+/// portwise's own: `portwise: <the whole message>` on the first line, then
+/// clap's tip and usage as help below it.
+pub fn parse() -> Result<Cli, ExitCode> {
+    use clap::error::ErrorKind;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    Cli::try_parse_from(&args).map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
+        _ => {
+            eprint!("{}", usage_error_text(&e, &args));
+            ExitCode::from(2)
+        }
+    })
+}
+
+/// A clap usage error as portwise prints it: clap's message (which may span
+/// lines, "the following required arguments were not provided:\n  --goal")
+/// joined into the first line, then the rest of clap's text. An invalid
+/// UTF-8 argument is named (clap only says "one or more arguments").
+pub fn usage_error_text(e: &clap::Error, args: &[std::ffi::OsString]) -> String {
+    let rendered = e.render().to_string();
+    let rendered = rendered.trim_end();
+    let (first, rest) = match rendered.split_once("\n\n") {
+        Some((f, r)) => (f, Some(r)),
+        None => (rendered, None),
+    };
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    let message = if e.kind() == clap::error::ErrorKind::InvalidUtf8 {
+        name_non_utf8(args)
+    } else {
+        first
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = format!("portwise: {}\n", escape_control(&message));
+    if let Some(rest) = rest {
+        out.push('\n');
+        out.push_str(&escape_control_keep_lines(rest));
+        out.push('\n');
+    }
+    out
+}
+
+/// "invalid UTF-8 in the value of --port: '\xff'": which argument is not
+/// UTF-8, found by walking the arguments as clap does (subcommands, options
+/// that take a value, positionals).
+fn name_non_utf8(args: &[std::ffi::OsString]) -> String {
+    use clap::CommandFactory;
+    let mut root = Cli::command();
+    root.build();
+    let mut cmd = &root;
+    let mut value_of: Option<String> = None;
+    let mut positional = 0usize;
+    for a in args.iter().skip(1) {
+        let Some(s) = a.to_str() else {
+            let bytes = a.as_encoded_bytes();
+            let what = if let Some(opt) = value_of {
+                format!("the value of {opt}")
+            } else if bytes.starts_with(b"-")
+                && let Some(eq) = bytes.iter().position(|&b| b == b'=')
+            {
+                return format!(
+                    "invalid UTF-8 in the value of {}: '{}' (expected text)",
+                    show_bytes(&bytes[..eq]),
+                    show_bytes(&bytes[eq + 1..])
+                );
+            } else {
+                match cmd.get_positionals().nth(positional) {
+                    Some(p) => p
+                        .get_value_names()
+                        .and_then(|v| v.first())
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| p.get_id().to_string().to_uppercase()),
+                    None => "an argument".to_string(),
+                }
+            };
+            return format!(
+                "invalid UTF-8 in {what}: '{}' (expected text)",
+                show_bytes(bytes)
+            );
+        };
+        if value_of.take().is_some() {
+            continue;
+        }
+        if let Some(sub) = cmd.find_subcommand(s) {
+            cmd = sub;
+            positional = 0;
+            continue;
+        }
+        let takes_value = |arg: &clap::Arg| arg.get_action().takes_values();
+        if let Some(long) = s.strip_prefix("--") {
+            if !long.contains('=')
+                && cmd
+                    .get_arguments()
+                    .any(|arg| arg.get_long() == Some(long) && takes_value(arg))
+            {
+                value_of = Some(s.to_string());
+            }
+        } else if let Some(short) = s.strip_prefix('-').and_then(|r| r.chars().next()) {
+            if s.chars().count() == 2
+                && cmd
+                    .get_arguments()
+                    .any(|arg| arg.get_short() == Some(short) && takes_value(arg))
+            {
+                value_of = Some(s.to_string());
+            }
+        } else {
+            positional += 1;
+        }
+    }
+    "invalid UTF-8 in an argument (expected text)".to_string()
+}
+
+/// Bytes as text, each byte that is not UTF-8 as `\xNN`, control
+/// characters escaped.
+fn show_bytes(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(&escape_control(chunk.valid()));
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
 /// Why a command did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CliError {

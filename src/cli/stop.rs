@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
-use super::args::{parse_pid, parse_port};
+use super::args::{parse_nonzero_port, parse_pid};
 use super::{CliError, CliResult, EscapedSource, emit, escape_in_place};
 use crate::sockets::{SocketSource, SystemSource};
 use crate::stop::{StopTarget, Stopper, SystemStopper, plan_pid, plan_port};
@@ -33,12 +33,7 @@ pub fn run(args: StopArgs) -> CliResult {
     let mut source = EscapedSource(SystemSource::new());
     let plan = match (&args.port, &args.pid) {
         (Some(p), _) => {
-            let port = parse_port(p)?;
-            if port == 0 {
-                return Err(CliError::Usage(
-                    "invalid port '0' (expected a number from 1 to 65535)".into(),
-                ));
-            }
+            let port = parse_nonzero_port(p)?;
             let snap = source
                 .snapshot()
                 .map_err(|e| CliError::Failed(format!("cannot list sockets: {e}")))?;
