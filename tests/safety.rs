@@ -277,3 +277,152 @@ fn nothing_matched_exits_1() {
         );
     }
 }
+
+/// Field 22 of /proc/PID/stat: the start in clock ticks after boot.
+fn start_ticks(pid: u32) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &text[text.rfind(')').unwrap() + 1..];
+    after.split_whitespace().nth(19).unwrap().parse().unwrap()
+}
+
+/// Run inside a fresh pid namespace by the test below: plan to stop a
+/// `sleep`, let it exit, make the kernel hand its pid to a new `sleep`
+/// (ns_last_pid), then stop as planned. The new process must not be
+/// signalled, above all when it started within the same second.
+#[test]
+fn pid_reuse_child() {
+    if std::env::var_os("PORTWISE_PID_REUSE_CHILD").is_none() {
+        return;
+    }
+    use portwise::stop::{StopOutcome, Stopper, SystemStopper, plan_pid};
+    let hz: u64 = String::from_utf8(
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap()
+    .trim()
+    .parse()
+    .unwrap();
+    let mut same_second = 0;
+    for _ in 0..20 {
+        let mut victim = Command::new("sleep").arg("30").spawn().unwrap();
+        let pid = victim.id();
+        let planned = plan_pid(pid).unwrap().remove(0);
+        assert_eq!(planned.name, "sleep");
+        let victim_ticks = start_ticks(pid);
+        victim.kill().unwrap();
+        victim.wait().unwrap();
+        // The next pid the kernel hands out is ns_last_pid + 1.
+        std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).unwrap();
+        let mut replacement = Command::new("sleep").arg("30").spawn().unwrap();
+        if replacement.id() != pid {
+            let _ = replacement.kill();
+            let _ = replacement.wait();
+            continue;
+        }
+        let same = start_ticks(pid) / hz == victim_ticks / hz;
+        let mut stopper = SystemStopper::new(Box::new(portwise::sockets::SystemSource::new()));
+        let r = stopper.stop(&planned, true);
+        let alive = replacement.try_wait().unwrap().is_none();
+        let _ = replacement.kill();
+        let _ = replacement.wait();
+        assert_eq!(r.outcome, StopOutcome::PidReused, "{}", r.message);
+        assert!(alive, "the process that took the pid was signalled");
+        if same {
+            same_second += 1;
+            if same_second == 3 {
+                break;
+            }
+        }
+    }
+    assert!(same_second > 0, "no pid was reused within the same second");
+    println!("PID-REUSED-WITHIN-THE-SAME-SECOND {same_second}");
+}
+
+#[test]
+fn a_pid_reused_within_the_same_second_is_not_signalled() {
+    if !linux() {
+        return;
+    }
+    if !portwise::platform::os::process::is_elevated() {
+        eprintln!("SKIPPED: forcing pid reuse (ns_last_pid in a new pid namespace) needs root");
+        return;
+    }
+    let out = Command::new("unshare")
+        .args(["-p", "-f", "--mount-proc"])
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "pid_reuse_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PORTWISE_PID_REUSE_CHILD", "1")
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("SKIPPED: cannot run unshare: {e}");
+            return;
+        }
+    };
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    if !out.status.success() && text.contains("unshare failed") {
+        eprintln!("SKIPPED: no new pid namespace here: {text}");
+        return;
+    }
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("PID-REUSED-WITHIN-THE-SAME-SECOND"), "{text}");
+}
+
+/// `stop --pid 2` (kthreadd): refused as a kernel thread, nothing planned.
+#[test]
+fn kernel_threads_are_refused() {
+    if !linux() {
+        return;
+    }
+    let comm = std::fs::read_to_string("/proc/2/comm").unwrap_or_default();
+    if comm.trim() != "kthreadd" {
+        eprintln!("SKIPPED: pid 2 is not kthreadd here (a pid namespace)");
+        return;
+    }
+    let out = portwise(&["stop", "--pid", "2", "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).is_empty(), "no plan: {}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("will not stop pid 2") && err.contains("kernel thread (kthreadd)"),
+        "{err}"
+    );
+}
+
+/// A zombie: said to have exited, to hold no port, and its parent named.
+#[test]
+fn zombies_are_explained_with_their_parent() {
+    if !linux() {
+        return;
+    }
+    let mut child = Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    // Not reaped yet: it stays a zombie until wait() below.
+    eventually("the child to become a zombie", || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let after = &stat[stat.rfind(')')? + 1..];
+        (after.trim_start().starts_with('Z')).then_some(())
+    });
+    let out = portwise(&["stop", "--pid", &pid.to_string(), "--yes"]);
+    child.wait().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    let me = std::process::id();
+    assert!(
+        err.contains(&format!("(pid {pid}) has already exited"))
+            && err.contains("zombie")
+            && err.contains("holds no port")
+            && err.contains(&format!("(pid {me})")),
+        "{err}"
+    );
+}

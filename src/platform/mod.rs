@@ -23,6 +23,9 @@ pub mod os;
 #[path = "windows/mod.rs"]
 pub mod os;
 
+/// Exact process identity and signalling: the types shared by every OS.
+pub mod process_identity;
+
 /// netstat2 row mapping shared by the two OSes that list sockets with it.
 #[cfg(any(target_os = "macos", target_os = "windows"))]
 mod netstat;

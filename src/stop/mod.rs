@@ -17,6 +17,8 @@ use serde::Serialize;
 use sysinfo::{Pid, System, Users};
 
 use crate::bind::holders_on;
+use crate::platform::os;
+use crate::platform::process_identity::Liveness;
 use crate::sockets::Snapshot;
 
 pub use system::SystemStopper;
@@ -30,8 +32,10 @@ pub struct StopTarget {
     /// The command line, arguments joined by spaces; `[name]` when the OS
     /// does not show it.
     pub cmdline: String,
-    /// Start time, seconds since the Unix epoch: with the pid, the process's
-    /// identity (a reused pid has a different start time).
+    /// The OS's exact start stamp (Linux: clock ticks since boot, macOS:
+    /// microseconds since the epoch, Windows: creation FILETIME; see
+    /// `platform::process_identity::Liveness`): with the pid, the process's
+    /// identity. A pid reused even within the same second has another one.
     pub start_time: u64,
     /// Why stopping may not do what the user wants (docker-proxy, systemd).
     pub caveats: Vec<String>,
@@ -46,6 +50,13 @@ pub struct StopTarget {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StopError {
     NoSuchProcess(u32),
+    /// The process has exited; its parent has not collected it yet.
+    Zombie {
+        pid: u32,
+        name: String,
+        parent: u32,
+        parent_name: Option<String>,
+    },
     /// pid 1, portwise itself, the kernel.
     Refused {
         pid: u32,
@@ -71,6 +82,28 @@ impl fmt::Display for StopError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StopError::NoSuchProcess(pid) => write!(f, "no process with pid {pid}"),
+            StopError::Zombie {
+                pid,
+                name,
+                parent,
+                parent_name,
+            } => {
+                let who = if name.is_empty() {
+                    format!("pid {pid}")
+                } else {
+                    format!("{name} (pid {pid})")
+                };
+                let by = match parent_name {
+                    Some(n) => format!("{n} (pid {parent})"),
+                    None => format!("pid {parent}"),
+                };
+                write!(
+                    f,
+                    "{who} has already exited: it is a zombie, which holds no port and no \
+                     other open file; it stays listed until its parent, {by}, collects its \
+                     exit status (stopping the parent clears it too)"
+                )
+            }
             StopError::Refused { pid, reason } => write!(f, "will not stop pid {pid}: {reason}"),
             StopError::NothingHolds(port) => write!(f, "nothing holds port {port}"),
             StopError::OnlyTimeWait {
@@ -253,6 +286,11 @@ fn facts_of(sys: &System, users: Option<&Users>, pid: u32) -> Option<ProcessFact
     if p.status() == sysinfo::ProcessStatus::Zombie {
         return None;
     }
+    // The exact identity, not sysinfo's whole seconds; where the OS has
+    // process handles, one is kept from now until the signal.
+    let Liveness::Running { start } = os::process::identify(pid) else {
+        return None;
+    };
     let name = p.name().to_string_lossy().into_owned();
     let cmd: Vec<String> = p
         .cmd()
@@ -272,7 +310,7 @@ fn facts_of(sys: &System, users: Option<&Users>, pid: u32) -> Option<ProcessFact
         name,
         user,
         cmdline,
-        start_time: p.start_time(),
+        start_time: start,
     })
 }
 
@@ -291,6 +329,19 @@ fn one_line(s: &str) -> String {
         .collect()
 }
 
+/// Why a kernel thread is not stopped.
+fn kernel_thread_reason(name: &str) -> String {
+    let what = if name.is_empty() {
+        String::new()
+    } else {
+        format!(" ({name})")
+    };
+    format!(
+        "it is a kernel thread{what}: it runs inside the kernel, not a program; it holds no \
+         socket of its own and signals do not stop it"
+    )
+}
+
 /// What stopping process `pid` would do.
 pub fn plan_pid(pid: u32) -> Result<Vec<StopTarget>, StopError> {
     // Refused by pid alone: no need to look the process up.
@@ -300,6 +351,30 @@ pub fn plan_pid(pid: u32) -> Result<Vec<StopTarget>, StopError> {
     }
     let mut sys = new_system()?;
     refresh(&mut sys, &[pid]);
+    let name_of = |sys: &System, pid: u32| {
+        sys.process(Pid::from_u32(pid))
+            .map(|p| p.name().to_string_lossy().into_owned())
+    };
+    match os::process::liveness(pid) {
+        Liveness::KernelThread => {
+            let name = name_of(&sys, pid).unwrap_or_default();
+            return Err(StopError::Refused {
+                pid,
+                reason: kernel_thread_reason(&name),
+            });
+        }
+        Liveness::Zombie { parent } => {
+            refresh(&mut sys, &[parent]);
+            return Err(StopError::Zombie {
+                pid,
+                name: name_of(&sys, pid).unwrap_or_default(),
+                parent,
+                parent_name: name_of(&sys, parent),
+            });
+        }
+        Liveness::Gone => return Err(StopError::NoSuchProcess(pid)),
+        Liveness::Running { .. } => {}
+    }
     let users = Users::new_with_refreshed_list().ok();
     let f = facts_of(&sys, users.as_ref(), pid).ok_or(StopError::NoSuchProcess(pid))?;
     if let Some(reason) = refusal(pid, &f.name) {

@@ -1,13 +1,15 @@
-//! The real stopper: sysinfo's `Process::kill_with` (SIGTERM, SIGKILL on
-//! Unix; TerminateProcess on Windows, which has no polite signal there).
+//! The real stopper. The process is identified exactly (pid and the OS's
+//! start stamp, see `platform::process_identity`) and signalled only if it
+//! is still that process: on Linux through a pidfd (the check and the
+//! signal cannot be split by a pid reuse), on Windows through one process
+//! handle, on macOS by a check right before kill(2).
 
-use std::io;
 use std::time::{Duration, Instant};
-
-use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, Signal, System};
 
 use super::{StopOutcome, StopReport, StopTarget, Stopper, elevated_hint, refusal};
 use crate::bind::holders_on;
+use crate::platform::os;
+use crate::platform::process_identity::{Liveness, Sent, SignalError};
 use crate::sockets::SocketSource;
 
 /// How long a politely asked process gets before it is reported as still
@@ -20,7 +22,6 @@ const POLL: Duration = Duration::from_millis(50);
 /// Stops processes on this machine. Holds a socket source for the
 /// "still holds the port" check right before signalling.
 pub struct SystemStopper {
-    sys: Option<System>,
     source: Box<dyn SocketSource>,
     grace: Duration,
 }
@@ -28,7 +29,6 @@ pub struct SystemStopper {
 impl SystemStopper {
     pub fn new(source: Box<dyn SocketSource>) -> SystemStopper {
         SystemStopper {
-            sys: System::new().ok(),
             source,
             grace: GRACE,
         }
@@ -40,45 +40,13 @@ impl SystemStopper {
         self
     }
 
-    /// The start time of `pid` now; `None` when it has exited (a zombie
-    /// has exited too: only its parent's wait() is missing).
-    fn start_time(&mut self, pid: u32) -> Option<u64> {
-        let sys = self.sys.as_mut()?;
-        sys.refresh_processes_specifics(
-            ProcessesToUpdate::Some(&[Pid::from_u32(pid)]),
-            true,
-            ProcessRefreshKind::nothing().without_tasks(),
-        );
-        let p = sys.process(Pid::from_u32(pid))?;
-        (p.status() != ProcessStatus::Zombie).then(|| p.start_time())
-    }
-
+    /// Whether the planned process no longer runs: exited, a zombie (only
+    /// its parent's wait() is missing), or its pid taken by another.
     fn is_gone(&mut self, t: &StopTarget) -> bool {
-        self.start_time(t.pid) != Some(t.start_time)
-    }
-
-    /// Send the signal. `Ok(true)` when the polite one went out, `Ok(false)`
-    /// when the OS has none and the process was terminated at once.
-    fn signal(&mut self, pid: u32, force: bool) -> Result<bool, io::Error> {
-        let Some(p) = self
-            .sys
-            .as_ref()
-            .and_then(|s| s.process(Pid::from_u32(pid)))
-        else {
-            return Err(io::Error::from(io::ErrorKind::NotFound));
-        };
-        let polite = !force;
-        let sent = if polite {
-            match p.kill_with(Signal::Term) {
-                Some(ok) => ok.then_some(true),
-                None => p.kill().then_some(false),
+        os::process::liveness(t.pid)
+            != Liveness::Running {
+                start: t.start_time,
             }
-        } else {
-            p.kill().then_some(false)
-        };
-        // sysinfo returns only a bool; the OS's reason is still in errno /
-        // GetLastError right after the call.
-        sent.ok_or_else(io::Error::last_os_error)
     }
 
     fn wait_gone(&mut self, t: &StopTarget, limit: Duration) -> bool {
@@ -114,34 +82,20 @@ impl Stopper for SystemStopper {
                 None,
             );
         }
-        if self.sys.is_none() {
-            return done(
-                StopOutcome::Failed,
-                format!("cannot stop {who}: the process list cannot be read here"),
-                None,
-            );
-        }
-        // The guard against pid reuse, right before signalling.
-        match self.start_time(t.pid) {
-            None => {
+        // The guard against pid reuse: the exact start stamp, checked again
+        // inside `signal_exact` where the OS can make it atomic.
+        match os::process::liveness(t.pid) {
+            Liveness::Running { start } if start == t.start_time => {}
+            Liveness::Zombie { .. } | Liveness::Gone => {
                 return done(
                     StopOutcome::AlreadyGone,
                     format!("{who} had already exited"),
                     self.port_free(t),
                 );
             }
-            Some(st) if st != t.start_time => {
-                return done(
-                    StopOutcome::PidReused,
-                    format!(
-                        "pid {} now belongs to another process (it started at a different \
-                         time): not signalled",
-                        t.pid
-                    ),
-                    None,
-                );
+            Liveness::Running { .. } | Liveness::KernelThread => {
+                return done(StopOutcome::PidReused, reused(t.pid), None);
             }
-            Some(_) => {}
         }
         if let Some(port) = t.port {
             match self.source.snapshot() {
@@ -165,9 +119,20 @@ impl Stopper for SystemStopper {
                 }
             }
         }
-        let polite = match self.signal(t.pid, force) {
-            Ok(polite) => polite,
-            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+        let polite = match os::process::signal_exact(t.pid, t.start_time, force) {
+            Ok(Sent::Polite) => true,
+            Ok(Sent::Killed) => false,
+            Err(SignalError::Reused) => {
+                return done(StopOutcome::PidReused, reused(t.pid), None);
+            }
+            Err(SignalError::Gone) => {
+                return done(
+                    StopOutcome::AlreadyGone,
+                    format!("{who} had already exited"),
+                    self.port_free(t),
+                );
+            }
+            Err(SignalError::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 let user = t.user.as_deref().unwrap_or("another user");
                 let cmd = match t.port {
                     Some(p) => format!("portwise stop --port {p}"),
@@ -182,14 +147,7 @@ impl Stopper for SystemStopper {
                     None,
                 );
             }
-            Err(e) => {
-                if self.is_gone(t) {
-                    return done(
-                        StopOutcome::AlreadyGone,
-                        format!("{who} had already exited"),
-                        self.port_free(t),
-                    );
-                }
+            Err(SignalError::Io(e)) => {
                 return done(
                     StopOutcome::Failed,
                     format!("cannot signal {who}: {e}"),
@@ -233,6 +191,14 @@ impl Stopper for SystemStopper {
         }
         done(outcome, message, freed)
     }
+}
+
+/// The report for a pid that now belongs to another process.
+fn reused(pid: u32) -> String {
+    format!(
+        "pid {pid} now belongs to another process (it started at a different time): not \
+         signalled"
+    )
 }
 
 impl SystemStopper {
