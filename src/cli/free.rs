@@ -34,7 +34,9 @@ pub struct FreeArgs {
     /// Leave each port in TIME_WAIT on 127.0.0.1 (TCP): for about 60 s on
     /// Linux (30 s on macOS) a bind without SO_REUSEADDR fails on it, while
     /// a server that sets SO_REUSEADDR can still bind it; with --os it also
-    /// keeps port-0 binds from handing it out.
+    /// keeps port-0 binds from handing it out. The reservation is also the
+    /// claim: concurrent `portwise free --reserve` calls never print the
+    /// same port (plain `free` cannot promise that).
     #[arg(long)]
     pub reserve: bool,
     /// Print {"strategy": ..., "ports": [{"port", "proto", "reserved_until_unix_ms"}]}.

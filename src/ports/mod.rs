@@ -49,7 +49,12 @@ pub const RACE_EXPLANATION: &str = "A free port is only free at the moment it is
     SO_REUSEADDR (e.g. another tool probing for a free port) fails on it, while your server that \
     sets SO_REUSEADDR can bind it. With --os (a port inside the ephemeral range) it also keeps \
     Linux's port-0 binds from handing it out. On Windows its effect is not verified. Only \
-    handing over an already-bound socket closes the race completely.";
+    handing over an already-bound socket closes the race completely.\n\n\
+    Plain `portwise free` cannot promise that two callers running at the same time get \
+    different ports: nothing holds a port once it is printed. With --reserve, checking and \
+    claiming are one step: the port is bound without SO_REUSEADDR, which fails if any other \
+    socket (such as another caller's reservation) is on it, and that same socket makes the \
+    reservation. Concurrent `portwise free --reserve` calls never print the same port.";
 
 /// TCP, UDP, or a port free for both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

@@ -117,37 +117,60 @@ impl Picker {
         let protos = req.proto.protos();
         let mut ports: Vec<u16> = Vec::with_capacity(req.count);
         let mut taken = PortSet::new();
-        match self.candidates(&req.strategy) {
-            Some(candidates) => {
-                let n = total(&candidates);
-                if req.count as u64 > u64::from(n) {
-                    return Err(FreeError::Usage(format!(
-                        "{} holds only {n} candidate port(s); cannot return {}",
-                        describe(&req.strategy),
-                        req.count
-                    )));
-                }
-                while ports.len() < req.count {
-                    match self.pick_from(&candidates, protos, &taken) {
-                        Some(p) => {
-                            taken.insert(p);
-                            ports.push(p);
-                        }
-                        None => return Err(not_enough(&req.strategy, &ports, req.count)),
-                    }
-                }
-            }
-            None => {
-                let mut held = Vec::with_capacity(req.count);
-                while ports.len() < req.count {
-                    match self.pick_os(protos, &mut held)? {
-                        Some(p) => ports.push(p),
-                        None => return Err(not_enough(&req.strategy, &ports, req.count)),
-                    }
-                }
-                drop(held);
+        let candidates = self.candidates(&req.strategy);
+        if let Some(c) = &candidates {
+            let n = total(c);
+            if req.count as u64 > u64::from(n) {
+                return Err(FreeError::Usage(format!(
+                    "{} holds only {n} candidate port(s); cannot return {}",
+                    describe(&req.strategy),
+                    req.count
+                )));
             }
         }
+        let tw = time_wait_ms();
+        let mut reserve_notes = Vec::new();
+        // OS-assigned ports stay bound until the end, so the OS does not
+        // hand the same one out twice.
+        let mut held = Vec::with_capacity(req.count);
+        while ports.len() < req.count {
+            let picked = match &candidates {
+                Some(c) => self.pick_from(c, protos, &taken),
+                None => self.pick_os(protos, &mut held)?,
+            };
+            let Some(p) = picked else {
+                return Err(not_enough(&req.strategy, &ports, req.count));
+            };
+            taken.insert(p);
+            if req.reserve {
+                // Our own port-0 socket must not stand in the claim's way.
+                held.retain(|s: &Socket| bound_port(s) != Some(p));
+                match reserve(p, tw) {
+                    Ok(r) if r.verified => reserve_notes.push((p, r.until_unix_ms, None)),
+                    // `verified` means a plain bind of 127.0.0.1:port failed
+                    // right after (ports::reserve::Reservation); that is the
+                    // check, not a look for the TIME_WAIT socket.
+                    Ok(_) => reserve_notes.push((
+                        p,
+                        None,
+                        Some(format!(
+                            "port {p}: a plain bind of 127.0.0.1:{p} still succeeded after the \
+                             reservation, so nothing holds the port; it is not reserved"
+                        )),
+                    )),
+                    // Claimed by another caller (or any socket) since the
+                    // probe: not ours; pick another.
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+                    Err(e) => reserve_notes.push((
+                        p,
+                        None,
+                        Some(format!("port {p}: cannot reserve it: {e}")),
+                    )),
+                }
+            }
+            ports.push(p);
+        }
+        drop(held);
 
         let mut notes = Vec::new();
         if !self.facts.ephemeral_read && req.strategy == Strategy::OutsideEphemeral {
@@ -167,25 +190,14 @@ impl Picker {
                 reserved_until_unix_ms: None,
             })
             .collect();
-        if req.reserve {
-            let tw = time_wait_ms();
-            for fp in &mut out {
-                match reserve(fp.port, tw) {
-                    Ok(r) if r.verified => fp.reserved_until_unix_ms = r.until_unix_ms,
-                    // `verified` means a plain bind of 127.0.0.1:port failed
-                    // right after (ports::reserve::Reservation); that is the
-                    // check, not a look for the TIME_WAIT socket.
-                    Ok(_) => notes.push(format!(
-                        "port {0}: a plain bind of 127.0.0.1:{0} still succeeded after the \
-                         reservation, so nothing holds the port; it is not reserved",
-                        fp.port
-                    )),
-                    Err(e) => notes.push(format!("port {}: cannot reserve it: {e}", fp.port)),
-                }
+        for (port, until, note) in reserve_notes {
+            if let Some(fp) = out.iter_mut().find(|fp| fp.port == port) {
+                fp.reserved_until_unix_ms = until;
             }
-            if req.proto == ProtoChoice::Both {
-                notes.push("the reservation covers TCP only; UDP has no TIME_WAIT".into());
-            }
+            notes.extend(note);
+        }
+        if req.reserve && req.proto == ProtoChoice::Both {
+            notes.push("the reservation covers TCP only; UDP has no TIME_WAIT".into());
         }
         Ok(FreeResult {
             strategy: req.strategy,
@@ -193,6 +205,11 @@ impl Picker {
             notes,
         })
     }
+}
+
+/// The port a socket is bound to.
+fn bound_port(s: &Socket) -> Option<u16> {
+    s.local_addr().ok()?.as_socket().map(|a| a.port())
 }
 
 fn describe(strategy: &Strategy) -> String {

@@ -30,29 +30,44 @@ pub struct Reservation {
     pub verified: bool,
 }
 
-/// Listen on 127.0.0.1:port (with SO_REUSEADDR where the platform says it
-/// is safe: not on Windows, where it would let this socket share a port in
-/// use whose first socket also set SO_REUSEADDR; learn.microsoft.com "Using
-/// SO_REUSEADDR and SO_EXCLUSIVEADDRUSE", Enhanced Socket Security), connect
-/// to it, accept, and close the accepted side first: the side that closes
-/// first is the one that goes into TIME_WAIT, and that side's local port is
-/// `port`.
+/// Claim `port` and park it in TIME_WAIT: bind 0.0.0.0:port WITHOUT
+/// SO_REUSEADDR, listen, connect from 127.0.0.1, accept, and close the
+/// accepted side first (the side that closes first holds TIME_WAIT, and its
+/// local port is `port`).
+///
+/// The bind is the claim. Made without SO_REUSEADDR, it fails
+/// (`AddrInUse`) next to any socket on the port, including another
+/// caller's listener mid-reservation or its TIME_WAIT remnant (Linux
+/// `inet_bind_conflict()` lets two sockets share a port only when both set
+/// SO_REUSEADDR; BSD `in_pcbbind` likewise for TIME_WAIT), so two callers
+/// can never both reserve one port: the check that the port is free and
+/// the reservation are one atomic step. From the bind on, the port stays
+/// occupied (listener, then the accepted socket, which the kernel turns
+/// into the TIME_WAIT socket in place).
+///
+/// SO_REUSEADDR is set only after the bind, where the platform says it is
+/// safe (not on Windows, where it would let this socket share a port in use
+/// whose first socket also set SO_REUSEADDR; learn.microsoft.com "Using
+/// SO_REUSEADDR and SO_EXCLUSIVEADDRUSE", Enhanced Socket Security): the
+/// accepted socket inherits it, and so does its TIME_WAIT remnant, which
+/// then lets a server that sets SO_REUSEADDR bind the port at once.
 pub fn reserve(port: u16, time_wait_ms: Option<u64>) -> io::Result<Reservation> {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let claim = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
     let sock = new_socket(false, Proto::Tcp)?;
+    sock.bind(&claim.into())?;
     if crate::platform::os::ports::reservation_sets_reuseaddr() {
         sock.set_reuse_address(true)?;
     }
-    sock.bind(&addr.into())?;
     sock.listen(1)?;
     let listener: TcpListener = sock.into();
-    let client = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    let client = TcpStream::connect_timeout(&loopback, Duration::from_secs(2))?;
     let (accepted, _) = listener.accept()?;
     drop(accepted); // FIN from the port's side first: it will hold TIME_WAIT
     drop(client); // the peer's FIN completes the close
     drop(listener);
     let started = crate::util::time::now_unix_ms();
-    let verified = wait_for_time_wait(addr);
+    let verified = wait_for_time_wait(loopback);
     Ok(Reservation {
         port,
         until_unix_ms: if verified {
@@ -95,5 +110,26 @@ mod tests {
         // The holder still owns it: a client reaches it.
         let _c = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
         assert!(held.accept().is_ok());
+    }
+
+    /// A reserved port cannot be reserved again (the second claim fails
+    /// with AddrInUse), while a server that sets SO_REUSEADDR binds it.
+    #[test]
+    fn a_reservation_is_an_exclusive_claim() {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let r = reserve(port, Some(60_000)).unwrap();
+        assert!(r.verified);
+        let again = reserve(port, Some(60_000)).unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::AddrInUse);
+        if crate::platform::os::ports::reservation_sets_reuseaddr() {
+            let s = new_socket(false, Proto::Tcp).unwrap();
+            s.set_reuse_address(true).unwrap();
+            s.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)).into())
+                .unwrap();
+        }
     }
 }
