@@ -489,3 +489,72 @@ fn concurrent_reservations_never_share_a_port() {
     let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// The numbers a reason counts: "2 sockets held by ...; 1 socket not
+/// found ..." -> 3.
+fn counted_in(reason: &str) -> usize {
+    reason
+        .split("; ")
+        .filter_map(|part| part.split(' ').next()?.parse::<usize>().ok())
+        .sum()
+}
+
+/// As a normal user next to root's sockets (a listener and an established
+/// connection, which plain `list` does not show): the footer's
+/// unattributed count and its reason count the same sockets, in the table
+/// and in JSON, with and without a filter.
+#[test]
+fn unattributed_count_and_reason_count_the_same_sockets() {
+    if !linux() {
+        return;
+    }
+    if !portwise::platform::os::process::is_elevated() {
+        eprintln!("SKIPPED: needs root, to hold sockets another user cannot attribute");
+        return;
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: setpriv is not installed");
+        return;
+    }
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let _client = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    let _server = l.accept().unwrap();
+    let as_nobody = |args: &[&str]| {
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+            ])
+            .arg(BIN)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let p = port.to_string();
+    for args in [&["list"][..], &["list", "--port", &p], &["list", "--all"]] {
+        let out = as_nobody(args);
+        let text = stdout(&out);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("unattributed: "))
+            .unwrap_or_else(|| panic!("{args:?}: {text}{}", stderr(&out)));
+        let rest = &line["unattributed: ".len()..];
+        let (n, reason) = match rest.split_once(" (") {
+            Some((n, r)) => (n.parse::<usize>().unwrap(), r.trim_end_matches(')')),
+            None => (rest.parse::<usize>().unwrap(), ""),
+        };
+        assert!(n >= 1, "{args:?}: root's listener is unattributed: {line}");
+        assert_eq!(n, counted_in(reason), "{args:?}: {line}");
+        assert!(reason.contains("root (uid 0)"), "{args:?}: {line}");
+        let mut json_args = args.to_vec();
+        json_args.push("--json");
+        let out = as_nobody(&json_args);
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        let n = v["unattributed"].as_u64().unwrap() as usize;
+        let reason = v["unattributed_reason"].as_str().unwrap_or_default();
+        assert_eq!(n, counted_in(reason), "{json_args:?}: {v}");
+    }
+}

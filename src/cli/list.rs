@@ -11,7 +11,7 @@ use crate::sockets::csv;
 use crate::sockets::filter::{Filter, StateFilter};
 use crate::sockets::json::{self, JsonHeader};
 use crate::sockets::model::{Proto, Snapshot, SocketEntry, TcpState};
-use crate::sockets::{SocketSource, SystemSource, coverage_note, is_unattributed};
+use crate::sockets::{SocketSource, SystemSource, coverage_note, is_unattributed, reason_for_some};
 use crate::util::text::escape_control;
 
 /// List sockets with their owning processes.
@@ -121,8 +121,10 @@ pub fn run(args: ListArgs) -> CliResult {
         let written = {
             // Every format hands over large chunks: no extra buffering.
             let mut out = io::stdout().lock();
+            let mut explain =
+                |rows: &[&SocketEntry]| source.explain_rows(rows, snapshot.privileged);
             out.write_all(preface.as_bytes())
-                .and_then(|_| write_to(&mut out, &snapshot, &filter, format))
+                .and_then(|_| write_explained(&mut out, &snapshot, &filter, format, &mut explain))
                 .and_then(|_| out.flush())
         };
         match written {
@@ -181,16 +183,41 @@ pub fn filter_from_args(args: &ListArgs) -> Result<Filter, CliError> {
     })
 }
 
-/// Write the snapshot's sockets that pass `filter`, in `format`.
+/// Counts the unattributed sockets among some rows and says why, for
+/// exactly those rows (`SystemSource::explain_rows`).
+pub type Explain<'a> = dyn FnMut(&[&SocketEntry]) -> (usize, Option<String>) + 'a;
+
+/// Write the snapshot's sockets that pass `filter`, in `format`. The
+/// unattributed count and its reason are for the rows shown: the
+/// snapshot's own reason when they are all of its unattributed sockets,
+/// otherwise a reason without user names (see [`write_explained`]).
 pub fn write_to<W: Write>(
     w: &mut W,
     snapshot: &Snapshot,
     filter: &Filter,
     format: Format,
 ) -> io::Result<()> {
+    write_explained(w, snapshot, filter, format, &mut |rows| {
+        unattributed(snapshot, rows)
+    })
+}
+
+/// [`write_to`], with `explain` giving the unattributed count and reason of
+/// the rows shown (one set, counted once).
+pub fn write_explained<W: Write>(
+    w: &mut W,
+    snapshot: &Snapshot,
+    filter: &Filter,
+    format: Format,
+    explain: &mut Explain<'_>,
+) -> io::Result<()> {
     match format {
-        Format::Table => w.write_all(render_table(snapshot, &filter.apply(snapshot)).as_bytes()),
-        Format::Json => write_json(w, snapshot, filter),
+        Format::Table => {
+            let shown = filter.apply(snapshot);
+            let lost = explain(&shown);
+            w.write_all(render_table(snapshot, &shown, lost).as_bytes())
+        }
+        Format::Json => write_json(w, snapshot, filter, explain),
         Format::Csv => w.write_all(csv::to_csv(filter.apply(snapshot)).as_bytes()),
     }
 }
@@ -203,15 +230,14 @@ pub fn render(snapshot: &Snapshot, filter: &Filter, format: Format) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The unattributed count among `shown`, with the snapshot's reason.
+/// The unattributed count among `shown`, with a reason for that count
+/// without a socket source at hand: the snapshot's own when `shown` holds
+/// all of the snapshot's unattributed sockets, else a plain one that counts
+/// the same sockets (the CLI itself passes the source's
+/// `explain_rows`, which names the users).
 fn unattributed(snapshot: &Snapshot, shown: &[&SocketEntry]) -> (usize, Option<String>) {
     let n = shown.iter().filter(|s| is_unattributed(s)).count();
-    let reason = if n > 0 {
-        snapshot.unattributed_reason.clone()
-    } else {
-        None
-    };
-    (n, reason)
+    (n, reason_for_some(snapshot, n).map(|r| r.into_owned()))
 }
 
 fn endpoint(ip: &std::net::IpAddr, port: u16) -> String {
@@ -240,7 +266,11 @@ fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>, sep: &str) -> Stri
     out
 }
 
-fn render_table(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
+fn render_table(
+    snapshot: &Snapshot,
+    shown: &[&SocketEntry],
+    lost: (usize, Option<String>),
+) -> String {
     const HEAD: [&str; 8] = [
         "PROTO",
         "LOCAL",
@@ -339,13 +369,13 @@ fn render_table(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
         line(&cells);
     }
     out.push('\n');
-    out.push_str(&footer(snapshot, shown));
+    out.push_str(&footer(snapshot, shown, lost));
     out
 }
 
 /// "12 sockets: 3 LISTEN, 8 TIME_WAIT, 1 UDP", then the unattributed count
 /// and its reason, then anything this OS cannot list.
-fn footer(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
+fn footer(snapshot: &Snapshot, shown: &[&SocketEntry], lost: (usize, Option<String>)) -> String {
     let mut counts: BTreeMap<(u8, Option<TcpState>), usize> = BTreeMap::new();
     for s in shown {
         // TCP states in their natural order, UDP last.
@@ -369,7 +399,7 @@ fn footer(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
     } else {
         format!("{} {noun}: {}\n", shown.len(), parts.join(", "))
     };
-    let (n, reason) = unattributed(snapshot, shown);
+    let (n, reason) = lost;
     match reason {
         Some(r) if n > 0 => {
             let _ = writeln!(out, "unattributed: {n} ({})", escape_control(&r));
@@ -385,7 +415,12 @@ fn footer(snapshot: &Snapshot, shown: &[&SocketEntry]) -> String {
 }
 
 /// Streams the matching sockets: no list of them is built first.
-fn write_json<W: Write>(w: &mut W, snapshot: &Snapshot, filter: &Filter) -> io::Result<()> {
+fn write_json<W: Write>(
+    w: &mut W,
+    snapshot: &Snapshot,
+    filter: &Filter,
+    explain: &mut Explain<'_>,
+) -> io::Result<()> {
     let everything = filter.keeps_everything();
     let shown = || {
         snapshot
@@ -394,12 +429,15 @@ fn write_json<W: Write>(w: &mut W, snapshot: &Snapshot, filter: &Filter) -> io::
             .filter(move |s| everything || filter.matches(s))
     };
     // Counting all of them again is a whole pass over a large table.
-    let n = if everything {
-        snapshot.unattributed
+    let (n, reason) = if everything {
+        (snapshot.unattributed, snapshot.unattributed_reason.clone())
     } else {
-        shown().filter(|s| is_unattributed(s)).count()
+        let lost: Vec<&SocketEntry> = shown().filter(|s| is_unattributed(s)).collect();
+        explain(&lost)
     };
-    json::write_document(w, &JsonHeader::for_rows(snapshot, n), shown())
+    let mut header = JsonHeader::for_rows(snapshot, n);
+    header.unattributed_reason = reason.filter(|_| n > 0).map(std::borrow::Cow::Owned);
+    json::write_document(w, &header, shown())
 }
 
 #[cfg(test)]

@@ -16,22 +16,24 @@ use super::model::{Snapshot, SocketEntry};
 pub struct JsonHeader<'a> {
     pub taken_at_unix_ms: u64,
     pub unattributed: usize,
-    pub unattributed_reason: Option<&'a str>,
+    pub unattributed_reason: Option<std::borrow::Cow<'a, str>>,
     pub privileged: bool,
 }
 
 impl<'a> JsonHeader<'a> {
     /// The header for some of `snapshot`'s sockets, `unattributed` of which
     /// have no known owner: the reason is given only when that is not zero.
+    ///
+    /// The snapshot's reason explains all of its unattributed sockets; it is
+    /// used only when these rows hold that many. For fewer, the caller sets
+    /// a reason for exactly those ([`super::reason_for_some`] or
+    /// `SystemSource::explain_rows`), so the count and the reason always
+    /// count the same sockets.
     pub fn for_rows(snapshot: &'a Snapshot, unattributed: usize) -> JsonHeader<'a> {
         JsonHeader {
             taken_at_unix_ms: snapshot.taken_at_unix_ms,
             unattributed,
-            unattributed_reason: if unattributed > 0 {
-                snapshot.unattributed_reason.as_deref()
-            } else {
-                None
-            },
+            unattributed_reason: super::reason_for_some(snapshot, unattributed),
             privileged: snapshot.privileged,
         }
     }
@@ -51,7 +53,7 @@ pub fn write_document<'s, W: Write>(
     buf.extend_from_slice(b",\"unattributed\":");
     push_u64(&mut buf, header.unattributed as u64);
     buf.extend_from_slice(b",\"unattributed_reason\":");
-    match header.unattributed_reason {
+    match header.unattributed_reason.as_deref() {
         Some(r) => push_str(&mut buf, r),
         None => buf.extend_from_slice(b"null"),
     }
@@ -272,7 +274,7 @@ mod tests {
         let header = JsonHeader {
             taken_at_unix_ms: 1_700_000_000_000,
             unattributed: 2,
-            unattributed_reason: Some("why \"so\""),
+            unattributed_reason: Some("why \"so\"".into()),
             privileged: false,
         };
         write_document(&mut out, &header, refs.iter().copied()).unwrap();

@@ -63,6 +63,27 @@ pub fn is_unattributed(s: &SocketEntry) -> bool {
     s.inode != 0 && !s.is_kernel_owned() && s.processes.is_empty()
 }
 
+/// The reason to print beside an unattributed count of `n` among some of
+/// `snapshot`'s sockets, counting the same sockets: the snapshot's own
+/// reason when `n` is all of its unattributed sockets, else a plain one for
+/// those `n` (a front end with the socket source at hand can name the
+/// users with `SystemSource::explain_rows`). `None` for 0.
+pub fn reason_for_some(snapshot: &Snapshot, n: usize) -> Option<std::borrow::Cow<'_, str>> {
+    if n == 0 {
+        None
+    } else if n == snapshot.unattributed {
+        snapshot
+            .unattributed_reason
+            .as_deref()
+            .map(std::borrow::Cow::Borrowed)
+    } else {
+        Some(std::borrow::Cow::Owned(format!(
+            "{n} socket{} whose owning process this user cannot see",
+            if n == 1 { "" } else { "s" }
+        )))
+    }
+}
+
 /// What this OS's socket list cannot show at all, if anything (macOS lists
 /// no TIME_WAIT sockets, for one). Front ends print it beside the counts.
 pub fn coverage_note(privileged: bool) -> Option<String> {

@@ -285,6 +285,22 @@ impl SocketSource for SystemSource {
 }
 
 impl SystemSource {
+    /// The unattributed count among `rows` (some of the last snapshot's
+    /// sockets, e.g. those a filter shows) and the reason for exactly those:
+    /// a front end that shows a subset counts and explains the same set.
+    pub fn explain_rows(
+        &mut self,
+        rows: &[&SocketEntry],
+        privileged: bool,
+    ) -> (usize, Option<String>) {
+        let lost: Vec<&SocketEntry> = rows
+            .iter()
+            .copied()
+            .filter(|s| is_unattributed(s))
+            .collect();
+        self.explain_unattributed(&lost, privileged)
+    }
+
     /// Count the sockets whose owner could not be found, and say why.
     fn explain_unattributed(
         &mut self,
