@@ -558,3 +558,71 @@ fn unattributed_count_and_reason_count_the_same_sockets() {
         assert_eq!(n, counted_in(reason), "{json_args:?}: {v}");
     }
 }
+
+/// Scoped IPv6 addresses are accepted and bound with their scope: ::1 with
+/// lo's name or index; an unknown interface is a usage error naming it.
+#[test]
+fn scoped_ipv6_addresses_are_accepted() {
+    if !linux() {
+        return;
+    }
+    if TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("SKIPPED: no IPv6 loopback here");
+        return;
+    }
+    let lo_index = std::fs::read_to_string("/sys/class/net/lo/ifindex")
+        .unwrap()
+        .trim()
+        .to_string();
+    for addr in ["::1%lo".to_string(), format!("[::1%{lo_index}]")] {
+        let out = portwise(&["bind-test", "0", "--addr", &addr, "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{addr}: {}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["ok"], true, "{addr}: {v}");
+    }
+    let out = portwise(&["bind-test", "0", "--addr", "fe80::1%no-such-if0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("'fe80::1%no-such-if0'"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A link-local address binds with its scope (name or index) and not
+/// without one. Root only: the address goes on the loopback interface of a
+/// throwaway network namespace (`unshare -n`), never the machine's own.
+#[test]
+fn link_local_addresses_bind_with_their_scope() {
+    if !linux() {
+        return;
+    }
+    if !portwise::platform::os::process::is_elevated() {
+        eprintln!("SKIPPED: adding a link-local address in a new network namespace needs root");
+        return;
+    }
+    let script = format!(
+        "ip link set lo up && ip addr add fe80::1/64 dev lo nodad && \
+         for a in 'fe80::1%lo' '[fe80::1%1]'; do '{BIN}' bind-test 0 --addr \"$a\" || exit 10; done; \
+         '{BIN}' bind-test 0 --addr fe80::1; echo \"unscoped=$?\""
+    );
+    let out = Command::new("unshare")
+        .args(["-n", "sh", "-c", &script])
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("SKIPPED: cannot run unshare: {e}");
+            return;
+        }
+    };
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    if text.contains("unshare failed") || text.contains("Operation not permitted") {
+        eprintln!("SKIPPED: no new network namespace here: {text}");
+        return;
+    }
+    assert!(out.status.success(), "{text}");
+    assert_eq!(text.matches("ok: tcp [fe80::1]:").count(), 2, "{text}");
+    // Without the scope the kernel refuses a link-local bind (EINVAL).
+    assert!(text.contains("unscoped=1"), "{text}");
+}

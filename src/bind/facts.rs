@@ -111,19 +111,50 @@ pub fn systemd_holds(req: &BindRequest, snap: &Snapshot) -> bool {
         .any(|s| s.local_port == req.port && s.processes.iter().any(|p| p.name == "systemd"))
 }
 
+/// The interface of each IPv6 link-local address seen by the last
+/// [`local_addresses`], for [`address_text`].
+static LINK_LOCAL_SCOPES: std::sync::Mutex<Vec<(std::net::Ipv6Addr, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
 /// Every address of this machine's interfaces, sorted, without duplicates
 /// (for the Bind test view's address list and for `address_not_local`).
+/// Remembers the interface of each IPv6 link-local one ([`address_text`]).
 pub fn local_addresses() -> Vec<IpAddr> {
-    let mut out: Vec<IpAddr> = match sysinfo::Networks::new_with_refreshed_list() {
-        Ok(nets) => nets
-            .values()
-            .flat_map(|data| data.ip_networks().iter().map(|n| n.addr))
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    let mut scopes = Vec::new();
+    let mut out: Vec<IpAddr> = Vec::new();
+    if let Ok(nets) = sysinfo::Networks::new_with_refreshed_list() {
+        for (name, data) in nets.iter() {
+            for a in data.ip_networks().iter().map(|n| n.addr) {
+                if let IpAddr::V6(v6) = a
+                    && v6.is_unicast_link_local()
+                {
+                    scopes.push((v6, name.to_string_lossy().into_owned()));
+                }
+                out.push(a);
+            }
+        }
+    }
     out.sort();
     out.dedup();
+    *LINK_LOCAL_SCOPES.lock().unwrap_or_else(|e| e.into_inner()) = scopes;
     out
+}
+
+/// `addr` as the address field takes it: an IPv6 link-local address with
+/// its interface ("fe80::1%eth0"; the first one, if several interfaces
+/// have it), which binding it needs; any other address as it prints.
+pub fn address_text(addr: &IpAddr) -> String {
+    if let IpAddr::V6(v6) = addr
+        && v6.is_unicast_link_local()
+        && let Some((_, name)) = LINK_LOCAL_SCOPES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(a, _)| a == v6)
+    {
+        return format!("{v6}%{name}");
+    }
+    addr.to_string()
 }
 
 #[cfg(test)]
@@ -135,5 +166,28 @@ mod tests {
         let addrs = local_addresses();
         assert!(addrs.contains(&"127.0.0.1".parse().unwrap()), "{addrs:?}");
         assert!(!addrs.contains(&"192.0.2.1".parse().unwrap()));
+    }
+
+    /// The address list offers link-local addresses with their interface,
+    /// in a form the address field parses back with its scope.
+    #[test]
+    fn link_local_addresses_are_offered_with_their_scope() {
+        let addrs = local_addresses();
+        let mut seen = 0;
+        for a in &addrs {
+            let text = address_text(a);
+            let parsed = crate::util::parse::scoped_ip_addr(&text);
+            assert_eq!(parsed.map(|p| p.ip), Some(*a), "{text}");
+            if matches!(a, IpAddr::V6(v6) if v6.is_unicast_link_local()) {
+                assert!(text.contains('%'), "{text}");
+                assert_ne!(parsed.map(|p| p.scope_id), Some(0), "{text}");
+                seen += 1;
+            } else {
+                assert_eq!(text, a.to_string());
+            }
+        }
+        if seen == 0 {
+            eprintln!("SKIPPED: no link-local address on this machine ({addrs:?})");
+        }
     }
 }

@@ -28,7 +28,7 @@ pub use diagnose::{bind_test_command, diagnose};
 pub use crate::sockets::port_use::{
     Holder, PortUse, TimeWaitInfo, holders_on, port_use, time_wait_on,
 };
-pub use facts::{OsKind, SystemFacts, local_addresses, systemd_holds};
+pub use facts::{OsKind, SystemFacts, address_text, local_addresses, systemd_holds};
 pub use help::{SockOption, option_help};
 pub use probe::{Bound, ProbeError, ProbeFailure, Stage, probe};
 
@@ -44,6 +44,9 @@ pub struct BindRequest {
     pub reuseport: bool,
     /// Set IPV6_V6ONLY; only valid with an IPv6 address.
     pub v6only: bool,
+    /// The IPv6 scope id (interface index) to bind with, as in
+    /// "fe80::1%eth0"; 0 for none. A link-local address needs one.
+    pub scope_id: u32,
 }
 
 impl BindRequest {
@@ -56,6 +59,7 @@ impl BindRequest {
             reuseaddr: false,
             reuseport: false,
             v6only: false,
+            scope_id: 0,
         }
     }
 

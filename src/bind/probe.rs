@@ -2,7 +2,7 @@
 //! for TCP; the socket is released at once.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -75,7 +75,13 @@ pub fn error_info(stage: Stage, e: &io::Error) -> BindErrorInfo {
 /// Tries the bind as asked. On success the socket is closed before this
 /// returns.
 pub fn probe(req: &BindRequest) -> Result<Bound, ProbeError> {
-    let addr = SocketAddr::new(req.addr, req.port);
+    let addr = match req.addr {
+        // With the scope: a link-local address binds only with its interface.
+        IpAddr::V6(ip) => {
+            SocketAddr::V6(std::net::SocketAddrV6::new(ip, req.port, 0, req.scope_id))
+        }
+        IpAddr::V4(_) => SocketAddr::new(req.addr, req.port),
+    };
     let fail = |stage: Stage, e: io::Error, v6only: Option<bool>| {
         ProbeError::Failed(ProbeFailure {
             stage,

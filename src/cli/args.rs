@@ -3,7 +3,6 @@
 //! (The window's bind form has its own String-error copies in
 //! state/bind.rs; they could call these once the error types meet.)
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use super::CliError;
@@ -31,11 +30,13 @@ pub fn parse_nonzero_port(p: &str) -> Result<u16, CliError> {
     }
 }
 
-/// An IPv4 or IPv6 address (brackets around IPv6 allowed).
-pub fn parse_addr(a: &str) -> Result<IpAddr, CliError> {
-    crate::util::parse::ip_addr(a).ok_or_else(|| {
+/// An IPv4 or IPv6 address (brackets around IPv6 allowed), an IPv6 one
+/// optionally with a scope id: "fe80::1%eth0", "[fe80::1%2]".
+pub fn parse_addr(a: &str) -> Result<crate::util::parse::ScopedAddr, CliError> {
+    crate::util::parse::scoped_ip_addr(a).ok_or_else(|| {
         CliError::Usage(format!(
-            "invalid address '{}' (expected an IPv4 or IPv6 address, e.g. 0.0.0.0, ::, 127.0.0.1)",
+            "invalid address '{}' (expected an IPv4 or IPv6 address, e.g. 0.0.0.0, ::, \
+             127.0.0.1, fe80::1%eth0 with a scope: an interface name or index)",
             esc(a)
         ))
     })
@@ -96,7 +97,11 @@ mod tests {
     #[test]
     fn good_values_parse() {
         assert_eq!(parse_port(" 8080 ").ok(), Some(8080));
-        assert_eq!(parse_addr("[::1]").ok(), Some("::1".parse().unwrap()));
+        assert_eq!(
+            parse_addr("[::1]").ok().map(|s| s.ip),
+            Some("::1".parse().unwrap())
+        );
+        assert_eq!(parse_addr("fe80::1%3").ok().map(|s| s.scope_id), Some(3));
         assert_eq!(parse_pid("42").ok(), Some(42));
         assert_eq!(parse_count("3").ok(), Some(3));
         assert_eq!(parse_seconds("0", "--wait", 0.0).ok(), Some(Duration::ZERO));

@@ -20,7 +20,8 @@ pub struct BindTestArgs {
     /// The port to bind (0-65535; 0 asks the OS to pick one).
     #[arg(value_name = "PORT", allow_hyphen_values = true)]
     pub port: String,
-    /// The address to bind (default 0.0.0.0).
+    /// The address to bind (default 0.0.0.0); an IPv6 link-local one with
+    /// its scope, e.g. fe80::1%eth0 or fe80::1%2.
     #[arg(long, value_name = "ADDR")]
     pub addr: Option<String>,
     /// tcp (default; binds and listens) or udp.
@@ -48,9 +49,12 @@ pub struct BindTestArgs {
 /// The request the flags describe, or a usage error.
 pub fn request_from_args(args: &BindTestArgs) -> Result<BindRequest, CliError> {
     let port = parse_port(&args.port)?;
-    let addr = match args.addr.as_deref() {
-        Some(a) => parse_addr(a)?,
-        None => IpAddr::from([0, 0, 0, 0]),
+    let (addr, scope_id) = match args.addr.as_deref() {
+        Some(a) => {
+            let s = parse_addr(a)?;
+            (s.ip, s.scope_id)
+        }
+        None => (IpAddr::from([0, 0, 0, 0]), 0),
     };
     let proto = match args.proto.as_deref() {
         Some(p) => p.parse::<Proto>().map_err(CliError::Usage)?,
@@ -63,6 +67,7 @@ pub fn request_from_args(args: &BindTestArgs) -> Result<BindRequest, CliError> {
         reuseaddr: args.reuseaddr,
         reuseport: args.reuseport,
         v6only: args.v6only,
+        scope_id,
     };
     req.validate().map_err(CliError::Usage)?;
     Ok(req)

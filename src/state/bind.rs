@@ -177,6 +177,7 @@ impl BindState {
             reuseaddr: self.reuseaddr,
             reuseport: self.reuseport,
             v6only: self.v6only && addr.is_ipv6(),
+            scope_id: crate::util::parse::scope_id(&self.addr_text),
         };
         req.validate()?;
         Ok(req)
@@ -187,7 +188,7 @@ impl BindState {
     pub fn offered_addrs(&self) -> Vec<String> {
         let mut out: Vec<String> = WELL_KNOWN_ADDRS.iter().map(|s| s.to_string()).collect();
         for a in self.local_addrs.iter().flatten() {
-            let s = a.to_string();
+            let s = crate::bind::address_text(a);
             if !out.contains(&s) {
                 out.push(s);
             }

@@ -119,6 +119,16 @@ pub fn socket_units_for_port(port: u16) -> Vec<String> {
     }
 }
 
+/// The index of the network interface `name` ("lo", "eth0"), for an IPv6
+/// scope id written as "fe80::1%eth0" (if_nametoindex(3)); `None` when
+/// there is no such interface.
+pub fn interface_index(name: &str) -> Option<u32> {
+    let c = std::ffi::CString::new(name).ok()?;
+    // SAFETY: `c` is a valid NUL-terminated string for the call's duration.
+    let i = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    (i != 0).then_some(i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

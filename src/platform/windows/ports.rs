@@ -146,3 +146,10 @@ pub fn reservation_sets_reuseaddr() -> bool {
 pub fn socket_units_for_port(_port: u16) -> Vec<String> {
     Vec::new()
 }
+
+/// Interface names as IPv6 scope ids ("fe80::1%Ethernet") are not looked
+/// up on Windows: scope ids there are given as numbers ("fe80::1%12", as
+/// `ipconfig` and `netsh interface ipv6 show addresses` print them).
+pub fn interface_index(_name: &str) -> Option<u32> {
+    None
+}
