@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::platform::os::ports as os;
+use crate::platform::{HOST as os, HostPorts};
 use crate::sockets::Proto;
 
 /// A new socket of the given family and protocol (close-on-exec, blocking).
@@ -44,7 +44,7 @@ pub(crate) fn bind_wildcard(v6: bool, proto: Proto, port: u16) -> io::Result<Soc
 /// server that does not set SO_REUSEADDR either. The sockets are closed at
 /// once.
 pub fn is_free(port: u16, protos: &[Proto], ipv6: bool) -> bool {
-    let one_bind = ipv6 && os::dual_stack_bind_covers_ipv4();
+    let one_bind = ipv6 && os.dual_stack_bind_covers_ipv4();
     protos.iter().all(|&p| {
         if one_bind {
             bind_dual_stack(p, port).is_ok()

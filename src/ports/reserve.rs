@@ -40,7 +40,7 @@ pub struct Reservation {
 pub fn reserve(port: u16, time_wait_ms: Option<u64>) -> io::Result<Reservation> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let sock = new_socket(false, Proto::Tcp)?;
-    if crate::platform::os::ports::reservation_sets_reuseaddr() {
+    if crate::platform::HostPorts::reservation_sets_reuseaddr(&crate::platform::HOST) {
         sock.set_reuse_address(true)?;
     }
     sock.bind(&addr.into())?;

@@ -349,7 +349,7 @@ pub fn plan_port(port: u16, snap: &Snapshot) -> Result<Vec<StopTarget>, StopErro
     }
     let names: Vec<String> = holders.iter().map(|h| h.name.clone()).collect();
     let units = if names.iter().any(|n| n == "systemd") {
-        crate::platform::os::ports::socket_units_for_port(port)
+        crate::platform::HostPorts::socket_units_for_port(&crate::platform::HOST, port)
     } else {
         Vec::new()
     };

@@ -1,8 +1,8 @@
 //! Pure parsers for the text the OSes print about their port ranges.
 //!
-//! They live here, outside `platform/`, so that every parser (the Windows
-//! ones too) is compiled and tested on every OS; the platform code only
-//! fetches the text and calls them.
+//! Pure functions, compiled on every OS (they are not behind a
+//! `#[cfg(target_os)]`), so that every parser, the Windows ones too, is
+//! tested on every host; each OS's code only fetches the text and calls them.
 
 use super::range::{PortRange, normalize};
 
