@@ -87,6 +87,12 @@ pub fn local_addresses() -> Vec<IpAddr> {
             .collect(),
         Err(_) => Vec::new(),
     };
+    // Loopback is local on every OS, listed among the interfaces or not
+    // (Wine's adapter list leaves it out).
+    out.extend([
+        IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+        IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+    ]);
     out.sort();
     out.dedup();
     out

@@ -73,6 +73,15 @@ pub trait ProcessIdentity {
     fn current_uid(&self) -> Option<u32> {
         None
     }
+
+    /// Whether the OS's user list may be read (sysinfo's `Users`) to name
+    /// the owners of processes. False under Wine: its
+    /// LsaEnumerateLogonSessions answers with a null list, which sysinfo
+    /// 0.40 turns into a slice (src/windows/users.rs), undefined behaviour
+    /// that aborts debug builds.
+    fn can_list_users(&self) -> bool {
+        true
+    }
 }
 
 /// What the host says about its ports, and its bind errors.

@@ -55,6 +55,20 @@ compile_error!("portwise supports Linux, macOS and Windows");
 pub use contract::{HostPorts, ProcessIdentity, SocketTable, SysctlReader};
 pub use types::{ErrorClass, Os, PrivilegedPorts};
 
+/// True when this Windows build runs under Wine (always false elsewhere).
+/// Wine reports no owning pid for any socket and uses Linux sockets
+/// underneath; tests that need either say so.
+pub fn under_wine() -> bool {
+    #[cfg(target_os = "windows")]
+    {
+        windows::under_wine()
+    }
+    #[cfg(not(target_os = "windows"))]
+    {
+        false
+    }
+}
+
 /// The running OS's implementation of the contract.
 pub const HOST: Current = Current;
 

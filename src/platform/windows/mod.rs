@@ -55,6 +55,23 @@ impl ProcessIdentity for Windows {
         process::is_elevated()
     }
     // Windows identifies users by SID, not by a number: no uid.
+
+    fn can_list_users(&self) -> bool {
+        !under_wine()
+    }
+}
+
+/// True when running under Wine: its ntdll exports `wine_get_version`,
+/// Windows' does not (Wine's documented way to detect it, wiki.winehq.org
+/// "Developer FAQ").
+pub fn under_wine() -> bool {
+    use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+    // SAFETY: both names are NUL-terminated C strings; ntdll.dll is mapped
+    // into every process, and a missing export returns None.
+    unsafe {
+        let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
+        !ntdll.is_null() && GetProcAddress(ntdll, c"wine_get_version".as_ptr().cast()).is_some()
+    }
 }
 
 impl HostPorts for Windows {
