@@ -63,13 +63,15 @@ fn opts() -> Res<Opts> {
 }
 
 fn sysctl(key: &str) -> Option<String> {
-    portwise::platform::os::sysctl::read(key)
+    use portwise::platform::SysctlReader;
+    portwise::platform::HOST.read(key)
 }
 
 /// (all sockets, TIME_WAIT sockets) the kernel lists now.
 fn table_size() -> Res<(usize, usize)> {
     let (mut all, mut tw) = (0, 0);
-    portwise::platform::os::sockets::dump(
+    use portwise::platform::SocketTable;
+    portwise::platform::HOST.dump(
         &mut |s| {
             all += 1;
             if s.state == Some(TcpState::TimeWait) {

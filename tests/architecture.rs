@@ -113,3 +113,50 @@ fn threads_are_named() {
         "unnamed threads (use std::thread::Builder::new().name(..)): {offenders:?}"
     );
 }
+
+/// The platform layer sits at the bottom: it may use the plain socket model
+/// (`sockets::model`, `sockets::raw`) and its own types, never the engine
+/// above it, the window or the CLI (no `crate::bind`, `crate::ports`, ...).
+#[test]
+fn platform_imports_nothing_from_above() {
+    let mut files = Vec::new();
+    rust_files(&src().join("platform"), &mut files);
+    assert!(files.len() > 10, "platform sources not found");
+    let above = [
+        "bind", "ports", "tuning", "stop", "cli", "window", "state", "ui", "app", "sampler",
+    ];
+    let mut offenders = Vec::new();
+    for p in &files {
+        let text = std::fs::read_to_string(p).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            for m in above {
+                let needle = format!("crate::{m}");
+                let hit = code.match_indices(&needle).any(|(i, _)| {
+                    let next = code[i + needle.len()..].chars().next();
+                    !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                if hit {
+                    offenders.push(format!("{}:{}: {}", p.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "platform/ imports from the layers above it:\n{}",
+        offenders.join("\n")
+    );
+    // One OS enum: no other `enum Os` / `enum OsKind` anywhere.
+    let mut all = Vec::new();
+    rust_files(&src(), &mut all);
+    let dupes: Vec<_> = all
+        .iter()
+        .filter(|p| !p.ends_with("platform/types.rs"))
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            text.contains("enum Os ") || text.contains("enum OsKind ")
+        })
+        .collect();
+    assert!(dupes.is_empty(), "a second OS enum: {dupes:?}");
+}

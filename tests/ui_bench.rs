@@ -78,6 +78,7 @@ fn big_snapshot(n: usize, taken: u64, salt: u32) -> Snapshot {
             }),
             inode,
             uid: None,
+            orphan: inode == 0,
         });
     }
     let mut s = Snapshot {

@@ -3,49 +3,15 @@
 
 use std::net::IpAddr;
 
-use serde::Serialize;
-
 use super::BindRequest;
-use crate::platform::os::ports as os;
+use crate::platform::{HOST as os, HostPorts};
 use crate::ports::range::normalize;
 use crate::ports::{PortRange, PrivilegedPorts};
 use crate::sockets::Snapshot;
 
-/// Which OS the explanations and commands are for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OsKind {
-    Linux,
-    Macos,
-    Windows,
-}
-
-impl OsKind {
-    pub fn current() -> OsKind {
-        match crate::platform::OS_NAME {
-            "macos" => OsKind::Macos,
-            "windows" => OsKind::Windows,
-            _ => OsKind::Linux,
-        }
-    }
-
-    /// How to run a command with privileges here.
-    pub fn elevate_prefix(self) -> Option<&'static str> {
-        match self {
-            OsKind::Linux | OsKind::Macos => Some("sudo "),
-            OsKind::Windows => None,
-        }
-    }
-
-    /// The command that lists this machine's addresses.
-    pub fn list_addresses_command(self) -> &'static str {
-        match self {
-            OsKind::Linux => "ip -brief address",
-            OsKind::Macos => "ifconfig",
-            OsKind::Windows => "ipconfig",
-        }
-    }
-}
+/// Which OS the explanations and commands are for: the crate's one OS
+/// enum, [`crate::platform::Os`], under the name the bind code knows.
+pub use crate::platform::Os as OsKind;
 
 /// Facts about the system, for one bind request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,20 +48,20 @@ impl SystemFacts {
     pub fn read_for(req: &BindRequest, systemd_holds: bool) -> SystemFacts {
         SystemFacts {
             os: OsKind::current(),
-            privileged: os::privileged_ports(),
+            privileged: os.privileged_ports(),
             ephemeral: {
-                let mut e = os::ephemeral_ranges(req.proto);
+                let mut e = os.ephemeral_ranges(req.proto);
                 if e.is_empty() {
-                    e.push(os::default_ephemeral_range());
+                    e.push(os.default_ephemeral_range());
                 }
                 normalize(e)
             },
-            reserved: normalize(os::reserved_ports(req.proto)),
-            excluded: normalize(os::excluded_ports(req.proto)),
+            reserved: normalize(os.reserved_ports(req.proto)),
+            excluded: normalize(os.excluded_ports(req.proto)),
             local_addrs: local_addresses(),
-            time_wait_ms: os::time_wait_ms(),
+            time_wait_ms: os.time_wait_ms(),
             socket_units: if systemd_holds && req.port != 0 {
-                os::socket_units_for_port(req.port)
+                os.socket_units_for_port(req.port)
             } else {
                 Vec::new()
             },
@@ -134,6 +100,12 @@ pub fn local_addresses() -> Vec<IpAddr> {
             }
         }
     }
+    // Loopback is local on every OS, listed among the interfaces or not
+    // (Wine's adapter list leaves it out).
+    out.extend([
+        IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+        IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+    ]);
     out.sort();
     out.dedup();
     *LINK_LOCAL_SCOPES.lock().unwrap_or_else(|e| e.into_inner()) = scopes;

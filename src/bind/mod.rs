@@ -75,19 +75,9 @@ impl BindRequest {
     }
 }
 
-/// The class of a bind error, whatever the OS calls it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorClass {
-    /// EADDRINUSE / WSAEADDRINUSE.
-    AddrInUse,
-    /// EACCES / WSAEACCES.
-    AccessDenied,
-    /// EADDRNOTAVAIL / WSAEADDRNOTAVAIL.
-    AddrNotAvailable,
-    /// EPERM.
-    NotPermitted,
-    Other,
-}
+/// The class of a bind error, whatever the OS calls it (defined at the
+/// bottom, in the platform layer, which maps each OS's codes to it).
+pub use crate::platform::ErrorClass;
 
 /// The OS error, as `bind-test --json` prints it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

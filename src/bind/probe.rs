@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use super::{BindErrorInfo, BindRequest};
-use crate::platform::os::ports as os;
+use crate::platform::{HOST as os, HostPorts};
 use crate::sockets::Proto;
 
 /// Which call failed.
@@ -57,18 +57,24 @@ pub enum ProbeError {
 /// Turns an OS error into the JSON error: name, number, message.
 pub fn error_info(stage: Stage, e: &io::Error) -> BindErrorInfo {
     let errno = e.raw_os_error().unwrap_or(0);
-    let code = os::errno_name(errno).unwrap_or("UNKNOWN").to_string();
-    // io::Error's Display ends in " (os error N)": the number is in `errno`.
-    let text = e.to_string();
-    let text = match text.rfind(" (os error ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
+    let code = os.errno_name(errno).unwrap_or("UNKNOWN").to_string();
+    let text = match os.error_text(errno) {
+        Some(words) => words.to_string(),
+        None => {
+            // io::Error's Display ends in " (os error N)": the number is in
+            // `errno`.
+            let text = e.to_string();
+            match text.rfind(" (os error ") {
+                Some(i) => text[..i].to_string(),
+                None => text,
+            }
+        }
     };
     BindErrorInfo {
         code,
         errno,
         message: format!("{} failed: {text}", stage.call()),
-        class: os::error_class(errno),
+        class: os.error_class(errno),
     }
 }
 
@@ -100,7 +106,7 @@ pub fn probe(req: &BindRequest) -> Result<Bound, ProbeError> {
             .map_err(|e| fail(Stage::SetOption, e, None))?;
     }
     if req.reuseport {
-        os::set_reuse_port(&sock, true).map_err(|e| {
+        os.set_reuse_port(&sock, true).map_err(|e| {
             if e.kind() == io::ErrorKind::Unsupported {
                 ProbeError::Unsupported(format!("--reuseport: {e}"))
             } else {
@@ -161,7 +167,14 @@ mod tests {
             Err(ProbeError::Failed(f)) => {
                 assert_eq!(f.stage, Stage::Bind);
                 assert_eq!(f.error.class, ErrorClass::AddrInUse);
-                assert_eq!(f.error.code, "EADDRINUSE");
+                // EADDRINUSE on Unix, WSAEADDRINUSE on Windows.
+                assert!(f.error.code.ends_with("EADDRINUSE"), "{}", f.error.code);
+                assert!(
+                    f.error.message.contains("Address already in use"),
+                    "{}",
+                    f.error.message
+                );
+                assert!(!f.error.message.contains("FormatMessage"));
                 assert!(
                     f.error.message.starts_with("bind() failed: "),
                     "{}",

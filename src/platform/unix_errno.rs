@@ -4,7 +4,7 @@
 //! built (man7 errno(3); macOS intro(2)). Windows uses WSA codes instead
 //! (platform/windows/ports.rs).
 
-use crate::bind::ErrorClass;
+use super::types::ErrorClass;
 
 /// The symbolic name of an errno value.
 pub fn errno_name(code: i32) -> Option<&'static str> {

@@ -4,30 +4,10 @@ use serde::Serialize;
 
 use super::range::{PortRange, normalize, subtract};
 use super::{ProtoChoice, probe};
-use crate::platform::os::ports as os;
+use crate::platform::{HOST as os, HostPorts};
 
-/// Which ports need privileges to bind.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PrivilegedPorts {
-    /// Ports below this need privileges (0: none do).
-    pub first_unprivileged: u16,
-    /// True where binding the wildcard address (0.0.0.0, ::) is exempt, as
-    /// on macOS since Mojave: only specific addresses need root there.
-    pub wildcard_exempt: bool,
-    /// The setting that moves the limit, where one exists
-    /// (`net.ipv4.ip_unprivileged_port_start` on Linux).
-    pub setting: Option<&'static str>,
-    /// False when the value could not be read and the OS default is shown.
-    pub read_from_system: bool,
-}
-
-impl PrivilegedPorts {
-    /// True when binding `port` on an address that is (or is not) the
-    /// wildcard needs privileges.
-    pub fn applies(&self, port: u16, wildcard: bool) -> bool {
-        port != 0 && port < self.first_unprivileged && !(wildcard && self.wildcard_exempt)
-    }
-}
+/// Which ports need privileges to bind (reported by the platform layer).
+pub use crate::platform::PrivilegedPorts;
 
 /// The OS's port facts for one protocol choice.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -60,13 +40,13 @@ impl PortFacts {
         let mut reserved = Vec::new();
         let mut excluded = Vec::new();
         for &p in proto.protos() {
-            ephemeral.extend(os::ephemeral_ranges(p));
-            reserved.extend(os::reserved_ports(p));
-            excluded.extend(os::excluded_ports(p));
+            ephemeral.extend(os.ephemeral_ranges(p));
+            reserved.extend(os.reserved_ports(p));
+            excluded.extend(os.excluded_ports(p));
         }
         let ephemeral_read = !ephemeral.is_empty();
         if !ephemeral_read {
-            ephemeral.push(os::default_ephemeral_range());
+            ephemeral.push(os.default_ephemeral_range());
         }
         reserved.extend(excluded.iter().copied());
         PortFacts {
@@ -74,7 +54,7 @@ impl PortFacts {
             ephemeral_read,
             reserved: normalize(reserved),
             excluded: normalize(excluded),
-            privileged: os::privileged_ports(),
+            privileged: os.privileged_ports(),
             ipv6: probe::ipv6_available(),
         }
     }
@@ -106,12 +86,12 @@ impl PortFacts {
 /// it is known (Linux: 60 s; macOS: 2 x `net.inet.tcp.msl`; Windows:
 /// `TcpTimedWaitDelay`, 120 s by default).
 pub fn time_wait_ms() -> Option<u64> {
-    os::time_wait_ms()
+    os.time_wait_ms()
 }
 
 /// One line on what `--reserve` does on this OS, and its limits.
 pub fn reservation_note() -> &'static str {
-    os::reservation_note()
+    os.reservation_note()
 }
 
 #[cfg(test)]
@@ -154,23 +134,5 @@ mod tests {
         let f = facts(PortRange::new(32768, 60999).unwrap(), vec![], 2000);
         assert_eq!(f.outside_ephemeral()[0].lo, 2000);
         assert!(f.is_ephemeral(40000) && !f.is_ephemeral(20000));
-    }
-
-    #[test]
-    fn privileged_rule_respects_wildcard_exemption() {
-        let linux = PrivilegedPorts {
-            first_unprivileged: 1024,
-            wildcard_exempt: false,
-            setting: Some("net.ipv4.ip_unprivileged_port_start"),
-            read_from_system: true,
-        };
-        assert!(linux.applies(80, true) && linux.applies(80, false));
-        assert!(!linux.applies(1024, false) && !linux.applies(0, false));
-        let mac = PrivilegedPorts {
-            wildcard_exempt: true,
-            setting: None,
-            ..linux
-        };
-        assert!(!mac.applies(80, true) && mac.applies(80, false));
     }
 }

@@ -7,7 +7,6 @@
 //! the OS facts).
 
 pub mod facts;
-pub mod parse;
 pub mod pick;
 pub mod probe;
 pub mod range;

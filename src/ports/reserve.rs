@@ -56,7 +56,7 @@ pub fn reserve(port: u16, time_wait_ms: Option<u64>) -> io::Result<Reservation> 
     let claim = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
     let sock = new_socket(false, Proto::Tcp)?;
     sock.bind(&claim.into())?;
-    if crate::platform::os::ports::reservation_sets_reuseaddr() {
+    if crate::platform::HostPorts::reservation_sets_reuseaddr(&crate::platform::HOST) {
         sock.set_reuse_address(true)?;
     }
     sock.listen(1)?;

@@ -12,6 +12,8 @@
 //! - [`raw`]: what the platform layer (`platform::os::sockets`) returns.
 
 pub mod csv;
+#[cfg(test)]
+mod fake_os_tests;
 pub mod filter;
 pub mod json;
 pub mod memory;
@@ -57,10 +59,12 @@ pub fn write_endpoint(out: &mut String, ip: &std::net::IpAddr, port: u16) {
 }
 
 /// True for a socket some process holds but whose owner could not be found:
-/// it has an inode (Linux), is not TIME_WAIT, and no process was matched.
-/// What [`Snapshot::unattributed`] counts.
+/// not TIME_WAIT, not an orphan the OS says no process holds, and no
+/// process was matched. The same rule on every OS (on Windows a socket
+/// listed with pid 0 outside TIME_WAIT counts). What
+/// [`Snapshot::unattributed`] counts.
 pub fn is_unattributed(s: &SocketEntry) -> bool {
-    s.inode != 0 && !s.is_kernel_owned() && s.processes.is_empty()
+    !s.orphan && !s.is_kernel_owned() && s.processes.is_empty()
 }
 
 /// The reason to print beside an unattributed count of `n` among some of
@@ -87,5 +91,6 @@ pub fn reason_for_some(snapshot: &Snapshot, n: usize) -> Option<std::borrow::Cow
 /// What this OS's socket list cannot show at all, if anything (macOS lists
 /// no TIME_WAIT sockets, for one). Front ends print it beside the counts.
 pub fn coverage_note(privileged: bool) -> Option<String> {
-    crate::platform::os::sockets::coverage_note(privileged)
+    use crate::platform::SocketTable;
+    crate::platform::HOST.coverage_note(privileged)
 }

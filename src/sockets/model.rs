@@ -214,6 +214,12 @@ pub struct SocketEntry {
     /// The owning uid where the OS reports it; not printed.
     #[serde(skip)]
     pub uid: Option<u32>,
+    /// True when the OS says no process holds a descriptor to this socket
+    /// (TIME_WAIT, or closed and still finishing: Linux lists no inode,
+    /// macOS sets `SS_NOFDREF`); then an empty owner list is the truth, not
+    /// a socket whose owner could not be seen. Not printed.
+    #[serde(skip)]
+    pub orphan: bool,
 }
 
 impl SocketEntry {
@@ -239,6 +245,7 @@ impl SocketEntry {
             last_known_owner: None,
             inode: 0,
             uid: None,
+            orphan: false,
         }
     }
 

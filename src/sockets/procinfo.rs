@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System, UpdateKind, Users};
 
 use super::model::ProcessInfo;
+use crate::platform::ProcessIdentity;
 
 /// Looks processes up by pid.
 pub struct ProcessTable {
@@ -111,7 +112,7 @@ impl ProcessTable {
         let may_reload = self
             .users_loaded_at
             .is_none_or(|t| t.elapsed() > Self::USERS_RELOAD);
-        if missing && may_reload {
+        if missing && may_reload && crate::platform::HOST.can_list_users() {
             self.users = Users::new_with_refreshed_list().ok();
             self.users_loaded_at = Some(Instant::now());
         }

@@ -25,6 +25,14 @@ pub struct RawSocket {
     /// Owning pids the OS listed with the socket (Windows, macOS). Empty on
     /// Linux, where owners come from the inode scan of /proc.
     pub pids: Vec<u32>,
+    /// True when the OS says no process holds a descriptor to the socket:
+    /// TIME_WAIT, or closed by its process and still finishing (Linux: no
+    /// inode; macOS: `SS_NOFDREF`). Such a socket is never "unattributed".
+    pub orphan: bool,
+    /// For an orphan: the last process the OS says used it (macOS
+    /// `so_last_pid`), shown as its last known owner when the engine's own
+    /// memory has none.
+    pub last_pid: Option<u32>,
 }
 
 /// Result of scanning processes for the sockets they hold (Linux /proc).
@@ -90,6 +98,8 @@ mod tests {
             uid: None,
             time_wait_expires_in_ms: None,
             pids,
+            orphan: false,
+            last_pid: None,
         }
     }
 

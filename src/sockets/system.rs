@@ -11,15 +11,19 @@ use super::owners::OwnerCache;
 use super::procinfo::ProcessTable;
 use super::raw::{OwnerScan, RawSocket, Unattributed};
 use super::{SocketSource, SourceError, is_unattributed};
-use crate::platform::os;
+use crate::platform::{Current, HOST, ProcessIdentity, SocketTable};
 use crate::util::time::now_unix_ms;
 
 /// Snapshots of this machine's sockets. Keep one alive for as long as
 /// snapshots are taken (`--watch`, the window's sampler): it caches owners
 /// and process details, and remembers who held each connection so that a
 /// later TIME_WAIT socket can name its `last_known_owner`.
+///
+/// `P` is the OS's side ([`SocketTable`] and [`ProcessIdentity`]): the
+/// running OS by default; tests give it fakes shaped like each OS.
 #[derive(Debug)]
-pub struct SystemSource {
+pub struct SystemSource<P = Current> {
+    platform: P,
     owners: OwnerCache,
     processes: ProcessTable,
     memory: OwnerMemory,
@@ -48,11 +52,21 @@ struct Table {
     with_inode: Vec<usize>,
     /// Sockets that have a process, once owners are attached.
     owned: Vec<usize>,
+    /// Orphans with the last pid the OS remembers (macOS), by index.
+    last_pids: Vec<(usize, u32)>,
 }
 
 impl SystemSource {
     pub fn new() -> Self {
+        SystemSource::with_platform(HOST)
+    }
+}
+
+impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
+    /// Snapshots through `platform` instead of the running OS.
+    pub fn with_platform(platform: P) -> Self {
         SystemSource {
+            platform,
             owners: OwnerCache::new(),
             processes: ProcessTable::new(),
             memory: OwnerMemory::default(),
@@ -85,6 +99,7 @@ impl SystemSource {
     /// Dump the OS socket table straight into entries, running `meanwhile`
     /// while the kernel works.
     fn dump(
+        platform: &P,
         capacity: usize,
         bound_only: bool,
         meanwhile: &mut dyn FnMut(),
@@ -94,36 +109,44 @@ impl SystemSource {
             listed_pids: Vec::new(),
             with_inode: Vec::new(),
             owned: Vec::new(),
+            last_pids: Vec::new(),
         };
-        os::sockets::dump(
-            &mut |r: RawSocket| {
-                let RawSocket {
-                    proto,
-                    local,
-                    remote,
-                    state,
-                    inode,
-                    uid,
-                    time_wait_expires_in_ms,
-                    pids,
-                } = r;
-                if !pids.is_empty() {
-                    table.listed_pids.push((table.sockets.len(), pids));
-                }
-                if inode != 0 {
-                    table.with_inode.push(table.sockets.len());
-                }
-                table.sockets.push(SocketEntry {
-                    time_wait_expires_in_ms,
-                    inode,
-                    uid,
-                    ..SocketEntry::new(proto, local, remote, state)
-                });
-            },
-            meanwhile,
-            bound_only,
-        )
-        .map_err(SourceError)?;
+        platform
+            .dump(
+                &mut |r: RawSocket| {
+                    let RawSocket {
+                        proto,
+                        local,
+                        remote,
+                        state,
+                        inode,
+                        uid,
+                        time_wait_expires_in_ms,
+                        pids,
+                        orphan,
+                        last_pid,
+                    } = r;
+                    if !pids.is_empty() {
+                        table.listed_pids.push((table.sockets.len(), pids));
+                    }
+                    if let Some(pid) = last_pid {
+                        table.last_pids.push((table.sockets.len(), pid));
+                    }
+                    if inode != 0 {
+                        table.with_inode.push(table.sockets.len());
+                    }
+                    table.sockets.push(SocketEntry {
+                        time_wait_expires_in_ms,
+                        inode,
+                        uid,
+                        orphan,
+                        ..SocketEntry::new(proto, local, remote, state)
+                    });
+                },
+                meanwhile,
+                bound_only,
+            )
+            .map_err(SourceError)?;
         Ok(table)
     }
 
@@ -143,10 +166,11 @@ impl SystemSource {
         // A socket opened between the early scan and the dump reaching it
         // stays unattributed in this snapshot (the reason says so); the
         // next snapshot scans for it.
+        let platform = &self.platform;
         self.owners.refresh(&inodes, now, |wanted| {
             prefetched
                 .take()
-                .unwrap_or_else(|| os::sockets::scan_owners(Some(wanted)))
+                .unwrap_or_else(|| platform.scan_owners(Some(wanted)))
         });
         let mut out = table.listed_pids.clone();
         for &i in &table.with_inode {
@@ -221,6 +245,21 @@ impl SystemSource {
                 }
             }
         }
+        // What the OS remembers (macOS: the last pid of a socket no process
+        // holds) where this engine saw nothing itself.
+        if !table.last_pids.is_empty() {
+            let pids: Vec<u32> = table.last_pids.iter().map(|(_, p)| *p).collect();
+            let procs = self.processes.lookup(&pids);
+            for &(i, pid) in &table.last_pids {
+                let s = &mut table.sockets[i];
+                if s.last_known_owner.is_none() {
+                    s.last_known_owner = Some(OwnerRef {
+                        pid,
+                        name: procs.get(&pid).map(|p| p.name.clone()).unwrap_or_default(),
+                    });
+                }
+            }
+        }
         for &i in &table.owned {
             let s = &table.sockets[i];
             if s.is_kernel_owned() {
@@ -238,12 +277,12 @@ impl SystemSource {
     }
 }
 
-impl SocketSource for SystemSource {
+impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
     fn snapshot(&mut self) -> Result<Snapshot, SourceError> {
         let taken_at_unix_ms = now_unix_ms();
         let now = Instant::now();
         let expected = if self.taken == 0 {
-            os::sockets::count_hint().unwrap_or(0)
+            self.platform.count_hint().unwrap_or(0)
         } else {
             self.last_len
         };
@@ -252,9 +291,10 @@ impl SocketSource for SystemSource {
         // holds: do it while the kernel dumps the sockets.
         let first = self.taken == 0;
         let mut prefetched = None;
-        let mut table = Self::dump(capacity, self.bound_only, &mut || {
+        let platform = &self.platform;
+        let mut table = Self::dump(platform, capacity, self.bound_only, &mut || {
             if first {
-                prefetched = Some(os::sockets::scan_owners(None));
+                prefetched = Some(platform.scan_owners(None));
             }
         })?;
         self.taken += 1;
@@ -262,11 +302,10 @@ impl SocketSource for SystemSource {
         self.attach_processes(&mut table, now, prefetched);
         self.apply_memory(&mut table, now);
 
-        let privileged = os::process::is_elevated();
+        let privileged = self.platform.is_elevated();
         let lost: Vec<&SocketEntry> = table
-            .with_inode
+            .sockets
             .iter()
-            .map(|&i| &table.sockets[i])
             .filter(|s| is_unattributed(s))
             .collect();
         let (count, reason) = self.explain_unattributed(&lost, privileged);
@@ -284,7 +323,7 @@ impl SocketSource for SystemSource {
     }
 }
 
-impl SystemSource {
+impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
     /// The unattributed count among `rows` (some of the last snapshot's
     /// sockets, e.g. those a filter shows) and the reason for exactly those:
     /// a front end that shows a subset counts and explains the same set.
@@ -310,7 +349,7 @@ impl SystemSource {
         if lost.is_empty() {
             return (0, None);
         }
-        let me = os::process::current_uid();
+        let me = self.platform.current_uid();
         let foreign: Vec<u32> = lost
             .iter()
             .filter_map(|s| s.uid)
@@ -331,6 +370,6 @@ impl SystemSource {
             privileged,
             unreadable_processes: self.owners.unreadable_processes(),
         };
-        (lost.len(), Some(os::sockets::unattributed_reason(&why)))
+        (lost.len(), Some(self.platform.unattributed_reason(&why)))
     }
 }

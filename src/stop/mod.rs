@@ -375,7 +375,7 @@ pub fn plan_pid(pid: u32) -> Result<Vec<StopTarget>, StopError> {
         Liveness::Gone => return Err(StopError::NoSuchProcess(pid)),
         Liveness::Running { .. } => {}
     }
-    let users = Users::new_with_refreshed_list().ok();
+    let users = user_list();
     let f = facts_of(&sys, users.as_ref(), pid).ok_or(StopError::NoSuchProcess(pid))?;
     if let Some(reason) = refusal(pid, &f.name) {
         return Err(StopError::Refused { pid, reason });
@@ -424,14 +424,14 @@ pub fn plan_port(port: u16, snap: &Snapshot) -> Result<Vec<StopTarget>, StopErro
     }
     let names: Vec<String> = holders.iter().map(|h| h.name.clone()).collect();
     let units = if names.iter().any(|n| n == "systemd") {
-        crate::platform::os::ports::socket_units_for_port(port)
+        crate::platform::HostPorts::socket_units_for_port(&crate::platform::HOST, port)
     } else {
         Vec::new()
     };
     let mut sys = new_system()?;
     let pids: Vec<u32> = holders.iter().map(|h| h.pid).collect();
     refresh(&mut sys, &pids);
-    let users = Users::new_with_refreshed_list().ok();
+    let users = user_list();
     let mut out = Vec::new();
     for h in &holders {
         // A holder that exited since the snapshot is skipped.
@@ -453,6 +453,17 @@ pub fn plan_port(port: u16, snap: &Snapshot) -> Result<Vec<StopTarget>, StopErro
         return Err(StopError::NothingHolds(port));
     }
     Ok(out)
+}
+
+/// The OS's user list, where it may be read (not under Wine: see
+/// `platform::ProcessIdentity::can_list_users`).
+fn user_list() -> Option<Users> {
+    use crate::platform::ProcessIdentity;
+    if crate::platform::HOST.can_list_users() {
+        Users::new_with_refreshed_list().ok()
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]

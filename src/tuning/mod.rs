@@ -33,54 +33,8 @@ pub use plan::{Note, Plan, PlanError, Recommendation, SettingRow, plan, rows, sh
 pub use portlist::PortList;
 pub use snippet::{ExportRequest, LineKind, Snippet, SnippetLine, build, export};
 
-/// An operating system the guide knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Os {
-    Linux,
-    Macos,
-    Windows,
-}
-
-impl Os {
-    pub const ALL: [Os; 3] = [Os::Linux, Os::Macos, Os::Windows];
-
-    /// The running OS.
-    pub fn current() -> Os {
-        match crate::platform::OS_NAME {
-            "macos" => Os::Macos,
-            "windows" => Os::Windows,
-            _ => Os::Linux,
-        }
-    }
-
-    /// The name used on the command line and in JSON.
-    pub fn id(self) -> &'static str {
-        match self {
-            Os::Linux => "linux",
-            Os::Macos => "macos",
-            Os::Windows => "windows",
-        }
-    }
-
-    /// The name shown to people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Os::Linux => "Linux",
-            Os::Macos => "macOS",
-            Os::Windows => "Windows",
-        }
-    }
-
-    /// Parse `linux`, `macos` or `windows` (case-insensitive).
-    pub fn parse(s: &str) -> Result<Os, String> {
-        let t = s.trim().to_ascii_lowercase();
-        Os::ALL
-            .into_iter()
-            .find(|o| o.id() == t)
-            .ok_or_else(|| format!("unknown OS '{s}' (expected linux, macos or windows)"))
-    }
-}
+/// An operating system the guide knows: the crate's one OS enum.
+pub use crate::platform::Os;
 
 /// What hurts: the goals a user can combine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -169,10 +123,10 @@ pub struct LiveSystem;
 
 impl Sysctls for LiveSystem {
     fn read(&self, key: &str) -> Option<String> {
-        crate::platform::os::sysctl::read(key)
+        crate::platform::SysctlReader::read(&crate::platform::HOST, key)
     }
     fn exists(&self, key: &str) -> bool {
-        crate::platform::os::sysctl::exists(key)
+        crate::platform::SysctlReader::exists(&crate::platform::HOST, key)
     }
 }
 
@@ -267,5 +221,18 @@ mod tests {
     #[test]
     fn current_os_matches_platform() {
         assert_eq!(Os::current().id(), crate::platform::OS_NAME);
+    }
+
+    /// The guide's Windows tunables are exactly the keys the Windows
+    /// reader (platform/windows/sysctl.rs) understands.
+    #[test]
+    fn windows_reader_knows_every_windows_key() {
+        let mut kb: Vec<&str> = knowledge::tunables_for(Os::Windows)
+            .map(|t| t.key)
+            .collect();
+        let mut reader = crate::platform::WINDOWS_TUNABLE_KEYS.to_vec();
+        kb.sort_unstable();
+        reader.sort_unstable();
+        assert_eq!(kb, reader);
     }
 }

@@ -53,7 +53,7 @@ impl PortList {
     /// Windows excluded ranges as the tuning guide reads them
     /// ("5357,50000-50059*"): (the ranges Windows components hold, where
     /// binds fail; the administered ranges marked `*`, which only keep ports
-    /// out of automatic assignment). See `ports::parse::ExcludedBlock`.
+    /// out of automatic assignment). See `platform::parse::ExcludedBlock`.
     pub fn parse_excluded(text: &str) -> Result<(PortList, PortList), String> {
         let (marked, plain): (Vec<&str>, Vec<&str>) = text
             .split(',')

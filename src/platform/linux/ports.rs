@@ -1,15 +1,13 @@
-//! linux: ephemeral range, reserved ports, privileged-port limit, errno
-//! names. Sources: linux Documentation/networking/ip-sysctl.rst
+//! linux: ephemeral range, reserved ports, privileged-port limit (errno
+//! names: `platform/unix_errno.rs`). Sources: linux Documentation/networking/ip-sysctl.rst
 //! (`ip_local_port_range`, `ip_local_reserved_ports`,
 //! `ip_unprivileged_port_start`), man7 errno(3).
 
-use std::io;
-
-use socket2::Socket;
-
 use super::sysctl;
-use crate::ports::{PortRange, PrivilegedPorts, parse};
-use crate::sockets::Proto;
+use crate::platform::parse;
+use crate::platform::range::PortRange;
+use crate::platform::types::PrivilegedPorts;
+use crate::sockets::model::Proto;
 
 /// The ephemeral range for port-0 binds and outgoing connections. One
 /// setting serves TCP and UDP, IPv4 and IPv6 (`inet_get_local_port_range()`
@@ -38,11 +36,6 @@ pub fn reserved_ports(_proto: Proto) -> Vec<PortRange> {
         .unwrap_or_default()
 }
 
-/// Ports where even an explicit bind fails: Linux has none.
-pub fn excluded_ports(_proto: Proto) -> Vec<PortRange> {
-    Vec::new()
-}
-
 /// `ip_unprivileged_port_start` (Linux >= 4.11; default 1024): binds below
 /// it need CAP_NET_BIND_SERVICE, else EACCES.
 pub fn privileged_ports() -> Option<PrivilegedPorts> {
@@ -56,17 +49,9 @@ pub fn privileged_ports() -> Option<PrivilegedPorts> {
     })
 }
 
-/// errno names and classes: the same `libc` mapping on Linux and macOS.
-pub use crate::platform::unix_errno::{errno_name, error_class};
-
 /// TIME_WAIT length: 60 s, hard-coded (include/net/tcp.h `TCP_TIMEWAIT_LEN`).
 pub fn time_wait_ms() -> Option<u64> {
     Some(60_000)
-}
-
-/// SO_REUSEPORT (Linux >= 3.9, man7 socket(7)).
-pub fn set_reuse_port(sock: &Socket, on: bool) -> io::Result<()> {
-    sock.set_reuse_port(on)
 }
 
 /// True: a `[::]` bind with IPV6_V6ONLY off conflicts with every IPv4
@@ -132,7 +117,8 @@ pub fn interface_index(name: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bind::ErrorClass;
+    use crate::platform::types::ErrorClass;
+    use crate::platform::unix_errno::{errno_name, error_class};
 
     #[test]
     fn reads_this_kernels_values() {

@@ -432,6 +432,10 @@ fn parse_inet(payload: &[u8], protocol: u8) -> Result<Option<RawSocket>, String>
         uid: Some(header.uid),
         time_wait_expires_in_ms,
         pids: Vec::new(),
+        // No inode: no process holds a descriptor (TIME_WAIT, an orphaned
+        // FIN_WAIT, a pending SYN_RECV request).
+        orphan: header.inode == 0,
+        last_pid: None,
     }))
 }
 
@@ -564,12 +568,6 @@ pub fn unattributed_reason(u: &Unattributed) -> String {
         ));
     }
     parts.join("; ")
-}
-
-/// What this OS's socket list leaves out, if anything. Linux lists every
-/// socket of this network namespace, with or without privileges.
-pub fn coverage_note(_privileged: bool) -> Option<String> {
-    None
 }
 
 #[cfg(test)]

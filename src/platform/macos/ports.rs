@@ -1,16 +1,14 @@
-//! macos: ephemeral range, privileged ports, errno names.
-//! Facts from ../shared/knowledge/ports-and-time-wait.md ("macOS"): the
-//! range is `net.inet.ip.portrange.first/last` (and `hifirst/hilast`),
-//! default 49152-65535; since Mojave only binds of a *specific* address
-//! below 1024 need root; TIME_WAIT is 2 x `net.inet.tcp.msl`.
-
-use std::io;
-
-use socket2::Socket;
+//! macos: ephemeral range, privileged ports, TIME_WAIT length. The range
+//! is `net.inet.ip.portrange.first/last` (and `hifirst/hilast`), default
+//! 49152-65535 (xnu bsd/netinet/in_pcb.c `ipport_firstauto`,
+//! `ipport_lastauto`); since Mojave only binds of a *specific* address
+//! below 1024 need root; TIME_WAIT is 2 x `net.inet.tcp.msl` (xnu
+//! bsd/netinet/tcp_timer.h `TCPTV_MSL`, 15 s).
 
 use super::sysctl;
-use crate::ports::{PortRange, PrivilegedPorts};
-use crate::sockets::Proto;
+use crate::platform::range::PortRange;
+use crate::platform::types::PrivilegedPorts;
+use crate::sockets::model::Proto;
 
 fn read_u16(key: &str) -> Option<u16> {
     sysctl::read(key)?.trim().parse().ok()
@@ -34,22 +32,6 @@ pub fn ephemeral_ranges(_proto: Proto) -> Vec<PortRange> {
     .collect()
 }
 
-pub fn default_ephemeral_range() -> PortRange {
-    PortRange {
-        lo: 49152,
-        hi: 65535,
-    }
-}
-
-/// macOS has no reserved-ports list.
-pub fn reserved_ports(_proto: Proto) -> Vec<PortRange> {
-    Vec::new()
-}
-
-pub fn excluded_ports(_proto: Proto) -> Vec<PortRange> {
-    Vec::new()
-}
-
 /// Below 1024, specific addresses only (wildcard binds are open to all).
 pub fn privileged_ports() -> Option<PrivilegedPorts> {
     Some(PrivilegedPorts {
@@ -60,22 +42,10 @@ pub fn privileged_ports() -> Option<PrivilegedPorts> {
     })
 }
 
-/// errno names and classes: the same `libc` mapping on Linux and macOS.
-pub use crate::platform::unix_errno::{errno_name, error_class};
-
 /// 2 x `net.inet.tcp.msl` (milliseconds; 15000 by default, so 30 s).
 pub fn time_wait_ms() -> Option<u64> {
     let msl: u64 = sysctl::read("net.inet.tcp.msl")?.trim().parse().ok()?;
     Some(2 * msl)
-}
-
-pub fn set_reuse_port(sock: &Socket, on: bool) -> io::Result<()> {
-    sock.set_reuse_port(on)
-}
-
-/// Not relied on here: the free-port probe binds 0.0.0.0 and `::` apart.
-pub fn dual_stack_bind_covers_ipv4() -> bool {
-    false
 }
 
 pub fn reservation_note() -> &'static str {
@@ -90,11 +60,6 @@ pub fn reservation_note() -> &'static str {
 /// row).
 pub fn reservation_sets_reuseaddr() -> bool {
     true
-}
-
-/// launchd's on-demand sockets are not looked up.
-pub fn socket_units_for_port(_port: u16) -> Vec<String> {
-    Vec::new()
 }
 
 /// The index of the network interface `name` ("lo", "eth0"), for an IPv6

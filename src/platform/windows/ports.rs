@@ -6,13 +6,10 @@
 //! TIME_WAIT is `TcpTimedWaitDelay`, 120 s by default. Error codes:
 //! learn.microsoft.com "Windows Sockets Error Codes".
 
-use std::io;
-
-use socket2::Socket;
-
-use crate::bind::ErrorClass;
-use crate::ports::{PortRange, PrivilegedPorts, parse};
-use crate::sockets::Proto;
+use crate::platform::parse;
+use crate::platform::range::PortRange;
+use crate::platform::types::ErrorClass;
+use crate::sockets::model::Proto;
 
 use super::run;
 
@@ -35,13 +32,6 @@ pub fn ephemeral_ranges(proto: Proto) -> Vec<PortRange> {
             parse::netsh_dynamic_port(&text)
         })
         .collect()
-}
-
-pub fn default_ephemeral_range() -> PortRange {
-    PortRange {
-        lo: 49152,
-        hi: 65535,
-    }
 }
 
 /// Every excluded block of IPv4 and IPv6, administered (`*`) or not
@@ -69,11 +59,6 @@ pub fn excluded_ports(proto: Proto) -> Vec<PortRange> {
     parse::binds_refused(&excluded_blocks(proto))
 }
 
-/// Windows has no privileged ports.
-pub fn privileged_ports() -> Option<PrivilegedPorts> {
-    None
-}
-
 /// The WSAE name of a Winsock error code.
 pub fn errno_name(code: i32) -> Option<&'static str> {
     Some(match code {
@@ -90,6 +75,29 @@ pub fn errno_name(code: i32) -> Option<&'static str> {
         10049 => "WSAEADDRNOTAVAIL",
         10050 => "WSAENETDOWN",
         10055 => "WSAENOBUFS",
+        _ => return None,
+    })
+}
+
+/// What a Winsock error code means, in portwise's own words (the short
+/// names of learn.microsoft.com "Windows Sockets Error Codes"). Asking the
+/// system instead (FormatMessageW, what io::Error prints) can fail: under
+/// Wine it prints "OS Error 10048 (FormatMessageW() returned error 317)".
+pub fn error_text(code: i32) -> Option<&'static str> {
+    Some(match code {
+        10004 => "Interrupted function call",
+        10013 => "Permission denied (access forbidden by the socket's access permissions)",
+        10014 => "Bad address",
+        10022 => "Invalid argument",
+        10024 => "Too many open sockets",
+        10042 => "Bad protocol option",
+        10043 => "Protocol not supported",
+        10045 => "Operation not supported",
+        10047 => "Address family not supported by protocol family",
+        10048 => "Address already in use",
+        10049 => "Cannot assign requested address",
+        10050 => "Network is down",
+        10055 => "No buffer space available",
         _ => return None,
     })
 }
@@ -112,23 +120,6 @@ pub fn time_wait_ms() -> Option<u64> {
     Some(u64::from(secs) * 1000)
 }
 
-/// SO_REUSEPORT does not exist on Windows.
-pub fn set_reuse_port(_sock: &Socket, on: bool) -> io::Result<()> {
-    if on {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "SO_REUSEPORT does not exist on Windows",
-        ))
-    } else {
-        Ok(())
-    }
-}
-
-/// Not relied on here: the free-port probe binds 0.0.0.0 and `::` apart.
-pub fn dual_stack_bind_covers_ipv4() -> bool {
-    false
-}
-
 pub fn reservation_note() -> &'static str {
     "Leaves the port in TIME_WAIT on 127.0.0.1 for TcpTimedWaitDelay (120 s by default). Whether \
      that keeps other binds, or port-0 assignment, off the port on Windows is not verified: treat \
@@ -140,11 +131,6 @@ pub fn reservation_note() -> &'static str {
 /// (learn.microsoft.com "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE").
 pub fn reservation_sets_reuseaddr() -> bool {
     false
-}
-
-/// No systemd on Windows.
-pub fn socket_units_for_port(_port: u16) -> Vec<String> {
-    Vec::new()
 }
 
 /// Interface names as IPv6 scope ids ("fe80::1%Ethernet") are not looked

@@ -1,52 +1,43 @@
-//! windows: enumerate sockets with netstat2 (GetExtendedTcpTable /
-//! GetExtendedUdpTable), which reports each socket's owning pid.
-//!
-//! Windows reports no time left for TIME_WAIT sockets, so none is shown.
+//! windows: enumerate sockets with GetExtendedTcpTable /
+//! GetExtendedUdpTable (through netstat2), which report each socket's
+//! owning pid; TIME_WAIT rows carry pid 0 (System Idle). Windows reports no
+//! time left for TIME_WAIT sockets, so none is shown.
 
-use std::collections::HashSet;
+use crate::platform::rows::table_row;
+use crate::sockets::raw::{RawSocket, Unattributed};
 
-use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
-
-/// Every TCP and UDP socket, IPv4 and IPv6, in every state.
-///
-/// `meanwhile` runs first, on this thread (the same contract as on Linux).
-/// `_bound_only` is Linux's choice (bound-only TCP sockets cost it a
-/// table walk); this OS lists what it lists.
-pub fn dump(
-    each: &mut dyn FnMut(RawSocket),
-    meanwhile: &mut dyn FnMut(),
-    _bound_only: bool,
-) -> Result<(), String> {
+/// Every TCP and UDP socket, IPv4 and IPv6, in every state. `meanwhile`
+/// runs first (there is nothing to overlap with here).
+pub fn dump(each: &mut dyn FnMut(RawSocket), meanwhile: &mut dyn FnMut()) -> Result<(), String> {
     meanwhile();
-    // PID 0 is "System Idle": the kernel, not a process (TIME_WAIT).
-    crate::platform::netstat::sockets(|pid| pid != 0)
+    super::netstat::rows()
         .map_err(|e| format!("cannot read the socket tables: {e}"))?
         .into_iter()
+        .map(table_row)
         .for_each(each);
     Ok(())
 }
 
-/// About how many sockets the dump will list; this OS has no cheap count.
-pub fn count_hint() -> Option<usize> {
-    None
-}
-
-/// Windows lists owners with each socket: there are no inodes to resolve.
-pub fn scan_owners(_wanted: Option<&HashSet<u64>>) -> OwnerScan {
-    OwnerScan::default()
-}
-
-/// Windows lists an owning pid for every socket but TIME_WAIT, so there are
-/// no unattributed sockets to explain; kept for the same API on every OS.
+/// Why sockets were listed with pid 0 outside TIME_WAIT.
 pub fn unattributed_reason(u: &Unattributed) -> String {
-    format!(
-        "{} sockets were listed without an owning process by Windows",
-        u.count
-    )
-}
-
-/// What this OS's socket list leaves out, if anything. Windows lists every
-/// socket with its owning pid; TIME_WAIT sockets come without a time left.
-pub fn coverage_note(_privileged: bool) -> Option<String> {
-    None
+    let mut why = format!(
+        "{} {} listed by Windows with no owning process (pid 0)",
+        u.count,
+        if u.count == 1 {
+            "socket was"
+        } else {
+            "sockets were"
+        }
+    );
+    if !u.privileged {
+        why.push_str(
+            ": Windows names the owners of other users' and services' sockets only to an \
+             elevated portwise (Run as administrator)",
+        );
+    } else {
+        why.push_str(
+            ": the socket table gave no pid for them (Wine, for one, never reports owners)",
+        );
+    }
+    why
 }

@@ -3,7 +3,7 @@
 //! tuning knowledge base uses for Windows.
 //!
 //! The tools run through the platform's cached runner (`super::run`) and
-//! their text is parsed by `crate::ports::parse`, where the parsers are
+//! their text is parsed by `crate::platform::parse`, where the parsers are
 //! tested on every host.
 //!
 //! Sources for the output formats: `reg query KEY /v NAME` prints
@@ -14,19 +14,16 @@
 //! exclusions marked with `*`. Labels are translated on non-English Windows,
 //! so the parsers look at numbers, not words.
 
-use crate::ports::parse;
+use crate::platform::parse;
 
 use super::run;
 
 /// The registry key holding TcpTimedWaitDelay.
 pub const TCPIP_PARAMETERS: &str = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters";
 
-/// The keys `read` understands.
-pub const KEYS: [&str; 3] = [
-    "TcpTimedWaitDelay",
-    "dynamicport tcp",
-    "excludedportrange tcp",
-];
+/// The keys `read` understands (the tuning guide's test checks its
+/// Windows keys against this list on every OS).
+pub const KEYS: [&str; 3] = crate::platform::WINDOWS_TUNABLE_KEYS;
 
 /// The current value of a Windows tunable, in the form the tuning guide
 /// prints: `TcpTimedWaitDelay` -> seconds ("30"); `dynamicport tcp` ->
@@ -71,18 +68,15 @@ pub fn exists(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tuning::{Os, knowledge};
 
-    /// Runs on Windows builds: the reader and the knowledge base agree.
+    /// Runs on Windows builds (under Wine in CI): every key reads without
+    /// panicking, and keys of other OSes are unknown.
     #[test]
-    fn reader_knows_every_windows_key() {
-        let mut kb: Vec<&str> = knowledge::tunables_for(Os::Windows)
-            .map(|t| t.key)
-            .collect();
-        let mut reader = KEYS.to_vec();
-        kb.sort_unstable();
-        reader.sort_unstable();
-        assert_eq!(kb, reader);
+    fn reads_windows_keys_only() {
+        for key in KEYS {
+            let _ = read(key);
+        }
+        assert!(exists("TcpTimedWaitDelay"));
         assert_eq!(read("net.ipv4.tcp_tw_reuse"), None);
     }
 }
