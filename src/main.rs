@@ -5,7 +5,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = portwise::cli::Cli::parse();
     match cli.command {
-        None => portwise::app::run(),
+        None => portwise::window::run(),
         Some(command) => portwise::cli::run(command),
     }
 }

@@ -11,17 +11,17 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use portwise::app::{
-    Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, StopService,
-};
-use portwise::sampler::Sample;
 use portwise::sockets::Snapshot as Snap;
 use portwise::sockets::{
     Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, SocketSource, SourceError,
     TcpState,
 };
-use portwise::state::stop::{StopOutcome, StopReport, StopTarget};
-use portwise::state::{Action, AppState, Settings};
+use portwise::window::app::{
+    Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, StopService,
+};
+use portwise::window::sampler::Sample;
+use portwise::window::shell::{Action, AppState, Settings};
+use portwise::window::stop::{StopOutcome, StopReport, StopTarget};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -123,7 +123,7 @@ fn frame_times(state: &AppState, frames: usize) -> Vec<Duration> {
     for _ in 0..5 {
         let _ = ctx.run_ui(input(), |ui| {
             let mut actions: Vec<Action> = Vec::new();
-            portwise::ui::show(ui, state, &mut actions);
+            portwise::window::shell::view::show(ui, state, &mut actions);
         });
     }
     let mut times = Vec::with_capacity(frames);
@@ -131,7 +131,7 @@ fn frame_times(state: &AppState, frames: usize) -> Vec<Duration> {
         let t = Instant::now();
         let out = ctx.run_ui(input(), |ui| {
             let mut actions: Vec<Action> = Vec::new();
-            portwise::ui::show(ui, state, &mut actions);
+            portwise::window::shell::view::show(ui, state, &mut actions);
         });
         // Tessellation is part of a frame's CPU cost; painting is not.
         let prims = ctx.tessellate(out.shapes, out.pixels_per_point);
@@ -149,7 +149,7 @@ fn sockets_view_frame_100k_rows() {
         let mut state = AppState::new(Settings::default(), T0);
         // All states, so all n rows are in the table.
         state.apply(Action::SetQuick(
-            portwise::state::sockets::Quick::AllStates,
+            portwise::window::sockets::Quick::AllStates,
             true,
         ));
         feed(&mut state, big_snapshot(n, T0, 0));
@@ -175,7 +175,7 @@ fn sockets_view_frame_100k_rows() {
             let mut state = AppState::new(Settings::default(), T0);
             if quick_all {
                 state.apply(Action::SetQuick(
-                    portwise::state::sockets::Quick::AllStates,
+                    portwise::window::sockets::Quick::AllStates,
                     true,
                 ));
             }
@@ -195,7 +195,7 @@ fn sockets_view_frame_100k_rows() {
         let mut state = AppState::new(Settings::default(), T0);
         feed(&mut state, big_snapshot(100_000, T0, 0));
         let t = Instant::now();
-        state.apply(Action::SortBy(portwise::state::sockets::Column::Process));
+        state.apply(Action::SortBy(portwise::window::sockets::Column::Process));
         state.ensure_rows();
         times.push(t.elapsed());
     }

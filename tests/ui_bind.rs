@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use portwise::app::PortwiseApp;
 use portwise::bind::Cause;
 use portwise::sockets::{Proto, SystemSource};
-use portwise::state::View;
+use portwise::window::app::PortwiseApp;
+use portwise::window::shell::View;
 use ui_support::*;
 
 type H = Harness<'static, PortwiseApp>;
@@ -22,7 +22,7 @@ fn real_app(rig: &Rig) -> H {
     let mut services = rig.services();
     services.source = Box::new(SystemSource::new());
     services.clock = Box::new(portwise::util::time::now_unix_ms);
-    let settings = portwise::state::Settings {
+    let settings = portwise::window::shell::Settings {
         view: View::BindTest,
         ..Default::default()
     };

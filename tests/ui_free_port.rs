@@ -8,9 +8,9 @@ use std::net::TcpListener;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use portwise::app::PortwiseApp;
 use portwise::ports::ProtoChoice;
-use portwise::state::View;
+use portwise::window::app::PortwiseApp;
+use portwise::window::shell::View;
 use ui_support::*;
 
 type H = Harness<'static, PortwiseApp>;

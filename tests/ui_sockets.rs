@@ -12,11 +12,11 @@ use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use portwise::app::PortwiseApp;
 use portwise::sockets::SourceError;
-use portwise::state::Settings;
-use portwise::state::sockets::Column;
-use portwise::state::stop::StopTarget;
+use portwise::window::app::PortwiseApp;
+use portwise::window::shell::Settings;
+use portwise::window::sockets::Column;
+use portwise::window::stop::StopTarget;
 use ui_support::*;
 
 type H = Harness<'static, PortwiseApp>;
@@ -162,7 +162,7 @@ fn clicking_headers_sorts_and_reverses() {
     let names: Vec<String> = st
         .rows()
         .iter()
-        .map(|r| portwise::state::sockets::process_text(st.entry(*r).unwrap()))
+        .map(|r| portwise::window::sockets::process_text(st.entry(*r).unwrap()))
         .collect();
     assert_eq!(
         names,
@@ -416,7 +416,7 @@ fn copy_port_address_and_row() {
 
 #[test]
 fn the_real_clipboard_goes_through_egui() {
-    use portwise::app::{Clipboard as _, EguiClipboard};
+    use portwise::window::app::{Clipboard as _, EguiClipboard};
     let mut h = Harness::new_ui(|ui| {
         if ui.button("copy").clicked() {
             EguiClipboard.copy(ui.ctx(), "41234".into());

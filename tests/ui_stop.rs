@@ -13,10 +13,10 @@ use common::{Kid, listen_if_child};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use portwise::app::{EngineStop, PortwiseApp};
 use portwise::sockets::SystemSource;
-use portwise::state::Settings;
 use portwise::stop::SystemStopper;
+use portwise::window::app::{EngineStop, PortwiseApp};
+use portwise::window::shell::Settings;
 use ui_support::*;
 
 const CHILD_PORT: &str = "PORTWISE_UI_TEST_LISTEN_PORT";
@@ -137,7 +137,8 @@ fn stop_really_stops_a_real_listener() {
     loop {
         h.step();
         let done = h.state().state.toasts().iter().any(|t| {
-            t.kind == portwise::state::ToastKind::Success && t.text.contains(&pid.to_string())
+            t.kind == portwise::window::shell::ToastKind::Success
+                && t.text.contains(&pid.to_string())
         });
         if done {
             break;

@@ -7,10 +7,10 @@ mod ui_support;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use portwise::app::PortwiseApp;
-use portwise::state::View;
-use portwise::state::tuning::{AuditState, LiveValues};
 use portwise::tuning::{Os, Severity};
+use portwise::window::app::PortwiseApp;
+use portwise::window::shell::View;
+use portwise::window::tuning::{AuditState, LiveValues};
 use ui_support::*;
 
 type H = Harness<'static, PortwiseApp>;

@@ -9,17 +9,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use egui_kittest::{Harness, HarnessBuilder};
-use portwise::app::{
+use portwise::sockets::Snapshot as Snap;
+use portwise::sockets::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+use portwise::stop::Stopper;
+use portwise::tuning::FixedValues;
+use portwise::window::app::{
     Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, SharedSysctls,
     StopService,
 };
-use portwise::sampler::ScriptedSource;
-use portwise::sockets::Snapshot as Snap;
-use portwise::sockets::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
-use portwise::state::Settings;
-use portwise::state::stop::{StopOutcome, StopReport, StopTarget};
-use portwise::stop::Stopper;
-use portwise::tuning::FixedValues;
+use portwise::window::sampler::ScriptedSource;
+use portwise::window::shell::Settings;
+use portwise::window::stop::{StopOutcome, StopReport, StopTarget};
 
 pub const T0: u64 = 1_700_000_000_000;
 
@@ -365,7 +365,7 @@ pub fn has_text(h: &Harness<'_, PortwiseApp>, text: &str) -> bool {
 }
 
 /// The harness on one view, sampling paused.
-pub fn on_view(rig: &Rig, view: portwise::state::View) -> Harness<'static, PortwiseApp> {
+pub fn on_view(rig: &Rig, view: portwise::window::shell::View) -> Harness<'static, PortwiseApp> {
     rig.harness(Settings {
         view,
         ..Settings::default()

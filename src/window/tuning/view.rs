@@ -6,9 +6,9 @@
 
 use egui::{RichText, Sense};
 
-use crate::state::tuning::{AuditState, LiveValues, TuningState, recommended_text};
-use crate::state::{Action, AppState, TuningAction};
 use crate::tuning::{Goal, LineKind, Os, Severity, Snippet};
+use crate::window::shell::{Action, AppState, TuningAction};
+use crate::window::tuning::{AuditState, LiveValues, TuningState, recommended_text};
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let t = &state.tuning;
@@ -126,7 +126,7 @@ fn notes(ui: &mut egui::Ui, t: &TuningState) {
             } else {
                 e.clone()
             };
-            ui.label(RichText::new(msg).color(super::warn_color(ui)));
+            ui.label(RichText::new(msg).color(crate::window::shell::view::warn_color(ui)));
         }
         return;
     };
@@ -216,7 +216,7 @@ fn settings(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
                                     "Wrong advice: {}. In fact: {}",
                                     w.advice, w.truth
                                 ))
-                                .color(super::warn_color(ui)),
+                                .color(crate::window::shell::view::warn_color(ui)),
                             )
                             .wrap(),
                         );
@@ -350,7 +350,7 @@ fn take_away(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
         _ => {}
     }
     if let Some(e) = &t.save_error {
-        ui.label(RichText::new(e).color(super::error_color(ui)));
+        ui.label(RichText::new(e).color(crate::window::shell::view::error_color(ui)));
     }
     if let Some(cmd) = t.apply_command() {
         ui.add_space(8.0);
@@ -385,7 +385,10 @@ fn audit(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
     };
     ui.add_space(6.0);
     egui::Frame::group(ui.style())
-        .stroke(egui::Stroke::new(1.0, super::warn_color(ui)))
+        .stroke(egui::Stroke::new(
+            1.0,
+            crate::window::shell::view::warn_color(ui),
+        ))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
@@ -413,7 +416,7 @@ fn audit(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
                 AuditState::Failed { error, .. } => {
                     ui.label(
                         RichText::new(format!("Cannot audit it: {error}"))
-                            .color(super::error_color(ui)),
+                            .color(crate::window::shell::view::error_color(ui)),
                     );
                 }
                 AuditState::Done { findings, .. } if findings.is_empty() => {
@@ -429,8 +432,8 @@ fn audit(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
                             for f in findings {
                                 ui.monospace(format!("line {}", f.line));
                                 let color = match f.severity {
-                                    Severity::Error => super::error_color(ui),
-                                    Severity::Warning => super::warn_color(ui),
+                                    Severity::Error => crate::window::shell::view::error_color(ui),
+                                    Severity::Warning => crate::window::shell::view::warn_color(ui),
                                 };
                                 ui.label(RichText::new(f.severity.label()).color(color).strong());
                                 ui.add(egui::Label::new(&f.message).wrap());

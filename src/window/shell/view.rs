@@ -2,18 +2,9 @@
 //! views. Everything here reads [`AppState`] and pushes [`Action`]s; it
 //! changes nothing itself.
 
-pub mod bind_view;
-pub mod free_port_view;
-pub mod path_prompt;
-pub mod sockets_view;
-pub mod status_bar;
-pub mod stop_dialog;
-pub mod toasts;
-pub mod tuning_view;
-
 use egui::{Color32, Id, Key, KeyboardShortcut, Modifiers};
 
-use crate::state::{Action, AppState, INTERVALS_MS, View, interval_text};
+use crate::window::shell::{Action, AppState, INTERVALS_MS, View, interval_text};
 
 /// The filter box's id, so Ctrl+F can focus it.
 pub fn filter_id() -> Id {
@@ -33,18 +24,18 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         });
     });
     egui::Panel::bottom("portwise.status").show(ui, |ui| {
-        status_bar::show(ui, state);
+        super::status_bar::show(ui, state);
     });
     egui::CentralPanel::default().show(ui, |ui| match state.settings.view {
-        View::Sockets => sockets_view::show(ui, state, out),
-        View::FreePort => free_port_view::show(ui, state, out),
-        View::BindTest => bind_view::show(ui, state, out),
-        View::Tuning => tuning_view::show(ui, state, out),
+        View::Sockets => crate::window::sockets::view::show(ui, state, out),
+        View::FreePort => crate::window::free_port::view::show(ui, state, out),
+        View::BindTest => crate::window::bind_test::view::show(ui, state, out),
+        View::Tuning => crate::window::tuning::view::show(ui, state, out),
     });
 
-    stop_dialog::show(ui.ctx(), state, out);
-    path_prompt::show(ui.ctx(), state, out);
-    toasts::show(ui.ctx(), state, out);
+    crate::window::stop::view::show(ui.ctx(), state, out);
+    super::path_prompt::show(ui.ctx(), state, out);
+    super::toasts::show(ui.ctx(), state, out);
 }
 
 /// Keyboard shortcuts: F5 refresh; in the Sockets view, Ctrl+F filter,
@@ -147,7 +138,7 @@ pub fn highlight(ui: &egui::Ui, new: bool, strength: f32) -> Color32 {
 /// "42 s" and a bar `width` wide draining from the full TIME_WAIT length
 /// to 0.
 pub fn countdown(ui: &mut egui::Ui, left_ms: u64, width: f32) {
-    use crate::state::sockets::{countdown_fraction, countdown_text};
+    use crate::window::sockets::{countdown_fraction, countdown_text};
     let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 6.0), egui::Sense::hover());
     let painter = ui.painter();
     let v = ui.visuals();

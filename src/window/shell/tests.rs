@@ -3,11 +3,11 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::sockets::*;
-use super::stop::{StopOutcome, StopReport, StopTarget};
 use super::*;
-use crate::sampler::Sample;
 use crate::sockets::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+use crate::window::sampler::Sample;
+use crate::window::sockets::*;
+use crate::window::stop::{StopOutcome, StopReport, StopTarget};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

@@ -5,8 +5,8 @@
 use egui::{RichText, Sense};
 
 use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION, reservation_note};
-use crate::state::free_port::{self, COUNT_MAX, FreePortState, StrategyKind};
-use crate::state::{Action, AppState, FreeAction, utc_clock_text};
+use crate::window::free_port::{self, COUNT_MAX, FreePortState, StrategyKind};
+use crate::window::shell::{Action, AppState, FreeAction, utc_clock_text};
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let f = &state.free;
@@ -86,7 +86,7 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
                 ui.label(
                     RichText::new(format!("No port: {e}"))
                         .size(16.0)
-                        .color(super::error_color(ui)),
+                        .color(crate::window::shell::view::error_color(ui)),
                 );
                 return;
             }
@@ -109,7 +109,9 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         });
     });
     for n in &f.notes {
-        ui.label(RichText::new(format!("Note: {n}")).color(super::warn_color(ui)));
+        ui.label(
+            RichText::new(format!("Note: {n}")).color(crate::window::shell::view::warn_color(ui)),
+        );
     }
 }
 
@@ -235,7 +237,7 @@ fn strategy(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         }
     });
     if let Some(e) = range_err {
-        ui.label(RichText::new(e).color(super::error_color(ui)));
+        ui.label(RichText::new(e).color(crate::window::shell::view::error_color(ui)));
     }
 }
 
@@ -277,7 +279,7 @@ fn history(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     ui.label(utc_clock_text(g.grabbed_at_ms));
                     let status = free_port::status_text(g, state.now_ms);
                     let color = if status.starts_with("now ") {
-                        super::warn_color(ui)
+                        crate::window::shell::view::warn_color(ui)
                     } else {
                         ui.visuals().text_color()
                     };

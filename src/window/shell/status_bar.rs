@@ -1,6 +1,6 @@
 //! The status bar: last refresh, counts, interval, privileges.
 
-use crate::state::{AppState, interval_text, utc_clock_text};
+use crate::window::shell::{AppState, interval_text, utc_clock_text};
 
 /// The status bar's text pieces, in order (also what tests read).
 pub fn parts(state: &AppState) -> Vec<String> {

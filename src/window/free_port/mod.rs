@@ -5,6 +5,8 @@
 //! `app.rs`, because reading the OS facts runs `netsh` on Windows and a
 //! reservation waits for its TIME_WAIT socket.
 
+pub mod view;
+
 use crate::bind::{PortUse, port_use};
 use crate::ports::{
     FreeError, FreeRequest, FreeResult, PortFacts, PortRange, ProtoChoice, Strategy,

@@ -7,6 +7,8 @@
 //! until they arrive the card shows the error without a diagnosis. The
 //! facts are kept, so a new snapshot re-runs only the pure diagnosis.
 
+pub mod view;
+
 use std::net::IpAddr;
 
 use crate::bind::{
@@ -14,7 +16,7 @@ use crate::bind::{
     report_with_facts, systemd_holds, time_wait_on,
 };
 use crate::sockets::{Proto, Snapshot};
-use crate::state::sockets::RowKey;
+use crate::window::sockets::RowKey;
 
 /// "Watch until free" re-tests this often.
 pub const WATCH_INTERVAL_MS: u64 = 1_000;

@@ -5,6 +5,9 @@
 //! whole snapshot. Walking it (diff, filter, sort) happens once per new
 //! snapshot or per filter/sort change, in [`SocketsState::rebuild_rows`].
 
+pub mod export;
+pub mod view;
+
 use std::collections::{HashSet, VecDeque};
 use std::net::IpAddr;
 

@@ -3,15 +3,15 @@
 
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 
-use super::bind::{BindState, parse_addr, parse_port};
-use super::free_port::{self, FreePortState, GrabOutcome, Grabbed, StrategyKind};
 use super::tests::{feed, snap};
-use super::tuning::{LiveValues, TuningState};
 use super::*;
 use crate::bind::{Cause, PortUse};
 use crate::ports::{FreeError, FreePort, FreeResult, PortFacts, PortRange, Strategy};
 use crate::sockets::{ProcessInfo, SocketEntry, TcpState};
 use crate::tuning::{Goal, Os};
+use crate::window::bind_test::{BindState, parse_addr, parse_port};
+use crate::window::free_port::{self, FreePortState, GrabOutcome, Grabbed, StrategyKind};
+use crate::window::tuning::{LiveValues, TuningState};
 
 fn sock(proto: Proto, port: u16, state: Option<TcpState>, pid: Option<(u32, &str)>) -> SocketEntry {
     let mut e = SocketEntry::new(

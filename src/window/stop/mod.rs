@@ -1,6 +1,8 @@
 //! State of the "Stop process…" confirmation. The plan and the stopping
 //! itself are the engine's (`crate::stop`); the window only shows them.
 
+pub mod view;
+
 pub use crate::stop::{StopOutcome, StopReport, StopTarget};
 
 /// The confirmation dialog: what would be stopped, and what will not be.

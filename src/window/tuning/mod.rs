@@ -7,6 +7,8 @@
 //! `app.rs`: on Windows it runs `reg` and `netsh`) and kept as
 //! [`FixedValues`], so re-planning on a click never touches the system.
 
+pub mod view;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -3,7 +3,7 @@
 
 use egui::{Id, Modal, RichText};
 
-use crate::state::{Action, AppState};
+use crate::window::shell::{Action, AppState};
 
 pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
     let Some(d) = &state.stop_dialog else {
@@ -37,12 +37,14 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
                     ui.end_row();
                 });
             for c in &t.caveats {
-                ui.label(RichText::new(c.as_str()).color(super::warn_color(ui)));
+                ui.label(
+                    RichText::new(c.as_str()).color(crate::window::shell::view::warn_color(ui)),
+                );
             }
             if let Some(r) = &t.refusal {
                 ui.label(
                     RichText::new(format!("portwise will not stop it: {r}"))
-                        .color(super::error_color(ui)),
+                        .color(crate::window::shell::view::error_color(ui)),
                 );
             }
             ui.separator();

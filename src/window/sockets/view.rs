@@ -5,10 +5,10 @@ use egui::{Align, Layout, RichText, Sense};
 use egui_extras::TableBuilder;
 
 use crate::sockets::SocketEntry;
-use crate::state::sockets::{
+use crate::window::shell::{Action, AppState, utc_clock_text};
+use crate::window::sockets::{
     self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsState,
 };
-use crate::state::{Action, AppState, utc_clock_text};
 
 const ROW_HEIGHT: f32 = 20.0;
 
@@ -48,7 +48,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                         out.push(Action::ClearPortFilter);
                     }
                     for q in Quick::ALL {
-                        let default = crate::state::sockets::QuickFilter::default().get(q);
+                        let default = crate::window::sockets::QuickFilter::default().get(q);
                         if state.settings.filter.get(q) != default {
                             out.push(Action::SetQuick(q, default));
                         }
@@ -68,7 +68,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         let r = ui
             .add(
                 egui::TextEdit::singleline(&mut text)
-                    .id(super::filter_id())
+                    .id(crate::window::shell::view::filter_id())
                     .hint_text("port, address, process, pid")
                     .desired_width(220.0),
             )
@@ -139,7 +139,7 @@ fn banners(ui: &mut egui::Ui, state: &AppState) {
         };
         banner(
             ui,
-            super::error_color(ui),
+            crate::window::shell::view::error_color(ui),
             &format!("Sampling failed: {msg}.{tail}"),
         );
     }
@@ -174,7 +174,7 @@ fn banners(ui: &mut egui::Ui, state: &AppState) {
             }
             t
         };
-        banner(ui, super::warn_color(ui), &text);
+        banner(ui, crate::window::shell::view::warn_color(ui), &text);
     }
 }
 
@@ -255,7 +255,8 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     row.col(|ui| {
                         if let Some((change, h)) = bg {
                             let rect = ui.max_rect().expand2(0.5 * ui.spacing().item_spacing);
-                            let color = super::highlight(ui, change == Change::New, h);
+                            let color =
+                                crate::window::shell::view::highlight(ui, change == Change::New, h);
                             ui.painter().rect_filled(rect, 0.0, color);
                         }
                         cell(ui, col, e, taken, now, gone);
@@ -325,7 +326,7 @@ fn cell(ui: &mut egui::Ui, col: Column, e: &SocketEntry, taken: u64, now: u64, g
         Column::User => text(ui, s::user_text(e).to_string()),
         Column::TimeWait => {
             if let Some(left) = s::time_wait_left_ms(e, taken, now) {
-                super::countdown(ui, left, 48.0);
+                crate::window::shell::view::countdown(ui, left, 48.0);
             } else if e.is_kernel_owned() {
                 ui.label(RichText::new("not reported").weak())
                     .on_hover_text("This OS does not report how long TIME_WAIT has left");
@@ -401,7 +402,10 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     // A lingering row counts down from the last snapshot that had it.
     let taken = gone.map_or(sockets.snapshot.taken_at_unix_ms, |g| g.last_taken_at_ms);
     if gone.is_some() {
-        ui.label(RichText::new("Closed since the last refresh").color(super::error_color(ui)));
+        ui.label(
+            RichText::new("Closed since the last refresh")
+                .color(crate::window::shell::view::error_color(ui)),
+        );
     }
     egui::Grid::new("portwise.details_grid")
         .num_columns(2)

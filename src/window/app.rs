@@ -11,15 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::ports::{FreeRequest, Picker, PortFacts};
-use crate::sampler::Sampler;
 use crate::sockets::SocketSource;
 use crate::sockets::{Proto, Snapshot};
-use crate::state::free_port::GrabOutcome;
-use crate::state::stop::{StopOutcome, StopReport, StopTarget};
-use crate::state::{Action, AppState, Effect, FileJob, Settings, ToastKind, View};
 use crate::stop::{Stopper, SystemStopper};
 use crate::tuning::{Finding, FixedValues, LiveSystem, Os, Sysctls};
 use crate::util::fs::{Overwrite, write_atomic};
+use crate::window::free_port::GrabOutcome;
+use crate::window::sampler::Sampler;
+use crate::window::shell::{Action, AppState, Effect, FileJob, Settings, ToastKind, View};
+use crate::window::stop::{StopOutcome, StopReport, StopTarget};
 
 /// Key of the persisted [`Settings`] in eframe's storage.
 pub const SETTINGS_KEY: &str = "portwise.settings";
@@ -221,7 +221,7 @@ enum JobDone {
         path: PathBuf,
         result: Result<Vec<Finding>, String>,
     },
-    BindFacts(crate::state::bind::FactsKey, crate::bind::SystemFacts),
+    BindFacts(crate::window::bind_test::FactsKey, crate::bind::SystemFacts),
     Planned(Result<Vec<StopTarget>, String>),
     Exported {
         path: PathBuf,
@@ -418,7 +418,7 @@ impl PortwiseApp {
                     .flat_map(|p| s.on_port(p, port))
                     .cloned()
                     .collect();
-                let snapshot = crate::state::with_sockets(s, on_port);
+                let snapshot = crate::window::shell::with_sockets(s, on_port);
                 let service = self.stop.clone();
                 self.spawn_job(ctx, "portwise-plan", move || {
                     JobDone::Planned(service.plan(port, &pids, &snapshot))
@@ -631,7 +631,7 @@ impl eframe::App for PortwiseApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut actions = Vec::new();
-        crate::ui::show(ui, &self.state, &mut actions);
+        crate::window::shell::view::show(ui, &self.state, &mut actions);
         if !actions.is_empty() {
             let ctx = ui.ctx().clone();
             self.apply(&ctx, actions);
@@ -658,7 +658,7 @@ pub fn run() -> ExitCode {
         .with_app_id("portwise")
         .with_inner_size([1220.0, 720.0])
         .with_min_inner_size([640.0, 360.0]);
-    match eframe::icon_data::from_png_bytes(include_bytes!("../assets/icon.png")) {
+    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")) {
         Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),
         Err(e) => eprintln!("portwise: the app icon is unreadable ({e}); using the default"),
     }

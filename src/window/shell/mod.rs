@@ -6,12 +6,10 @@
 //! Time is injected: every call takes or uses `now_ms` (Unix milliseconds
 //! from the app's clock), so countdowns and highlights are testable.
 
-pub mod bind;
-pub mod export;
-pub mod free_port;
-pub mod sockets;
-pub mod stop;
-pub mod tuning;
+pub mod path_prompt;
+pub mod status_bar;
+pub mod toasts;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,14 +17,16 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::ports::{FreeRequest, ProtoChoice};
-use crate::sampler::Sample;
 use crate::sockets::{Proto, Snapshot};
 use crate::tuning::{Finding, FixedValues, Goal, Os};
-use bind::BindState;
-use free_port::{FreePortState, GrabOutcome, StrategyKind};
-use sockets::{Column, CopyWhat, Quick, QuickFilter, RowKey, RowRef, SocketsState, Sort};
-use stop::{StopDialog, StopReport, StopTarget};
-use tuning::{AuditState, TuningState};
+use crate::window::bind_test::BindState;
+use crate::window::free_port::{self, FreePortState, GrabOutcome, StrategyKind};
+use crate::window::sampler::Sample;
+use crate::window::sockets::{
+    Column, CopyWhat, Quick, QuickFilter, RowKey, RowRef, SocketsState, Sort,
+};
+use crate::window::stop::{StopDialog, StopReport, StopTarget};
+use crate::window::tuning::{self, AuditState, TuningState};
 
 /// The views of the window, in navigation order. Only views that exist are
 /// listed: a view is added here when it is built.
@@ -311,7 +311,7 @@ pub enum Effect {
     /// Read the system facts a bind diagnosis needs on a worker thread
     /// ([`crate::bind::SystemFacts::read_for`]), then call
     /// [`AppState::bind_facts_read`].
-    ReadBindFacts(bind::FactsKey),
+    ReadBindFacts(crate::window::bind_test::FactsKey),
     /// Read this machine's addresses on a worker thread, then call
     /// [`AppState::local_addrs_read`].
     ReadLocalAddrs,
@@ -774,7 +774,11 @@ impl AppState {
     }
 
     /// The system facts for a bind diagnosis arrived.
-    pub fn bind_facts_read(&mut self, key: bind::FactsKey, facts: crate::bind::SystemFacts) {
+    pub fn bind_facts_read(
+        &mut self,
+        key: crate::window::bind_test::FactsKey,
+        facts: crate::bind::SystemFacts,
+    ) {
         self.bind.facts_read(key, facts, &self.sockets.snapshot);
     }
 
@@ -827,7 +831,7 @@ impl AppState {
     /// [`AppState::exported`].
     pub fn export_job(&self, path: &Path) -> ExportJob {
         ExportJob {
-            path: export::normalise_path(path.to_path_buf()),
+            path: crate::window::sockets::export::normalise_path(path.to_path_buf()),
             header: with_sockets(&self.sockets.snapshot, Vec::new()),
             rows: self.visible_live_rows().into_iter().cloned().collect(),
         }
@@ -923,7 +927,7 @@ impl ExportJob {
     /// one-line reason.
     pub fn run(&self) -> Result<usize, String> {
         let rows: Vec<&crate::sockets::SocketEntry> = self.rows.iter().collect();
-        export::write(&self.path, &self.header, &rows)
+        crate::window::sockets::export::write(&self.path, &self.header, &rows)
     }
 }
 
