@@ -259,6 +259,7 @@ fn frames_do_not_wait_for_a_slow_50k_refresh() {
         clock: Box::new(portwise::util::time::now_unix_ms),
         sysctls: std::sync::Arc::new(portwise::tuning::NoSystem),
         start_paused: false,
+        runner: portwise::window::tasks::Runner::Threads,
     };
     let mut h: Harness<'_, PortwiseApp> = Harness::builder()
         .with_size([1280.0, 720.0])

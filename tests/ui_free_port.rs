@@ -19,7 +19,7 @@ fn grab(h: &mut H) -> Vec<u16> {
     let before = h.state().state.free.history.len();
     click(h, "Grab a free port");
     wait_for(h, |app| {
-        !app.state.free.busy && app.state.free.history.len() > before
+        !app.state.free.busy() && app.state.free.history.len() > before
     });
     h.state().state.free.last.clone()
 }
@@ -34,7 +34,7 @@ fn grab_puts_the_port_into_the_history_and_the_clipboard() {
     assert_eq!(ports.len(), 1);
     let p = ports[0];
     // Outside the ephemeral range this machine reports, as the view says.
-    let facts = h.state().state.free.facts.clone().unwrap();
+    let facts = h.state().state.free.facts.done().cloned().unwrap();
     assert!(!facts.is_ephemeral(p), "{p} is ephemeral");
     h.get_by_label_contains("The ephemeral range here:");
 

@@ -316,7 +316,9 @@ fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
 
 #[test]
 fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
-    let rig = Rig::new();
+    // Real threads: this is about two tasks running at once.
+    let mut rig = Rig::new();
+    rig.runner = portwise::window::tasks::Runner::Threads;
     *rig.stop.targets.lock().unwrap() = stop_targets();
     *rig.stop.stop_takes.lock().unwrap() = Duration::from_secs(3);
     let mut h = started(&rig);
@@ -539,7 +541,9 @@ fn sampling_error_is_shown_and_the_last_snapshot_stays() {
 
 #[test]
 fn interval_pause_and_resume_drive_the_sampler() {
-    let rig = Rig::new();
+    // The real sampler thread: this is about its own timer.
+    let mut rig = Rig::new();
+    rig.runner = portwise::window::tasks::Runner::Threads;
     let mut h = started(&rig);
     h.get_by_label("Refresh every").click();
     h.run();

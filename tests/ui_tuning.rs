@@ -18,7 +18,7 @@ type H = Harness<'static, PortwiseApp>;
 fn started(rig: &Rig) -> H {
     let mut h = on_view(rig, View::Tuning);
     wait_for(&mut h, |app| {
-        matches!(app.state.tuning.live, LiveValues::Read(_))
+        matches!(app.state.tuning.live, LiveValues::Done(_))
     });
     h
 }

@@ -1,239 +1,30 @@
-//! The eframe application: wires the sampler, the state and the views, and
-//! is the only place that touches the outside world from the window: file
-//! dialogs, the clipboard, stopping processes, the worker threads. Each of
-//! those sits behind a small trait ([`FileDialogs`], [`Clipboard`],
-//! [`StopService`], [`Sysctls`]) so tests can supply their own.
+//! The eframe application: drains the sampler and the background tasks,
+//! routes messages to the state, and is the only place that opens file
+//! dialogs or touches the clipboard. What it talks to sits behind the
+//! traits of [`crate::window::services`], so tests supply their own.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::ports::{FreeRequest, Picker, PortFacts};
-use crate::sockets::SocketSource;
-use crate::sockets::{Proto, Snapshot};
-use crate::stop::{Stopper, SystemStopper};
-use crate::tuning::{Finding, FixedValues, LiveSystem, Os, Sysctls};
-use crate::util::fs::{Overwrite, write_atomic};
-use crate::window::free_port::GrabOutcome;
+use crate::tuning::Os;
+use crate::window::ctx::Workers;
 use crate::window::sampler::Sampler;
-use crate::window::shell::{Action, AppState, Effect, FileJob, Settings, ToastKind, View};
-use crate::window::stop::{StopOutcome, StopReport, StopTarget};
+use crate::window::shell::{Action, AppState, Effect, FileJob, Settings, TuningAction, View};
+use crate::window::tasks::{Runner, Tasks};
+
+pub use crate::stop::{EngineStop, StopService};
+pub use crate::window::services::{
+    Clipboard, Clock, EguiClipboard, FileDialogs, FileFilter, OpenRequest, RfdDialogs, SaveRequest,
+    Services, SharedSysctls,
+};
 
 /// Key of the persisted [`Settings`] in eframe's storage.
 pub const SETTINGS_KEY: &str = "portwise.settings";
 
-// ---------------------------------------------------------------------------
-// Seams
-
-/// One entry of a file dialog's type list: a name and its extensions
-/// (without dots).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileFilter {
-    pub name: String,
-    pub extensions: Vec<String>,
-}
-
-impl FileFilter {
-    pub fn new(name: &str, extensions: &[&str]) -> FileFilter {
-        FileFilter {
-            name: name.into(),
-            extensions: extensions.iter().map(|e| e.to_string()).collect(),
-        }
-    }
-}
-
-/// What a save dialog should offer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SaveRequest {
-    pub title: String,
-    pub file_name: String,
-    pub filters: Vec<FileFilter>,
-}
-
-/// What an open dialog should offer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OpenRequest {
-    pub title: String,
-    pub filters: Vec<FileFilter>,
-}
-
-/// File dialogs. `None` means the user cancelled.
-pub trait FileDialogs {
-    fn save_file(&mut self, req: &SaveRequest) -> Option<PathBuf>;
-    fn open_file(&mut self, req: &OpenRequest) -> Option<PathBuf>;
-}
-
-/// The native dialogs (rfd).
-pub struct RfdDialogs;
-
-impl FileDialogs for RfdDialogs {
-    fn save_file(&mut self, req: &SaveRequest) -> Option<PathBuf> {
-        let mut d = rfd::FileDialog::new()
-            .set_title(&req.title)
-            .set_file_name(&req.file_name);
-        for f in &req.filters {
-            d = d.add_filter(&f.name, &f.extensions);
-        }
-        d.save_file()
-    }
-
-    fn open_file(&mut self, req: &OpenRequest) -> Option<PathBuf> {
-        let mut d = rfd::FileDialog::new().set_title(&req.title);
-        for f in &req.filters {
-            d = d.add_filter(&f.name, &f.extensions);
-        }
-        d.pick_file()
-    }
-}
-
-/// The clipboard.
-pub trait Clipboard {
-    fn copy(&mut self, ctx: &egui::Context, text: String);
-}
-
-/// The system clipboard, through egui (`ctx.copy_text`).
-pub struct EguiClipboard;
-
-impl Clipboard for EguiClipboard {
-    fn copy(&mut self, ctx: &egui::Context, text: String) {
-        ctx.copy_text(text);
-    }
-}
-
-/// Planning and stopping processes (the engine's `stop`). Both run on
-/// worker threads, planning possibly while a stop is under way: `&self`,
-/// so planning never waits for a stop to finish.
-pub trait StopService: Send + Sync {
-    /// What stopping these processes, seen holding `port` in `snapshot`,
-    /// would do: pid, name, user, command line, caveats, refusals.
-    fn plan(&self, port: u16, pids: &[u32], snapshot: &Snapshot)
-    -> Result<Vec<StopTarget>, String>;
-    /// Stop one target; may block for a few seconds (runs off the UI thread).
-    fn stop(&self, target: &StopTarget, force: bool) -> StopReport;
-}
-
-/// Planning with the engine's `plan_port` / `plan_pid`, stopping with a
-/// [`Stopper`] (the real [`SystemStopper`], or a fake in tests).
-pub struct EngineStop {
-    /// Locked only while stopping (one stop at a time).
-    stopper: Mutex<Box<dyn Stopper>>,
-}
-
-impl EngineStop {
-    pub fn new(stopper: Box<dyn Stopper>) -> EngineStop {
-        EngineStop {
-            stopper: Mutex::new(stopper),
-        }
-    }
-
-    /// Stop real processes. The stopper takes its own snapshots for the
-    /// "still holds the port" check right before signalling.
-    pub fn system() -> EngineStop {
-        EngineStop::new(Box::new(SystemStopper::new(Box::new(
-            crate::sockets::SystemSource::new(),
-        ))))
-    }
-}
-
-impl StopService for EngineStop {
-    fn plan(
-        &self,
-        port: u16,
-        pids: &[u32],
-        snapshot: &Snapshot,
-    ) -> Result<Vec<StopTarget>, String> {
-        // By port first: those targets carry the port, so the stopper checks
-        // the process still holds it, and the caveats know the socket
-        // (docker-proxy, systemd). Narrowed to this row's processes.
-        if let Ok(all) = crate::stop::plan_port(port, snapshot) {
-            let mine: Vec<StopTarget> = all.into_iter().filter(|t| pids.contains(&t.pid)).collect();
-            if !mine.is_empty() {
-                return Ok(mine);
-            }
-        }
-        let mut out = Vec::new();
-        for pid in pids {
-            out.extend(crate::stop::plan_pid(*pid).map_err(|e| e.to_string())?);
-        }
-        Ok(out)
-    }
-
-    fn stop(&self, target: &StopTarget, force: bool) -> StopReport {
-        match self.stopper.lock() {
-            Ok(mut s) => s.stop(target, force),
-            Err(_) => StopReport {
-                pid: target.pid,
-                name: target.name.clone(),
-                outcome: StopOutcome::Failed,
-                message: "the stop service failed earlier".into(),
-                elapsed_ms: 0,
-                port_freed: None,
-            },
-        }
-    }
-}
-
-/// Milliseconds since the Unix epoch.
-pub type Clock = Box<dyn Fn() -> u64>;
-
-/// Where the tuning view reads current values and the audit checks keys:
-/// the running system ([`LiveSystem`]), or fixed values in tests.
-pub type SharedSysctls = Arc<dyn Sysctls + Send + Sync>;
-
 /// A file dialog that returns within this long never appeared.
 const DIALOG_GONE_AT_ONCE: Duration = Duration::from_millis(150);
-
-/// Everything the app talks to.
-pub struct Services {
-    pub source: Box<dyn SocketSource>,
-    pub dialogs: Box<dyn FileDialogs>,
-    pub clipboard: Box<dyn Clipboard>,
-    pub stop: Box<dyn StopService>,
-    pub clock: Clock,
-    pub sysctls: SharedSysctls,
-    /// Start with sampling paused (tests drive refreshes by hand).
-    pub start_paused: bool,
-}
-
-impl Services {
-    /// The real machine.
-    pub fn system() -> Services {
-        Services {
-            source: Box::new(crate::sockets::SystemSource::new()),
-            dialogs: Box::new(RfdDialogs),
-            clipboard: Box::new(EguiClipboard),
-            stop: Box::new(EngineStop::system()),
-            clock: Box::new(crate::util::time::now_unix_ms),
-            sysctls: Arc::new(LiveSystem),
-            start_paused: false,
-        }
-    }
-}
-
-/// What a worker thread brings back.
-enum JobDone {
-    Grabbed(GrabOutcome),
-    PortFacts(PortFacts),
-    Sysctls(FixedValues),
-    Audited {
-        path: PathBuf,
-        result: Result<Vec<Finding>, String>,
-    },
-    BindFacts(crate::window::bind_test::FactsKey, crate::bind::SystemFacts),
-    Planned(Result<Vec<StopTarget>, String>),
-    Exported {
-        path: PathBuf,
-        result: Result<usize, String>,
-    },
-    Saved {
-        os: Os,
-        path: PathBuf,
-        result: Result<(), String>,
-    },
-    LocalAddrs(Vec<std::net::IpAddr>),
-}
 
 /// Which file dialog to show.
 enum Dialog<'a> {
@@ -241,20 +32,11 @@ enum Dialog<'a> {
     Open(&'a OpenRequest),
 }
 
-// ---------------------------------------------------------------------------
-// The app
-
 pub struct PortwiseApp {
     pub state: AppState,
     sampler: Option<Sampler>,
     dialogs: Box<dyn FileDialogs>,
     clipboard: Box<dyn Clipboard>,
-    stop: Arc<dyn StopService>,
-    stop_tx: Sender<Vec<StopReport>>,
-    stop_rx: Receiver<Vec<StopReport>>,
-    jobs_tx: Sender<JobDone>,
-    jobs_rx: Receiver<JobDone>,
-    sysctls: SharedSysctls,
     clock: Clock,
 }
 
@@ -275,14 +57,20 @@ impl PortwiseApp {
     /// after reading the storage).
     pub fn with_context(ctx: &egui::Context, settings: Settings, services: Services) -> Self {
         let now = (services.clock)();
-        let mut state = AppState::new(settings, now);
+        let ctx2 = ctx.clone();
+        let tasks = Tasks::new(services.runner, Arc::new(move || ctx2.request_repaint()));
+        let workers = Workers {
+            stop: Arc::from(services.stop),
+            sysctls: services.sysctls,
+        };
+        let mut state = AppState::with(settings, now, tasks, workers);
         let ctx2 = ctx.clone();
         let wake = Box::new(move || ctx2.request_repaint());
         let interval = state.settings.interval();
-        let spawned = if services.start_paused {
-            Sampler::spawn_paused(services.source, interval, wake)
-        } else {
-            Sampler::spawn(services.source, interval, wake)
+        let spawned = match (services.runner, services.start_paused) {
+            (Runner::Threads, false) => Sampler::spawn(services.source, interval, wake),
+            (Runner::Threads, true) => Sampler::spawn_paused(services.source, interval, wake),
+            (_, paused) => Ok(Sampler::inline(services.source, paused)),
         };
         let sampler = match spawned {
             Ok(s) => Some(s),
@@ -294,19 +82,11 @@ impl PortwiseApp {
             }
         };
         state.paused = services.start_paused;
-        let (stop_tx, stop_rx) = mpsc::channel();
-        let (jobs_tx, jobs_rx) = mpsc::channel();
         PortwiseApp {
             state,
             sampler,
             dialogs: services.dialogs,
             clipboard: services.clipboard,
-            stop: Arc::from(services.stop),
-            stop_tx,
-            stop_rx,
-            jobs_tx,
-            jobs_rx,
-            sysctls: services.sysctls,
             clock: services.clock,
         }
     }
@@ -316,35 +96,26 @@ impl PortwiseApp {
         for a in actions {
             self.state.apply(a);
         }
-        for effect in self.state.take_effects() {
-            self.run_effect(ctx, effect);
-        }
+        // An inline runner (tests) has finished its tasks already.
+        self.state.poll_tasks();
+        self.run_effects(ctx);
         self.state.ensure_rows();
     }
 
+    fn run_effects(&mut self, ctx: &egui::Context) {
+        for effect in self.state.take_effects() {
+            self.run_effect(ctx, effect);
+        }
+    }
+
     fn run_effect(&mut self, ctx: &egui::Context, effect: Effect) {
+        let sampler = self.sampler.as_ref();
         match effect {
             Effect::CopyText(t) => self.clipboard.copy(ctx, t),
-            Effect::RefreshNow => {
-                if let Some(s) = &self.sampler {
-                    s.refresh_now();
-                }
-            }
-            Effect::SetInterval(d) => {
-                if let Some(s) = &self.sampler {
-                    s.set_interval(d);
-                }
-            }
-            Effect::Pause => {
-                if let Some(s) = &self.sampler {
-                    s.pause();
-                }
-            }
-            Effect::Resume => {
-                if let Some(s) = &self.sampler {
-                    s.resume();
-                }
-            }
+            Effect::RefreshNow => sampler.into_iter().for_each(Sampler::refresh_now),
+            Effect::SetInterval(d) => sampler.into_iter().for_each(|s| s.set_interval(d)),
+            Effect::Pause => sampler.into_iter().for_each(Sampler::pause),
+            Effect::Resume => sampler.into_iter().for_each(Sampler::resume),
             Effect::Export { suggested_name } => {
                 let req = SaveRequest {
                     title: FileJob::ExportSockets.title().into(),
@@ -391,40 +162,6 @@ impl PortwiseApp {
                 }
             }
             Effect::UsePath { job, path } => self.file_job(ctx, job, path),
-            Effect::Grab(req) => self.spawn_grab(ctx, req),
-            Effect::ReadSysctls => self.spawn_read_sysctls(ctx),
-            Effect::ReadPortFacts(proto) => {
-                self.spawn_job(ctx, "portwise-portfacts", move || {
-                    JobDone::PortFacts(PortFacts::read(proto))
-                });
-            }
-            Effect::ReadBindFacts(key) => {
-                self.spawn_job(ctx, "portwise-bindfacts", move || {
-                    let facts = crate::bind::SystemFacts::read_for(&key.request, key.systemd_holds);
-                    JobDone::BindFacts(key, facts)
-                });
-            }
-            Effect::ReadLocalAddrs => {
-                self.spawn_job(ctx, "portwise-addrs", || {
-                    JobDone::LocalAddrs(crate::bind::local_addresses())
-                });
-            }
-            Effect::PlanStop { port, pids } => {
-                // Planning reads processes (and runs systemctl): a worker's
-                // job. It needs only the port's sockets, not a copy of all.
-                let s = &self.state.sockets.snapshot;
-                let on_port = [Proto::Tcp, Proto::Udp]
-                    .into_iter()
-                    .flat_map(|p| s.on_port(p, port))
-                    .cloned()
-                    .collect();
-                let snapshot = crate::window::shell::with_sockets(s, on_port);
-                let service = self.stop.clone();
-                self.spawn_job(ctx, "portwise-plan", move || {
-                    JobDone::Planned(service.plan(port, &pids, &snapshot))
-                });
-            }
-            Effect::Stop { targets, force } => self.spawn_stop(ctx, targets, force),
         }
     }
 
@@ -451,122 +188,24 @@ impl PortwiseApp {
         path
     }
 
-    /// Carry out a file job on a chosen path.
+    /// Carry out a file job on a chosen path: the feature that owns the
+    /// file does it, on a background task.
     fn file_job(&mut self, ctx: &egui::Context, job: FileJob, path: PathBuf) {
-        match job {
-            // Writing (with fsync) is a worker's job; reported in a toast
-            // either way.
-            FileJob::ExportSockets => {
-                let job = self.state.export_job(&path);
-                self.spawn_job(ctx, "portwise-export", move || {
-                    let result = job.run();
-                    JobDone::Exported {
-                        path: job.path,
-                        result,
-                    }
-                });
-            }
+        let action = match job {
+            FileJob::ExportSockets => Action::ExportTo(path),
             FileJob::SaveTuning { os, text } => {
-                self.spawn_job(ctx, "portwise-save", move || {
-                    let result = write_atomic(&path, text.as_bytes(), Overwrite::Allow)
-                        .map_err(|e| e.to_string());
-                    JobDone::Saved { os, path, result }
-                });
+                Action::Tuning(TuningAction::SaveTo { os, text, path })
             }
-            FileJob::Audit => self.spawn_audit(ctx, path),
-        }
+            FileJob::Audit => Action::Tuning(TuningAction::AuditFile(path)),
+        };
+        self.state.apply(action);
+        // An inline runner has finished already.
+        self.state.poll_tasks();
+        self.run_effects(ctx);
     }
 
-    /// Run `work` on a named thread; what it returns arrives in `poll`.
-    fn spawn_job(
-        &mut self,
-        ctx: &egui::Context,
-        name: &str,
-        work: impl FnOnce() -> JobDone + Send + 'static,
-    ) -> bool {
-        let tx = self.jobs_tx.clone();
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name(name.into())
-            .spawn(move || {
-                let _ = tx.send(work());
-                ctx.request_repaint();
-            });
-        if let Err(e) = spawned {
-            self.state
-                .toast(ToastKind::Error, format!("Cannot start a thread: {e}"));
-            return false;
-        }
-        true
-    }
-
-    /// Pick ports as `portwise free` does (read the OS facts, then pick),
-    /// off the UI thread: on Windows the facts come from `netsh`, and each
-    /// reservation waits for its TIME_WAIT socket.
-    fn spawn_grab(&mut self, ctx: &egui::Context, req: FreeRequest) {
-        let ok = self.spawn_job(ctx, "portwise-free", move || {
-            let facts = PortFacts::read(req.proto);
-            let result = Picker::new(facts.clone()).run(&req);
-            JobDone::Grabbed(GrabOutcome {
-                request: req,
-                result,
-                facts,
-            })
-        });
-        if !ok {
-            self.state.free.busy = false;
-        }
-    }
-
-    /// Read the running OS's tuning settings once (Windows runs `reg` and
-    /// `netsh` for them).
-    fn spawn_read_sysctls(&mut self, ctx: &egui::Context) {
-        let sys = self.sysctls.clone();
-        self.spawn_job(ctx, "portwise-sysctl", move || {
-            JobDone::Sysctls(FixedValues::snapshot(Os::current(), sys.as_ref()))
-        });
-    }
-
-    /// Audit a sysctl file as `portwise tuning audit` does: keys are checked
-    /// against this machine (Windows has no sysctls to check against).
-    fn spawn_audit(&mut self, ctx: &egui::Context, path: PathBuf) {
-        self.state.audit_started(&path);
-        let sys = self.sysctls.clone();
-        self.spawn_job(ctx, "portwise-audit", move || {
-            let result = crate::tuning::audit_file(&path, sys.as_ref());
-            JobDone::Audited { path, result }
-        });
-    }
-
-    /// Stop on a named thread: a polite stop waits up to 5 s, and the window
-    /// must keep drawing meanwhile.
-    fn spawn_stop(&mut self, ctx: &egui::Context, targets: Vec<StopTarget>, force: bool) {
-        let service = self.stop.clone();
-        let tx = self.stop_tx.clone();
-        let ctx = ctx.clone();
-        let names: Vec<String> = targets
-            .iter()
-            .map(|t| format!("{} ({})", t.name, t.pid))
-            .collect();
-        let spawned = std::thread::Builder::new()
-            .name("portwise-stop".into())
-            .spawn(move || {
-                let outcomes = targets.iter().map(|t| service.stop(t, force)).collect();
-                let _ = tx.send(outcomes);
-                ctx.request_repaint();
-            });
-        match spawned {
-            Ok(_) => self
-                .state
-                .toast(ToastKind::Info, format!("Stopping {}…", names.join(", "))),
-            Err(e) => self
-                .state
-                .toast(ToastKind::Error, format!("Cannot start stopping: {e}")),
-        }
-    }
-
-    /// Take in sampler messages, stop results and worker results; advance
-    /// the clock; carry out what that asks for.
+    /// Take in sampler messages and task results; advance the clock; carry
+    /// out what that asks for.
     pub fn poll(&mut self, ctx: &egui::Context) {
         let now = (self.clock)();
         self.state.now_ms = now;
@@ -577,27 +216,12 @@ impl PortwiseApp {
                 }
             }
         }
-        while let Ok(outcomes) = self.stop_rx.try_recv() {
-            self.state.stop_finished(outcomes);
-        }
-        while let Ok(done) = self.jobs_rx.try_recv() {
-            match done {
-                JobDone::Grabbed(outcome) => self.state.grab_finished(outcome),
-                JobDone::PortFacts(facts) => self.state.port_facts_read(facts),
-                JobDone::Sysctls(values) => self.state.sysctls_read(values),
-                JobDone::Audited { path, result } => self.state.audit_finished(path, result),
-                JobDone::BindFacts(key, facts) => self.state.bind_facts_read(key, facts),
-                JobDone::LocalAddrs(addrs) => self.state.local_addrs_read(addrs),
-                JobDone::Planned(planned) => self.state.open_stop_dialog(planned),
-                JobDone::Exported { path, result } => self.state.exported(&path, &result),
-                JobDone::Saved { os, path, result } => self.state.tuning_saved(os, &path, result),
-            }
-        }
+        self.state.poll_tasks();
         self.state.tick(now);
-        // stop_finished, grab_finished and tick may ask for more.
-        for effect in self.state.take_effects() {
-            self.run_effect(ctx, effect);
-        }
+        // Task results and tick may ask for more (an inline runner's
+        // results are there at once).
+        self.state.poll_tasks();
+        self.run_effects(ctx);
     }
 
     /// When the window must repaint even if nothing arrives: fades,

@@ -13,8 +13,12 @@
 //!   messages, update; no egui) and `view.rs` (drawing).
 
 pub mod app;
+pub mod ctx;
 pub mod sampler;
+pub mod services;
 pub mod shell;
+pub mod tasks;
+pub mod widgets;
 
 pub mod bind_test;
 pub mod free_port;

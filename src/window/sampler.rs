@@ -46,6 +46,15 @@ pub struct Sampler {
     commands: Option<Sender<Command>>,
     samples: Receiver<Sample>,
     thread: Option<JoinHandle<()>>,
+    /// The inline sampler's source and queue ([`Sampler::inline`]).
+    inline: Option<std::sync::Mutex<Inline>>,
+}
+
+/// A sampler without a thread: each refresh is taken at once on the
+/// caller's thread. For UI tests, which then never wait for a snapshot.
+struct Inline {
+    source: Box<dyn SocketSource>,
+    samples: Sender<Sample>,
 }
 
 impl Sampler {
@@ -92,7 +101,41 @@ impl Sampler {
             commands: Some(cmd_tx),
             samples: sample_rx,
             thread: Some(thread),
+            inline: None,
         })
+    }
+
+    /// A sampler with no thread and no timer: [`Sampler::refresh_now`] and
+    /// [`Sampler::resume`] take one snapshot at once, on the caller's
+    /// thread, ready for the next [`Sampler::drain`]. Unless `paused`, the
+    /// first is taken now. For UI tests.
+    pub fn inline(source: Box<dyn SocketSource>, paused: bool) -> Sampler {
+        let (tx, rx) = mpsc::channel();
+        let s = Sampler {
+            commands: None,
+            samples: rx,
+            thread: None,
+            inline: Some(std::sync::Mutex::new(Inline {
+                source,
+                samples: tx,
+            })),
+        };
+        if !paused {
+            s.take_inline();
+        }
+        s
+    }
+
+    /// Inline: take one snapshot now. Returns false for a threaded sampler.
+    fn take_inline(&self) -> bool {
+        let Some(m) = &self.inline else {
+            return false;
+        };
+        if let Ok(mut i) = m.lock() {
+            let sample = take(i.source.as_mut());
+            let _ = i.samples.send(sample);
+        }
+        true
     }
 
     fn send(&self, cmd: Command) {
@@ -116,11 +159,17 @@ impl Sampler {
 
     /// Sample again at the interval, starting with one snapshot now.
     pub fn resume(&self) {
+        if self.take_inline() {
+            return;
+        }
         self.send(Command::Resume);
     }
 
     /// Take one snapshot as soon as possible (also while paused).
     pub fn refresh_now(&self) {
+        if self.take_inline() {
+            return;
+        }
         self.send(Command::RefreshNow);
     }
 
@@ -244,18 +293,7 @@ impl Worker {
             }
             // Due: take one snapshot.
             let started = Instant::now();
-            let msg = match self.source.snapshot() {
-                Ok(mut snap) => {
-                    if !is_sorted(&snap) {
-                        snap.sort();
-                    }
-                    Sample::Snapshot {
-                        snapshot: Box::new(snap),
-                        took: started.elapsed(),
-                    }
-                }
-                Err(e) => Sample::Error(e),
-            };
+            let msg = take(self.source.as_mut());
             if self.samples.send(msg).is_err() {
                 return; // the window is gone
             }
@@ -266,6 +304,23 @@ impl Worker {
                 Some(started + self.interval)
             };
         }
+    }
+}
+
+/// One snapshot of `source`, sorted, with how long it took.
+fn take(source: &mut dyn SocketSource) -> Sample {
+    let started = Instant::now();
+    match source.snapshot() {
+        Ok(mut snap) => {
+            if !is_sorted(&snap) {
+                snap.sort();
+            }
+            Sample::Snapshot {
+                snapshot: Box::new(snap),
+                took: started.elapsed(),
+            }
+        }
+        Err(e) => Sample::Error(e),
     }
 }
 

@@ -20,6 +20,7 @@ use portwise::window::app::{
 use portwise::window::sampler::ScriptedSource;
 use portwise::window::shell::Settings;
 use portwise::window::stop::{StopOutcome, StopReport, StopTarget};
+use portwise::window::tasks::Runner;
 
 pub const T0: u64 = 1_700_000_000_000;
 
@@ -225,6 +226,10 @@ pub struct Rig {
     pub dialogs: FixedDialogs,
     pub stop: FakeStop,
     pub sysctls: SharedSysctls,
+    /// `Inline` (the default): refreshes and background tasks finish
+    /// before the call that started them returns. `Threads` for tests of
+    /// concurrency itself.
+    pub runner: Runner,
 }
 
 impl Rig {
@@ -236,6 +241,7 @@ impl Rig {
             dialogs: FixedDialogs::default(),
             stop: FakeStop::default(),
             sysctls: Arc::new(linux_defaults()),
+            runner: Runner::Inline,
         }
     }
 
@@ -249,6 +255,7 @@ impl Rig {
             clock: Box::new(move || clock.load(Ordering::SeqCst)),
             sysctls: self.sysctls.clone(),
             start_paused: true,
+            runner: self.runner,
         }
     }
 

@@ -16,7 +16,27 @@ use crate::bind::{
     report_with_facts, systemd_holds, time_wait_on,
 };
 use crate::sockets::{Proto, Snapshot};
+use crate::window::ctx::{Ctx, Effect, ToastKind};
 use crate::window::sockets::RowKey;
+use crate::window::tasks::Pending;
+
+/// What the Bind test view can ask for, and what its tasks bring back.
+#[derive(Clone, Debug)]
+pub enum BindAction {
+    SetPort(String),
+    SetAddr(String),
+    SetProto(Proto),
+    SetReuseAddr(bool),
+    SetReusePort(bool),
+    SetV6Only(bool),
+    Test,
+    /// Start (true) or stop "watch until free".
+    Watch(bool),
+    /// The system facts for a diagnosis arrived.
+    FactsRead(FactsKey, SystemFacts),
+    /// This machine's addresses arrived (the address list).
+    LocalAddrs(Vec<IpAddr>),
+}
 
 /// "Watch until free" re-tests this often.
 pub const WATCH_INTERVAL_MS: u64 = 1_000;
@@ -98,9 +118,8 @@ pub struct BindState {
     pub reuseport: bool,
     pub v6only: bool,
     /// This machine's interface addresses, read once on first use (on a
-    /// worker: [`BindState::want_local_addrs`]).
-    pub local_addrs: Option<Vec<IpAddr>>,
-    local_addrs_asked: bool,
+    /// worker: [`on_show`]).
+    pub local_addrs: Pending<Vec<IpAddr>>,
     /// The system facts last read, and what they were read for.
     facts: Option<(FactsKey, SystemFacts)>,
     /// Facts to read on a worker: asked for, not yet taken by the app.
@@ -122,8 +141,7 @@ impl Default for BindState {
             reuseaddr: false,
             reuseport: false,
             v6only: false,
-            local_addrs: None,
-            local_addrs_asked: false,
+            local_addrs: Pending::NotAsked,
             facts: None,
             facts_wanted: None,
             facts_reading: None,
@@ -188,7 +206,7 @@ impl BindState {
     /// this machine's, without repeats.
     pub fn offered_addrs(&self) -> Vec<String> {
         let mut out: Vec<String> = WELL_KNOWN_ADDRS.iter().map(|s| s.to_string()).collect();
-        for a in self.local_addrs.iter().flatten() {
+        for a in self.local_addrs.done().into_iter().flatten() {
             let s = a.to_string();
             if !out.contains(&s) {
                 out.push(s);
@@ -357,12 +375,21 @@ impl BindState {
         }
     }
 
-    /// The system facts to read on a worker thread, once per need; the
-    /// caller hands them back with [`BindState::facts_read`].
-    pub fn take_facts_wanted(&mut self) -> Option<FactsKey> {
-        let k = self.facts_wanted.take()?;
-        self.facts_reading = Some(k.clone());
-        Some(k)
+    /// Start reading the system facts a failure waits for, once per need
+    /// ([`SystemFacts::read_for`] on a worker: files, `systemctl`, `netsh`).
+    pub fn read_wanted_facts(&mut self, ctx: &mut Ctx<'_, BindAction>) {
+        let Some(key) = self.facts_wanted.take() else {
+            return;
+        };
+        self.facts_reading = Some(key.clone());
+        ctx.spawn(
+            "portwise-bindfacts",
+            move || {
+                let facts = SystemFacts::read_for(&key.request, key.systemd_holds);
+                (key, facts)
+            },
+            |(key, facts)| BindAction::FactsRead(key, facts),
+        );
     }
 
     /// Facts read for `key` arrived: keep them, and diagnose a failure that
@@ -397,16 +424,6 @@ impl BindState {
         self.result = Some(again);
     }
 
-    /// True once: the view needs this machine's addresses, to be read on a
-    /// worker ([`crate::bind::local_addresses`]).
-    pub fn want_local_addrs(&mut self) -> bool {
-        if self.local_addrs.is_some() || self.local_addrs_asked {
-            return false;
-        }
-        self.local_addrs_asked = true;
-        true
-    }
-
     /// Whether the last result is a failure whose port now shows free in
     /// `snap` (a hint to test again).
     pub fn looks_free_now(&self, snap: &Snapshot) -> bool {
@@ -433,5 +450,74 @@ fn bound(
         seen_at_ms: snap.taken_at_unix_ms,
         freed_after_ms,
         port_keys: Vec::new(),
+    }
+}
+
+/// Handle one message of the view.
+pub fn update(b: &mut BindState, a: BindAction, ctx: &mut Ctx<'_, BindAction>) {
+    match a {
+        BindAction::SetPort(t) => {
+            b.port_text = t;
+            b.edited();
+        }
+        BindAction::SetAddr(t) => {
+            b.addr_text = t;
+            b.edited();
+        }
+        BindAction::SetProto(p) => {
+            b.proto = p;
+            b.edited();
+        }
+        BindAction::SetReuseAddr(on) => {
+            b.reuseaddr = on;
+            b.edited();
+        }
+        BindAction::SetReusePort(on) => {
+            b.reuseport = on;
+            b.edited();
+        }
+        BindAction::SetV6Only(on) => {
+            b.v6only = on;
+            b.edited();
+        }
+        BindAction::Test => {
+            b.stop_watch();
+            if b.test(ctx.snapshot, ctx.now_ms) {
+                ctx.effects.push(Effect::RefreshNow);
+            }
+        }
+        BindAction::Watch(true) => {
+            if b.start_watch(ctx.snapshot, ctx.now_ms) {
+                ctx.effects.push(Effect::RefreshNow);
+            }
+        }
+        BindAction::Watch(false) => b.stop_watch(),
+        BindAction::FactsRead(key, facts) => b.facts_read(key, facts, ctx.snapshot),
+        BindAction::LocalAddrs(addrs) => b.local_addrs = Pending::Done(addrs),
+    }
+    // A failed test may need system facts read.
+    b.read_wanted_facts(ctx);
+}
+
+/// Every frame: advance "watch until free", say when the port binds.
+pub fn tick(b: &mut BindState, ctx: &mut Ctx<'_, BindAction>) {
+    if let Some(after) = b.tick(ctx.snapshot, ctx.now_ms) {
+        let port = b.result.as_ref().map_or(0, |r| r.report.port);
+        ctx.toast(
+            ToastKind::Success,
+            format!("Port {port} binds now (after {} s)", after.div_ceil(1000)),
+        );
+    }
+    b.read_wanted_facts(ctx);
+}
+
+/// The view is on screen: read this machine's addresses the first time.
+pub fn on_show(b: &mut BindState, ctx: &mut Ctx<'_, BindAction>) {
+    if b.local_addrs.ask() {
+        ctx.spawn(
+            "portwise-addrs",
+            crate::bind::local_addresses,
+            BindAction::LocalAddrs,
+        );
     }
 }

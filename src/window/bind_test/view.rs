@@ -12,6 +12,7 @@ use crate::sockets::Proto;
 use crate::window::bind_test::{BindResult, BindState, parse_addr, parse_port};
 use crate::window::shell::{Action, AppState, BindAction};
 use crate::window::sockets as s;
+use crate::window::widgets;
 
 /// A green that reads on both themes.
 fn ok_color(ui: &egui::Ui) -> egui::Color32 {
@@ -42,7 +43,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             buttons(ui, state, out);
             ui.add_space(10.0);
             if let Some(m) = &b.unsupported {
-                ui.label(RichText::new(m).color(crate::window::shell::view::error_color(ui)));
+                ui.label(RichText::new(m).color(widgets::error_color(ui)));
             }
             if let Some(r) = &b.result {
                 card(ui, state, r, out);
@@ -73,7 +74,7 @@ fn form(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
                 if let Err(e) = parse_port(&b.port_text)
                     && !b.port_text.is_empty()
                 {
-                    ui.label(RichText::new(e).color(crate::window::shell::view::error_color(ui)));
+                    ui.label(RichText::new(e).color(widgets::error_color(ui)));
                 }
             });
             ui.end_row();
@@ -117,7 +118,7 @@ fn form(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
                     }
                 });
                 if let Err(e) = parse_addr(&b.addr_text) {
-                    ui.label(RichText::new(e).color(crate::window::shell::view::error_color(ui)));
+                    ui.label(RichText::new(e).color(widgets::error_color(ui)));
                 }
             });
             ui.end_row();
@@ -257,7 +258,7 @@ fn card(ui: &mut egui::Ui, state: &AppState, r: &BindResult, out: &mut Vec<Actio
     let color = if rep.ok {
         ok_color(ui)
     } else {
-        crate::window::shell::view::error_color(ui)
+        widgets::error_color(ui)
     };
     egui::Frame::group(ui.style())
         .stroke(egui::Stroke::new(2.0, color))
@@ -368,7 +369,7 @@ fn diagnosis(
             match r.time_wait_left_ms(state.now_ms) {
                 Some(left) => {
                     ui.label(format!("{what}; the last one frees in"));
-                    crate::window::shell::view::countdown(ui, left, 80.0);
+                    widgets::countdown(ui, left, 80.0);
                 }
                 None => {
                     ui.label(format!(
@@ -381,7 +382,7 @@ fn diagnosis(
     if state.bind.looks_free_now(&state.sockets.snapshot) && state.bind.watch.is_none() {
         ui.label(
             RichText::new("The latest snapshot shows nothing on this port any more: test again.")
-                .color(crate::window::shell::view::warn_color(ui)),
+                .color(widgets::warn_color(ui)),
         );
     }
     if !d.fixes.is_empty() {

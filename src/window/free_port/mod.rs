@@ -1,9 +1,10 @@
 //! State of the Free port view: the options, the last grab, and the history
 //! of ports grabbed in this session with their status in the latest
 //! snapshot. Picking itself is the engine's (`crate::ports`, the same
-//! `Picker` that `portwise free` runs); it runs on a thread started by
-//! `app.rs`, because reading the OS facts runs `netsh` on Windows and a
-//! reservation waits for its TIME_WAIT socket.
+//! `Picker` that `portwise free` runs); it runs on a background task,
+//! because reading the OS facts runs `netsh` on Windows and a reservation
+//! waits for its TIME_WAIT socket. [`FreeAction`] is this view's message,
+//! [`update`] handles it.
 
 pub mod view;
 
@@ -12,6 +13,27 @@ use crate::ports::{
     FreeError, FreeRequest, FreeResult, PortFacts, PortRange, ProtoChoice, Strategy,
 };
 use crate::sockets::{Proto, Snapshot};
+use crate::window::ctx::{Ctx, Effect, ToastKind};
+use crate::window::tasks::Pending;
+
+/// What the Free port view can ask for, and what its tasks bring back.
+#[derive(Clone, Debug)]
+pub enum FreeAction {
+    SetProto(ProtoChoice),
+    SetStrategy(StrategyKind),
+    SetRangeFrom(String),
+    SetRangeTo(String),
+    SetReserve(bool),
+    SetCount(usize),
+    Grab,
+    /// Copy one port of the history.
+    Copy(u16),
+    ClearHistory,
+    /// A grab finished on its worker.
+    Grabbed(GrabOutcome),
+    /// The OS's port facts arrived.
+    FactsRead(PortFacts),
+}
 
 /// At most this many ports per grab in the window (the CLI allows more).
 pub const COUNT_MAX: usize = 100;
@@ -73,8 +95,8 @@ pub struct FreePortState {
     pub range_to: String,
     pub reserve: bool,
     pub count: usize,
-    /// A grab is running.
-    pub busy: bool,
+    /// A grab on its worker.
+    pub grab: Pending<()>,
     /// The ports of the last grab.
     pub last: Vec<u16>,
     /// Why the last grab gave nothing.
@@ -83,9 +105,7 @@ pub struct FreePortState {
     pub notes: Vec<String>,
     /// The OS facts: read when the view first shows, then those of the
     /// last grab.
-    pub facts: Option<PortFacts>,
-    /// The first read of the facts has been asked for.
-    pub facts_asked: bool,
+    pub facts: Pending<PortFacts>,
     /// Newest first.
     pub history: Vec<Grabbed>,
 }
@@ -99,12 +119,11 @@ impl Default for FreePortState {
             range_to: "29999".into(),
             reserve: false,
             count: 1,
-            busy: false,
+            grab: Pending::NotAsked,
             last: Vec::new(),
             error: None,
             notes: Vec::new(),
-            facts: None,
-            facts_asked: false,
+            facts: Pending::NotAsked,
             history: Vec::new(),
         }
     }
@@ -155,34 +174,34 @@ impl FreePortState {
         })
     }
 
-    /// True once, the first time the view needs the facts.
-    pub fn want_facts(&mut self) -> bool {
-        !std::mem::replace(&mut self.facts_asked, true)
+    /// A grab is running.
+    pub fn busy(&self) -> bool {
+        self.grab.is_running()
     }
 
     /// Facts read for the view (a grab's own facts replace them).
     pub fn facts_read(&mut self, facts: PortFacts) {
-        if self.facts.is_none() {
-            self.facts = Some(facts);
+        if self.facts.done().is_none() {
+            self.facts = Pending::Done(facts);
         }
     }
 
     /// Start a grab: the request for the worker, or `None` (busy, or the
     /// options are invalid: the view already shows why).
     pub fn start(&mut self) -> Option<FreeRequest> {
-        if self.busy {
+        if self.busy() {
             return None;
         }
         let req = self.request().ok()?;
-        self.busy = true;
+        self.grab = Pending::Running;
         self.error = None;
         Some(req)
     }
 
     /// Take in a finished grab. Returns the ports picked (empty on error).
     pub fn finished(&mut self, outcome: GrabOutcome, now_ms: u64) -> Vec<u16> {
-        self.busy = false;
-        self.facts = Some(outcome.facts);
+        self.grab = Pending::Done(());
+        self.facts = Pending::Done(outcome.facts);
         match outcome.result {
             Ok(r) => {
                 self.error = None;
@@ -218,6 +237,69 @@ impl FreePortState {
             g.usage = Some(port_use(snap, g.port, g.proto_filter()));
             g.seen_at_ms = snap.taken_at_unix_ms;
         }
+    }
+}
+
+/// Handle one message of the view.
+pub fn update(f: &mut FreePortState, a: FreeAction, ctx: &mut Ctx<'_, FreeAction>) {
+    match a {
+        FreeAction::SetProto(p) => f.proto = p,
+        FreeAction::SetStrategy(k) => f.strategy = k,
+        FreeAction::SetRangeFrom(t) => f.range_from = t,
+        FreeAction::SetRangeTo(t) => f.range_to = t,
+        FreeAction::SetReserve(on) => f.reserve = on,
+        FreeAction::SetCount(n) => f.count = n.clamp(1, COUNT_MAX),
+        FreeAction::Grab => {
+            if let Some(req) = f.start() {
+                // Pick as `portwise free` does: read the OS facts, then pick.
+                let started = ctx.spawn(
+                    "portwise-free",
+                    move || {
+                        let facts = PortFacts::read(req.proto);
+                        let result = crate::ports::Picker::new(facts.clone()).run(&req);
+                        GrabOutcome {
+                            request: req,
+                            result,
+                            facts,
+                        }
+                    },
+                    FreeAction::Grabbed,
+                );
+                if !started {
+                    f.grab = Pending::NotAsked;
+                }
+            }
+        }
+        FreeAction::Copy(port) => ctx.copy(port.to_string(), format!("Copied {port}")),
+        FreeAction::ClearHistory => f.history.clear(),
+        FreeAction::Grabbed(outcome) => {
+            let ports = f.finished(outcome, ctx.now_ms);
+            if ports.is_empty() {
+                if let Some(e) = f.error.clone() {
+                    ctx.toast(ToastKind::Error, format!("No port: {e}"));
+                }
+                return;
+            }
+            ctx.copy(
+                ports_text(&ports),
+                format!("Copied {}", ports_notice(&ports)),
+            );
+            // The history's status comes from the next snapshot.
+            ctx.effects.push(Effect::RefreshNow);
+        }
+        FreeAction::FactsRead(facts) => f.facts_read(facts),
+    }
+}
+
+/// The view is on screen: read the OS's port facts the first time.
+pub fn on_show(f: &mut FreePortState, ctx: &mut Ctx<'_, FreeAction>) {
+    if f.facts.ask() {
+        let proto = f.proto;
+        ctx.spawn(
+            "portwise-portfacts",
+            move || PortFacts::read(proto),
+            FreeAction::FactsRead,
+        );
     }
 }
 

@@ -7,6 +7,7 @@ use egui::{RichText, Sense};
 use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION, reservation_note};
 use crate::window::free_port::{self, COUNT_MAX, FreePortState, StrategyKind};
 use crate::window::shell::{Action, AppState, FreeAction, utc_clock_text};
+use crate::window::widgets;
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let f = &state.free;
@@ -43,7 +44,7 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
     ui.horizontal(|ui| {
         let button = egui::Button::new(RichText::new(label).size(20.0).strong())
             .min_size(egui::vec2(240.0, 48.0));
-        let r = ui.add_enabled(valid.is_ok() && !f.busy, button);
+        let r = ui.add_enabled(valid.is_ok() && !f.busy(), button);
         let r = match &valid {
             Ok(_) => r.on_hover_text("Pick now, copy to the clipboard, add to the history"),
             Err(e) => r.on_disabled_hover_text(e),
@@ -51,7 +52,7 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         if r.clicked() {
             out.push(Action::Free(FreeAction::Grab));
         }
-        if f.busy {
+        if f.busy() {
             ui.spinner();
             ui.label("Picking…");
         }
@@ -86,7 +87,7 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
                 ui.label(
                     RichText::new(format!("No port: {e}"))
                         .size(16.0)
-                        .color(crate::window::shell::view::error_color(ui)),
+                        .color(widgets::error_color(ui)),
                 );
                 return;
             }
@@ -109,9 +110,7 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         });
     });
     for n in &f.notes {
-        ui.label(
-            RichText::new(format!("Note: {n}")).color(crate::window::shell::view::warn_color(ui)),
-        );
+        ui.label(RichText::new(format!("Note: {n}")).color(widgets::warn_color(ui)));
     }
 }
 
@@ -182,7 +181,7 @@ fn strategy(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
     );
     ui.indent("free.why", |ui| {
         ui.label(RichText::new(OUTSIDE_EPHEMERAL_WHY).weak());
-        if let Some(facts) = &f.facts {
+        if let Some(facts) = f.facts.done() {
             let ranges: Vec<String> = facts.ephemeral.iter().map(|r| r.to_string()).collect();
             let how = if facts.ephemeral_read {
                 "as the system reports it"
@@ -237,7 +236,7 @@ fn strategy(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         }
     });
     if let Some(e) = range_err {
-        ui.label(RichText::new(e).color(crate::window::shell::view::error_color(ui)));
+        ui.label(RichText::new(e).color(widgets::error_color(ui)));
     }
 }
 
@@ -279,7 +278,7 @@ fn history(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     ui.label(utc_clock_text(g.grabbed_at_ms));
                     let status = free_port::status_text(g, state.now_ms);
                     let color = if status.starts_with("now ") {
-                        crate::window::shell::view::warn_color(ui)
+                        widgets::warn_color(ui)
                     } else {
                         ui.visuals().text_color()
                     };

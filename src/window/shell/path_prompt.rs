@@ -5,6 +5,7 @@
 use egui::{Id, Key, Modal, RichText};
 
 use crate::window::shell::{Action, AppState};
+use crate::window::widgets;
 
 pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
     let Some(p) = &state.path_prompt else {
@@ -47,7 +48,7 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
                     "{} exists. Replace it, or type another path.",
                     path.display()
                 ))
-                .color(crate::window::shell::view::warn_color(ui)),
+                .color(widgets::warn_color(ui)),
             );
         }
         ui.add_space(6.0);

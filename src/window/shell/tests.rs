@@ -7,7 +7,9 @@ use super::*;
 use crate::sockets::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
 use crate::window::sampler::Sample;
 use crate::window::sockets::*;
+use crate::window::stop::StopMsg;
 use crate::window::stop::{StopOutcome, StopReport, StopTarget};
+use crate::window::tasks::Tasks;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -392,23 +394,50 @@ fn csv_quotes_fields_that_need_it() {
     );
 }
 
+/// Records what it is asked to plan and stop; plans nothing.
+#[derive(Default)]
+struct RecordingStop {
+    plans: std::sync::Mutex<Vec<(u16, Vec<u32>)>>,
+    stops: std::sync::Mutex<Vec<(u32, bool)>>,
+}
+
+impl crate::stop::StopService for RecordingStop {
+    fn plan(&self, port: u16, pids: &[u32], _: &Snapshot) -> Result<Vec<StopTarget>, String> {
+        self.plans.lock().unwrap().push((port, pids.to_vec()));
+        Err("recorded".into())
+    }
+    fn stop(&self, t: &StopTarget, force: bool) -> StopReport {
+        self.stops.lock().unwrap().push((t.pid, force));
+        StopReport {
+            pid: t.pid,
+            name: t.name.clone(),
+            outcome: StopOutcome::Terminated,
+            message: "recorded".into(),
+            elapsed_ms: 0,
+            port_freed: None,
+        }
+    }
+}
+
 #[test]
 fn stop_flow_plans_confirms_and_reports() {
-    let mut st = AppState::new(Settings::default(), 0);
+    let service = std::sync::Arc::new(RecordingStop::default());
+    let workers = crate::window::ctx::Workers {
+        stop: service.clone(),
+        sysctls: std::sync::Arc::new(crate::tuning::NoSystem),
+    };
+    let mut st = AppState::with(Settings::default(), 0, Tasks::manual(), workers);
     feed(&mut st, snap(0, base()));
     let k = RowKey::of(&listener(8080, "python3", 4242));
     st.apply(Action::AskStop(k));
-    assert_eq!(
-        st.take_effects(),
-        vec![Effect::PlanStop {
-            port: 8080,
-            pids: vec![4242]
-        }]
-    );
+    assert_eq!(st.tasks.queued(), vec!["portwise-plan"]);
+    st.tasks.run_queued(None);
+    assert_eq!(*service.plans.lock().unwrap(), vec![(8080, vec![4242])]);
+    st.poll_tasks();
 
     // TIME_WAIT has no process: no plan, a clear notice.
     st.apply(Action::AskStop(RowKey::of(&time_wait(8080, 40000, 1))));
-    assert!(st.take_effects().is_empty());
+    assert!(st.take_effects().is_empty() && st.tasks.queued().is_empty());
     assert!(st.toasts().last().unwrap().text.contains("nothing to stop"));
 
     let target = StopTarget {
@@ -428,32 +457,39 @@ fn stop_flow_plans_confirms_and_reports() {
         refusal: Some("pid 1 is the init process".into()),
         ..target.clone()
     };
-    st.open_stop_dialog(Ok(vec![target.clone()]));
+    let planned = |st: &mut AppState, p| st.apply(Action::Stop(StopMsg::Planned(p)));
+    planned(&mut st, Ok(vec![target.clone()]));
     assert!(st.stop_dialog.is_some());
-    st.apply(Action::CancelStop);
+    st.apply(Action::Stop(StopMsg::Cancel));
     assert!(st.stop_dialog.is_none());
 
-    st.open_stop_dialog(Ok(vec![target.clone(), refused.clone()]));
-    st.apply(Action::ConfirmStop { force: false });
+    planned(&mut st, Ok(vec![target.clone(), refused.clone()]));
+    st.apply(Action::Stop(StopMsg::Confirm { force: false }));
     assert!(st.stop_dialog.is_none());
-    assert_eq!(
-        st.take_effects(),
-        vec![Effect::Stop {
-            targets: vec![target],
-            force: false
-        }]
+    // The stop runs on a worker, with only the stoppable target.
+    assert_eq!(st.tasks.queued(), vec!["portwise-stop"]);
+    st.tasks.run_queued(None);
+    assert_eq!(*service.stops.lock().unwrap(), vec![(target.pid, false)]);
+    st.poll_tasks();
+    st.take_effects();
+    planned(&mut st, Ok(vec![refused]));
+    st.apply(Action::Stop(StopMsg::Confirm { force: true }));
+    assert!(
+        st.take_effects().is_empty() && st.tasks.queued().is_empty(),
+        "nothing stoppable"
     );
-    st.open_stop_dialog(Ok(vec![refused]));
-    st.apply(Action::ConfirmStop { force: true });
-    assert!(st.take_effects().is_empty(), "nothing stoppable");
-    st.stop_finished(vec![StopReport {
-        pid: 4242,
-        name: "python3".into(),
-        outcome: StopOutcome::Terminated,
-        message: "stopped python3 (4242)".into(),
-        elapsed_ms: 30,
-        port_freed: Some(true),
-    }]);
+    let finished = |st: &mut AppState, r| st.apply(Action::Stop(StopMsg::Finished(r)));
+    finished(
+        &mut st,
+        vec![StopReport {
+            pid: 4242,
+            name: "python3".into(),
+            outcome: StopOutcome::Terminated,
+            message: "stopped python3 (4242)".into(),
+            elapsed_ms: 30,
+            port_freed: Some(true),
+        }],
+    );
     assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
     let t = st.toasts().last().unwrap();
     assert_eq!(
@@ -461,16 +497,19 @@ fn stop_flow_plans_confirms_and_reports() {
         (ToastKind::Success, "stopped python3 (4242)")
     );
 
-    st.stop_finished(vec![StopReport {
-        pid: 4242,
-        name: "python3".into(),
-        outcome: StopOutcome::PermissionDenied,
-        message: "permission denied: run sudo portwise".into(),
-        elapsed_ms: 0,
-        port_freed: None,
-    }]);
+    finished(
+        &mut st,
+        vec![StopReport {
+            pid: 4242,
+            name: "python3".into(),
+            outcome: StopOutcome::PermissionDenied,
+            message: "permission denied: run sudo portwise".into(),
+            elapsed_ms: 0,
+            port_freed: None,
+        }],
+    );
     assert_eq!(st.toasts().last().unwrap().kind, ToastKind::Error);
-    st.open_stop_dialog(Err("permission denied".into()));
+    planned(&mut st, Err("permission denied".into()));
     assert!(st.stop_dialog.is_none());
     assert!(
         st.toasts()

@@ -3,6 +3,7 @@
 use egui::{Align2, Area, Frame, Id, Order, RichText, Stroke};
 
 use crate::window::shell::{Action, AppState, ToastKind};
+use crate::window::widgets;
 
 pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
     let toasts = state.toasts();
@@ -19,7 +20,7 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
                 let color = match t.kind {
                     ToastKind::Info => ui.visuals().widgets.active.bg_stroke.color,
                     ToastKind::Success => egui::Color32::from_rgb(60, 170, 90),
-                    ToastKind::Error => crate::window::shell::view::error_color(ui),
+                    ToastKind::Error => widgets::error_color(ui),
                 };
                 Frame::popup(ui.style())
                     .stroke(Stroke::new(1.5, color))

@@ -6,11 +6,13 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use super::tests::{feed, snap};
 use super::*;
 use crate::bind::{Cause, PortUse};
+use crate::ports::ProtoChoice;
 use crate::ports::{FreeError, FreePort, FreeResult, PortFacts, PortRange, Strategy};
 use crate::sockets::{ProcessInfo, SocketEntry, TcpState};
 use crate::tuning::{Goal, Os};
 use crate::window::bind_test::{BindState, parse_addr, parse_port};
 use crate::window::free_port::{self, FreePortState, GrabOutcome, Grabbed, StrategyKind};
+use crate::window::tasks::Pending;
 use crate::window::tuning::{LiveValues, TuningState};
 
 fn sock(proto: Proto, port: u16, state: Option<TcpState>, pid: Option<(u32, &str)>) -> SocketEntry {
@@ -81,21 +83,20 @@ fn free_request_follows_the_options_and_names_bad_values() {
 #[test]
 fn grab_goes_to_a_worker_once_and_its_ports_to_history_and_clipboard() {
     let mut st = AppState::new(Settings::default(), 5_000);
+    let req = st.free.request().unwrap();
     st.apply(Action::Free(FreeAction::Grab));
-    let req = match st.take_effects().as_slice() {
-        [Effect::Grab(r)] => *r,
-        other => panic!("{other:?}"),
-    };
+    assert_eq!(st.tasks.queued(), vec!["portwise-free"]);
     // A second click while picking does nothing.
     st.apply(Action::Free(FreeAction::Grab));
     assert!(st.take_effects().is_empty());
+    assert_eq!(st.tasks.queued(), vec!["portwise-free"]);
 
     let port = |p| FreePort {
         port: p,
         proto: ProtoChoice::Tcp,
         reserved_until_unix_ms: None,
     };
-    st.grab_finished(GrabOutcome {
+    st.apply(Action::Free(FreeAction::Grabbed(GrabOutcome {
         request: req,
         result: Ok(FreeResult {
             strategy: Strategy::OutsideEphemeral,
@@ -103,8 +104,8 @@ fn grab_goes_to_a_worker_once_and_its_ports_to_history_and_clipboard() {
             notes: vec!["a note".into()],
         }),
         facts: facts(),
-    });
-    assert!(!st.free.busy);
+    })));
+    assert!(!st.free.busy());
     let hist: Vec<u16> = st.free.history.iter().map(|g| g.port).collect();
     assert_eq!(hist, vec![20001, 20002]);
     assert_eq!(
@@ -117,19 +118,19 @@ fn grab_goes_to_a_worker_once_and_its_ports_to_history_and_clipboard() {
     // Newest first; an error keeps the history and says why.
     st.apply(Action::Free(FreeAction::Grab));
     st.take_effects();
-    st.grab_finished(GrabOutcome {
+    st.apply(Action::Free(FreeAction::Grabbed(GrabOutcome {
         request: req,
         result: Err(FreeError::NoneFree("no free port in range 1-2".into())),
         facts: facts(),
-    });
+    })));
     assert_eq!(st.free.history.len(), 2);
     assert_eq!(st.free.error.as_deref(), Some("no free port in range 1-2"));
     assert!(st.take_effects().is_empty());
 
     // The history is bounded.
     for i in 0..(free_port::HISTORY_MAX as u16 + 5) {
-        st.free.busy = true;
-        st.grab_finished(GrabOutcome {
+        st.free.grab = Pending::Running;
+        st.apply(Action::Free(FreeAction::Grabbed(GrabOutcome {
             request: req,
             result: Ok(FreeResult {
                 strategy: Strategy::OutsideEphemeral,
@@ -137,7 +138,7 @@ fn grab_goes_to_a_worker_once_and_its_ports_to_history_and_clipboard() {
                 notes: vec![],
             }),
             facts: facts(),
-        });
+        })));
     }
     assert_eq!(st.free.history.len(), free_port::HISTORY_MAX);
     assert_eq!(
@@ -212,7 +213,7 @@ fn bind_fields_are_validated() {
     assert!(!b.request().unwrap().v6only);
     b.addr_text = "::".into();
     assert!(b.request().unwrap().v6only);
-    b.local_addrs = Some(vec![
+    b.local_addrs = Pending::Done(vec![
         "127.0.0.1".parse().unwrap(),
         "10.1.2.3".parse().unwrap(),
     ]);
@@ -235,22 +236,23 @@ fn a_failed_test_asks_for_a_snapshot_and_is_diagnosed_again_when_it_comes() {
     st.apply(Action::Bind(BindAction::SetAddr("127.0.0.1".into())));
     st.apply(Action::Bind(BindAction::Test));
     // A fresh snapshot, and the system facts read on a worker.
-    let key = match st.take_effects().as_slice() {
-        [Effect::RefreshNow, Effect::ReadBindFacts(k)] => k.clone(),
-        other => panic!("unexpected effects {other:?}"),
-    };
-    assert_eq!(key.request.port, port);
-    assert!(!key.systemd_holds);
+    assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
+    assert_eq!(st.tasks.queued(), vec!["portwise-bindfacts"]);
     let r = st.bind.result.clone().unwrap();
     assert!(!r.report.ok);
     assert!(r.report.diagnosis.is_none(), "no facts yet: no diagnosis");
     // Testing again meanwhile does not read them twice.
     st.apply(Action::Bind(BindAction::Test));
     assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
-    st.bind_facts_read(
-        key.clone(),
-        crate::bind::SystemFacts::read_for(&key.request, false),
-    );
+    assert_eq!(st.tasks.queued(), vec!["portwise-bindfacts"]);
+    st.tasks.run_queued(None);
+    let (key, facts) = match st.tasks.poll().pop() {
+        Some(Action::Bind(BindAction::FactsRead(k, f))) => (k, f),
+        other => panic!("unexpected message {other:?}"),
+    };
+    assert_eq!(key.request.port, port);
+    assert!(!key.systemd_holds);
+    st.apply(Action::Bind(BindAction::FactsRead(key, facts)));
     let r = st.bind.result.clone().unwrap();
     // The snapshot it had was empty: nothing explains it yet.
     assert_eq!(r.report.diagnosis.unwrap().cause, Cause::Unknown);
@@ -332,7 +334,7 @@ fn watching_retests_every_second_until_the_port_binds() {
 fn tuning_replans_on_every_choice() {
     let mut t = TuningState::default();
     assert_eq!(t.goals, vec![Goal::Restart]);
-    assert!(matches!(t.live, LiveValues::NotRead));
+    assert!(matches!(t.live, LiveValues::NotAsked));
     assert!(t.want_values());
     assert!(!t.want_values(), "asked once");
     let row = t.rows[0].clone();
@@ -411,12 +413,20 @@ fn tuning_save_and_audit_go_through_effects() {
     };
     assert_eq!(text, st.tuning.preview.as_ref().unwrap().text());
     let path = std::path::Path::new("/etc/sysctl.d/99-zz-portwise.conf");
-    st.tuning_saved(os, path, Ok(()));
+    st.apply(Action::Tuning(TuningAction::Saved {
+        os,
+        path: path.into(),
+        result: Ok(()),
+    }));
     assert_eq!(
         st.tuning.apply_command().unwrap(),
         "sudo sysctl -p /etc/sysctl.d/99-zz-portwise.conf"
     );
-    st.tuning_saved(os, path, Err("permission denied".into()));
+    st.apply(Action::Tuning(TuningAction::Saved {
+        os,
+        path: path.into(),
+        result: Err("permission denied".into()),
+    }));
     assert_eq!(
         st.tuning.save_error.as_deref(),
         Some("Cannot save /etc/sysctl.d/99-zz-portwise.conf: permission denied")
@@ -429,7 +439,8 @@ fn tuning_save_and_audit_go_through_effects() {
     st.apply(Action::ShowView(View::Tuning));
     st.tick(2_000);
     st.tick(3_000);
-    assert_eq!(st.take_effects(), vec![Effect::ReadSysctls]);
+    assert!(st.take_effects().is_empty());
+    assert_eq!(st.tasks.queued(), vec!["portwise-sysctl"]);
 }
 
 #[test]
@@ -480,13 +491,18 @@ fn the_path_prompt_carries_its_job_to_a_path() {
 fn the_bind_view_reads_the_local_addresses_on_a_worker_once() {
     let mut st = AppState::new(Settings::default(), 1_000);
     st.tick(1_000);
-    assert!(!st.take_effects().contains(&Effect::ReadLocalAddrs));
+    assert!(!st.tasks.queued().contains(&"portwise-addrs"));
     st.apply(Action::ShowView(View::BindTest));
     st.tick(1_100);
-    assert_eq!(st.take_effects(), vec![Effect::ReadLocalAddrs]);
-    assert!(st.bind.local_addrs.is_none(), "not read on this thread");
+    assert_eq!(st.tasks.queued(), vec!["portwise-addrs"]);
+    assert!(
+        st.bind.local_addrs.done().is_none(),
+        "not read on this thread"
+    );
     st.tick(1_200);
-    assert!(st.take_effects().is_empty(), "asked once");
-    st.local_addrs_read(vec!["10.1.2.3".parse().unwrap()]);
+    assert_eq!(st.tasks.queued(), vec!["portwise-addrs"], "asked once");
+    st.apply(Action::Bind(BindAction::LocalAddrs(vec![
+        "10.1.2.3".parse().unwrap(),
+    ])));
     assert!(st.bind.offered_addrs().contains(&"10.1.2.3".to_string()));
 }

@@ -69,3 +69,31 @@ pub fn write<'a>(
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(rows.len())
 }
+
+/// An export to run off the UI thread: the visible rows, copied.
+#[derive(Clone, Debug)]
+pub struct ExportJob {
+    /// Where it goes (".csv" added when the name has no extension).
+    pub path: PathBuf,
+    /// The snapshot's header fields (no sockets).
+    header: Snapshot,
+    rows: Vec<SocketEntry>,
+}
+
+impl ExportJob {
+    /// `rows` of `snap`, to be written to `path`.
+    pub fn new(path: &Path, snap: &Snapshot, rows: Vec<SocketEntry>) -> ExportJob {
+        ExportJob {
+            path: normalise_path(path.to_path_buf()),
+            header: super::with_sockets(snap, Vec::new()),
+            rows,
+        }
+    }
+
+    /// Write the file (atomically, with fsync): the number of rows, or a
+    /// one-line reason.
+    pub fn run(&self) -> Result<usize, String> {
+        let rows: Vec<&SocketEntry> = self.rows.iter().collect();
+        crate::window::sockets::export::write(&self.path, &self.header, &rows)
+    }
+}

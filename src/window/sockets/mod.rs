@@ -25,11 +25,7 @@ pub const GONE_LINGER_MS: u64 = 3_000;
 /// without bound.
 pub const GONE_MAX: usize = 10_000;
 
-/// Full TIME_WAIT length used to scale the countdown bar. Only Linux reports
-/// the time left (sock_diag `idiag_expires`), and there TIME_WAIT lasts
-/// `TCP_TIMEWAIT_LEN = 60*HZ`, hard-coded (include/net/tcp.h). A longer
-/// reported time simply fills the bar.
-pub const TIME_WAIT_FULL_MS: u64 = 60_000;
+pub use crate::window::ctx::{TIME_WAIT_FULL_MS, countdown_fraction, countdown_text};
 
 /// A socket's identity across snapshots: the fields of
 /// [`SocketEntry::sort_key`], in its order, so keys sort as snapshots do.
@@ -765,17 +761,6 @@ pub fn time_wait_left_ms(e: &SocketEntry, taken_at_ms: u64, now_ms: u64) -> Opti
     Some(at_snapshot.saturating_sub(now_ms.saturating_sub(taken_at_ms)))
 }
 
-/// The countdown as text: "42 s", rounded up so "0 s" means free.
-pub fn countdown_text(left_ms: u64) -> String {
-    format!("{} s", left_ms.div_ceil(1000))
-}
-
-/// How full the countdown bar is: 1.0 at the full TIME_WAIT length, 0.0 when
-/// the port frees.
-pub fn countdown_fraction(left_ms: u64) -> f32 {
-    (left_ms as f32 / TIME_WAIT_FULL_MS as f32).clamp(0.0, 1.0)
-}
-
 /// One line describing the whole row, tab-separated like a spreadsheet
 /// paste: proto, local, state, process, user, TIME_WAIT left, remote, last
 /// owner (empty fields kept).
@@ -794,4 +779,16 @@ pub fn row_line(e: &SocketEntry, taken_at_ms: u64, now_ms: u64) -> String {
         last_owner_text(e),
     ]
     .join("\t")
+}
+
+/// `s`'s header fields (time, unattributed, privileged) with `sockets`:
+/// the part of a snapshot a worker thread needs, without copying it all.
+pub fn with_sockets(s: &Snapshot, sockets: Vec<crate::sockets::SocketEntry>) -> Snapshot {
+    Snapshot {
+        taken_at_unix_ms: s.taken_at_unix_ms,
+        unattributed: s.unattributed,
+        unattributed_reason: s.unattributed_reason.clone(),
+        privileged: s.privileged,
+        sockets,
+    }
 }

@@ -9,6 +9,7 @@ use crate::window::shell::{Action, AppState, utc_clock_text};
 use crate::window::sockets::{
     self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsState,
 };
+use crate::window::widgets;
 
 const ROW_HEIGHT: f32 = 20.0;
 
@@ -139,7 +140,7 @@ fn banners(ui: &mut egui::Ui, state: &AppState) {
         };
         banner(
             ui,
-            crate::window::shell::view::error_color(ui),
+            widgets::error_color(ui),
             &format!("Sampling failed: {msg}.{tail}"),
         );
     }
@@ -174,7 +175,7 @@ fn banners(ui: &mut egui::Ui, state: &AppState) {
             }
             t
         };
-        banner(ui, crate::window::shell::view::warn_color(ui), &text);
+        banner(ui, widgets::warn_color(ui), &text);
     }
 }
 
@@ -255,8 +256,7 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     row.col(|ui| {
                         if let Some((change, h)) = bg {
                             let rect = ui.max_rect().expand2(0.5 * ui.spacing().item_spacing);
-                            let color =
-                                crate::window::shell::view::highlight(ui, change == Change::New, h);
+                            let color = widgets::highlight(ui, change == Change::New, h);
                             ui.painter().rect_filled(rect, 0.0, color);
                         }
                         cell(ui, col, e, taken, now, gone);
@@ -326,7 +326,7 @@ fn cell(ui: &mut egui::Ui, col: Column, e: &SocketEntry, taken: u64, now: u64, g
         Column::User => text(ui, s::user_text(e).to_string()),
         Column::TimeWait => {
             if let Some(left) = s::time_wait_left_ms(e, taken, now) {
-                crate::window::shell::view::countdown(ui, left, 48.0);
+                widgets::countdown(ui, left, 48.0);
             } else if e.is_kernel_owned() {
                 ui.label(RichText::new("not reported").weak())
                     .on_hover_text("This OS does not report how long TIME_WAIT has left");
@@ -402,10 +402,7 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     // A lingering row counts down from the last snapshot that had it.
     let taken = gone.map_or(sockets.snapshot.taken_at_unix_ms, |g| g.last_taken_at_ms);
     if gone.is_some() {
-        ui.label(
-            RichText::new("Closed since the last refresh")
-                .color(crate::window::shell::view::error_color(ui)),
-        );
+        ui.label(RichText::new("Closed since the last refresh").color(widgets::error_color(ui)));
     }
     egui::Grid::new("portwise.details_grid")
         .num_columns(2)

@@ -4,6 +4,8 @@
 use egui::{Id, Modal, RichText};
 
 use crate::window::shell::{Action, AppState};
+use crate::window::stop::StopMsg;
+use crate::window::widgets;
 
 pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
     let Some(d) = &state.stop_dialog else {
@@ -37,14 +39,12 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
                     ui.end_row();
                 });
             for c in &t.caveats {
-                ui.label(
-                    RichText::new(c.as_str()).color(crate::window::shell::view::warn_color(ui)),
-                );
+                ui.label(RichText::new(c.as_str()).color(widgets::warn_color(ui)));
             }
             if let Some(r) = &t.refusal {
                 ui.label(
                     RichText::new(format!("portwise will not stop it: {r}"))
-                        .color(crate::window::shell::view::error_color(ui)),
+                        .color(widgets::error_color(ui)),
                 );
             }
             ui.separator();
@@ -53,12 +53,16 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
         ui.horizontal(|ui| {
             ui.add_enabled_ui(can_stop, |ui| stop_buttons(ui, out));
             if ui.button("Cancel").clicked() {
-                out.push(Action::CancelStop);
+                out.push(Action::Stop(StopMsg::Cancel));
             }
         });
     });
-    if resp.should_close() && !out.iter().any(|a| matches!(a, Action::ConfirmStop { .. })) {
-        out.push(Action::CancelStop);
+    if resp.should_close()
+        && !out
+            .iter()
+            .any(|a| matches!(a, Action::Stop(StopMsg::Confirm { .. })))
+    {
+        out.push(Action::Stop(StopMsg::Cancel));
     }
 }
 
@@ -71,13 +75,13 @@ fn stop_buttons(ui: &mut egui::Ui, out: &mut Vec<Action>) {
         )
         .clicked()
     {
-        out.push(Action::ConfirmStop { force: false });
+        out.push(Action::Stop(StopMsg::Confirm { force: false }));
     }
     if ui
         .button("Kill now")
         .on_hover_text("End the process at once, without letting it clean up")
         .clicked()
     {
-        out.push(Action::ConfirmStop { force: true });
+        out.push(Action::Stop(StopMsg::Confirm { force: true }));
     }
 }

@@ -3,9 +3,10 @@
 //! change: `tuning::plan`, `rows`, `export`, what `portwise tuning` runs),
 //! the saved path, and the last audit.
 //!
-//! Current values are read once from the system (on a thread started by
-//! `app.rs`: on Windows it runs `reg` and `netsh`) and kept as
-//! [`FixedValues`], so re-planning on a click never touches the system.
+//! Current values are read once from the system (on a background task: on
+//! Windows it runs `reg` and `netsh`) and kept as [`FixedValues`], so
+//! re-planning on a click never touches the system. [`TuningAction`] is
+//! this view's message, [`update`] handles it.
 
 pub mod view;
 
@@ -16,14 +17,48 @@ use crate::tuning::{
     ExportRequest, Finding, FixedValues, Goal, NoSystem, Os, PortList, SettingRow, Snippet,
     Sysctls, export, rows, snippet,
 };
+use crate::util::fs::{Overwrite, write_atomic};
+use crate::window::ctx::{Ctx, Effect, ToastKind};
+use crate::window::tasks::Pending;
 
-/// The current values of the running OS.
-#[derive(Clone, Debug, Default)]
-pub enum LiveValues {
-    #[default]
-    NotRead,
-    Reading,
-    Read(FixedValues),
+/// The current values of the running OS: not read yet, being read, read.
+pub type LiveValues = Pending<FixedValues>;
+
+/// What the Kernel tuning view can ask for, and what its tasks bring back.
+#[derive(Clone, Debug)]
+pub enum TuningAction {
+    SetGoal(Goal, bool),
+    SetOs(Os),
+    SetReservePorts(String),
+    /// Switch one setting of the preview on or off.
+    SetLine(String, bool),
+    Copy,
+    Save,
+    Audit,
+    /// Read the current values again.
+    Reread,
+    CloseAudit,
+    /// The current values arrived.
+    ValuesRead(FixedValues),
+    /// Write the snippet to this path (chosen in a dialog).
+    SaveTo {
+        os: Os,
+        text: String,
+        path: PathBuf,
+    },
+    /// The snippet was written (or not).
+    Saved {
+        os: Os,
+        path: PathBuf,
+        result: Result<(), String>,
+    },
+    /// Audit this file (chosen in a dialog).
+    AuditFile(PathBuf),
+    /// An audit finished.
+    Audited {
+        path: PathBuf,
+        result: Result<Vec<Finding>, String>,
+    },
 }
 
 /// The last "Audit a file…".
@@ -70,7 +105,7 @@ impl Default for TuningState {
             goals: vec![Goal::Restart],
             reserve_text: String::new(),
             toggles: BTreeMap::new(),
-            live: LiveValues::NotRead,
+            live: Pending::NotAsked,
             preview: Err(String::new()),
             rows: Vec::new(),
             saved: None,
@@ -87,7 +122,7 @@ impl TuningState {
     /// from this machine, or none for another OS (or before they arrive).
     fn system(&self) -> &dyn Sysctls {
         match &self.live {
-            LiveValues::Read(v) if self.os == Os::current() => v,
+            Pending::Done(v) if self.os == Os::current() => v,
             _ => &NoSystem,
         }
     }
@@ -154,19 +189,14 @@ impl TuningState {
 
     /// The values arrived from the reading thread.
     pub fn values_read(&mut self, values: FixedValues) {
-        self.live = LiveValues::Read(values);
+        self.live = Pending::Done(values);
         self.recompute();
     }
 
     /// Start reading the values if nobody has yet; true when the caller
     /// must start the read.
     pub fn want_values(&mut self) -> bool {
-        if matches!(self.live, LiveValues::NotRead) {
-            self.live = LiveValues::Reading;
-            true
-        } else {
-            false
-        }
+        self.live.ask()
     }
 
     /// The command that applies the snippet: for the saved file when it was
@@ -189,7 +219,7 @@ impl TuningState {
             return "not read: another OS".into();
         }
         match &self.live {
-            LiveValues::Read(_) => row.current_text(),
+            Pending::Done(_) => row.current_text(),
             _ => "reading…".into(),
         }
     }
@@ -214,4 +244,107 @@ pub fn recommended_text(row: &SettingRow, toggles: &BTreeMap<String, bool>) -> S
         }
         None => "leave as is".into(),
     }
+}
+
+/// Handle one message of the view.
+pub fn update(t: &mut TuningState, a: TuningAction, ctx: &mut Ctx<'_, TuningAction>) {
+    match a {
+        TuningAction::SetGoal(g, on) => t.set_goal(g, on),
+        TuningAction::SetOs(os) => t.set_os(os),
+        TuningAction::SetReservePorts(text) => t.set_reserve_text(text),
+        TuningAction::SetLine(key, on) => t.set_toggle(&key, on),
+        TuningAction::Copy => {
+            if let Ok(s) = &t.preview {
+                let text = s.text();
+                let n = s.enabled_settings().len();
+                let notice = format!(
+                    "Copied the {} snippet ({n} setting{})",
+                    s.os.label(),
+                    if n == 1 { "" } else { "s" }
+                );
+                ctx.copy(text, notice);
+            }
+        }
+        TuningAction::Save => {
+            if let Ok(s) = &t.preview {
+                t.save_error = None;
+                ctx.effects.push(Effect::SaveTuning {
+                    os: s.os,
+                    file_name: s.file_name.to_string(),
+                    text: s.text(),
+                });
+            }
+        }
+        TuningAction::Audit => ctx.effects.push(Effect::OpenAudit),
+        TuningAction::Reread => {
+            if !t.live.is_running() {
+                t.live = Pending::Running;
+                read_values(ctx);
+            }
+        }
+        TuningAction::CloseAudit => t.audit = None,
+        TuningAction::ValuesRead(values) => t.values_read(values),
+        TuningAction::SaveTo { os, text, path } => {
+            // Writing (with fsync) is a worker's job.
+            ctx.spawn(
+                "portwise-save",
+                move || {
+                    let result = write_atomic(&path, text.as_bytes(), Overwrite::Allow)
+                        .map_err(|e| e.to_string());
+                    (path, result)
+                },
+                move |(path, result)| TuningAction::Saved { os, path, result },
+            );
+        }
+        TuningAction::Saved { os, path, result } => match result {
+            Ok(()) => {
+                ctx.toast(ToastKind::Success, format!("Saved {}", path.display()));
+                t.saved = Some((os, path));
+                t.save_error = None;
+            }
+            Err(e) => {
+                let msg = format!("Cannot save {}: {e}", path.display());
+                t.save_error = Some(msg.clone());
+                ctx.toast(ToastKind::Error, msg);
+            }
+        },
+        TuningAction::AuditFile(path) => {
+            // As `portwise tuning audit` does: keys are checked against this
+            // machine (Windows has no sysctls to check against).
+            t.audit = Some(AuditState::Running { path: path.clone() });
+            let sys = ctx.workers.sysctls.clone();
+            ctx.spawn(
+                "portwise-audit",
+                move || {
+                    let result = crate::tuning::audit_file(&path, sys.as_ref());
+                    (path, result)
+                },
+                |(path, result)| TuningAction::Audited { path, result },
+            );
+        }
+        TuningAction::Audited { path, result } => {
+            t.audit = Some(match result {
+                Ok(findings) => AuditState::Done { path, findings },
+                Err(error) => AuditState::Failed { path, error },
+            });
+        }
+    }
+}
+
+/// The view is on screen: read the current values the first time.
+pub fn on_show(t: &mut TuningState, ctx: &mut Ctx<'_, TuningAction>) {
+    if t.want_values() {
+        read_values(ctx);
+    }
+}
+
+/// Read the running OS's tuning settings once (Windows runs `reg` and
+/// `netsh` for them).
+fn read_values(ctx: &mut Ctx<'_, TuningAction>) {
+    let sys = ctx.workers.sysctls.clone();
+    ctx.spawn(
+        "portwise-sysctl",
+        move || FixedValues::snapshot(Os::current(), sys.as_ref()),
+        TuningAction::ValuesRead,
+    );
 }

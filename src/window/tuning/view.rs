@@ -8,7 +8,9 @@ use egui::{RichText, Sense};
 
 use crate::tuning::{Goal, LineKind, Os, Severity, Snippet};
 use crate::window::shell::{Action, AppState, TuningAction};
-use crate::window::tuning::{AuditState, LiveValues, TuningState, recommended_text};
+use crate::window::tasks::Pending;
+use crate::window::tuning::{AuditState, TuningState, recommended_text};
+use crate::window::widgets;
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let t = &state.tuning;
@@ -126,7 +128,7 @@ fn notes(ui: &mut egui::Ui, t: &TuningState) {
             } else {
                 e.clone()
             };
-            ui.label(RichText::new(msg).color(crate::window::shell::view::warn_color(ui)));
+            ui.label(RichText::new(msg).color(widgets::warn_color(ui)));
         }
         return;
     };
@@ -158,7 +160,7 @@ fn settings(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
                 "Current values are read from this machine only; the preview is for {}.",
                 t.os.label()
             ),
-            (LiveValues::Read(_), true) => "Current values as this machine reports them.".into(),
+            (Pending::Done(_), true) => "Current values as this machine reports them.".into(),
             _ => "Reading the current values…".into(),
         };
         ui.label(RichText::new(now).weak());
@@ -216,7 +218,7 @@ fn settings(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
                                     "Wrong advice: {}. In fact: {}",
                                     w.advice, w.truth
                                 ))
-                                .color(crate::window::shell::view::warn_color(ui)),
+                                .color(widgets::warn_color(ui)),
                             )
                             .wrap(),
                         );
@@ -350,7 +352,7 @@ fn take_away(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
         _ => {}
     }
     if let Some(e) = &t.save_error {
-        ui.label(RichText::new(e).color(crate::window::shell::view::error_color(ui)));
+        ui.label(RichText::new(e).color(widgets::error_color(ui)));
     }
     if let Some(cmd) = t.apply_command() {
         ui.add_space(8.0);
@@ -385,10 +387,7 @@ fn audit(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
     };
     ui.add_space(6.0);
     egui::Frame::group(ui.style())
-        .stroke(egui::Stroke::new(
-            1.0,
-            crate::window::shell::view::warn_color(ui),
-        ))
+        .stroke(egui::Stroke::new(1.0, widgets::warn_color(ui)))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal(|ui| {
@@ -416,7 +415,7 @@ fn audit(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
                 AuditState::Failed { error, .. } => {
                     ui.label(
                         RichText::new(format!("Cannot audit it: {error}"))
-                            .color(crate::window::shell::view::error_color(ui)),
+                            .color(widgets::error_color(ui)),
                     );
                 }
                 AuditState::Done { findings, .. } if findings.is_empty() => {
@@ -432,8 +431,8 @@ fn audit(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
                             for f in findings {
                                 ui.monospace(format!("line {}", f.line));
                                 let color = match f.severity {
-                                    Severity::Error => crate::window::shell::view::error_color(ui),
-                                    Severity::Warning => crate::window::shell::view::warn_color(ui),
+                                    Severity::Error => widgets::error_color(ui),
+                                    Severity::Warning => widgets::warn_color(ui),
                                 };
                                 ui.label(RichText::new(f.severity.label()).color(color).strong());
                                 ui.add(egui::Label::new(&f.message).wrap());
