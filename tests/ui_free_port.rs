@@ -18,7 +18,7 @@ type H = Harness<'static, PortwiseApp>;
 fn grab(h: &mut H) -> Vec<u16> {
     let before = h.state().state.free.history.len();
     click(h, "Grab a free port");
-    wait_for(h, |app| {
+    settled(h, |app| {
         !app.state.free.busy() && app.state.free.history.len() > before
     });
     h.state().state.free.last.clone()
@@ -74,7 +74,7 @@ fn several_ports_from_a_range_for_tcp_and_udp() {
     assert_eq!(h.state().state.free.count, 3);
     h.get_by_label("portwise free --count 3 --proto both --range 42000-42999");
     click(&mut h, "Grab 3 free ports");
-    wait_for(&mut h, |app| app.state.free.history.len() == 3);
+    settled(&mut h, |app| app.state.free.history.len() == 3);
     let mut ports = h.state().state.free.last.clone();
     assert_eq!(
         rig.clipboard.texts(),

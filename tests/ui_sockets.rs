@@ -45,13 +45,13 @@ fn click(h: &mut H, label: &str) {
 /// "Stop process…", then wait for the plan (made on a worker thread).
 fn ask_stop(h: &mut H) {
     click(h, "Stop process…");
-    wait_for(h, |app| app.state.stop_dialog.is_some());
+    settled(h, |app| app.state.stop_dialog.is_some());
 }
 
 /// Step until a toast starting with `text` shows (files are written on a
 /// worker thread).
 fn wait_toast(h: &mut H, text: &str) {
-    wait_for(h, |app| {
+    settled(h, |app| {
         app.state.toasts().iter().any(|t| t.text.starts_with(text))
     });
 }
@@ -303,7 +303,7 @@ fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
     assert!(rig.stop.stopped.lock().unwrap().is_empty(), "nothing yet");
 
     click(&mut h, "Stop");
-    wait_for(&mut h, |app| {
+    settled(&mut h, |app| {
         app.state
             .toasts()
             .iter()
@@ -324,14 +324,16 @@ fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
     let mut h = started(&rig);
     h.get_by_label("python3 (4242)").click_secondary();
     h.run();
-    ask_stop(&mut h);
+    click(&mut h, "Stop process…");
+    wait_for_threads(&mut h, |app| app.state.stop_dialog.is_some());
     click(&mut h, "Stop");
     // The stop thread is busy for 3 s; planning the next one must not wait
     // for it (it used to lock the stop service on the UI thread).
     let t0 = Instant::now();
     h.get_by_label("postgres (900)").click();
     h.run();
-    ask_stop(&mut h);
+    click(&mut h, "Stop process…");
+    wait_for_threads(&mut h, |app| app.state.stop_dialog.is_some());
     h.get_by_label("Stop this process?");
     h.get_by_label("/usr/lib/postgresql/16/bin/postgres");
     assert!(
@@ -340,7 +342,7 @@ fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
         t0.elapsed()
     );
     click(&mut h, "Cancel");
-    wait_for(&mut h, |app| {
+    wait_for_threads(&mut h, |app| {
         app.state
             .toasts()
             .iter()
@@ -494,7 +496,7 @@ fn export_writes_the_visible_rows_and_shows_errors() {
     h.run();
     click(&mut h, "Save");
     // Written on a worker; the file appears whole (renamed into place).
-    wait_for(&mut h, |_| typed.exists());
+    settled(&mut h, |_| typed.exists());
     let csv = std::fs::read_to_string(&typed).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
     assert!(h.state().state.path_prompt.is_none());
@@ -528,7 +530,7 @@ fn sampling_error_is_shown_and_the_last_snapshot_stays() {
     rig.source
         .push(Err(SourceError("netlink dump failed: EPERM".into())));
     h.key_press(Key::F5);
-    wait_for(&mut h, |app| app.state.sockets.error.is_some());
+    settled(&mut h, |app| app.state.sockets.error.is_some());
     h.get_by_label_contains("Sampling failed: netlink dump failed: EPERM.");
     h.get_by_label_contains("Still showing the last good snapshot, from 22:13:20 UTC");
     assert_eq!(shown_ports(&h).len(), 5);
@@ -554,7 +556,7 @@ fn interval_pause_and_resume_drive_the_sampler() {
     let calls = rig.source.calls();
     click(&mut h, "Resume");
     h.get_by_label("Every 500 ms");
-    wait_for(&mut h, |_| rig.source.calls() >= calls + 2);
+    wait_for_threads(&mut h, |_| rig.source.calls() >= calls + 2);
     click(&mut h, "Pause");
     h.get_by_label("Paused");
 }

@@ -287,20 +287,35 @@ impl Rig {
     }
 }
 
-/// Queue `snap`, press F5 and wait until the app shows it.
+/// Queue `snap` and press F5: the inline sampler takes it at once and the
+/// next frame shows it. (With real threads, wait for it.)
 pub fn refresh(rig: &Rig, h: &mut Harness<'_, PortwiseApp>, snap: Snapshot) {
     let want = snap.taken_at_unix_ms;
     rig.source.push(Ok(snap));
     h.key_press(egui::Key::F5);
-    wait_for(h, |app| {
+    let shown = move |app: &PortwiseApp| {
         app.state.sockets.received_at_ms.is_some()
             && app.state.sockets.snapshot.taken_at_unix_ms == want
-    });
+    };
+    if rig.runner == Runner::Threads {
+        wait_for_threads(h, shown);
+    } else {
+        settled(h, shown);
+    }
 }
 
-/// Step the app until `cond` holds (the sampler and stop threads answer
-/// asynchronously); panics after 5 s.
-pub fn wait_for(h: &mut Harness<'_, PortwiseApp>, cond: impl Fn(&PortwiseApp) -> bool) {
+/// Let the app settle, then check it reached `cond`. With the inline
+/// runner, refreshes and background tasks finish before the frame that
+/// started them ends, so nothing is waited for.
+#[track_caller]
+pub fn settled(h: &mut Harness<'_, PortwiseApp>, cond: impl Fn(&PortwiseApp) -> bool) {
+    h.run();
+    assert!(cond(h.state()), "the app did not reach the expected state");
+}
+
+/// Step the app until `cond` holds; panics after 5 s. Only for the few
+/// tests about real threads running at once (`Runner::Threads`).
+pub fn wait_for_threads(h: &mut Harness<'_, PortwiseApp>, cond: impl Fn(&PortwiseApp) -> bool) {
     let t0 = Instant::now();
     loop {
         h.step();
