@@ -15,4 +15,6 @@ pub mod util;
 
 pub mod cli;
 
+pub mod fixtures;
+
 pub mod window;

@@ -4,12 +4,12 @@
 //! --features snapshots --test snapshots`.
 #![cfg(feature = "snapshots")]
 
-mod ui_support;
+mod common;
 
+use common::ui::*;
 use egui_kittest::kittest::Queryable as _;
 use portwise::window::shell::Settings;
 use portwise::window::stop::StopTarget;
-use ui_support::*;
 
 /// The status bar shows how long the (real) sampler thread took: mask it.
 fn mask_timing(h: &mut egui_kittest::Harness<'_, portwise::window::app::PortwiseApp>) {

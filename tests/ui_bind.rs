@@ -2,17 +2,17 @@
 //! loopback; the holder test runs the real socket engine, so the holder it
 //! shows is this test process.
 
-mod ui_support;
+mod common;
 
 use std::net::{Ipv4Addr, TcpListener};
 
+use common::ui::*;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use portwise::bind::Cause;
 use portwise::sockets::{Proto, SystemSource};
 use portwise::window::app::PortwiseApp;
 use portwise::window::shell::View;
-use ui_support::*;
 
 type H = Harness<'static, PortwiseApp>;
 

@@ -2,16 +2,16 @@
 //! picks ports on this machine; snapshots are scripted, so the history's
 //! status can be checked against a known socket table.
 
-mod ui_support;
+mod common;
 
 use std::net::TcpListener;
 
+use common::ui::*;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use portwise::ports::ProtoChoice;
 use portwise::window::app::PortwiseApp;
 use portwise::window::shell::View;
-use ui_support::*;
 
 type H = Harness<'static, PortwiseApp>;
 

@@ -3,11 +3,12 @@
 //! clipboard, file dialogs and stopper. Every `run()` also checks that
 //! each button and field has an accessible name (kittest's check).
 
-mod ui_support;
+mod common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use common::ui::*;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
@@ -17,7 +18,6 @@ use portwise::window::app::PortwiseApp;
 use portwise::window::shell::Settings;
 use portwise::window::sockets::Column;
 use portwise::window::stop::StopTarget;
-use ui_support::*;
 
 type H = Harness<'static, PortwiseApp>;
 

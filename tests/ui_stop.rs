@@ -4,11 +4,11 @@
 //! is killed and reaped.
 
 mod common;
-mod ui_support;
 
 use std::net::{Ipv4Addr, TcpStream};
 use std::time::{Duration, Instant};
 
+use common::ui::*;
 use common::{Kid, listen_if_child};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
@@ -17,7 +17,6 @@ use portwise::sockets::SystemSource;
 use portwise::stop::SystemStopper;
 use portwise::window::app::{EngineStop, PortwiseApp};
 use portwise::window::shell::Settings;
-use ui_support::*;
 
 const CHILD_PORT: &str = "PORTWISE_UI_TEST_LISTEN_PORT";
 

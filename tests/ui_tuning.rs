@@ -3,15 +3,15 @@
 //! recommendations are known; Save and Audit go through the dialog seam
 //! to real files in a temp dir.
 
-mod ui_support;
+mod common;
 
+use common::ui::*;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use portwise::tuning::{Os, Severity};
 use portwise::window::app::PortwiseApp;
 use portwise::window::shell::View;
 use portwise::window::tuning::{AuditState, LiveValues};
-use ui_support::*;
 
 type H = Harness<'static, PortwiseApp>;
 

@@ -1,57 +1,25 @@
 //! AppState without any UI: actions in, state and effects out.
 
-use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use super::*;
-use crate::sockets::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+use crate::fixtures::{self, entry, ip};
+use crate::sockets::{ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
 use crate::window::sampler::Sample;
 use crate::window::sockets::*;
 use crate::window::stop::StopMsg;
 use crate::window::stop::{StopOutcome, StopReport, StopTarget};
 use crate::window::tasks::Tasks;
 
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-fn entry(proto: Proto, addr: &str, port: u16, state: Option<TcpState>) -> SocketEntry {
-    SocketEntry::new(proto, SocketAddr::new(ip(addr), port), None, state)
-}
-
 fn listener(port: u16, name: &str, pid: u32) -> SocketEntry {
-    let mut e = entry(Proto::Tcp, "127.0.0.1", port, Some(TcpState::Listen));
-    e.processes = vec![ProcessInfo {
-        pid,
-        name: name.into(),
-        user: Some("alice".into()),
-        exe: Some(format!("/usr/bin/{name}")),
-    }];
-    e.inode = 1000 + port as u64;
-    e
+    fixtures::listener("127.0.0.1", port, pid, name)
 }
 
 fn time_wait(port: u16, remote_port: u16, left_ms: u64) -> SocketEntry {
-    let mut e = entry(Proto::Tcp, "127.0.0.1", port, Some(TcpState::TimeWait));
-    e.remote_addr = Some(ip("127.0.0.1"));
-    e.remote_port = Some(remote_port);
-    e.time_wait_expires_in_ms = Some(left_ms);
-    e.last_known_owner = Some(OwnerRef {
-        pid: 77,
-        name: "server".into(),
-    });
-    e
+    fixtures::time_wait(port, remote_port, left_ms, Some((77, "server")))
 }
 
-pub(super) fn snap(taken: u64, mut sockets: Vec<SocketEntry>) -> Snapshot {
-    let mut s = Snapshot {
-        taken_at_unix_ms: taken,
-        sockets: std::mem::take(&mut sockets),
-        ..Snapshot::default()
-    };
-    s.sort();
-    s
-}
+pub(super) use crate::fixtures::snapshot as snap;
 
 pub(super) fn feed(st: &mut AppState, s: Snapshot) {
     st.on_sample(Sample::Snapshot {

@@ -7,7 +7,7 @@ use super::tests::{feed, snap};
 use super::*;
 use crate::bind::{Cause, PortUse};
 use crate::ports::ProtoChoice;
-use crate::ports::{FreeError, FreePort, FreeResult, PortFacts, PortRange, Strategy};
+use crate::ports::{FreeError, FreePort, FreeResult, PortRange, Strategy};
 use crate::sockets::{ProcessInfo, SocketEntry, TcpState};
 use crate::tuning::{Goal, Os};
 use crate::window::bind_test::{BindState, parse_addr, parse_port};
@@ -34,16 +34,7 @@ fn sock(proto: Proto, port: u16, state: Option<TcpState>, pid: Option<(u32, &str
     e
 }
 
-fn facts() -> PortFacts {
-    PortFacts {
-        ephemeral: vec![PortRange::new(32768, 60999).unwrap()],
-        ephemeral_read: true,
-        reserved: vec![],
-        excluded: vec![],
-        privileged: None,
-        ipv6: false,
-    }
-}
+use crate::fixtures::port_facts as facts;
 
 // ------------------------------------------------------------------ free port
 

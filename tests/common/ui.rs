@@ -1,8 +1,9 @@
-//! Shared by the window tests: socket fixtures, a scripted source, and
-//! observable stand-ins for the clipboard, the file dialogs and stopping.
+//! Shared by the window tests: a scripted machine, the app in a harness
+//! ([`Rig`]), observable stand-ins for the clipboard, the file dialogs and
+//! stopping, and ways to drive the app. Socket fixtures come from
+//! `portwise::fixtures`.
 #![allow(dead_code)]
 
-use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::{Harness, HarnessBuilder};
 use portwise::sockets::Snapshot as Snap;
-use portwise::sockets::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+use portwise::sockets::{Snapshot, TcpState};
 use portwise::stop::Stopper;
 use portwise::tuning::FixedValues;
 use portwise::window::app::{
@@ -24,61 +25,8 @@ use portwise::window::tasks::Runner;
 
 pub const T0: u64 = 1_700_000_000_000;
 
-pub fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
-
-pub fn entry(proto: Proto, addr: &str, port: u16, state: Option<TcpState>) -> SocketEntry {
-    SocketEntry::new(proto, SocketAddr::new(ip(addr), port), None, state)
-}
-
-pub fn process(pid: u32, name: &str) -> ProcessInfo {
-    ProcessInfo {
-        pid,
-        name: name.into(),
-        user: Some("alice".into()),
-        exe: Some(format!("/usr/bin/{name}")),
-    }
-}
-
-pub fn listener(addr: &str, port: u16, pid: u32, name: &str) -> SocketEntry {
-    let mut e = entry(Proto::Tcp, addr, port, Some(TcpState::Listen));
-    e.processes = vec![process(pid, name)];
-    e.inode = 10_000 + port as u64;
-    e
-}
-
-pub fn udp(addr: &str, port: u16, pid: u32, name: &str) -> SocketEntry {
-    let mut e = entry(Proto::Udp, addr, port, None);
-    e.processes = vec![process(pid, name)];
-    e.inode = 20_000 + port as u64;
-    e
-}
-
-pub fn time_wait(
-    port: u16,
-    remote_port: u16,
-    left_ms: u64,
-    was: Option<(u32, &str)>,
-) -> SocketEntry {
-    let mut e = entry(Proto::Tcp, "127.0.0.1", port, Some(TcpState::TimeWait));
-    e.remote_addr = Some(ip("127.0.0.1"));
-    e.remote_port = Some(remote_port);
-    e.time_wait_expires_in_ms = Some(left_ms);
-    e.last_known_owner = was.map(|(pid, name)| OwnerRef {
-        pid,
-        name: name.into(),
-    });
-    e
-}
-
-pub fn snapshot(taken: u64, sockets: Vec<SocketEntry>) -> Snapshot {
-    Snapshot {
-        taken_at_unix_ms: taken,
-        sockets,
-        ..Snapshot::default()
-    }
-}
+#[allow(unused_imports)] // not every test binary uses every builder
+pub use portwise::fixtures::{entry, ip, listener, process, snapshot, time_wait, udp};
 
 /// A small machine: two listeners, a UDP socket, two TIME_WAIT remnants
 /// of the 8080 server, one ESTABLISHED connection.
