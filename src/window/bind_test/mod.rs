@@ -521,3 +521,6 @@ pub fn on_show(b: &mut BindState, ctx: &mut Ctx<'_, BindAction>) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -374,3 +374,6 @@ pub fn status_text(g: &Grabbed, now_ms: u64) -> String {
     }
     "still free".into()
 }
+
+#[cfg(test)]
+mod tests;

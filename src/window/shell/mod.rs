@@ -516,6 +516,4 @@ fn count(s: &Snapshot) -> (usize, usize, usize) {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
-mod views_tests;
+pub(crate) mod tests;

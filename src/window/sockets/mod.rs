@@ -418,3 +418,6 @@ pub fn with_sockets(s: &Snapshot, sockets: Vec<crate::sockets::SocketEntry>) -> 
         sockets,
     }
 }
+
+#[cfg(test)]
+mod tests;

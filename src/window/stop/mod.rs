@@ -108,3 +108,6 @@ pub fn update(dialog: &mut Option<StopDialog>, msg: StopMsg, ctx: &mut Ctx<'_, S
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

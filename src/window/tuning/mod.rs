@@ -348,3 +348,6 @@ fn read_values(ctx: &mut Ctx<'_, TuningAction>) {
         TuningAction::ValuesRead,
     );
 }
+
+#[cfg(test)]
+mod tests;
