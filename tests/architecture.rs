@@ -131,7 +131,7 @@ fn window_features_state_is_egui_free_and_leaves_stay_leaves() {
     .iter()
     .map(|f| window.join(f).join("mod.rs"))
     .chain(
-        ["ctx.rs", "tasks.rs", "sampler.rs"]
+        ["ctx.rs", "tasks.rs", "sampler/mod.rs"]
             .iter()
             .map(|f| window.join(f)),
     )
