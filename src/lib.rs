@@ -1,7 +1,7 @@
 //! portwise: see what holds your ports, why `bind()` fails, and how to fix it.
 //!
 //! The engine (`sockets`, `ports`, `bind`, `stop`, `tuning`, `platform`,
-//! `util`) never imports egui; `cli` and the window (`app`, `state`, `ui`)
+//! `util`) never imports egui; `cli` and the `window`
 //! are thin front ends over it.
 
 pub mod bind;
@@ -15,7 +15,6 @@ pub mod util;
 
 pub mod cli;
 
-pub mod app;
-pub mod sampler;
-pub mod state;
-pub mod ui;
+pub mod fixtures;
+
+pub mod window;

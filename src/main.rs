@@ -6,7 +6,7 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     match cli.command {
-        None => portwise::app::run(),
+        None => portwise::window::run(),
         Some(command) => portwise::cli::run(command),
     }
 }

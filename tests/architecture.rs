@@ -28,7 +28,7 @@ fn engine_never_imports_egui() {
     // state/ is the window's model: egui-free by design so it is testable
     // without a window.
     let engine = [
-        "sockets", "ports", "bind", "stop", "tuning", "platform", "util", "state",
+        "sockets", "ports", "bind", "stop", "tuning", "platform", "util",
     ];
     let mut files = Vec::new();
     for m in engine {
@@ -159,4 +159,51 @@ fn platform_imports_nothing_from_above() {
         })
         .collect();
     assert!(dupes.is_empty(), "a second OS enum: {dupes:?}");
+}
+
+/// The window's features keep state, messages and update in `mod.rs`
+/// (testable without a window) and drawing in `view.rs`; the shared leaves
+/// `ctx.rs` (egui-free) and `widgets.rs` name no feature and no shell.
+#[test]
+fn window_features_state_is_egui_free_and_leaves_stay_leaves() {
+    let window = src().join("window");
+    let egui_free: Vec<PathBuf> = [
+        "shell",
+        "sockets",
+        "free_port",
+        "bind_test",
+        "tuning",
+        "stop",
+    ]
+    .iter()
+    .map(|f| window.join(f).join("mod.rs"))
+    .chain(
+        ["ctx.rs", "tasks.rs", "sampler/mod.rs"]
+            .iter()
+            .map(|f| window.join(f)),
+    )
+    .collect();
+    for p in &egui_free {
+        let text = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let bad = text.lines().any(|l| {
+            let l = l.trim_start();
+            !l.starts_with("//")
+                && (l.contains("egui::") || l.contains("use egui") || l.contains("eframe"))
+        });
+        assert!(!bad, "{} imports egui/eframe", p.display());
+    }
+    for (leaf, allowed) in [("ctx.rs", &["tasks"][..]), ("widgets.rs", &["ctx"][..])] {
+        let text = std::fs::read_to_string(window.join(leaf)).unwrap();
+        for l in text.lines().filter(|l| l.contains("crate::window::")) {
+            let module = l
+                .split("crate::window::")
+                .nth(1)
+                .and_then(|r| r.split(|c: char| !c.is_alphanumeric() && c != '_').next())
+                .unwrap_or_default();
+            assert!(
+                allowed.contains(&module),
+                "{leaf} is a leaf but uses crate::window::{module}"
+            );
+        }
+    }
 }

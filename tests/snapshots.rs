@@ -4,15 +4,15 @@
 //! --features snapshots --test snapshots`.
 #![cfg(feature = "snapshots")]
 
-mod ui_support;
+mod common;
 
+use common::ui::*;
 use egui_kittest::kittest::Queryable as _;
-use portwise::state::Settings;
-use portwise::state::stop::StopTarget;
-use ui_support::*;
+use portwise::window::shell::Settings;
+use portwise::window::stop::StopTarget;
 
 /// The status bar shows how long the (real) sampler thread took: mask it.
-fn mask_timing(h: &mut egui_kittest::Harness<'_, portwise::app::PortwiseApp>) {
+fn mask_timing(h: &mut egui_kittest::Harness<'_, portwise::window::app::PortwiseApp>) {
     let r = h.get_by_label_contains("Refreshed").rect();
     h.mask(r);
 }

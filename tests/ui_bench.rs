@@ -11,17 +11,17 @@
 use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
-use portwise::app::{
-    Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, StopService,
-};
-use portwise::sampler::Sample;
 use portwise::sockets::Snapshot as Snap;
 use portwise::sockets::{
     Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, SocketSource, SourceError,
     TcpState,
 };
-use portwise::state::stop::{StopOutcome, StopReport, StopTarget};
-use portwise::state::{Action, AppState, Settings};
+use portwise::window::app::{
+    Clipboard, FileDialogs, OpenRequest, PortwiseApp, SaveRequest, Services, StopService,
+};
+use portwise::window::sampler::Sample;
+use portwise::window::shell::{Action, AppState, Settings};
+use portwise::window::stop::{StopOutcome, StopReport, StopTarget};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -124,7 +124,7 @@ fn frame_times(state: &AppState, frames: usize) -> Vec<Duration> {
     for _ in 0..5 {
         let _ = ctx.run_ui(input(), |ui| {
             let mut actions: Vec<Action> = Vec::new();
-            portwise::ui::show(ui, state, &mut actions);
+            portwise::window::shell::view::show(ui, state, &mut actions);
         });
     }
     let mut times = Vec::with_capacity(frames);
@@ -132,7 +132,7 @@ fn frame_times(state: &AppState, frames: usize) -> Vec<Duration> {
         let t = Instant::now();
         let out = ctx.run_ui(input(), |ui| {
             let mut actions: Vec<Action> = Vec::new();
-            portwise::ui::show(ui, state, &mut actions);
+            portwise::window::shell::view::show(ui, state, &mut actions);
         });
         // Tessellation is part of a frame's CPU cost; painting is not.
         let prims = ctx.tessellate(out.shapes, out.pixels_per_point);
@@ -150,7 +150,7 @@ fn sockets_view_frame_100k_rows() {
         let mut state = AppState::new(Settings::default(), T0);
         // All states, so all n rows are in the table.
         state.apply(Action::SetQuick(
-            portwise::state::sockets::Quick::AllStates,
+            portwise::window::sockets::Quick::AllStates,
             true,
         ));
         feed(&mut state, big_snapshot(n, T0, 0));
@@ -176,7 +176,7 @@ fn sockets_view_frame_100k_rows() {
             let mut state = AppState::new(Settings::default(), T0);
             if quick_all {
                 state.apply(Action::SetQuick(
-                    portwise::state::sockets::Quick::AllStates,
+                    portwise::window::sockets::Quick::AllStates,
                     true,
                 ));
             }
@@ -196,7 +196,7 @@ fn sockets_view_frame_100k_rows() {
         let mut state = AppState::new(Settings::default(), T0);
         feed(&mut state, big_snapshot(100_000, T0, 0));
         let t = Instant::now();
-        state.apply(Action::SortBy(portwise::state::sockets::Column::Process));
+        state.apply(Action::SortBy(portwise::window::sockets::Column::Process));
         state.ensure_rows();
         times.push(t.elapsed());
     }
@@ -260,6 +260,7 @@ fn frames_do_not_wait_for_a_slow_50k_refresh() {
         clock: Box::new(portwise::util::time::now_unix_ms),
         sysctls: std::sync::Arc::new(portwise::tuning::NoSystem),
         start_paused: false,
+        runner: portwise::window::tasks::Runner::Threads,
     };
     let mut h: Harness<'_, PortwiseApp> = Harness::builder()
         .with_size([1280.0, 720.0])

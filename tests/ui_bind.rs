@@ -2,18 +2,17 @@
 //! loopback; the holder test runs the real socket engine, so the holder it
 //! shows is this test process.
 
-mod ui_support;
+mod common;
 
 use std::net::{Ipv4Addr, TcpListener};
-use std::time::Duration;
 
+use common::ui::*;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use portwise::app::PortwiseApp;
 use portwise::bind::Cause;
 use portwise::sockets::{Proto, SystemSource};
-use portwise::state::View;
-use ui_support::*;
+use portwise::window::app::PortwiseApp;
+use portwise::window::shell::View;
 
 type H = Harness<'static, PortwiseApp>;
 
@@ -22,7 +21,18 @@ fn real_app(rig: &Rig) -> H {
     let mut services = rig.services();
     services.source = Box::new(SystemSource::new());
     services.clock = Box::new(portwise::util::time::now_unix_ms);
-    let settings = portwise::state::Settings {
+    bind_view(services)
+}
+
+/// Like [`real_app`], on the rig's clock (a test moves time itself).
+fn real_app_on_rig_clock(rig: &Rig) -> H {
+    let mut services = rig.services();
+    services.source = Box::new(SystemSource::new());
+    bind_view(services)
+}
+
+fn bind_view(services: portwise::window::app::Services) -> H {
+    let settings = portwise::window::shell::Settings {
         view: View::BindTest,
         ..Default::default()
     };
@@ -91,7 +101,7 @@ fn a_real_loopback_listener_shows_its_holder() {
     h.get_by_label_contains("EADDRINUSE");
     // The failure asked the sampler for a fresh snapshot; the diagnosis
     // follows it and names this process.
-    wait_for(&mut h, |app| {
+    settled(&mut h, |app| {
         app.state.bind.result.as_ref().is_some_and(|r| {
             r.report
                 .diagnosis
@@ -144,7 +154,7 @@ fn a_real_loopback_listener_shows_its_holder() {
 #[test]
 fn watch_until_free_says_when_the_port_binds() {
     let rig = Rig::new();
-    let mut h = real_app(&rig);
+    let mut h = real_app_on_rig_clock(&rig);
     let held = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = held.local_addr().unwrap().port();
     set_field(&mut h, "Port", &port.to_string());
@@ -158,21 +168,18 @@ fn watch_until_free_says_when_the_port_binds() {
     h.get_by_label_contains("EADDRINUSE");
 
     drop(held);
-    // The next attempt, at most a second later, binds.
-    std::thread::sleep(Duration::from_millis(1_100));
-    let t0 = std::time::Instant::now();
-    while !h
-        .state()
-        .state
-        .bind
-        .result
-        .as_ref()
-        .is_some_and(|r| r.report.ok)
-    {
-        assert!(t0.elapsed() < Duration::from_secs(5), "never bound");
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // The next attempt, a second later on the app's clock, binds.
+    rig.set_now(T0 + 1_100);
+    h.step();
+    assert!(
+        h.state()
+            .state
+            .bind
+            .result
+            .as_ref()
+            .is_some_and(|r| r.report.ok),
+        "never bound"
+    );
     h.run();
     assert!(h.state().state.bind.watch.is_none());
     h.get_by_label("Bindable");

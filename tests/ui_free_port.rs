@@ -2,24 +2,24 @@
 //! picks ports on this machine; snapshots are scripted, so the history's
 //! status can be checked against a known socket table.
 
-mod ui_support;
+mod common;
 
 use std::net::TcpListener;
 
+use common::ui::*;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use portwise::app::PortwiseApp;
 use portwise::ports::ProtoChoice;
-use portwise::state::View;
-use ui_support::*;
+use portwise::window::app::PortwiseApp;
+use portwise::window::shell::View;
 
 type H = Harness<'static, PortwiseApp>;
 
 fn grab(h: &mut H) -> Vec<u16> {
     let before = h.state().state.free.history.len();
     click(h, "Grab a free port");
-    wait_for(h, |app| {
-        !app.state.free.busy && app.state.free.history.len() > before
+    settled(h, |app| {
+        !app.state.free.busy() && app.state.free.history.len() > before
     });
     h.state().state.free.last.clone()
 }
@@ -34,7 +34,7 @@ fn grab_puts_the_port_into_the_history_and_the_clipboard() {
     assert_eq!(ports.len(), 1);
     let p = ports[0];
     // Outside the ephemeral range this machine reports, as the view says.
-    let facts = h.state().state.free.facts.clone().unwrap();
+    let facts = h.state().state.free.facts.done().cloned().unwrap();
     assert!(!facts.is_ephemeral(p), "{p} is ephemeral");
     h.get_by_label_contains("The ephemeral range here:");
 
@@ -74,7 +74,7 @@ fn several_ports_from_a_range_for_tcp_and_udp() {
     assert_eq!(h.state().state.free.count, 3);
     h.get_by_label("portwise free --count 3 --proto both --range 42000-42999");
     click(&mut h, "Grab 3 free ports");
-    wait_for(&mut h, |app| app.state.free.history.len() == 3);
+    settled(&mut h, |app| app.state.free.history.len() == 3);
     let mut ports = h.state().state.free.last.clone();
     assert_eq!(
         rig.clipboard.texts(),

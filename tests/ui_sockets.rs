@@ -3,21 +3,21 @@
 //! clipboard, file dialogs and stopper. Every `run()` also checks that
 //! each button and field has an accessible name (kittest's check).
 
-mod ui_support;
+mod common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use common::ui::*;
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable as _};
-use portwise::app::PortwiseApp;
 use portwise::sockets::SourceError;
-use portwise::state::Settings;
-use portwise::state::sockets::Column;
-use portwise::state::stop::StopTarget;
-use ui_support::*;
+use portwise::window::app::PortwiseApp;
+use portwise::window::shell::Settings;
+use portwise::window::sockets::Column;
+use portwise::window::stop::StopTarget;
 
 type H = Harness<'static, PortwiseApp>;
 
@@ -45,13 +45,13 @@ fn click(h: &mut H, label: &str) {
 /// "Stop process…", then wait for the plan (made on a worker thread).
 fn ask_stop(h: &mut H) {
     click(h, "Stop process…");
-    wait_for(h, |app| app.state.stop_dialog.is_some());
+    settled(h, |app| app.state.stop_dialog.is_some());
 }
 
 /// Step until a toast starting with `text` shows (files are written on a
 /// worker thread).
 fn wait_toast(h: &mut H, text: &str) {
-    wait_for(h, |app| {
+    settled(h, |app| {
         app.state.toasts().iter().any(|t| t.text.starts_with(text))
     });
 }
@@ -162,7 +162,7 @@ fn clicking_headers_sorts_and_reverses() {
     let names: Vec<String> = st
         .rows()
         .iter()
-        .map(|r| portwise::state::sockets::process_text(st.entry(*r).unwrap()))
+        .map(|r| portwise::window::sockets::process_text(st.entry(*r).unwrap()))
         .collect();
     assert_eq!(
         names,
@@ -303,7 +303,7 @@ fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
     assert!(rig.stop.stopped.lock().unwrap().is_empty(), "nothing yet");
 
     click(&mut h, "Stop");
-    wait_for(&mut h, |app| {
+    settled(&mut h, |app| {
         app.state
             .toasts()
             .iter()
@@ -316,20 +316,24 @@ fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
 
 #[test]
 fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
-    let rig = Rig::new();
+    // Real threads: this is about two tasks running at once.
+    let mut rig = Rig::new();
+    rig.runner = portwise::window::tasks::Runner::Threads;
     *rig.stop.targets.lock().unwrap() = stop_targets();
     *rig.stop.stop_takes.lock().unwrap() = Duration::from_secs(3);
     let mut h = started(&rig);
     h.get_by_label("python3 (4242)").click_secondary();
     h.run();
-    ask_stop(&mut h);
+    click(&mut h, "Stop process…");
+    wait_for_threads(&mut h, |app| app.state.stop_dialog.is_some());
     click(&mut h, "Stop");
     // The stop thread is busy for 3 s; planning the next one must not wait
     // for it (it used to lock the stop service on the UI thread).
     let t0 = Instant::now();
     h.get_by_label("postgres (900)").click();
     h.run();
-    ask_stop(&mut h);
+    click(&mut h, "Stop process…");
+    wait_for_threads(&mut h, |app| app.state.stop_dialog.is_some());
     h.get_by_label("Stop this process?");
     h.get_by_label("/usr/lib/postgresql/16/bin/postgres");
     assert!(
@@ -338,7 +342,7 @@ fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
         t0.elapsed()
     );
     click(&mut h, "Cancel");
-    wait_for(&mut h, |app| {
+    wait_for_threads(&mut h, |app| {
         app.state
             .toasts()
             .iter()
@@ -416,7 +420,7 @@ fn copy_port_address_and_row() {
 
 #[test]
 fn the_real_clipboard_goes_through_egui() {
-    use portwise::app::{Clipboard as _, EguiClipboard};
+    use portwise::window::app::{Clipboard as _, EguiClipboard};
     let mut h = Harness::new_ui(|ui| {
         if ui.button("copy").clicked() {
             EguiClipboard.copy(ui.ctx(), "41234".into());
@@ -492,7 +496,7 @@ fn export_writes_the_visible_rows_and_shows_errors() {
     h.run();
     click(&mut h, "Save");
     // Written on a worker; the file appears whole (renamed into place).
-    wait_for(&mut h, |_| typed.exists());
+    settled(&mut h, |_| typed.exists());
     let csv = std::fs::read_to_string(&typed).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
     assert!(h.state().state.path_prompt.is_none());
@@ -526,7 +530,7 @@ fn sampling_error_is_shown_and_the_last_snapshot_stays() {
     rig.source
         .push(Err(SourceError("netlink dump failed: EPERM".into())));
     h.key_press(Key::F5);
-    wait_for(&mut h, |app| app.state.sockets.error.is_some());
+    settled(&mut h, |app| app.state.sockets.error.is_some());
     h.get_by_label_contains("Sampling failed: netlink dump failed: EPERM.");
     h.get_by_label_contains("Still showing the last good snapshot, from 22:13:20 UTC");
     assert_eq!(shown_ports(&h).len(), 5);
@@ -539,7 +543,9 @@ fn sampling_error_is_shown_and_the_last_snapshot_stays() {
 
 #[test]
 fn interval_pause_and_resume_drive_the_sampler() {
-    let rig = Rig::new();
+    // The real sampler thread: this is about its own timer.
+    let mut rig = Rig::new();
+    rig.runner = portwise::window::tasks::Runner::Threads;
     let mut h = started(&rig);
     h.get_by_label("Refresh every").click();
     h.run();
@@ -550,7 +556,7 @@ fn interval_pause_and_resume_drive_the_sampler() {
     let calls = rig.source.calls();
     click(&mut h, "Resume");
     h.get_by_label("Every 500 ms");
-    wait_for(&mut h, |_| rig.source.calls() >= calls + 2);
+    wait_for_threads(&mut h, |_| rig.source.calls() >= calls + 2);
     click(&mut h, "Pause");
     h.get_by_label("Paused");
 }

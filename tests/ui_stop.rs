@@ -4,20 +4,19 @@
 //! is killed and reaped.
 
 mod common;
-mod ui_support;
 
 use std::net::{Ipv4Addr, TcpStream};
 use std::time::{Duration, Instant};
 
+use common::ui::*;
 use common::{Kid, listen_if_child};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use portwise::app::{EngineStop, PortwiseApp};
 use portwise::sockets::SystemSource;
-use portwise::state::Settings;
 use portwise::stop::SystemStopper;
-use ui_support::*;
+use portwise::window::app::{EngineStop, PortwiseApp};
+use portwise::window::shell::Settings;
 
 const CHILD_PORT: &str = "PORTWISE_UI_TEST_LISTEN_PORT";
 
@@ -49,30 +48,17 @@ fn real_app(rig: &Rig, stop: EngineStop) -> Harness<'static, PortwiseApp> {
 /// Refresh until the child's listener is in the table, filter on its port,
 /// and open "Stop process…" from its row's context menu.
 fn open_stop_dialog(h: &mut Harness<'static, PortwiseApp>, port: u16, pid: u32) {
-    let t0 = Instant::now();
-    loop {
-        h.key_press(egui::Key::F5);
-        let seen = |app: &PortwiseApp| {
-            app.state
-                .sockets
-                .snapshot
-                .sockets
-                .iter()
-                .any(|s| s.local_port == port && s.processes.iter().any(|p| p.pid == pid))
-        };
-        let deadline = Instant::now() + Duration::from_millis(500);
-        while Instant::now() < deadline && !seen(h.state()) {
-            h.step();
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        if seen(h.state()) {
-            break;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "listener never seen"
-        );
-    }
+    // The child listens already: the inline sampler's snapshot, taken on
+    // F5, has it.
+    h.key_press(egui::Key::F5);
+    settled(h, |app| {
+        app.state
+            .sockets
+            .snapshot
+            .sockets
+            .iter()
+            .any(|s| s.local_port == port && s.processes.iter().any(|p| p.pid == pid))
+    });
     h.run();
     h.get_by_role(Role::TextInput).focus();
     h.run();
@@ -84,7 +70,7 @@ fn open_stop_dialog(h: &mut Harness<'static, PortwiseApp>, port: u16, pid: u32) 
     h.get_by_label("Stop process…").click();
     h.run();
     // The engine plans on a worker thread.
-    wait_for(h, |app| {
+    settled(h, |app| {
         app.state.stop_dialog.is_some() || !app.state.toasts().is_empty()
     });
 }
@@ -107,9 +93,9 @@ fn the_engine_plans_a_real_listener_and_the_stopper_gets_it() {
     assert_eq!(planned.targets[0].port, Some(port), "planned by port");
 
     h.get_by_label("Stop").click();
-    wait_for(&mut h, |_| !recorder.calls.lock().unwrap().is_empty());
+    settled(&mut h, |_| !recorder.calls.lock().unwrap().is_empty());
     assert_eq!(*recorder.calls.lock().unwrap(), vec![(pid, false)]);
-    wait_for(&mut h, |app| {
+    settled(&mut h, |app| {
         app.state
             .toasts()
             .iter()
@@ -129,22 +115,15 @@ fn stop_really_stops_a_real_listener() {
     let stopper = SystemStopper::new(Box::new(SystemSource::new()));
     let mut h = real_app(&rig, EngineStop::new(Box::new(stopper)));
     open_stop_dialog(&mut h, port, pid);
+    // The stop runs as a task (inline here: it has finished when the
+    // click's frame ends; in the window it has its own thread).
     h.get_by_label("Stop").click();
-    h.run();
-
-    // The stop runs on its own thread; the window keeps drawing.
-    let t0 = Instant::now();
-    loop {
-        h.step();
-        let done = h.state().state.toasts().iter().any(|t| {
-            t.kind == portwise::state::ToastKind::Success && t.text.contains(&pid.to_string())
-        });
-        if done {
-            break;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(15), "no report");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    settled(&mut h, |app| {
+        app.state.toasts().iter().any(|t| {
+            t.kind == portwise::window::shell::ToastKind::Success
+                && t.text.contains(&pid.to_string())
+        })
+    });
     let status = kid.0.try_wait().unwrap();
     let t0 = Instant::now();
     let mut status = status;

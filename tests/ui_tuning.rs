@@ -3,22 +3,22 @@
 //! recommendations are known; Save and Audit go through the dialog seam
 //! to real files in a temp dir.
 
-mod ui_support;
+mod common;
 
+use common::ui::*;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use portwise::app::PortwiseApp;
-use portwise::state::View;
-use portwise::state::tuning::{AuditState, LiveValues};
 use portwise::tuning::{Os, Severity};
-use ui_support::*;
+use portwise::window::app::PortwiseApp;
+use portwise::window::shell::View;
+use portwise::window::tuning::{AuditState, LiveValues};
 
 type H = Harness<'static, PortwiseApp>;
 
 fn started(rig: &Rig) -> H {
     let mut h = on_view(rig, View::Tuning);
-    wait_for(&mut h, |app| {
-        matches!(app.state.tuning.live, LiveValues::Read(_))
+    settled(&mut h, |app| {
+        matches!(app.state.tuning.live, LiveValues::Done(_))
     });
     h
 }
@@ -83,7 +83,7 @@ fn save_writes_the_file_and_updates_the_apply_command() {
     click(&mut h, "Many outgoing connections");
     click(&mut h, "Save…");
     // Written on a worker thread.
-    wait_for(&mut h, |app| app.state.tuning.saved.is_some());
+    settled(&mut h, |app| app.state.tuning.saved.is_some());
 
     let req = rig.dialogs.saves.lock().unwrap()[0].clone();
     assert_eq!(req.file_name, "99-zz-portwise.conf");
@@ -101,7 +101,7 @@ fn save_writes_the_file_and_updates_the_apply_command() {
     // A path that cannot be written: the error shows in the window.
     *rig.dialogs.path.lock().unwrap() = Some("/nonexistent-dir/99-zz-portwise.conf".into());
     click(&mut h, "Save…");
-    wait_for(&mut h, |app| app.state.tuning.save_error.is_some());
+    settled(&mut h, |app| app.state.tuning.save_error.is_some());
     assert!(has_text(
         &h,
         "Cannot save /nonexistent-dir/99-zz-portwise.conf"
@@ -124,7 +124,7 @@ fn audit_lists_the_findings_of_a_bad_file() {
     *rig.dialogs.path.lock().unwrap() = Some(bad.clone());
     let mut h = started(&rig);
     click(&mut h, "Audit a file…");
-    wait_for(&mut h, |app| {
+    settled(&mut h, |app| {
         matches!(app.state.tuning.audit, Some(AuditState::Done { .. }))
     });
     let Some(AuditState::Done { findings, .. }) = h.state().state.tuning.audit.clone() else {
@@ -164,7 +164,7 @@ fn a_dialog_that_cannot_open_asks_for_the_path_in_the_window() {
     h.get_by_label_contains("the open dialog closed at once");
     set_field(&mut h, "Path", &bad.to_string_lossy());
     click(&mut h, "Open");
-    wait_for(&mut h, |app| {
+    settled(&mut h, |app| {
         matches!(app.state.tuning.audit, Some(AuditState::Done { .. }))
     });
     h.get_by_label("line 1");
@@ -178,6 +178,6 @@ fn a_dialog_that_cannot_open_asks_for_the_path_in_the_window() {
     click(&mut h, "Save…");
     set_field(&mut h, "Path", &typed.to_string_lossy());
     click(&mut h, "Save");
-    wait_for(&mut h, |_| typed.exists());
+    settled(&mut h, |_| typed.exists());
     assert_eq!(std::fs::read_to_string(&typed).unwrap(), preview_text(&h));
 }

@@ -565,7 +565,7 @@ mod tests {
     /// The window's export (state::export) writes exactly these shapes.
     #[test]
     fn window_export_matches_list_output() {
-        use crate::state::export;
+        use crate::window::sockets::export;
         let snap = snapshot();
         for f in [
             Filter::default(),

@@ -9,6 +9,7 @@
 //!   holds the port), sends SIGTERM where the OS has it, waits up to 5 s,
 //!   and reports; `force` kills at once. The window uses a fake in tests.
 
+mod service;
 mod system;
 
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::platform::os;
 use crate::platform::process_identity::Liveness;
 use crate::sockets::Snapshot;
 
+pub use service::{EngineStop, StopService, plan_row};
 pub use system::SystemStopper;
 
 /// One process portwise may stop.

@@ -1,7 +1,9 @@
-//! Helpers shared by the integration tests: real sockets on loopback,
-//! bounded in count and time.
+//! Helpers shared by the integration tests: real sockets on loopback and
+//! child listeners, bounded in count and time; [`ui`] drives the window.
 
 #![allow(dead_code)]
+
+pub mod ui;
 
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};

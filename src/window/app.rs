@@ -1,0 +1,305 @@
+//! The eframe application: drains the sampler and the background tasks,
+//! routes messages to the state, and is the only place that opens file
+//! dialogs or touches the clipboard. What it talks to sits behind the
+//! traits of [`crate::window::services`], so tests supply their own.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::tuning::Os;
+use crate::window::ctx::Workers;
+use crate::window::sampler::Sampler;
+use crate::window::shell::{Action, AppState, Effect, FileJob, Settings, TuningAction, View};
+use crate::window::tasks::{Runner, Tasks};
+
+pub use crate::stop::{EngineStop, StopService};
+pub use crate::window::services::{
+    Clipboard, Clock, EguiClipboard, FileDialogs, FileFilter, OpenRequest, RfdDialogs, SaveRequest,
+    Services, SharedSysctls,
+};
+
+/// Key of the persisted [`Settings`] in eframe's storage.
+pub const SETTINGS_KEY: &str = "portwise.settings";
+
+/// A file dialog that returns within this long never appeared.
+const DIALOG_GONE_AT_ONCE: Duration = Duration::from_millis(150);
+
+/// Which file dialog to show.
+enum Dialog<'a> {
+    Save(&'a SaveRequest),
+    Open(&'a OpenRequest),
+}
+
+pub struct PortwiseApp {
+    pub state: AppState,
+    sampler: Option<Sampler>,
+    dialogs: Box<dyn FileDialogs>,
+    clipboard: Box<dyn Clipboard>,
+    clock: Clock,
+}
+
+impl PortwiseApp {
+    /// Build the app: restore settings, follow the system theme, start the
+    /// sampler (waking the window with `request_repaint`).
+    pub fn new(cc: &eframe::CreationContext<'_>, services: Services) -> PortwiseApp {
+        let settings = cc
+            .storage
+            .and_then(|s| eframe::get_value::<Settings>(s, SETTINGS_KEY))
+            .unwrap_or_default();
+        cc.egui_ctx
+            .options_mut(|o| o.theme_preference = egui::ThemePreference::System);
+        Self::with_context(&cc.egui_ctx, settings, services)
+    }
+
+    /// Build the app for a given context and settings (what `new` does
+    /// after reading the storage).
+    pub fn with_context(ctx: &egui::Context, settings: Settings, services: Services) -> Self {
+        let now = (services.clock)();
+        let ctx2 = ctx.clone();
+        let tasks = Tasks::new(services.runner, Arc::new(move || ctx2.request_repaint()));
+        let workers = Workers {
+            stop: Arc::from(services.stop),
+            sysctls: services.sysctls,
+        };
+        let mut state = AppState::with(settings, now, tasks, workers);
+        let ctx2 = ctx.clone();
+        let wake = Box::new(move || ctx2.request_repaint());
+        let interval = state.settings.interval();
+        let spawned = match (services.runner, services.start_paused) {
+            (Runner::Threads, false) => Sampler::spawn(services.source, interval, wake),
+            (Runner::Threads, true) => Sampler::spawn_paused(services.source, interval, wake),
+            (_, paused) => Ok(Sampler::inline(services.source, paused)),
+        };
+        let sampler = match spawned {
+            Ok(s) => Some(s),
+            Err(e) => {
+                state
+                    .sockets
+                    .on_error(format!("cannot start the sampling thread: {e}"), now);
+                None
+            }
+        };
+        state.paused = services.start_paused;
+        PortwiseApp {
+            state,
+            sampler,
+            dialogs: services.dialogs,
+            clipboard: services.clipboard,
+            clock: services.clock,
+        }
+    }
+
+    /// Apply actions and carry out what they ask of the outside world.
+    pub fn apply(&mut self, ctx: &egui::Context, actions: Vec<Action>) {
+        for a in actions {
+            self.state.apply(a);
+        }
+        // An inline runner (tests) has finished its tasks already.
+        self.state.poll_tasks();
+        self.run_effects(ctx);
+        self.state.ensure_rows();
+    }
+
+    fn run_effects(&mut self, ctx: &egui::Context) {
+        for effect in self.state.take_effects() {
+            self.run_effect(ctx, effect);
+        }
+    }
+
+    fn run_effect(&mut self, ctx: &egui::Context, effect: Effect) {
+        let sampler = self.sampler.as_ref();
+        match effect {
+            Effect::CopyText(t) => self.clipboard.copy(ctx, t),
+            Effect::RefreshNow => sampler.into_iter().for_each(Sampler::refresh_now),
+            Effect::SetInterval(d) => sampler.into_iter().for_each(|s| s.set_interval(d)),
+            Effect::Pause => sampler.into_iter().for_each(Sampler::pause),
+            Effect::Resume => sampler.into_iter().for_each(Sampler::resume),
+            Effect::Export { suggested_name } => {
+                let req = SaveRequest {
+                    title: FileJob::ExportSockets.title().into(),
+                    file_name: suggested_name,
+                    filters: vec![
+                        FileFilter::new("CSV", &["csv"]),
+                        FileFilter::new("JSON", &["json"]),
+                    ],
+                };
+                if let Some(path) = self.pick_save_path(&req, FileJob::ExportSockets) {
+                    self.file_job(ctx, FileJob::ExportSockets, path);
+                }
+            }
+            Effect::SaveTuning {
+                os,
+                file_name,
+                text,
+            } => {
+                let (name, ext) = match os {
+                    Os::Linux => ("sysctl.d file", "conf"),
+                    Os::Macos => ("Shell script", "sh"),
+                    Os::Windows => ("PowerShell script", "ps1"),
+                };
+                let req = SaveRequest {
+                    title: format!("Save the {} tuning snippet", os.label()),
+                    file_name,
+                    filters: vec![FileFilter::new(name, &[ext])],
+                };
+                let job = FileJob::SaveTuning { os, text };
+                if let Some(path) = self.pick_save_path(&req, job.clone()) {
+                    self.file_job(ctx, job, path);
+                }
+            }
+            Effect::OpenAudit => {
+                let req = OpenRequest {
+                    title: FileJob::Audit.title().into(),
+                    filters: vec![
+                        FileFilter::new("sysctl files", &["conf"]),
+                        FileFilter::new("All files", &["*"]),
+                    ],
+                };
+                if let Some(path) = self.pick_path(Dialog::Open(&req), FileJob::Audit, "") {
+                    self.file_job(ctx, FileJob::Audit, path);
+                }
+            }
+            Effect::UsePath { job, path } => self.file_job(ctx, job, path),
+        }
+    }
+
+    /// Ask for a path to save to, for `job`. See [`PortwiseApp::pick_path`].
+    pub fn pick_save_path(&mut self, req: &SaveRequest, job: FileJob) -> Option<PathBuf> {
+        self.pick_path(Dialog::Save(req), job, &req.file_name)
+    }
+
+    /// Ask for a path with a file dialog. A dialog that "closes" within a
+    /// blink never appeared (on Linux, rfd's dialogs go through
+    /// xdg-desktop-portal, which some desktops lack): then the window asks
+    /// for the path itself (the path prompt), suggesting `file_name` in the
+    /// home directory, and carries out `job` when it is confirmed.
+    fn pick_path(&mut self, dialog: Dialog<'_>, job: FileJob, file_name: &str) -> Option<PathBuf> {
+        let started = Instant::now();
+        let path = match dialog {
+            Dialog::Save(r) => self.dialogs.save_file(r),
+            Dialog::Open(r) => self.dialogs.open_file(r),
+        };
+        if path.is_none() && started.elapsed() < DIALOG_GONE_AT_ONCE {
+            let dir = std::env::home_dir().unwrap_or_default();
+            self.state.open_path_prompt(job, dir.join(file_name));
+        }
+        path
+    }
+
+    /// Carry out a file job on a chosen path: the feature that owns the
+    /// file does it, on a background task.
+    fn file_job(&mut self, ctx: &egui::Context, job: FileJob, path: PathBuf) {
+        let action = match job {
+            FileJob::ExportSockets => Action::ExportTo(path),
+            FileJob::SaveTuning { os, text } => {
+                Action::Tuning(TuningAction::SaveTo { os, text, path })
+            }
+            FileJob::Audit => Action::Tuning(TuningAction::AuditFile(path)),
+        };
+        self.state.apply(action);
+        // An inline runner has finished already.
+        self.state.poll_tasks();
+        self.run_effects(ctx);
+    }
+
+    /// Take in sampler messages and task results; advance the clock; carry
+    /// out what that asks for.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        let now = (self.clock)();
+        self.state.now_ms = now;
+        if let Some(s) = &self.sampler {
+            for sample in s.drain() {
+                if let Some(old) = self.state.on_sample(sample) {
+                    s.dispose(old);
+                }
+            }
+        }
+        self.state.poll_tasks();
+        self.state.tick(now);
+        // Task results and tick may ask for more (an inline runner's
+        // results are there at once).
+        self.state.poll_tasks();
+        self.run_effects(ctx);
+    }
+
+    /// When the window must repaint even if nothing arrives: fades,
+    /// countdowns, toasts, "N s ago".
+    fn next_repaint(&self) -> Duration {
+        let s = &self.state.sockets;
+        if s.animating(self.state.now_ms) {
+            return Duration::from_millis(60);
+        }
+        if let Some(w) = self.state.bind.watch
+            && self.state.settings.view == View::BindTest
+        {
+            let wait = w.next_ms.saturating_sub(self.state.now_ms);
+            return Duration::from_millis(wait.clamp(20, 1000));
+        }
+        let mut next = Duration::from_secs(1);
+        if let Some(at) = s.received_at_ms {
+            // Tick on the countdowns' second boundaries.
+            let into = self.state.now_ms.saturating_sub(at) % 1000;
+            next = next.min(Duration::from_millis((1000 - into).max(20)));
+        }
+        next
+    }
+}
+
+impl eframe::App for PortwiseApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.poll(ctx);
+        ctx.request_repaint_after(self.next_repaint());
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        let mut actions = Vec::new();
+        crate::window::shell::view::show(ui, &self.state, &mut actions);
+        if !actions.is_empty() {
+            let ctx = ui.ctx().clone();
+            self.apply(&ctx, actions);
+            ctx.request_repaint();
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, SETTINGS_KEY, &self.state.settings);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        // Stop the sampler now rather than whenever the app is dropped.
+        if let Some(s) = self.sampler.take() {
+            s.stop();
+        }
+    }
+}
+
+/// Open the window.
+pub fn run() -> ExitCode {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("portwise")
+        .with_app_id("portwise")
+        .with_inner_size([1220.0, 720.0])
+        .with_min_inner_size([640.0, 360.0]);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")) {
+        Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),
+        Err(e) => eprintln!("portwise: the app icon is unreadable ({e}); using the default"),
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "portwise",
+        options,
+        Box::new(|cc| Ok(Box::new(PortwiseApp::new(cc, Services::system())))),
+    );
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portwise: cannot open the window: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

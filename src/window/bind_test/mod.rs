@@ -1,0 +1,527 @@
+//! State of the Bind test view: the fields, the last result, and "watch
+//! until free". The bind and its diagnosis are the engine's
+//! (`crate::bind::probe` and `report_with_facts`, what `portwise bind-test`
+//! runs). A probe takes microseconds, so it runs on the UI thread; the
+//! diagnosis uses the sampler's latest snapshot, never one taken here, and
+//! [`SystemFacts`] read on a worker thread (files, `systemctl`, `netsh`):
+//! until they arrive the card shows the error without a diagnosis. The
+//! facts are kept, so a new snapshot re-runs only the pure diagnosis.
+
+pub mod view;
+
+use std::net::IpAddr;
+
+use crate::bind::{
+    BindReport, BindRequest, ProbeError, ProbeFailure, SystemFacts, TimeWaitInfo, port_use, probe,
+    report_with_facts, systemd_holds, time_wait_on,
+};
+use crate::sockets::{Proto, Snapshot};
+use crate::window::ctx::{Ctx, Effect, ToastKind};
+use crate::window::sockets::RowKey;
+use crate::window::tasks::Pending;
+
+/// What the Bind test view can ask for, and what its tasks bring back.
+#[derive(Clone, Debug)]
+pub enum BindAction {
+    SetPort(String),
+    SetAddr(String),
+    SetProto(Proto),
+    SetReuseAddr(bool),
+    SetReusePort(bool),
+    SetV6Only(bool),
+    Test,
+    /// Start (true) or stop "watch until free".
+    Watch(bool),
+    /// The system facts for a diagnosis arrived.
+    FactsRead(FactsKey, SystemFacts),
+    /// This machine's addresses arrived (the address list).
+    LocalAddrs(Vec<IpAddr>),
+}
+
+/// "Watch until free" re-tests this often.
+pub const WATCH_INTERVAL_MS: u64 = 1_000;
+
+/// The addresses offered before this machine's own.
+pub const WELL_KNOWN_ADDRS: [&str; 4] = ["0.0.0.0", "::", "127.0.0.1", "::1"];
+
+/// The outcome of the last Test (or watch attempt).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BindResult {
+    pub request: BindRequest,
+    pub report: BindReport,
+    /// The failed probe, kept to diagnose it again when the port's sockets
+    /// change in a later snapshot.
+    pub failure: Option<ProbeFailure>,
+    /// The app clock's time of the test.
+    pub tested_at_ms: u64,
+    /// `taken_at_unix_ms` of the snapshot the TIME_WAIT figures come from.
+    pub seen_at_ms: u64,
+    /// With "watch until free": how long it took to bind.
+    pub freed_after_ms: Option<u64>,
+    /// The sockets on the port in the snapshot the diagnosis used.
+    port_keys: Vec<RowKey>,
+}
+
+impl BindResult {
+    /// The TIME_WAIT sockets on the port, if the card has any.
+    pub fn time_wait(&self) -> Option<TimeWaitInfo> {
+        self.report.diagnosis.as_ref().and_then(|d| d.time_wait)
+    }
+
+    /// Time left of the longest TIME_WAIT socket at `now_ms`, where the OS
+    /// reports it.
+    pub fn time_wait_left_ms(&self, now_ms: u64) -> Option<u64> {
+        let ms = self.time_wait()?.longest_remaining_ms?;
+        Some(ms.saturating_sub(now_ms.saturating_sub(self.seen_at_ms)))
+    }
+}
+
+/// What the system facts of a diagnosis depend on: the protocol's port
+/// ranges, and the port's systemd `.socket` units when systemd holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FactsKey {
+    pub request: BindRequest,
+    pub systemd_holds: bool,
+}
+
+impl FactsKey {
+    fn of(req: &BindRequest, snap: &Snapshot) -> FactsKey {
+        FactsKey {
+            request: req.clone(),
+            systemd_holds: systemd_holds(req, snap),
+        }
+    }
+
+    /// Whether facts read for `self` serve a diagnosis of `other`.
+    fn serves(&self, other: &FactsKey) -> bool {
+        self.request.proto == other.request.proto
+            && self.systemd_holds == other.systemd_holds
+            && (!self.systemd_holds || self.request.port == other.request.port)
+    }
+}
+
+/// A running "watch until free".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Watch {
+    pub started_ms: u64,
+    pub next_ms: u64,
+    pub attempts: u32,
+}
+
+/// The Bind test view's state.
+#[derive(Clone, Debug)]
+pub struct BindState {
+    pub port_text: String,
+    pub addr_text: String,
+    pub proto: Proto,
+    pub reuseaddr: bool,
+    pub reuseport: bool,
+    pub v6only: bool,
+    /// This machine's interface addresses, read once on first use (on a
+    /// worker: [`on_show`]).
+    pub local_addrs: Pending<Vec<IpAddr>>,
+    /// The system facts last read, and what they were read for.
+    facts: Option<(FactsKey, SystemFacts)>,
+    /// Facts to read on a worker: asked for, not yet taken by the app.
+    facts_wanted: Option<FactsKey>,
+    /// Facts being read (taken, not yet arrived).
+    facts_reading: Option<FactsKey>,
+    pub result: Option<BindResult>,
+    /// An option this OS cannot set (SO_REUSEPORT on Windows).
+    pub unsupported: Option<String>,
+    pub watch: Option<Watch>,
+}
+
+impl Default for BindState {
+    fn default() -> Self {
+        BindState {
+            port_text: String::new(),
+            addr_text: "0.0.0.0".into(),
+            proto: Proto::Tcp,
+            reuseaddr: false,
+            reuseport: false,
+            v6only: false,
+            local_addrs: Pending::NotAsked,
+            facts: None,
+            facts_wanted: None,
+            facts_reading: None,
+            result: None,
+            unsupported: None,
+            watch: None,
+        }
+    }
+}
+
+/// The port field: 0-65535 (0 lets the OS pick), or a message naming the
+/// value.
+pub fn parse_port(text: &str) -> Result<u16, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("Enter a port from 0 to 65535".into());
+    }
+    crate::util::parse::port(t)
+        .ok_or_else(|| format!("'{t}' is not a port: enter a number from 0 to 65535"))
+}
+
+/// The address field: IPv4 or IPv6 (brackets allowed).
+pub fn parse_addr(text: &str) -> Result<IpAddr, String> {
+    let t = text.trim();
+    crate::util::parse::ip_addr(t).ok_or_else(|| {
+        if t.is_empty() {
+            "Enter an address, e.g. 0.0.0.0, ::, 127.0.0.1".to_string()
+        } else {
+            format!("'{t}' is not an IPv4 or IPv6 address")
+        }
+    })
+}
+
+/// The keys of the sockets with local port `port`, sorted (the snapshot's
+/// order), found by binary search.
+fn keys_on(snap: &Snapshot, port: u16) -> Vec<RowKey> {
+    [Proto::Tcp, Proto::Udp]
+        .into_iter()
+        .flat_map(|p| snap.on_port(p, port))
+        .map(RowKey::of)
+        .collect()
+}
+
+impl BindState {
+    /// The request the fields describe, or what is wrong with them.
+    pub fn request(&self) -> Result<BindRequest, String> {
+        let port = parse_port(&self.port_text)?;
+        let addr = parse_addr(&self.addr_text)?;
+        let req = BindRequest {
+            addr,
+            port,
+            proto: self.proto,
+            reuseaddr: self.reuseaddr,
+            reuseport: self.reuseport,
+            v6only: self.v6only && addr.is_ipv6(),
+            scope_id: crate::util::parse::scope_id(&self.addr_text),
+        };
+        req.validate()?;
+        Ok(req)
+    }
+
+    /// The addresses the address list offers: the well-known ones, then
+    /// this machine's, without repeats.
+    pub fn offered_addrs(&self) -> Vec<String> {
+        let mut out: Vec<String> = WELL_KNOWN_ADDRS.iter().map(|s| s.to_string()).collect();
+        for a in self.local_addrs.done().into_iter().flatten() {
+            let s = crate::bind::address_text(a);
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// A field changed: the card no longer describes the fields, and a
+    /// watch of the old request stops.
+    pub fn edited(&mut self) {
+        self.watch = None;
+        self.unsupported = None;
+    }
+
+    /// Run one probe of the fields' request. Returns true when it failed
+    /// (the caller then asks the sampler for a fresh snapshot, so the
+    /// holders shown are current).
+    pub fn test(&mut self, snap: &Snapshot, now_ms: u64) -> bool {
+        let Ok(req) = self.request() else {
+            return false;
+        };
+        self.unsupported = None;
+        match probe(&req) {
+            Ok(b) => {
+                self.result = Some(bound(req, b.addr, snap, now_ms, None));
+                false
+            }
+            Err(ProbeError::Unsupported(m)) => {
+                self.unsupported = Some(m);
+                self.watch = None;
+                false
+            }
+            Err(ProbeError::Failed(f)) => {
+                self.result = Some(self.failed(req, f, snap, now_ms));
+                true
+            }
+        }
+    }
+
+    pub fn start_watch(&mut self, snap: &Snapshot, now_ms: u64) -> bool {
+        if self.request().is_err() {
+            return false;
+        }
+        self.watch = Some(Watch {
+            started_ms: now_ms,
+            next_ms: now_ms + WATCH_INTERVAL_MS,
+            attempts: 1,
+        });
+        let failed = self.test(snap, now_ms);
+        if !failed {
+            // Bound at once (or could not test): nothing to watch.
+            self.watch = None;
+        }
+        failed
+    }
+
+    pub fn stop_watch(&mut self) {
+        self.watch = None;
+    }
+
+    /// Advance "watch until free". Returns `Some(ms)` when the port just
+    /// bound, after `ms` of watching.
+    pub fn tick(&mut self, snap: &Snapshot, now_ms: u64) -> Option<u64> {
+        let w = self.watch?;
+        if now_ms < w.next_ms {
+            return None;
+        }
+        let Ok(req) = self.request() else {
+            self.watch = None;
+            return None;
+        };
+        match probe(&req) {
+            Ok(b) => {
+                let after = now_ms.saturating_sub(w.started_ms);
+                self.watch = None;
+                self.result = Some(bound(req, b.addr, snap, now_ms, Some(after)));
+                Some(after)
+            }
+            Err(ProbeError::Unsupported(m)) => {
+                self.unsupported = Some(m);
+                self.watch = None;
+                None
+            }
+            Err(ProbeError::Failed(f)) => {
+                // Diagnose again only when the error itself changed; the
+                // holders and TIME_WAIT follow the snapshots.
+                let same = self.result.as_ref().is_some_and(|r| {
+                    r.request == req && r.failure.as_ref().is_some_and(|old| old.error == f.error)
+                });
+                if !same {
+                    self.result = Some(self.failed(req, f, snap, now_ms));
+                }
+                self.watch = Some(Watch {
+                    next_ms: now_ms + WATCH_INTERVAL_MS,
+                    attempts: w.attempts + 1,
+                    ..w
+                });
+                None
+            }
+        }
+    }
+
+    /// A new snapshot: when the sockets on a failed port changed, diagnose
+    /// the failure again with it; always take its TIME_WAIT figures, so the
+    /// countdown and the holders stay live.
+    pub fn on_snapshot(&mut self, snap: &Snapshot) {
+        let Some(r) = self.result.as_mut() else {
+            return;
+        };
+        let port = r.request.port;
+        if r.failure.is_none() || port == 0 {
+            return;
+        }
+        if keys_on(snap, port) != r.port_keys {
+            self.rediagnose(snap);
+        } else if let Some(d) = r.report.diagnosis.as_mut() {
+            if r.request.proto == Proto::Tcp {
+                d.time_wait = time_wait_on(snap, port);
+            }
+            r.seen_at_ms = snap.taken_at_unix_ms;
+        }
+    }
+
+    /// The failure card for `f`: diagnosed at once when facts read for the
+    /// same protocol (and systemd situation) are at hand, else without a
+    /// diagnosis until [`BindState::facts_read`] brings them.
+    fn failed(
+        &mut self,
+        req: BindRequest,
+        f: ProbeFailure,
+        snap: &Snapshot,
+        now_ms: u64,
+    ) -> BindResult {
+        let key = FactsKey::of(&req, snap);
+        let report = match &self.facts {
+            Some((k, facts)) if k.serves(&key) => report_with_facts(&req, f.clone(), snap, facts),
+            _ => {
+                let reading = self.facts_reading.as_ref().is_some_and(|k| k.serves(&key));
+                if !reading {
+                    self.facts_wanted = Some(key);
+                }
+                BindReport {
+                    ok: false,
+                    addr: req.addr,
+                    port: req.port,
+                    proto: req.proto,
+                    error: Some(f.error.clone()),
+                    diagnosis: None,
+                    waited_ms: None,
+                }
+            }
+        };
+        BindResult {
+            port_keys: if req.port == 0 {
+                Vec::new()
+            } else {
+                keys_on(snap, req.port)
+            },
+            request: req,
+            report,
+            failure: Some(f),
+            tested_at_ms: now_ms,
+            seen_at_ms: snap.taken_at_unix_ms,
+            freed_after_ms: None,
+        }
+    }
+
+    /// Start reading the system facts a failure waits for, once per need
+    /// ([`SystemFacts::read_for`] on a worker: files, `systemctl`, `netsh`).
+    pub fn read_wanted_facts(&mut self, ctx: &mut Ctx<'_, BindAction>) {
+        let Some(key) = self.facts_wanted.take() else {
+            return;
+        };
+        self.facts_reading = Some(key.clone());
+        ctx.spawn(
+            "portwise-bindfacts",
+            move || {
+                let facts = SystemFacts::read_for(&key.request, key.systemd_holds);
+                (key, facts)
+            },
+            |(key, facts)| BindAction::FactsRead(key, facts),
+        );
+    }
+
+    /// Facts read for `key` arrived: keep them, and diagnose a failure that
+    /// waits for them with `snap`.
+    pub fn facts_read(&mut self, key: FactsKey, facts: SystemFacts, snap: &Snapshot) {
+        if self.facts_reading.as_ref() == Some(&key) {
+            self.facts_reading = None;
+        }
+        self.facts = Some((key, facts));
+        let waiting = self
+            .result
+            .as_ref()
+            .is_some_and(|r| r.failure.is_some() && r.report.diagnosis.is_none());
+        if waiting {
+            // Re-diagnoses with the kept facts (or asks again when the
+            // snapshot now needs others, e.g. systemd took the port).
+            self.rediagnose(snap);
+        }
+    }
+
+    fn rediagnose(&mut self, snap: &Snapshot) {
+        let Some(r) = self.result.as_ref() else {
+            return;
+        };
+        let Some(f) = r.failure.clone() else {
+            return;
+        };
+        let (req, tested_at_ms, freed_after_ms) =
+            (r.request.clone(), r.tested_at_ms, r.freed_after_ms);
+        let mut again = self.failed(req, f, snap, tested_at_ms);
+        again.freed_after_ms = freed_after_ms;
+        self.result = Some(again);
+    }
+
+    /// Whether the last result is a failure whose port now shows free in
+    /// `snap` (a hint to test again).
+    pub fn looks_free_now(&self, snap: &Snapshot) -> bool {
+        self.result.as_ref().is_some_and(|r| {
+            r.failure.is_some()
+                && r.request.port != 0
+                && port_use(snap, r.request.port, Some(r.request.proto)).is_free()
+        })
+    }
+}
+
+fn bound(
+    req: BindRequest,
+    at: std::net::SocketAddr,
+    snap: &Snapshot,
+    now_ms: u64,
+    freed_after_ms: Option<u64>,
+) -> BindResult {
+    BindResult {
+        report: BindReport::bound(&req, at),
+        request: req,
+        failure: None,
+        tested_at_ms: now_ms,
+        seen_at_ms: snap.taken_at_unix_ms,
+        freed_after_ms,
+        port_keys: Vec::new(),
+    }
+}
+
+/// Handle one message of the view.
+pub fn update(b: &mut BindState, a: BindAction, ctx: &mut Ctx<'_, BindAction>) {
+    match a {
+        BindAction::SetPort(t) => {
+            b.port_text = t;
+            b.edited();
+        }
+        BindAction::SetAddr(t) => {
+            b.addr_text = t;
+            b.edited();
+        }
+        BindAction::SetProto(p) => {
+            b.proto = p;
+            b.edited();
+        }
+        BindAction::SetReuseAddr(on) => {
+            b.reuseaddr = on;
+            b.edited();
+        }
+        BindAction::SetReusePort(on) => {
+            b.reuseport = on;
+            b.edited();
+        }
+        BindAction::SetV6Only(on) => {
+            b.v6only = on;
+            b.edited();
+        }
+        BindAction::Test => {
+            b.stop_watch();
+            if b.test(ctx.snapshot, ctx.now_ms) {
+                ctx.effects.push(Effect::RefreshNow);
+            }
+        }
+        BindAction::Watch(true) => {
+            if b.start_watch(ctx.snapshot, ctx.now_ms) {
+                ctx.effects.push(Effect::RefreshNow);
+            }
+        }
+        BindAction::Watch(false) => b.stop_watch(),
+        BindAction::FactsRead(key, facts) => b.facts_read(key, facts, ctx.snapshot),
+        BindAction::LocalAddrs(addrs) => b.local_addrs = Pending::Done(addrs),
+    }
+    // A failed test may need system facts read.
+    b.read_wanted_facts(ctx);
+}
+
+/// Every frame: advance "watch until free", say when the port binds.
+pub fn tick(b: &mut BindState, ctx: &mut Ctx<'_, BindAction>) {
+    if let Some(after) = b.tick(ctx.snapshot, ctx.now_ms) {
+        let port = b.result.as_ref().map_or(0, |r| r.report.port);
+        ctx.toast(
+            ToastKind::Success,
+            format!("Port {port} binds now (after {} s)", after.div_ceil(1000)),
+        );
+    }
+    b.read_wanted_facts(ctx);
+}
+
+/// The view is on screen: read this machine's addresses the first time.
+pub fn on_show(b: &mut BindState, ctx: &mut Ctx<'_, BindAction>) {
+    if b.local_addrs.ask() {
+        ctx.spawn(
+            "portwise-addrs",
+            crate::bind::local_addresses,
+            BindAction::LocalAddrs,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,415 @@
+//! The Bind test view: the port, address and options of a bind, "Test",
+//! "Watch until free", and the result card: green when it binds, else the
+//! error, its cause in plain words, the holders, the TIME_WAIT countdown
+//! and the fixes with their commands.
+
+use egui::{RichText, Sense};
+
+use crate::bind::{
+    BindReport, Cause, Diagnosis, OsKind, SockOption, bind_test_command, option_help,
+};
+use crate::sockets::Proto;
+use crate::window::bind_test::{BindResult, BindState, parse_addr, parse_port};
+use crate::window::shell::{Action, AppState, BindAction};
+use crate::window::sockets as s;
+use crate::window::widgets;
+
+/// A green that reads on both themes.
+fn ok_color(ui: &egui::Ui) -> egui::Color32 {
+    if ui.visuals().dark_mode {
+        egui::Color32::from_rgb(90, 200, 120)
+    } else {
+        egui::Color32::from_rgb(20, 130, 60)
+    }
+}
+
+pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let b = &state.bind;
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.heading("Bind test");
+            ui.label(
+                RichText::new(
+                    "Try a bind exactly as your server would: same address, port, protocol and \
+                     options. The socket is closed at once. A failure is explained from the \
+                     latest socket snapshot.",
+                )
+                .weak(),
+            );
+            ui.add_space(8.0);
+            form(ui, b, out);
+            ui.add_space(6.0);
+            buttons(ui, state, out);
+            ui.add_space(10.0);
+            if let Some(m) = &b.unsupported {
+                ui.label(RichText::new(m).color(widgets::error_color(ui)));
+            }
+            if let Some(r) = &b.result {
+                card(ui, state, r, out);
+            }
+        });
+}
+
+fn form(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
+    let os = OsKind::current();
+    egui::Grid::new("bind.form")
+        .num_columns(2)
+        .spacing([12.0, 8.0])
+        .show(ui, |ui| {
+            let label = ui.label("Port");
+            ui.vertical(|ui| {
+                let mut t = b.port_text.clone();
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut t)
+                            .hint_text("e.g. 8080")
+                            .desired_width(90.0),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text("0 to 65535; 0 lets the OS pick one");
+                if r.changed() {
+                    out.push(Action::Bind(BindAction::SetPort(t)));
+                }
+                if let Err(e) = parse_port(&b.port_text)
+                    && !b.port_text.is_empty()
+                {
+                    ui.label(RichText::new(e).color(widgets::error_color(ui)));
+                }
+            });
+            ui.end_row();
+
+            let label = ui.label("Address");
+            ui.vertical(|ui| {
+                ui.horizontal(|ui| {
+                    let mut t = b.addr_text.clone();
+                    let r = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut t)
+                                .hint_text("0.0.0.0, ::, 127.0.0.1, ::1 …")
+                                .desired_width(220.0),
+                        )
+                        .labelled_by(label.id)
+                        .on_hover_text("Type any address, or choose one from the list");
+                    if r.changed() {
+                        out.push(Action::Bind(BindAction::SetAddr(t)));
+                    }
+                    let mut chosen = None;
+                    let combo = egui::ComboBox::from_id_salt("bind.addr_list")
+                        .selected_text("Choose")
+                        .width(90.0)
+                        .show_ui(ui, |ui| {
+                            for a in b.offered_addrs() {
+                                let note = addr_note(&a);
+                                let text = if note.is_empty() {
+                                    a.clone()
+                                } else {
+                                    format!("{a}  ({note})")
+                                };
+                                if ui.selectable_label(b.addr_text == a, text).clicked() {
+                                    chosen = Some(a);
+                                }
+                            }
+                        });
+                    let pick = ui.label(RichText::new("wildcards, loopback, this machine").weak());
+                    combo.response.labelled_by(pick.id);
+                    if let Some(a) = chosen {
+                        out.push(Action::Bind(BindAction::SetAddr(a)));
+                    }
+                });
+                if let Err(e) = parse_addr(&b.addr_text) {
+                    ui.label(RichText::new(e).color(widgets::error_color(ui)));
+                }
+            });
+            ui.end_row();
+
+            ui.label("Protocol");
+            ui.horizontal(|ui| {
+                for (p, name, tip) in [
+                    (Proto::Tcp, "TCP", "bind() then listen(), as a server does"),
+                    (Proto::Udp, "UDP", "bind() a datagram socket"),
+                ] {
+                    if ui.radio(b.proto == p, name).on_hover_text(tip).clicked() && b.proto != p {
+                        out.push(Action::Bind(BindAction::SetProto(p)));
+                    }
+                }
+            });
+            ui.end_row();
+
+            ui.label("Options");
+            ui.horizontal_wrapped(|ui| {
+                let mut on = b.reuseaddr;
+                if ui
+                    .checkbox(&mut on, "SO_REUSEADDR")
+                    .on_hover_text(option_help(os, SockOption::ReuseAddr))
+                    .changed()
+                {
+                    out.push(Action::Bind(BindAction::SetReuseAddr(on)));
+                }
+                if os != OsKind::Windows {
+                    let mut on = b.reuseport;
+                    if ui
+                        .checkbox(&mut on, "SO_REUSEPORT")
+                        .on_hover_text(option_help(os, SockOption::ReusePort))
+                        .changed()
+                    {
+                        out.push(Action::Bind(BindAction::SetReusePort(on)));
+                    }
+                }
+                let v6 = parse_addr(&b.addr_text).is_ok_and(|a| a.is_ipv6());
+                let mut on = b.v6only && v6;
+                let r = ui
+                    .add_enabled(v6, egui::Checkbox::new(&mut on, "IPV6_V6ONLY"))
+                    .on_hover_text(option_help(os, SockOption::V6Only))
+                    .on_disabled_hover_text("Applies to IPv6 addresses only (e.g. :: or ::1)");
+                if r.changed() {
+                    out.push(Action::Bind(BindAction::SetV6Only(on)));
+                }
+            });
+            ui.end_row();
+        });
+}
+
+/// What an offered address is.
+fn addr_note(a: &str) -> &'static str {
+    match a {
+        "0.0.0.0" => "every IPv4 address",
+        "::" => "every IPv6 address, and IPv4 unless v6-only",
+        "127.0.0.1" | "::1" => "loopback",
+        _ => "",
+    }
+}
+
+fn buttons(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let b = &state.bind;
+    let req = b.request();
+    ui.horizontal(|ui| {
+        let r = ui.add_enabled(
+            req.is_ok(),
+            egui::Button::new(RichText::new("Test").strong()).min_size(egui::vec2(90.0, 28.0)),
+        );
+        let r = match &req {
+            Ok(_) => r.on_hover_text("Bind once now, then close the socket"),
+            Err(e) => r.on_disabled_hover_text(e),
+        };
+        if r.clicked() {
+            out.push(Action::Bind(BindAction::Test));
+        }
+        if b.watch.is_some() {
+            if ui
+                .button("Stop watching")
+                .on_hover_text("Stop re-testing")
+                .clicked()
+            {
+                out.push(Action::Bind(BindAction::Watch(false)));
+            }
+        } else {
+            let r = ui
+                .add_enabled(req.is_ok(), egui::Button::new("Watch until free"))
+                .on_hover_text("Re-test every second and say when the port binds");
+            if r.clicked() {
+                out.push(Action::Bind(BindAction::Watch(true)));
+            }
+        }
+        if let Ok(req) = &req {
+            ui.separator();
+            let cmd = bind_test_command(req);
+            ui.label(RichText::new("Command line:").weak());
+            ui.monospace(&cmd);
+            if ui.small_button("Copy command").clicked() {
+                out.push(Action::CopyText {
+                    text: cmd,
+                    notice: "Copied the command".into(),
+                });
+            }
+        }
+    });
+    if let Some(w) = b.watch {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!(
+                "Watching: re-testing every second (attempt {}, {} s so far). Portwise says so \
+                 here as soon as the port binds.",
+                w.attempts,
+                state.now_ms.saturating_sub(w.started_ms) / 1000
+            ));
+        });
+    }
+}
+
+/// The cause in a few plain words (the explanation says the rest).
+fn cause_title(c: Cause) -> &'static str {
+    match c {
+        Cause::Listener => "Another socket is bound to this port",
+        Cause::InUseByConnection => "A connection uses this port as its local port",
+        Cause::TimeWait => "Old connections on this port are in TIME_WAIT",
+        Cause::DualStackConflict => "An IPv6 socket holds the IPv4 side too (dual stack)",
+        Cause::PrivilegedPort => "A privileged port",
+        Cause::AddressNotLocal => "The address is not on this machine",
+        Cause::ExcludedRange => "The port is in a range Windows keeps for itself",
+        Cause::PermissionPolicy => "A security policy refused the bind",
+        Cause::Exhausted => "No free port left for the OS to assign",
+        Cause::Unknown => "No socket in the latest snapshot explains it",
+    }
+}
+
+fn card(ui: &mut egui::Ui, state: &AppState, r: &BindResult, out: &mut Vec<Action>) {
+    let rep = &r.report;
+    let color = if rep.ok {
+        ok_color(ui)
+    } else {
+        widgets::error_color(ui)
+    };
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(2.0, color))
+        .inner_margin(12.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width().min(900.0));
+            match (&rep.error, &rep.diagnosis) {
+                (None, _) => bindable(ui, rep, r, color),
+                (Some(e), d) => {
+                    ui.label(
+                        RichText::new(format!("{}: {}", e.code, e.message))
+                            .size(18.0)
+                            .strong()
+                            .color(color),
+                    );
+                    ui.label(RichText::new(verdict_line(rep)).weak());
+                    match d {
+                        Some(d) => diagnosis(ui, state, r, d, out),
+                        // The system facts are being read on a worker.
+                        None => {
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.label("Diagnosing…");
+                            });
+                        }
+                    }
+                }
+            }
+        });
+}
+
+fn verdict_line(rep: &BindReport) -> String {
+    format!(
+        "{} {}",
+        rep.proto.as_str().to_uppercase(),
+        s::socket_addr(rep.addr, rep.port)
+    )
+}
+
+fn bindable(ui: &mut egui::Ui, rep: &BindReport, r: &BindResult, color: egui::Color32) {
+    ui.label(RichText::new("Bindable").size(22.0).strong().color(color));
+    let mut line = format!("{} binds now", verdict_line(rep));
+    if r.request.port == 0 {
+        line = format!(
+            "{} binds: the OS picked port {}",
+            verdict_line(rep),
+            rep.port
+        );
+    }
+    if let Some(ms) = r.freed_after_ms {
+        line.push_str(&format!(
+            " (freed after {} s of watching)",
+            ms.div_ceil(1000)
+        ));
+    }
+    line.push('.');
+    ui.label(line);
+    ui.label(
+        RichText::new(
+            "Only at this moment: another process may still take the port before your server \
+             binds it.",
+        )
+        .weak(),
+    );
+}
+
+fn diagnosis(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    r: &BindResult,
+    d: &Diagnosis,
+    out: &mut Vec<Action>,
+) {
+    ui.add_space(6.0);
+    ui.label(RichText::new(cause_title(d.cause)).size(16.0).strong());
+    ui.add(egui::Label::new(&d.explanation).wrap());
+    let port = r.request.port;
+    if !d.holders.is_empty() {
+        ui.add_space(6.0);
+        ui.strong("Held by");
+        ui.horizontal_wrapped(|ui| {
+            for h in &d.holders {
+                let user = h
+                    .user
+                    .as_deref()
+                    .map(|u| format!(", user {u}"))
+                    .unwrap_or_default();
+                let r = ui
+                    .button(format!("{} (pid {}){user}", h.name, h.pid))
+                    .on_hover_text(format!(
+                        "Show every socket on port {port} in the Sockets view"
+                    ));
+                if r.clicked() {
+                    out.push(Action::ShowSocketsOnPort(port));
+                }
+            }
+        });
+    }
+    if let Some(tw) = d.time_wait {
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let n = tw.count;
+            let what = if n == 1 {
+                "1 socket in TIME_WAIT".to_string()
+            } else {
+                format!("{n} sockets in TIME_WAIT")
+            };
+            match r.time_wait_left_ms(state.now_ms) {
+                Some(left) => {
+                    ui.label(format!("{what}; the last one frees in"));
+                    widgets::countdown(ui, left, 80.0);
+                }
+                None => {
+                    ui.label(format!(
+                        "{what}; this OS does not report how long they have left"
+                    ));
+                }
+            }
+        });
+    }
+    if state.bind.looks_free_now(&state.sockets.snapshot) && state.bind.watch.is_none() {
+        ui.label(
+            RichText::new("The latest snapshot shows nothing on this port any more: test again.")
+                .color(widgets::warn_color(ui)),
+        );
+    }
+    if !d.fixes.is_empty() {
+        ui.add_space(6.0);
+        ui.strong("What to do");
+        for (i, f) in d.fixes.iter().enumerate() {
+            ui.push_id(i, |ui| {
+                ui.add(egui::Label::new(format!("• {}", f.text)).wrap());
+                if let Some(c) = &f.command {
+                    ui.horizontal(|ui| {
+                        ui.add_space(14.0);
+                        ui.add(
+                            egui::Label::new(RichText::new(c).monospace()).sense(Sense::hover()),
+                        );
+                        if ui
+                            .small_button("Copy")
+                            .on_hover_text(format!("Copy: {c}"))
+                            .clicked()
+                        {
+                            out.push(Action::CopyText {
+                                text: c.clone(),
+                                notice: "Copied the command".into(),
+                            });
+                        }
+                    });
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The Free port view: one big "Grab a free port" button, its options, the
+//! ports grabbed in this session with their live status, and why a free
+//! port may not stay free.
+
+use egui::{RichText, Sense};
+
+use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION, reservation_note};
+use crate::window::free_port::{self, COUNT_MAX, FreePortState, StrategyKind};
+use crate::window::shell::{Action, AppState, FreeAction, utc_clock_text};
+use crate::window::widgets;
+
+pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let f = &state.free;
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| {
+            ui.heading("Free port");
+            ui.label(
+                RichText::new(
+                    "A port no socket uses right now, for a server or a test to bind. It is \
+                     copied to the clipboard.",
+                )
+                .weak(),
+            );
+            ui.add_space(8.0);
+            ui.columns(2, |cols| {
+                grab(&mut cols[0], f, out);
+                cols[0].add_space(12.0);
+                options(&mut cols[0], f, out);
+                history(&mut cols[1], state, out);
+                cols[1].add_space(12.0);
+                race(&mut cols[1]);
+            });
+        });
+}
+
+fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
+    let valid = f.request();
+    let label = if f.count == 1 {
+        "Grab a free port".to_string()
+    } else {
+        format!("Grab {} free ports", f.count)
+    };
+    ui.horizontal(|ui| {
+        let button = egui::Button::new(RichText::new(label).size(20.0).strong())
+            .min_size(egui::vec2(240.0, 48.0));
+        let r = ui.add_enabled(valid.is_ok() && !f.busy(), button);
+        let r = match &valid {
+            Ok(_) => r.on_hover_text("Pick now, copy to the clipboard, add to the history"),
+            Err(e) => r.on_disabled_hover_text(e),
+        };
+        if r.clicked() {
+            out.push(Action::Free(FreeAction::Grab));
+        }
+        if f.busy() {
+            ui.spinner();
+            ui.label("Picking…");
+        }
+    });
+    // Always this row, so the layout does not jump while a field is typed
+    // in; an invalid option says why beside its field.
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Command line:").weak());
+        let Ok(req) = &valid else {
+            ui.label(RichText::new("(fix the options below)").weak());
+            return;
+        };
+        let cmd = free_port::cli_equivalent(req);
+        ui.monospace(&cmd);
+        if ui
+            .small_button("Copy command")
+            .on_hover_text("The same pick from a script: portwise prints the port")
+            .clicked()
+        {
+            out.push(Action::CopyText {
+                text: cmd,
+                notice: "Copied the command".into(),
+            });
+        }
+    });
+    ui.add_space(6.0);
+    // The same height with or without a port, so the options stay put.
+    ui.allocate_ui(egui::vec2(ui.available_width(), 56.0), |ui| {
+        ui.set_min_height(56.0);
+        ui.horizontal_wrapped(|ui| {
+            if let Some(e) = &f.error {
+                ui.label(
+                    RichText::new(format!("No port: {e}"))
+                        .size(16.0)
+                        .color(widgets::error_color(ui)),
+                );
+                return;
+            }
+            if f.last.is_empty() {
+                ui.label(RichText::new("No port grabbed yet").size(20.0).weak());
+                return;
+            }
+            let text = free_port::ports_text(&f.last);
+            ui.label(RichText::new(&text).size(40.0).monospace().strong());
+            if ui
+                .button("Copy")
+                .on_hover_text("Copy these ports again")
+                .clicked()
+            {
+                out.push(Action::CopyText {
+                    notice: format!("Copied {}", free_port::ports_notice(&f.last)),
+                    text,
+                });
+            }
+        });
+    });
+    for n in &f.notes {
+        ui.label(RichText::new(format!("Note: {n}")).color(widgets::warn_color(ui)));
+    }
+}
+
+fn options(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
+    ui.strong("Options");
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.horizontal(|ui| {
+            ui.label("Protocol");
+            for (p, name, tip) in [
+                (ProtoChoice::Tcp, "TCP", "Free for TCP"),
+                (ProtoChoice::Udp, "UDP", "Free for UDP"),
+                (
+                    ProtoChoice::Both,
+                    "TCP and UDP",
+                    "Free for both (e.g. DNS, QUIC with a TCP fallback)",
+                ),
+            ] {
+                if ui.radio(f.proto == p, name).on_hover_text(tip).clicked() && f.proto != p {
+                    out.push(Action::Free(FreeAction::SetProto(p)));
+                }
+            }
+        });
+        ui.add_space(4.0);
+        ui.label("Where to pick");
+        ui.indent("free.strategy", |ui| strategy(ui, f, out));
+        ui.add_space(4.0);
+        let mut reserve = f.reserve && f.reserve_applies();
+        let tip = format!(
+            "{} Loopback only (127.0.0.1), TCP only: UDP has no TIME_WAIT.",
+            reservation_note()
+        );
+        let r = ui
+            .add_enabled(
+                f.reserve_applies(),
+                egui::Checkbox::new(&mut reserve, "Reserve for about a minute"),
+            )
+            .on_hover_text(tip)
+            .on_disabled_hover_text("TIME_WAIT is a TCP state: there is no reservation for UDP");
+        if r.changed() {
+            out.push(Action::Free(FreeAction::SetReserve(reserve)));
+        }
+        ui.horizontal(|ui| {
+            let label = ui.label("How many");
+            let mut n = f.count;
+            let r = ui
+                .add(egui::DragValue::new(&mut n).range(1..=COUNT_MAX).speed(0.1))
+                .labelled_by(label.id)
+                .on_hover_text(format!("1 to {COUNT_MAX} distinct ports"));
+            if r.changed() && n != f.count {
+                out.push(Action::Free(FreeAction::SetCount(n)));
+            }
+        });
+    });
+}
+
+fn strategy(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
+    let choose = |ui: &mut egui::Ui, out: &mut Vec<Action>, k: StrategyKind, name: &str| {
+        if ui.radio(f.strategy == k, name).clicked() && f.strategy != k {
+            out.push(Action::Free(FreeAction::SetStrategy(k)));
+        }
+    };
+    choose(
+        ui,
+        out,
+        StrategyKind::OutsideEphemeral,
+        "Outside the ephemeral range (recommended)",
+    );
+    ui.indent("free.why", |ui| {
+        ui.label(RichText::new(OUTSIDE_EPHEMERAL_WHY).weak());
+        if let Some(facts) = f.facts.done() {
+            let ranges: Vec<String> = facts.ephemeral.iter().map(|r| r.to_string()).collect();
+            let how = if facts.ephemeral_read {
+                "as the system reports it"
+            } else {
+                "the OS default: it could not be read"
+            };
+            ui.label(
+                RichText::new(format!(
+                    "The ephemeral range here: {} ({how}).",
+                    ranges.join(", ")
+                ))
+                .weak(),
+            );
+        }
+    });
+    choose(ui, out, StrategyKind::Os, "Assigned by the OS (port 0)");
+    ui.indent("free.os", |ui| {
+        ui.label(
+            RichText::new(
+                "The OS picks from its ephemeral range, where outgoing connections take their \
+                 ports too.",
+            )
+            .weak(),
+        );
+    });
+    let mut range_err = None;
+    ui.horizontal(|ui| {
+        choose(ui, out, StrategyKind::Range, "Within a range:");
+        let on = f.strategy == StrategyKind::Range;
+        ui.add_enabled_ui(on, |ui| {
+            let from = ui.label("From");
+            let mut lo = f.range_from.clone();
+            if ui
+                .add(egui::TextEdit::singleline(&mut lo).desired_width(60.0))
+                .labelled_by(from.id)
+                .changed()
+            {
+                out.push(Action::Free(FreeAction::SetRangeFrom(lo)));
+            }
+            let to = ui.label("To");
+            let mut hi = f.range_to.clone();
+            if ui
+                .add(egui::TextEdit::singleline(&mut hi).desired_width(60.0))
+                .labelled_by(to.id)
+                .changed()
+            {
+                out.push(Action::Free(FreeAction::SetRangeTo(hi)));
+            }
+        });
+        if on {
+            range_err = f.range().err();
+        }
+    });
+    if let Some(e) = range_err {
+        ui.label(RichText::new(e).color(widgets::error_color(ui)));
+    }
+}
+
+fn history(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let f = &state.free;
+    ui.horizontal(|ui| {
+        ui.strong("Grabbed in this session");
+        if !f.history.is_empty()
+            && ui
+                .small_button("Clear")
+                .on_hover_text("Forget these ports")
+                .clicked()
+        {
+            out.push(Action::Free(FreeAction::ClearHistory));
+        }
+    });
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        if f.history.is_empty() {
+            ui.label(RichText::new("Nothing grabbed yet.").weak());
+            return;
+        }
+        ui.label(
+            RichText::new("Status from the latest socket snapshot; it follows every refresh.")
+                .weak(),
+        );
+        egui::Grid::new("free.history")
+            .num_columns(5)
+            .striped(true)
+            .spacing([14.0, 4.0])
+            .show(ui, |ui| {
+                for h in ["Port", "Protocol", "Grabbed", "Status", ""] {
+                    ui.label(RichText::new(h).strong());
+                }
+                ui.end_row();
+                for (i, g) in f.history.iter().enumerate() {
+                    ui.label(RichText::new(g.port.to_string()).monospace().strong());
+                    ui.label(proto_name(g.proto));
+                    ui.label(utc_clock_text(g.grabbed_at_ms));
+                    let status = free_port::status_text(g, state.now_ms);
+                    let color = if status.starts_with("now ") {
+                        widgets::warn_color(ui)
+                    } else {
+                        ui.visuals().text_color()
+                    };
+                    ui.label(RichText::new(status).color(color));
+                    let r = ui
+                        .push_id(i, |ui| ui.small_button(format!("Copy {}", g.port)))
+                        .inner;
+                    if r.clicked() {
+                        out.push(Action::Free(FreeAction::Copy(g.port)));
+                    }
+                    ui.end_row();
+                }
+            });
+    });
+}
+
+fn proto_name(p: ProtoChoice) -> &'static str {
+    match p {
+        ProtoChoice::Tcp => "TCP",
+        ProtoChoice::Udp => "UDP",
+        ProtoChoice::Both => "TCP+UDP",
+    }
+}
+
+fn race(ui: &mut egui::Ui) {
+    ui.strong("Why a free port may not stay free");
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.add(
+            egui::Label::new(RACE_EXPLANATION)
+                .wrap()
+                .sense(Sense::hover()),
+        );
+    });
+}

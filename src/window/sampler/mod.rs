@@ -1,0 +1,339 @@
+//! The background sampler: a named thread that takes socket snapshots at an
+//! interval and hands them to the window over a channel.
+//!
+//! The window's thread never enumerates sockets: it only drains the channel.
+//! While a snapshot is being taken the window keeps drawing the previous one.
+//! The sampler knows nothing of egui; the window gives it a wake callback
+//! (`ctx.request_repaint`) to call after each message.
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::sockets::{Snapshot, SocketSource, SourceError};
+
+mod scripted;
+pub use scripted::ScriptedSource;
+
+/// Called after every message the sampler sends, from the sampler thread.
+pub type Wake = Box<dyn Fn() + Send>;
+
+/// The shortest interval the sampler accepts; shorter requests are raised
+/// to it so a slip of the mouse cannot make it spin.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+/// What the sampler sends to the window.
+#[derive(Debug)]
+pub enum Sample {
+    /// A whole snapshot, with its sockets in [`Snapshot::sort`] order, and
+    /// how long taking it took.
+    Snapshot {
+        snapshot: Box<Snapshot>,
+        took: Duration,
+    },
+    /// Taking a snapshot failed; the window keeps its last good one.
+    Error(SourceError),
+}
+
+enum Command {
+    SetInterval(Duration),
+    Pause,
+    Resume,
+    RefreshNow,
+    Dispose(Box<Snapshot>),
+}
+
+/// Handle to the sampling thread. Dropping it stops the thread and waits
+/// for it (at most the time one snapshot takes).
+pub struct Sampler {
+    commands: Option<Sender<Command>>,
+    samples: Receiver<Sample>,
+    thread: Option<JoinHandle<()>>,
+    /// The inline sampler's source and queue ([`Sampler::inline`]).
+    inline: Option<std::sync::Mutex<Inline>>,
+}
+
+/// A sampler without a thread: each refresh is taken at once on the
+/// caller's thread. For UI tests, which then never wait for a snapshot.
+struct Inline {
+    source: Box<dyn SocketSource>,
+    samples: Sender<Sample>,
+}
+
+impl Sampler {
+    /// Start sampling `source` every `interval` on a thread named
+    /// "portwise-sampler". The first snapshot is taken at once.
+    pub fn spawn(
+        source: Box<dyn SocketSource>,
+        interval: Duration,
+        wake: Wake,
+    ) -> std::io::Result<Sampler> {
+        Self::spawn_with(source, interval, wake, false)
+    }
+
+    /// Like [`Sampler::spawn`], but starts paused: nothing is sampled until
+    /// [`Sampler::resume`] or [`Sampler::refresh_now`].
+    pub fn spawn_paused(
+        source: Box<dyn SocketSource>,
+        interval: Duration,
+        wake: Wake,
+    ) -> std::io::Result<Sampler> {
+        Self::spawn_with(source, interval, wake, true)
+    }
+
+    fn spawn_with(
+        source: Box<dyn SocketSource>,
+        interval: Duration,
+        wake: Wake,
+        paused: bool,
+    ) -> std::io::Result<Sampler> {
+        let (cmd_tx, cmd_rx) = mpsc::channel();
+        let (sample_tx, sample_rx) = mpsc::channel();
+        let worker = Worker {
+            source,
+            interval: interval.max(MIN_INTERVAL),
+            paused,
+            wake,
+            commands: cmd_rx,
+            samples: sample_tx,
+        };
+        let thread = std::thread::Builder::new()
+            .name("portwise-sampler".into())
+            .spawn(move || worker.run())?;
+        Ok(Sampler {
+            commands: Some(cmd_tx),
+            samples: sample_rx,
+            thread: Some(thread),
+            inline: None,
+        })
+    }
+
+    /// A sampler with no thread and no timer: [`Sampler::refresh_now`] and
+    /// [`Sampler::resume`] take one snapshot at once, on the caller's
+    /// thread, ready for the next [`Sampler::drain`]. Unless `paused`, the
+    /// first is taken now. For UI tests.
+    pub fn inline(source: Box<dyn SocketSource>, paused: bool) -> Sampler {
+        let (tx, rx) = mpsc::channel();
+        let s = Sampler {
+            commands: None,
+            samples: rx,
+            thread: None,
+            inline: Some(std::sync::Mutex::new(Inline {
+                source,
+                samples: tx,
+            })),
+        };
+        if !paused {
+            s.take_inline();
+        }
+        s
+    }
+
+    /// Inline: take one snapshot now. Returns false for a threaded sampler.
+    fn take_inline(&self) -> bool {
+        let Some(m) = &self.inline else {
+            return false;
+        };
+        if let Ok(mut i) = m.lock() {
+            let sample = take(i.source.as_mut());
+            let _ = i.samples.send(sample);
+        }
+        true
+    }
+
+    fn send(&self, cmd: Command) {
+        if let Some(tx) = &self.commands {
+            // A send error means the thread is gone (its source panicked);
+            // the window then simply receives nothing more.
+            let _ = tx.send(cmd);
+        }
+    }
+
+    /// Sample every `interval` from now on (at least [`MIN_INTERVAL`]).
+    pub fn set_interval(&self, interval: Duration) {
+        self.send(Command::SetInterval(interval));
+    }
+
+    /// Stop sampling until [`Sampler::resume`]; a snapshot already being
+    /// taken is still delivered.
+    pub fn pause(&self) {
+        self.send(Command::Pause);
+    }
+
+    /// Sample again at the interval, starting with one snapshot now.
+    pub fn resume(&self) {
+        if self.take_inline() {
+            return;
+        }
+        self.send(Command::Resume);
+    }
+
+    /// Take one snapshot as soon as possible (also while paused).
+    pub fn refresh_now(&self) {
+        if self.take_inline() {
+            return;
+        }
+        self.send(Command::RefreshNow);
+    }
+
+    /// Drop a snapshot on the sampler thread, not the caller's: freeing
+    /// 100k sockets takes a millisecond or two the window need not spend.
+    pub fn dispose(&self, old: Snapshot) {
+        if old.sockets.is_empty() {
+            return;
+        }
+        self.send(Command::Dispose(Box::new(old)));
+    }
+
+    /// Everything that arrived since the last call, oldest first; never
+    /// blocks.
+    pub fn drain(&self) -> Vec<Sample> {
+        let mut out = Vec::new();
+        loop {
+            match self.samples.try_recv() {
+                Ok(s) => out.push(s),
+                Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => return out,
+            }
+        }
+    }
+
+    /// Wait up to `timeout` for the next message (for tests and tools; the
+    /// window never blocks on the sampler).
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<Sample> {
+        self.samples.recv_timeout(timeout).ok()
+    }
+
+    /// Stop the thread and wait for it. Returns false if it had panicked.
+    pub fn stop(mut self) -> bool {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> bool {
+        // Closing the command channel is the stop signal: the thread sees
+        // `Disconnected` at its next wait, or right after a snapshot.
+        self.commands = None;
+        match self.thread.take() {
+            Some(t) => t.join().is_ok(),
+            None => true,
+        }
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+struct Worker {
+    source: Box<dyn SocketSource>,
+    interval: Duration,
+    paused: bool,
+    wake: Wake,
+    commands: Receiver<Command>,
+    samples: Sender<Sample>,
+}
+
+impl Worker {
+    fn run(mut self) {
+        let mut due = if self.paused {
+            None
+        } else {
+            Some(Instant::now())
+        };
+        loop {
+            // Wait for the next due time, or a command.
+            let cmd = match due {
+                // Always look at the commands, even when the snapshot is
+                // already overdue (a snapshot slower than the interval):
+                // a zero timeout still returns a queued command, so pause,
+                // interval changes, disposals and the stop signal are never
+                // starved by back-to-back snapshots.
+                Some(at) => match self
+                    .commands
+                    .recv_timeout(at.saturating_duration_since(Instant::now()))
+                {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                },
+                None => match self.commands.recv() {
+                    Ok(c) => Some(c),
+                    Err(_) => return,
+                },
+            };
+            match cmd {
+                Some(Command::SetInterval(d)) => {
+                    let d = d.max(MIN_INTERVAL);
+                    self.interval = d;
+                    if !self.paused {
+                        // Count the new interval from now, not from the
+                        // last snapshot, so a shorter interval applies at once
+                        // without a burst.
+                        due = Some(Instant::now() + d);
+                    }
+                    continue;
+                }
+                Some(Command::Pause) => {
+                    self.paused = true;
+                    due = None;
+                    continue;
+                }
+                Some(Command::Resume) => {
+                    self.paused = false;
+                    due = Some(Instant::now());
+                    continue;
+                }
+                Some(Command::RefreshNow) => {
+                    due = Some(Instant::now());
+                    continue;
+                }
+                Some(Command::Dispose(old)) => {
+                    drop(old);
+                    continue;
+                }
+                None => {}
+            }
+            // Due: take one snapshot.
+            let started = Instant::now();
+            let msg = take(self.source.as_mut());
+            if self.samples.send(msg).is_err() {
+                return; // the window is gone
+            }
+            (self.wake)();
+            due = if self.paused {
+                None
+            } else {
+                Some(started + self.interval)
+            };
+        }
+    }
+}
+
+/// One snapshot of `source`, sorted, with how long it took.
+fn take(source: &mut dyn SocketSource) -> Sample {
+    let started = Instant::now();
+    match source.snapshot() {
+        Ok(mut snap) => {
+            if !is_sorted(&snap) {
+                snap.sort();
+            }
+            Sample::Snapshot {
+                snapshot: Box::new(snap),
+                took: started.elapsed(),
+            }
+        }
+        Err(e) => Sample::Error(e),
+    }
+}
+
+/// The window relies on [`Snapshot::sort`] order (it diffs snapshots by
+/// merging); checking costs one pass, sorting only happens when needed.
+fn is_sorted(snap: &Snapshot) -> bool {
+    snap.sockets
+        .windows(2)
+        .all(|w| w[0].sort_key() <= w[1].sort_key())
+}
+
+#[cfg(test)]
+mod tests;

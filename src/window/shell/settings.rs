@@ -1,0 +1,105 @@
+//! What the window remembers across runs (eframe storage): the view, the
+//! Sockets view's filter, sort and columns, the refresh interval.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::window::sockets::{Column, QuickFilter, Sort};
+
+/// The views of the window, in navigation order. Only views that exist are
+/// listed: a view is added here when it is built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum View {
+    #[default]
+    Sockets,
+    FreePort,
+    BindTest,
+    Tuning,
+}
+
+impl View {
+    pub const ALL: &'static [View] = &[View::Sockets, View::FreePort, View::BindTest, View::Tuning];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Sockets => "Sockets",
+            View::FreePort => "Free port",
+            View::BindTest => "Bind test",
+            View::Tuning => "Kernel tuning",
+        }
+    }
+
+    pub fn tooltip(self) -> &'static str {
+        match self {
+            View::Sockets => "Live table of the sockets that decide whether a port is free",
+            View::FreePort => "Grab a port that is free now, outside the ephemeral range",
+            View::BindTest => "Try a bind exactly as your server would, and see why it fails",
+            View::Tuning => {
+                "Which kernel settings matter for your problem, and a file to apply them"
+            }
+        }
+    }
+}
+
+/// Refresh intervals offered, in milliseconds.
+pub const INTERVALS_MS: &[u64] = &[500, 1_000, 2_000, 5_000, 10_000];
+pub const DEFAULT_INTERVAL_MS: u64 = 1_000;
+
+/// What persists across runs (eframe storage).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub view: View,
+    pub filter: QuickFilter,
+    pub sort: Sort,
+    /// Column widths in [`Column::ALL`] order; empty means the defaults.
+    pub column_widths: Vec<f32>,
+    pub interval_ms: u64,
+    /// Whether the details side panel is open.
+    pub details_open: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            view: View::Sockets,
+            filter: QuickFilter::default(),
+            sort: Sort::default(),
+            column_widths: Vec::new(),
+            interval_ms: DEFAULT_INTERVAL_MS,
+            details_open: true,
+        }
+    }
+}
+
+impl Settings {
+    /// Repair values a stale or hand-edited store may hold.
+    pub fn sanitised(mut self) -> Settings {
+        if !INTERVALS_MS.contains(&self.interval_ms) {
+            self.interval_ms = DEFAULT_INTERVAL_MS;
+        }
+        let widths_ok = self.column_widths.len() == Column::ALL.len()
+            && self
+                .column_widths
+                .iter()
+                .all(|w| w.is_finite() && *w >= 10.0 && *w <= 4000.0);
+        if !widths_ok {
+            self.column_widths.clear();
+        }
+        self
+    }
+
+    /// The width of a column: saved, else its default.
+    pub fn column_width(&self, col: Column) -> f32 {
+        Column::ALL
+            .iter()
+            .position(|c| *c == col)
+            .and_then(|i| self.column_widths.get(i).copied())
+            .unwrap_or_else(|| col.default_width())
+    }
+
+    pub fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
+    }
+}

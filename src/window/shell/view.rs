@@ -1,0 +1,126 @@
+//! Drawing: the shell (navigation, status bar, toasts, dialogs) and the
+//! views. Everything here reads [`AppState`] and pushes [`Action`]s; it
+//! changes nothing itself.
+
+use egui::{Id, Key, KeyboardShortcut, Modifiers};
+
+use crate::window::shell::{Action, AppState, INTERVALS_MS, View, interval_text};
+
+/// The filter box's id, so Ctrl+F can focus it.
+pub fn filter_id() -> Id {
+    Id::unique("portwise.filter")
+}
+
+/// Draw the whole window for one frame.
+pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    shortcuts(ui, state, out);
+
+    egui::Panel::top("portwise.nav").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            nav(ui, state, out);
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                refresh_controls(ui, state, out);
+            });
+        });
+    });
+    egui::Panel::bottom("portwise.status").show(ui, |ui| {
+        super::status_bar::show(ui, state);
+    });
+    egui::CentralPanel::default().show(ui, |ui| match state.settings.view {
+        View::Sockets => crate::window::sockets::view::show(ui, state, out),
+        View::FreePort => crate::window::free_port::view::show(ui, state, out),
+        View::BindTest => crate::window::bind_test::view::show(ui, state, out),
+        View::Tuning => crate::window::tuning::view::show(ui, state, out),
+    });
+
+    crate::window::stop::view::show(ui.ctx(), state, out);
+    super::path_prompt::show(ui.ctx(), state, out);
+    super::toasts::show(ui.ctx(), state, out);
+}
+
+/// Keyboard shortcuts: F5 refresh; in the Sockets view, Ctrl+F filter,
+/// Ctrl+C copy the selected row (unless a text field has focus: then it
+/// copies its text), Esc clears the filter.
+fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    if ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F5)) {
+        out.push(Action::RefreshNow);
+    }
+    if state.settings.view != View::Sockets {
+        return;
+    }
+    let ctrl_f = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+    if ui.input_mut(|i| i.consume_shortcut(&ctrl_f)) {
+        ui.memory_mut(|m| m.request_focus(filter_id()));
+    }
+    let modal_open = state.stop_dialog.is_some() || state.path_prompt.is_some();
+    if !modal_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
+        out.push(Action::ClearFilterText);
+    }
+    let text_focused = ui.ctx().egui_wants_keyboard_input();
+    if !text_focused && !modal_open {
+        // Native windows turn Ctrl+C into a Copy event; tests and some
+        // platforms send the key itself.
+        let copy = ui.input_mut(|i| {
+            let ev = i.events.iter().any(|e| matches!(e, egui::Event::Copy));
+            let key = i.consume_key(Modifiers::COMMAND, Key::C);
+            ev || key
+        });
+        if copy && state.sockets.selected.is_some() {
+            out.push(Action::CopySelected);
+        }
+    }
+}
+
+fn nav(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    ui.strong("portwise");
+    ui.separator();
+    for v in View::ALL {
+        let r = ui
+            .selectable_label(state.settings.view == *v, v.title())
+            .on_hover_text(v.tooltip());
+        if r.clicked() && state.settings.view != *v {
+            out.push(Action::ShowView(*v));
+        }
+    }
+}
+
+/// Refresh now, pause / resume and the interval (laid out right to left).
+fn refresh_controls(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let mut ms = state.settings.interval_ms;
+    let combo = egui::ComboBox::from_id_salt("portwise.interval")
+        .selected_text(interval_text(ms))
+        .width(70.0)
+        .show_ui(ui, |ui| {
+            for v in INTERVALS_MS {
+                ui.selectable_value(&mut ms, *v, interval_text(*v));
+            }
+        });
+    // Right to left: the label lands left of the box it names.
+    let label = ui.label("Refresh every");
+    combo.response.labelled_by(label.id);
+    if ms != state.settings.interval_ms {
+        out.push(Action::SetInterval(ms));
+    }
+    if state.paused {
+        if ui
+            .button("Resume")
+            .on_hover_text("Sample again at the interval")
+            .clicked()
+        {
+            out.push(Action::Resume);
+        }
+    } else if ui
+        .button("Pause")
+        .on_hover_text("Stop sampling; the table keeps the last snapshot")
+        .clicked()
+    {
+        out.push(Action::Pause);
+    }
+    if ui
+        .button("Refresh now")
+        .on_hover_text("Take a snapshot now (F5)")
+        .clicked()
+    {
+        out.push(Action::RefreshNow);
+    }
+}

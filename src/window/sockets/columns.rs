@@ -1,0 +1,236 @@
+//! What the Sockets table shows and how: the quick toggles and the filter
+//! box ([`QuickFilter`], persisted), the columns and the sort ([`Sort`],
+//! persisted).
+
+use serde::{Deserialize, Serialize};
+
+use crate::sockets::filter::{Filter, StateFilter};
+use crate::sockets::{Proto, SocketEntry, TcpState};
+
+/// The quick toggles and the filter box; persisted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QuickFilter {
+    pub text: String,
+    pub listening: bool,
+    pub time_wait: bool,
+    /// Every state (ESTABLISHED, CLOSE_WAIT, ...); overrides the two above.
+    pub all_states: bool,
+    pub tcp: bool,
+    pub udp: bool,
+    /// Only sockets with this local or remote port (set from the Bind test
+    /// view's holders).
+    pub port: Option<u16>,
+}
+
+impl Default for QuickFilter {
+    /// The sockets that decide whether a port is free: listeners, bound UDP
+    /// sockets and TIME_WAIT.
+    fn default() -> Self {
+        QuickFilter {
+            text: String::new(),
+            listening: true,
+            time_wait: true,
+            all_states: false,
+            tcp: true,
+            udp: true,
+            port: None,
+        }
+    }
+}
+
+/// A quick toggle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quick {
+    Listening,
+    TimeWait,
+    AllStates,
+    Tcp,
+    Udp,
+}
+
+impl Quick {
+    pub const ALL: [Quick; 5] = [
+        Quick::Listening,
+        Quick::TimeWait,
+        Quick::AllStates,
+        Quick::Tcp,
+        Quick::Udp,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Quick::Listening => "Listening",
+            Quick::TimeWait => "TIME_WAIT",
+            Quick::AllStates => "All states",
+            Quick::Tcp => "TCP",
+            Quick::Udp => "UDP",
+        }
+    }
+
+    pub fn tooltip(self) -> &'static str {
+        match self {
+            Quick::Listening => "TCP listeners and bound UDP sockets: what makes bind() fail",
+            Quick::TimeWait => {
+                "Closed TCP connections the kernel keeps for a while; on Linux and macOS they \
+                 can block a server's bind() unless it sets SO_REUSEADDR"
+            }
+            Quick::AllStates => {
+                "Every TCP state, including ESTABLISHED, CLOSE_WAIT and bound-only sockets \
+                 (CLOSED: bound but neither listening nor connected; they still hold their \
+                 port). `portwise list --all` leaves bound-only sockets out: add \
+                 `--state closed` there"
+            }
+            Quick::Tcp => "Show TCP sockets",
+            Quick::Udp => "Show UDP sockets",
+        }
+    }
+}
+
+impl QuickFilter {
+    pub fn get(&self, q: Quick) -> bool {
+        match q {
+            Quick::Listening => self.listening,
+            Quick::TimeWait => self.time_wait,
+            Quick::AllStates => self.all_states,
+            Quick::Tcp => self.tcp,
+            Quick::Udp => self.udp,
+        }
+    }
+
+    pub fn set(&mut self, q: Quick, on: bool) {
+        match q {
+            Quick::Listening => self.listening = on,
+            Quick::TimeWait => self.time_wait = on,
+            Quick::AllStates => self.all_states = on,
+            Quick::Tcp => self.tcp = on,
+            Quick::Udp => self.udp = on,
+        }
+    }
+
+    /// The engine filters these settings stand for: a socket is shown when
+    /// any of them matches. One filter, except for "Listening" without
+    /// "TIME_WAIT", which means TCP LISTEN plus bound UDP: two filters.
+    pub fn to_filter(&self) -> ViewFilter {
+        let text = self.text.trim().to_string();
+        let f = |states: StateFilter, proto: Option<Proto>| Filter {
+            states,
+            proto,
+            port: self.port,
+            text: text.clone(),
+            ..Filter::default()
+        };
+        let proto = match (self.tcp, self.udp) {
+            (true, true) => None,
+            (true, false) => Some(Proto::Tcp),
+            (false, true) => Some(Proto::Udp),
+            (false, false) => return ViewFilter { any_of: Vec::new() },
+        };
+        let only = |s: TcpState| StateFilter::Only([s].into_iter().collect());
+        let any_of = if self.all_states {
+            vec![f(StateFilter::All, proto)]
+        } else {
+            match (self.listening, self.time_wait) {
+                (true, true) => vec![f(StateFilter::PortHolders, proto)],
+                (false, true) => vec![f(only(TcpState::TimeWait), proto)],
+                (true, false) => {
+                    let mut v = Vec::new();
+                    if self.tcp {
+                        v.push(f(only(TcpState::Listen), Some(Proto::Tcp)));
+                    }
+                    if self.udp {
+                        v.push(f(StateFilter::All, Some(Proto::Udp)));
+                    }
+                    v
+                }
+                (false, false) => Vec::new(),
+            }
+        };
+        ViewFilter { any_of }
+    }
+}
+
+/// What the table shows: sockets that match any of the engine's filters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewFilter {
+    pub any_of: Vec<Filter>,
+}
+
+impl ViewFilter {
+    pub fn matches(&self, e: &SocketEntry) -> bool {
+        self.any_of.iter().any(|f| f.matches(e))
+    }
+}
+
+/// A table column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Column {
+    Proto,
+    Local,
+    Port,
+    State,
+    Process,
+    User,
+    TimeWait,
+    Remote,
+    LastOwner,
+}
+
+impl Column {
+    pub const ALL: [Column; 9] = [
+        Column::Proto,
+        Column::Local,
+        Column::Port,
+        Column::State,
+        Column::Process,
+        Column::User,
+        Column::TimeWait,
+        Column::Remote,
+        Column::LastOwner,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Proto => "Proto",
+            Column::Local => "Local address",
+            Column::Port => "Port",
+            Column::State => "State",
+            Column::Process => "Process",
+            Column::User => "User",
+            Column::TimeWait => "TIME_WAIT left",
+            Column::Remote => "Remote address",
+            Column::LastOwner => "Last known owner",
+        }
+    }
+
+    /// Default width in points.
+    pub fn default_width(self) -> f32 {
+        match self {
+            Column::Proto => 44.0,
+            Column::Local => 120.0,
+            Column::Port => 50.0,
+            Column::State => 90.0,
+            Column::Process => 160.0,
+            Column::User => 70.0,
+            Column::TimeWait => 110.0,
+            Column::Remote => 150.0,
+            Column::LastOwner => 160.0,
+        }
+    }
+}
+
+/// Sort order; persisted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sort {
+    pub column: Column,
+    pub descending: bool,
+}
+
+impl Default for Sort {
+    fn default() -> Self {
+        Sort {
+            column: Column::Port,
+            descending: false,
+        }
+    }
+}

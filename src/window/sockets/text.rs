@@ -1,0 +1,164 @@
+//! The Sockets view's cell texts and sort order: pure functions shared by
+//! the table, the details panel, copy, export and the tests.
+
+use std::net::IpAddr;
+
+use super::{Column, countdown_text};
+use crate::sockets::{Family, Proto, SocketEntry};
+
+/// How two rows compare on `col` (`ta`, `tb`: their snapshots' times).
+pub(super) fn compare(
+    col: Column,
+    a: &SocketEntry,
+    b: &SocketEntry,
+    ta: u64,
+    tb: u64,
+) -> std::cmp::Ordering {
+    match col {
+        Column::Proto => (a.proto, a.family).cmp(&(b.proto, b.family)),
+        Column::Local => a.local_addr.cmp(&b.local_addr),
+        Column::Port => a.local_port.cmp(&b.local_port),
+        Column::State => state_text(a).cmp(state_text(b)),
+        Column::Process => {
+            let ka = a.processes.first().map(|p| (p.name.as_str(), p.pid));
+            let kb = b.processes.first().map(|p| (p.name.as_str(), p.pid));
+            // Owned sockets first, then unowned ones.
+            match (ka, kb) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        }
+        Column::User => user_text(a).cmp(user_text(b)),
+        Column::TimeWait => {
+            // Rows with a countdown first, soonest free first.
+            let ra = time_wait_left_ms(a, ta, 0);
+            let rb = time_wait_left_ms(b, tb, 0);
+            match (ra, rb) {
+                (Some(x), Some(y)) => {
+                    // Compare absolute expiry so rows from different snapshots
+                    // order correctly.
+                    (ta + x).cmp(&(tb + y))
+                }
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        }
+        Column::Remote => (a.remote_addr, a.remote_port).cmp(&(b.remote_addr, b.remote_port)),
+        Column::LastOwner => {
+            let ka = a
+                .last_known_owner
+                .as_ref()
+                .map(|o| (o.name.as_str(), o.pid));
+            let kb = b
+                .last_known_owner
+                .as_ref()
+                .map(|o| (o.name.as_str(), o.pid));
+            match (ka, kb) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Cell texts: pure functions, shared by the table, the details panel, copy
+// and the tests.
+
+/// "127.0.0.1:8080" or "[::1]:8080".
+pub fn socket_addr(addr: IpAddr, port: u16) -> String {
+    std::net::SocketAddr::new(addr, port).to_string()
+}
+
+pub fn proto_text(e: &SocketEntry) -> &'static str {
+    match (e.proto, e.family) {
+        (Proto::Tcp, Family::Ipv4) => "TCP",
+        (Proto::Tcp, Family::Ipv6) => "TCP6",
+        (Proto::Udp, Family::Ipv4) => "UDP",
+        (Proto::Udp, Family::Ipv6) => "UDP6",
+    }
+}
+
+/// The TCP state, or for UDP (which has none) whether the socket is bound
+/// only or connected to a peer.
+pub fn state_text(e: &SocketEntry) -> &'static str {
+    match e.state {
+        Some(s) => s.as_str(),
+        None if e.remote_addr.is_some() => "connected",
+        None => "bound",
+    }
+}
+
+/// "python3 (4242)", "nginx (10) +3" for several holders, "" for none.
+pub fn process_text(e: &SocketEntry) -> String {
+    match e.processes.as_slice() {
+        [] => String::new(),
+        [p] => format!("{} ({})", p.name, p.pid),
+        [p, rest @ ..] => format!("{} ({}) +{}", p.name, p.pid, rest.len()),
+    }
+}
+
+/// True for a socket whose owner exists but cannot be seen by this user
+/// (what the engine counts as unattributed).
+pub fn owner_hidden(e: &SocketEntry) -> bool {
+    crate::sockets::is_unattributed(e)
+}
+
+pub fn user_text(e: &SocketEntry) -> &str {
+    e.processes
+        .iter()
+        .find_map(|p| p.user.as_deref())
+        .unwrap_or("")
+}
+
+pub fn remote_text(e: &SocketEntry) -> String {
+    match (e.remote_addr, e.remote_port) {
+        (Some(a), Some(p)) => socket_addr(a, p),
+        (Some(a), None) => a.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// "was: python3 (4242)" for a TIME_WAIT socket whose owner the engine saw.
+pub fn last_owner_text(e: &SocketEntry) -> String {
+    match &e.last_known_owner {
+        Some(o) => format!("was: {} ({})", o.name, o.pid),
+        None => String::new(),
+    }
+}
+
+/// Time left before the kernel frees a TIME_WAIT socket, counted down from
+/// the snapshot it came in: `None` when not TIME_WAIT or when the OS does
+/// not report it.
+pub fn time_wait_left_ms(e: &SocketEntry, taken_at_ms: u64, now_ms: u64) -> Option<u64> {
+    if !e.is_kernel_owned() {
+        return None;
+    }
+    let at_snapshot = e.time_wait_expires_in_ms?;
+    Some(at_snapshot.saturating_sub(now_ms.saturating_sub(taken_at_ms)))
+}
+
+/// One line describing the whole row, tab-separated like a spreadsheet
+/// paste: proto, local, state, process, user, TIME_WAIT left, remote, last
+/// owner (empty fields kept).
+pub fn row_line(e: &SocketEntry, taken_at_ms: u64, now_ms: u64) -> String {
+    let tw = time_wait_left_ms(e, taken_at_ms, now_ms)
+        .map(countdown_text)
+        .unwrap_or_default();
+    [
+        proto_text(e).to_string(),
+        socket_addr(e.local_addr, e.local_port),
+        state_text(e).to_string(),
+        process_text(e),
+        user_text(e).to_string(),
+        tw,
+        remote_text(e),
+        last_owner_text(e),
+    ]
+    .join("\t")
+}

@@ -1,0 +1,458 @@
+//! The Sockets view: filter bar, banners, the live table and the details
+//! panel of the selected row.
+
+use egui::{Align, Layout, RichText, Sense};
+use egui_extras::TableBuilder;
+
+use crate::sockets::SocketEntry;
+use crate::window::shell::{Action, AppState, utc_clock_text};
+use crate::window::sockets::{
+    self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsState,
+};
+use crate::window::widgets;
+
+const ROW_HEIGHT: f32 = 20.0;
+
+pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    if state.settings.details_open {
+        egui::Panel::right("portwise.details")
+            .default_size(280.0)
+            .min_size(200.0)
+            .show(ui, |ui| details(ui, state, out));
+    }
+    toolbar(ui, state, out);
+    banners(ui, state);
+
+    let sockets = &state.sockets;
+    if sockets.received_at_ms.is_none() {
+        ui.add_space(24.0);
+        ui.vertical_centered(|ui| {
+            if sockets.error.is_some() {
+                ui.label("No snapshot could be taken yet.");
+            } else {
+                ui.label("Taking the first snapshot…");
+            }
+        });
+        return;
+    }
+    if sockets.rows().is_empty() {
+        ui.add_space(24.0);
+        ui.vertical_centered(|ui| {
+            if sockets.snapshot.sockets.is_empty() {
+                ui.heading("No sockets");
+            } else {
+                ui.heading("No sockets match the filter");
+                ui.label("Change the filter text or the toggles above, or");
+                if ui.button("Reset the filter").clicked() {
+                    out.push(Action::ClearFilterText);
+                    if state.settings.filter.port.is_some() {
+                        out.push(Action::ClearPortFilter);
+                    }
+                    for q in Quick::ALL {
+                        let default = crate::window::sockets::QuickFilter::default().get(q);
+                        if state.settings.filter.get(q) != default {
+                            out.push(Action::SetQuick(q, default));
+                        }
+                    }
+                }
+            }
+        });
+        return;
+    }
+    table(ui, state, out);
+}
+
+fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("Filter");
+        let mut text = state.settings.filter.text.clone();
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut text)
+                    .id(crate::window::shell::view::filter_id())
+                    .hint_text("port, address, process, pid")
+                    .desired_width(220.0),
+            )
+            .labelled_by(label.id)
+            .on_hover_text("Ctrl+F focuses the filter, Esc clears it");
+        if r.changed() {
+            out.push(Action::SetFilterText(text));
+        }
+        if let Some(p) = state.settings.filter.port
+            && ui
+                .button(format!("Port {p} ×"))
+                .on_hover_text(
+                    "Showing only sockets with this local or remote port; click to show all ports",
+                )
+                .clicked()
+        {
+            out.push(Action::ClearPortFilter);
+        }
+        ui.separator();
+        for q in Quick::ALL {
+            let mut on = state.settings.filter.get(q);
+            if ui
+                .toggle_value(&mut on, q.label())
+                .on_hover_text(q.tooltip())
+                .changed()
+            {
+                out.push(Action::SetQuick(q, on));
+            }
+        }
+        ui.separator();
+        if ui
+            .button("Export…")
+            .on_hover_text("Save the rows shown (not the fading ones) as CSV or JSON")
+            .clicked()
+        {
+            out.push(Action::Export);
+        }
+        let mut details = state.settings.details_open;
+        if ui
+            .toggle_value(&mut details, "Details")
+            .on_hover_text("Show the details panel of the selected row")
+            .changed()
+        {
+            out.push(Action::ToggleDetails);
+        }
+    });
+    let sockets = &state.sockets;
+    if sockets.received_at_ms.is_some() {
+        let (shown, total) = sockets.shown_counts();
+        let mut line = format!("Showing {shown} of {total} sockets");
+        let (new, gone) = (sockets.new_count(state.now_ms), sockets.gone_count());
+        if new > 0 || gone > 0 {
+            line.push_str(&format!("  ·  {new} new (green), {gone} just closed (red)"));
+        }
+        ui.label(RichText::new(line).weak());
+    }
+}
+
+fn banners(ui: &mut egui::Ui, state: &AppState) {
+    let sockets = &state.sockets;
+    if let Some((msg, _)) = &sockets.error {
+        let tail = match sockets.received_at_ms {
+            Some(_) => format!(
+                " Still showing the last good snapshot, from {}.",
+                utc_clock_text(sockets.snapshot.taken_at_unix_ms)
+            ),
+            None => String::new(),
+        };
+        banner(
+            ui,
+            widgets::error_color(ui),
+            &format!("Sampling failed: {msg}.{tail}"),
+        );
+    }
+    if let Some(note) = &sockets.coverage_note {
+        banner(ui, ui.visuals().weak_text_color(), note);
+    }
+    let n = sockets.snapshot.unattributed;
+    if n > 0 {
+        let reason = sockets.snapshot.unattributed_reason.as_deref();
+        let text = if sockets.snapshot.privileged {
+            // Privileges do not help here: say what the engine found.
+            let what = if n == 1 {
+                "1 socket has no owner portwise can see".to_string()
+            } else {
+                format!("{n} sockets have no owner portwise can see")
+            };
+            match reason {
+                Some(r) => format!("{what}: {r}"),
+                None => format!("{what}."),
+            }
+        } else {
+            let what = if n == 1 {
+                "1 socket has its owner hidden from this user".to_string()
+            } else {
+                format!("{n} sockets have owners hidden from this user")
+            };
+            let mut t = format!(
+                "{what}. Running portwise as root (or as Administrator on Windows) reveals them."
+            );
+            if let Some(r) = reason {
+                t.push_str(&format!(" ({r})"));
+            }
+            t
+        };
+        banner(ui, widgets::warn_color(ui), &text);
+    }
+}
+
+fn banner(ui: &mut egui::Ui, color: egui::Color32, text: &str) {
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.0, color))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(RichText::new(text).color(color));
+        });
+}
+
+fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let sockets = &state.sockets;
+    let rows = sockets.rows();
+    let now = state.now_ms;
+    let selected = sockets.selected;
+    let sort = state.settings.sort;
+    // Cells are not text-selectable: a click anywhere on a row selects it
+    // and a right-click opens its menu.
+    ui.style_mut().interaction.selectable_labels = false;
+
+    let mut builder = TableBuilder::new(ui)
+        .id_salt("portwise.sockets_table")
+        .striped(true)
+        .resizable(true)
+        .sense(Sense::click())
+        .cell_layout(Layout::left_to_right(Align::Center))
+        .min_scrolled_height(0.0);
+    let last = Column::ALL.len() - 1;
+    for (i, col) in Column::ALL.iter().enumerate() {
+        let c = if i == last {
+            egui_extras::Column::remainder().at_least(60.0)
+        } else {
+            egui_extras::Column::initial(state.settings.column_width(*col)).at_least(30.0)
+        };
+        builder = builder.column(c.clip(true));
+    }
+
+    builder
+        .header(ROW_HEIGHT + 2.0, |mut header| {
+            for col in Column::ALL {
+                header.col(|ui| {
+                    let r = ui
+                        .add(egui::Button::new(RichText::new(col.title()).strong()).frame(false))
+                        .on_hover_text("Sort by this column; click again to reverse");
+                    if r.clicked() {
+                        out.push(Action::SortBy(col));
+                    }
+                    if sort.column == col {
+                        sort_arrow(ui, sort.descending);
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            let widths = body.widths().to_vec();
+            let changed = widths.len() == Column::ALL.len()
+                && Column::ALL
+                    .iter()
+                    .zip(&widths)
+                    .take(last)
+                    .any(|(c, w)| (state.settings.column_width(*c) - w).abs() > 0.5);
+            if changed {
+                out.push(Action::SetColumnWidths(widths));
+            }
+            body.rows(ROW_HEIGHT, rows.len(), |mut row| {
+                let r = rows[row.index()];
+                let Some(e) = sockets.entry(r) else {
+                    return;
+                };
+                let key = RowKey::of(e);
+                row.set_selected(selected == Some(key));
+                let bg = sockets.highlight(r, now);
+                let gone = matches!(r, RowRef::Gone(_));
+                let taken = sockets.taken_at(r);
+                for col in Column::ALL {
+                    row.col(|ui| {
+                        if let Some((change, h)) = bg {
+                            let rect = ui.max_rect().expand2(0.5 * ui.spacing().item_spacing);
+                            let color = widgets::highlight(ui, change == Change::New, h);
+                            ui.painter().rect_filled(rect, 0.0, color);
+                        }
+                        cell(ui, col, e, taken, now, gone);
+                    });
+                }
+                let resp = row.response();
+                if resp.clicked() {
+                    out.push(Action::Select(Some(key)));
+                }
+                resp.context_menu(|ui| {
+                    row_actions(ui, e, key, !gone, out);
+                });
+            });
+        });
+}
+
+/// A small triangle: up for ascending, down for descending. (Painted: the
+/// bundled fonts have no arrow glyphs.)
+fn sort_arrow(ui: &mut egui::Ui, descending: bool) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), Sense::hover());
+    let c = rect.center();
+    let (tip, base) = if descending { (4.0, -3.0) } else { (-4.0, 3.0) };
+    let points = vec![
+        egui::pos2(c.x, c.y + tip),
+        egui::pos2(c.x - 4.0, c.y + base),
+        egui::pos2(c.x + 4.0, c.y + base),
+    ];
+    let color = ui.visuals().strong_text_color();
+    ui.painter().add(egui::Shape::convex_polygon(
+        points,
+        color,
+        egui::Stroke::NONE,
+    ));
+}
+
+fn cell(ui: &mut egui::Ui, col: Column, e: &SocketEntry, taken: u64, now: u64, gone: bool) {
+    // Empty cells draw nothing: fewer widgets per frame.
+    let text = |ui: &mut egui::Ui, t: String| {
+        if !t.is_empty() {
+            ui.label(if gone {
+                RichText::new(t).strikethrough()
+            } else {
+                RichText::new(t)
+            });
+        }
+    };
+    match col {
+        Column::Proto => text(ui, s::proto_text(e).to_string()),
+        Column::Local => text(ui, e.local_addr.to_string()),
+        Column::Port => {
+            let t = RichText::new(e.local_port.to_string()).strong();
+            ui.label(if gone { t.strikethrough() } else { t });
+        }
+        Column::State => text(ui, s::state_text(e).to_string()),
+        Column::Process => {
+            if s::owner_hidden(e) {
+                ui.label(RichText::new("hidden").weak().italics())
+                    .on_hover_text(
+                        "portwise cannot see the owner: without privileges, another \
+                         user's process (run as root or Administrator to see it); with \
+                         them, a process that just exited or lives in another pid namespace",
+                    );
+            } else {
+                text(ui, s::process_text(e));
+            }
+        }
+        Column::User => text(ui, s::user_text(e).to_string()),
+        Column::TimeWait => {
+            if let Some(left) = s::time_wait_left_ms(e, taken, now) {
+                widgets::countdown(ui, left, 48.0);
+            } else if e.is_kernel_owned() {
+                ui.label(RichText::new("not reported").weak())
+                    .on_hover_text("This OS does not report how long TIME_WAIT has left");
+            }
+        }
+        Column::Remote => text(ui, s::remote_text(e)),
+        Column::LastOwner => {
+            let was = s::last_owner_text(e);
+            if !was.is_empty() {
+                ui.label(RichText::new(was).weak());
+            }
+        }
+    }
+}
+
+/// The copy / stop actions for a row, in its context menu and its details.
+fn row_actions(ui: &mut egui::Ui, e: &SocketEntry, key: RowKey, live: bool, out: &mut Vec<Action>) {
+    if ui.button(format!("Copy port {}", e.local_port)).clicked() {
+        out.push(Action::Copy(CopyWhat::Port, key));
+        ui.close();
+    }
+    if ui
+        .button(format!(
+            "Copy address {}",
+            s::socket_addr(e.local_addr, e.local_port)
+        ))
+        .clicked()
+    {
+        out.push(Action::Copy(CopyWhat::Address, key));
+        ui.close();
+    }
+    if ui.button("Copy row").clicked() {
+        out.push(Action::Copy(CopyWhat::Row, key));
+        ui.close();
+    }
+    if ui
+        .button("Test bind on this port")
+        .on_hover_text("Open the Bind test view with this port filled in")
+        .clicked()
+    {
+        out.push(Action::OpenBindTest {
+            port: e.local_port,
+            proto: e.proto,
+        });
+        ui.close();
+    }
+    let can_stop = live && !e.processes.is_empty();
+    let r = ui.add_enabled(can_stop, egui::Button::new("Stop process…"));
+    let r = if can_stop {
+        r.on_hover_text("Shows what will be stopped and asks first")
+    } else if e.is_kernel_owned() {
+        r.on_disabled_hover_text("TIME_WAIT belongs to the kernel: no process to stop")
+    } else {
+        r.on_disabled_hover_text("No visible process holds this socket")
+    };
+    if r.clicked() {
+        out.push(Action::AskStop(key));
+        ui.close();
+    }
+}
+
+fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    ui.heading("Details");
+    let sockets: &SocketsState = &state.sockets;
+    let Some(key) = sockets.selected else {
+        ui.label(RichText::new("Select a row to see its details.").weak());
+        return;
+    };
+    let Some((e, gone)) = sockets.find(&key) else {
+        ui.label(RichText::new("The selected socket is gone.").weak());
+        return;
+    };
+    // A lingering row counts down from the last snapshot that had it.
+    let taken = gone.map_or(sockets.snapshot.taken_at_unix_ms, |g| g.last_taken_at_ms);
+    if gone.is_some() {
+        ui.label(RichText::new("Closed since the last refresh").color(widgets::error_color(ui)));
+    }
+    egui::Grid::new("portwise.details_grid")
+        .num_columns(2)
+        .spacing([10.0, 4.0])
+        .show(ui, |ui| {
+            let mut kv = |k: &str, v: String| {
+                ui.label(RichText::new(k).weak());
+                ui.add(egui::Label::new(v).wrap());
+                ui.end_row();
+            };
+            kv("Protocol", s::proto_text(e).to_string());
+            kv("Local", s::socket_addr(e.local_addr, e.local_port));
+            kv("State", s::state_text(e).to_string());
+            let remote = s::remote_text(e);
+            if !remote.is_empty() {
+                kv("Remote", remote);
+            }
+            if let Some(left) = s::time_wait_left_ms(e, taken, state.now_ms) {
+                kv("Frees in", s::countdown_text(left));
+            }
+            if s::owner_hidden(e) {
+                kv("Process", "hidden from this user".into());
+            }
+            for p in &e.processes {
+                kv("Process", format!("{} (pid {})", p.name, p.pid));
+                kv("User", p.user.clone().unwrap_or_else(|| "unknown".into()));
+                if let Some(exe) = &p.exe {
+                    kv("Executable", exe.clone());
+                }
+            }
+            if e.is_kernel_owned() {
+                let was = s::last_owner_text(e);
+                kv(
+                    "Last known owner",
+                    if was.is_empty() {
+                        "not seen by portwise".into()
+                    } else {
+                        was
+                    },
+                );
+            }
+        });
+    if e.is_kernel_owned() {
+        ui.label(
+            RichText::new(crate::bind::help::time_wait_note(
+                crate::bind::OsKind::current(),
+            ))
+            .weak(),
+        );
+    }
+    ui.separator();
+    row_actions(ui, e, key, gone.is_none(), out);
+}

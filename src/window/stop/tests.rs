@@ -1,0 +1,136 @@
+//! The stop confirmation without any UI: plan, confirm, report.
+
+use crate::sockets::Snapshot;
+use crate::window::shell::tests::*;
+use crate::window::shell::*;
+use crate::window::sockets::*;
+use crate::window::stop::StopMsg;
+use crate::window::stop::{StopOutcome, StopReport, StopTarget};
+use crate::window::tasks::Tasks;
+
+/// Records what it is asked to plan and stop; plans nothing.
+
+#[derive(Default)]
+struct RecordingStop {
+    plans: std::sync::Mutex<Vec<(u16, Vec<u32>)>>,
+    stops: std::sync::Mutex<Vec<(u32, bool)>>,
+}
+
+impl crate::stop::StopService for RecordingStop {
+    fn plan(&self, port: u16, pids: &[u32], _: &Snapshot) -> Result<Vec<StopTarget>, String> {
+        self.plans.lock().unwrap().push((port, pids.to_vec()));
+        Err("recorded".into())
+    }
+    fn stop(&self, t: &StopTarget, force: bool) -> StopReport {
+        self.stops.lock().unwrap().push((t.pid, force));
+        StopReport {
+            pid: t.pid,
+            name: t.name.clone(),
+            outcome: StopOutcome::Terminated,
+            message: "recorded".into(),
+            elapsed_ms: 0,
+            port_freed: None,
+        }
+    }
+}
+
+#[test]
+fn stop_flow_plans_confirms_and_reports() {
+    let service = std::sync::Arc::new(RecordingStop::default());
+    let workers = crate::window::ctx::Workers {
+        stop: service.clone(),
+        sysctls: std::sync::Arc::new(crate::tuning::NoSystem),
+    };
+    let mut st = AppState::with(Settings::default(), 0, Tasks::manual(), workers);
+    feed(&mut st, snap(0, base()));
+    let k = RowKey::of(&listener(8080, "python3", 4242));
+    st.apply(Action::AskStop(k));
+    assert_eq!(st.tasks.queued(), vec!["portwise-plan"]);
+    st.tasks.run_queued(None);
+    assert_eq!(*service.plans.lock().unwrap(), vec![(8080, vec![4242])]);
+    st.poll_tasks();
+
+    // TIME_WAIT has no process: no plan, a clear notice.
+    st.apply(Action::AskStop(RowKey::of(&time_wait(8080, 40000, 1))));
+    assert!(st.take_effects().is_empty() && st.tasks.queued().is_empty());
+    assert!(st.toasts().last().unwrap().text.contains("nothing to stop"));
+
+    let target = StopTarget {
+        pid: 4242,
+        name: "python3".into(),
+        user: Some("alice".into()),
+        cmdline: "python3 -m http.server 8080".into(),
+        start_time: 1,
+        caveats: vec![],
+        port: Some(8080),
+        refusal: None,
+    };
+    // A refused target is shown but never sent to the stopper.
+    let refused = StopTarget {
+        pid: 1,
+        name: "systemd".into(),
+        refusal: Some("pid 1 is the init process".into()),
+        ..target.clone()
+    };
+    let planned = |st: &mut AppState, p| st.apply(Action::Stop(StopMsg::Planned(p)));
+    planned(&mut st, Ok(vec![target.clone()]));
+    assert!(st.stop_dialog.is_some());
+    st.apply(Action::Stop(StopMsg::Cancel));
+    assert!(st.stop_dialog.is_none());
+
+    planned(&mut st, Ok(vec![target.clone(), refused.clone()]));
+    st.apply(Action::Stop(StopMsg::Confirm { force: false }));
+    assert!(st.stop_dialog.is_none());
+    // The stop runs on a worker, with only the stoppable target.
+    assert_eq!(st.tasks.queued(), vec!["portwise-stop"]);
+    st.tasks.run_queued(None);
+    assert_eq!(*service.stops.lock().unwrap(), vec![(target.pid, false)]);
+    st.poll_tasks();
+    st.take_effects();
+    planned(&mut st, Ok(vec![refused]));
+    st.apply(Action::Stop(StopMsg::Confirm { force: true }));
+    assert!(
+        st.take_effects().is_empty() && st.tasks.queued().is_empty(),
+        "nothing stoppable"
+    );
+    let finished = |st: &mut AppState, r| st.apply(Action::Stop(StopMsg::Finished(r)));
+    finished(
+        &mut st,
+        vec![StopReport {
+            pid: 4242,
+            name: "python3".into(),
+            outcome: StopOutcome::Terminated,
+            message: "stopped python3 (4242)".into(),
+            elapsed_ms: 30,
+            port_freed: Some(true),
+        }],
+    );
+    assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
+    let t = st.toasts().last().unwrap();
+    assert_eq!(
+        (t.kind, t.text.as_str()),
+        (ToastKind::Success, "stopped python3 (4242)")
+    );
+
+    finished(
+        &mut st,
+        vec![StopReport {
+            pid: 4242,
+            name: "python3".into(),
+            outcome: StopOutcome::PermissionDenied,
+            message: "permission denied: run sudo portwise".into(),
+            elapsed_ms: 0,
+            port_freed: None,
+        }],
+    );
+    assert_eq!(st.toasts().last().unwrap().kind, ToastKind::Error);
+    planned(&mut st, Err("permission denied".into()));
+    assert!(st.stop_dialog.is_none());
+    assert!(
+        st.toasts()
+            .last()
+            .unwrap()
+            .text
+            .contains("permission denied")
+    );
+}
