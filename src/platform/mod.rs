@@ -26,6 +26,9 @@ pub mod os;
 /// Exact process identity and signalling: the types shared by every OS.
 pub mod process_identity;
 
+/// Running a child with a port: socket handoff, signals, exit codes.
+pub mod handoff;
+
 /// netstat2 row mapping shared by the two OSes that list sockets with it.
 #[cfg(any(target_os = "macos", target_os = "windows"))]
 mod netstat;
