@@ -257,7 +257,11 @@ pub fn run(args: RunArgs) -> CliResult {
 /// Until the program ends: in `none` mode, watch for its bind first.
 fn follow(running: &mut handoff::Running) -> CliResult {
     loop {
-        match running.poll() {
+        let progress = running.poll();
+        for note in running.take_notes() {
+            eprintln!("portwise: note: {note}");
+        }
+        match progress {
             Ok(Progress::WaitingForBind) => std::thread::sleep(POLL),
             Ok(Progress::Serving) => break,
             Ok(Progress::Exited(status)) => {

@@ -40,6 +40,8 @@ pub struct Running {
     /// The program, as it may be shown in messages.
     pub name: String,
     env_name: String,
+    /// What the caller should tell the user (taken with `take_notes`).
+    notes: Vec<String>,
     exited: Option<ExitStatus>,
 }
 
@@ -92,6 +94,7 @@ impl Plan {
             last_check: None,
             name,
             env_name: req.env_name.clone(),
+            notes: Vec::new(),
             exited: None,
         })
     }
@@ -122,6 +125,11 @@ impl Running {
         self.claim.is_some()
     }
 
+    /// Notes gathered since the last call (a reservation let go early).
+    pub fn take_notes(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notes)
+    }
+
     /// One look: has the program ended, has it bound the port? After
     /// `bind_timeout` without a bind this is [`RunError::NeverBound`]; the
     /// caller then stops the program ([`Running::stop`]).
@@ -150,12 +158,19 @@ impl Running {
         let due = self.last_check.is_none_or(|t| t.elapsed() >= TABLE_EVERY);
         if due {
             self.last_check = Some(Instant::now());
-            let bound = someone_else_has(self.proto, self.port, &self.own_ids).map_err(|e| {
-                RunError::Failed(format!(
-                    "cannot read the socket table to see '{}' bind port {}: {e}",
-                    self.name, self.port
-                ))
-            })?;
+            let bound = match someone_else_has(self.proto, self.port, &self.own_ids) {
+                Ok(b) => b,
+                Err(e) => {
+                    // Without the table there is no telling when the program
+                    // binds: let the port go now rather than block it.
+                    self.notes.push(format!(
+                        "cannot read the socket table to see '{}' bind port {} ({e}); the \
+                         reservation is released now",
+                        self.name, self.port
+                    ));
+                    true
+                }
+            };
             if bound {
                 // The program's socket is there: let the reservation go.
                 self.claim = None;
