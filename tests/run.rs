@@ -2,6 +2,10 @@
 //! loopback, real signals. Every server gives up on its own after 60 s
 //! without a connection, and every `portwise run` is stopped (SIGTERM,
 //! forwarded to its server; SIGKILL after 10 s) when its guard drops.
+//!
+//! Unix only: the socket handoff, signals and the pty are Unix things; on
+//! Windows `run` offers `none` mode only (platform/handoff/windows.rs).
+#![cfg(unix)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream, UdpSocket};

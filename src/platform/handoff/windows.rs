@@ -50,9 +50,26 @@ pub fn command(spec: &ChildSpec, pass: Option<Pass<'_>>) -> io::Result<Command> 
     Ok(cmd)
 }
 
-/// Ctrl-C reaches every process attached to the console, the child
-/// included; portwise itself is not changed here (not implemented).
+/// Ctrl-C and Ctrl-Break reach every process attached to the console, the
+/// child included, so there is nothing to forward: portwise only keeps
+/// itself alive through them, to wait for the child and return its exit
+/// code. (Microsoft docs, "SetConsoleCtrlHandler function" and "CTRL+C and
+/// CTRL+BREAK Signals".) A handler routine, not `SetConsoleCtrlHandler(NULL,
+/// TRUE)`: that one would be inherited by the child and make it ignore
+/// Ctrl-C too.
 pub fn install_signal_forwarding() -> io::Result<()> {
+    unsafe extern "system" fn on_ctrl(kind: u32) -> windows_sys::core::BOOL {
+        use windows_sys::Win32::System::Console::{CTRL_BREAK_EVENT, CTRL_C_EVENT};
+        // TRUE: handled (portwise stays); FALSE: the default (exit) for
+        // closing the console, logoff and shutdown.
+        i32::from(kind == CTRL_C_EVENT || kind == CTRL_BREAK_EVENT)
+    }
+    // SAFETY: registers a handler with the documented signature.
+    let ok =
+        unsafe { windows_sys::Win32::System::Console::SetConsoleCtrlHandler(Some(on_ctrl), 1) };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
     Ok(())
 }
 
