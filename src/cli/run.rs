@@ -271,6 +271,11 @@ fn follow(running: &mut handoff::Running) -> CliResult {
                     os::status_text(status),
                     running.port
                 );
+                if !status.success()
+                    && let Some(hint) = running.early_exit_hint()
+                {
+                    eprintln!("portwise: {hint}");
+                }
                 return Ok(ExitCode::from(os::exit_code(status)));
             }
             Err(e) => {

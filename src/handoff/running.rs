@@ -6,7 +6,7 @@ use std::io;
 use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-use super::{Claim, FdMode, Plan, RunError, shown};
+use super::{Claim, FdMode, Hold, Plan, RunError, shown};
 use crate::platform::handoff::{self as os, Pass};
 use crate::sockets::raw::RawSocket;
 use crate::sockets::{Proto, TcpState};
@@ -33,6 +33,9 @@ pub struct Running {
     proto: Proto,
     /// What portwise still holds: `None` once the program has the port.
     claim: Option<Claim>,
+    /// Whether a reservation held the port against plain binds while the
+    /// program started (`none` mode).
+    reserved: bool,
     own_ids: Vec<u64>,
     started: Instant,
     bind_timeout: Duration,
@@ -77,6 +80,7 @@ impl Plan {
         // Closes portwise's copy of the descriptor made for the child.
         drop(cmd);
         let own_ids = claim.own_ids.clone();
+        let reserved = matches!(claim.hold, Hold::Held(_) | Hold::TimeWait(_));
         let claim = if req.mode.passes_socket() {
             claim.release();
             None
@@ -88,6 +92,7 @@ impl Plan {
             port: spec_port(&spec, &req.env_name),
             proto: req.proto,
             claim,
+            reserved: reserved && !req.mode.passes_socket(),
             own_ids,
             started: Instant::now(),
             bind_timeout: req.bind_timeout,
@@ -123,6 +128,17 @@ impl Running {
     /// program's bind).
     pub fn holds_reservation(&self) -> bool {
         self.claim.is_some()
+    }
+
+    /// What to add when the program ended with an error before binding:
+    /// the reservation refuses binds without SO_REUSEADDR, the program's
+    /// own included.
+    pub fn early_exit_hint(&self) -> Option<String> {
+        self.reserved.then(|| {
+            "if it failed with \"Address already in use\", it binds without SO_REUSEADDR, \
+             which the reservation refuses: hand it the socket instead (--fd-mode systemd or fd)"
+                .to_string()
+        })
     }
 
     /// Notes gathered since the last call (a reservation let go early).
