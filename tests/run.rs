@@ -559,3 +559,96 @@ fn stdin_is_the_programs() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "got-hello");
 }
+
+/// The window's way: a session on its own thread collects the program's
+/// output and follows its state; stop ends it.
+#[test]
+fn a_session_collects_output_and_stops_the_program() {
+    use portwise::handoff::session::{Status, Stream};
+    use portwise::handoff::{FdMode, RunRequest, Session};
+    need_python!();
+    let wait_for =
+        |s: &Session, what: &str, f: &dyn Fn(&portwise::handoff::session::State) -> bool| {
+            let start = Instant::now();
+            loop {
+                let st = s.state();
+                if f(&st) {
+                    return st;
+                }
+                assert!(
+                    start.elapsed() < PATIENCE,
+                    "timed out waiting for {what}: {st:?}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+
+    // Output from both streams, control characters made visible, exit code.
+    let mut req = RunRequest::new(
+        [
+            "sh",
+            "-c",
+            "echo port=$PORT fd={fd}; printf 'oops\\033[31m\\n' >&2; exit 3",
+        ]
+        .map(std::ffi::OsString::from)
+        .to_vec(),
+    );
+    req.mode = FdMode::Fd;
+    let s = Session::start(req).unwrap();
+    let st = wait_for(&s, "the exit", &|st| !st.status.is_running());
+    let port = st.port.unwrap();
+    assert_eq!(
+        st.status,
+        Status::Exited {
+            code: 3,
+            how: "exited with code 3".into()
+        }
+    );
+    assert!(
+        st.lines
+            .iter()
+            .any(|l| l.stream == Stream::Stdout && l.text == format!("port={port} fd=3")),
+        "{st:?}"
+    );
+    assert!(
+        st.lines
+            .iter()
+            .any(|l| l.stream == Stream::Stderr && l.text == "oops\\u{1b}[31m"),
+        "{st:?}"
+    );
+
+    // A server in none mode: waiting, then serving, then stopped.
+    let dir = tempfile::tempdir().unwrap();
+    let script = server_script(dir.path());
+    let req = RunRequest::new(vec![
+        "python3".into(),
+        script.into_os_string(),
+        "sess".into(),
+        "none".into(),
+        "1".into(),
+    ]);
+    let s = Session::start(req).unwrap();
+    let st = wait_for(&s, "the bind wait", &|st| {
+        st.status == Status::WaitingForBind
+    });
+    let port = st.port.unwrap();
+    wait_for(&s, "serving", &|st| st.status == Status::Serving);
+    assert_eq!(ask(port), format!("sess port={port} bound-late"));
+    s.stop();
+    let st = wait_for(&s, "the stop", &|st| !st.status.is_running());
+    assert_eq!(
+        st.status,
+        Status::Exited {
+            code: 45,
+            how: "exited with code 45".into()
+        }
+    );
+
+    // A program that is not there.
+    let s = Session::start(RunRequest::new(vec!["portwise-no-such-program".into()])).unwrap();
+    let st = wait_for(&s, "the failure", &|st| !st.status.is_running());
+    assert!(
+        matches!(st.status, Status::Failed { code: 127, .. }),
+        "{st:?}"
+    );
+}

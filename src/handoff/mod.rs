@@ -23,6 +23,7 @@
 
 pub mod claim;
 pub mod running;
+pub mod session;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -38,6 +39,7 @@ use crate::sockets::Proto;
 
 pub use claim::{Claim, Hold};
 pub use running::{Progress, Running};
+pub use session::Session;
 
 /// The first descriptor of systemd's protocol (`SD_LISTEN_FDS_START` in
 /// systemd's sd-daemon.h).
