@@ -24,6 +24,7 @@
 pub mod claim;
 pub mod running;
 pub mod session;
+pub mod words;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
