@@ -451,7 +451,7 @@ fn the_programs_exit_code_and_signal_become_portwises() {
     assert_eq!(out.status.code(), Some(7));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("'sh' exited with code 7 before it bound port"),
+        err.contains("'sh' exited with code 7 before portwise saw it bind port"),
         "{err}"
     );
     // Killed by a signal: 128 + N, as in the shell.
@@ -651,4 +651,47 @@ fn a_session_collects_output_and_stops_the_program() {
         matches!(st.status, Status::Failed { code: 127, .. }),
         "{st:?}"
     );
+}
+
+/// `--port`: a port chosen earlier, even one this user reserved in
+/// TIME_WAIT with `portwise free --reserve`; refused while a listener has it.
+#[test]
+fn an_exact_port_passes_its_own_reservation_but_not_a_listener() {
+    let out = portwise().args(["free", "--reserve"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = run_to_end(&[
+        "--port",
+        &port,
+        "--fd-mode",
+        "fd",
+        "--",
+        "sh",
+        "-c",
+        "test \"$PORT\" = {port} && test -S /dev/fd/3 && echo handed",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "handed",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    for mode in ["systemd", "none"] {
+        let out = run_to_end(&["--port", &port, "--fd-mode", mode, "--", "true"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {err}");
+        assert!(
+            err.contains(&format!("cannot take tcp port {port}")),
+            "{err}"
+        );
+    }
+    let out = run_to_end(&["--port", "0", "--", "true"]);
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::args::{parse_addr, parse_seconds};
+use super::args::{parse_addr, parse_port, parse_seconds};
 use super::{CliError, CliResult, emit};
 use crate::handoff::{self, Announce, FdMode, Progress, RunError, RunRequest};
 use crate::platform::handoff as os;
@@ -67,6 +67,10 @@ pub struct RunArgs {
     /// Let the OS assign the port (bind port 0).
     #[arg(long)]
     pub os: bool,
+    /// Use this port instead of picking one (e.g. one grabbed earlier with
+    /// `portwise free --reserve`); fails if another program holds it.
+    #[arg(long, value_name = "PORT", conflicts_with_all = ["range", "os"])]
+    pub port: Option<String>,
     /// The environment variable that carries the port (default PORT).
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
@@ -151,6 +155,15 @@ pub fn request_from_args(args: &RunArgs) -> Result<RunRequest, CliError> {
         (None, true) => Strategy::Os,
         (None, false) => Strategy::OutsideEphemeral,
     };
+    if let Some(p) = args.port.as_deref() {
+        let port = parse_port(p)?;
+        if port == 0 {
+            return Err(CliError::Usage(
+                "invalid --port 0 (use --os to let the OS assign one)".into(),
+            ));
+        }
+        req.port = Some(port);
+    }
     if let Some(e) = &args.env {
         req.env_name = e.clone();
     }
@@ -266,7 +279,7 @@ fn follow(running: &mut handoff::Running) -> CliResult {
             Ok(Progress::Serving) => break,
             Ok(Progress::Exited(status)) => {
                 eprintln!(
-                    "portwise: '{}' {} before it bound port {}",
+                    "portwise: '{}' {} before portwise saw it bind port {}",
                     running.name,
                     os::status_text(status),
                     running.port
@@ -308,6 +321,7 @@ mod tests {
             addr: None,
             range: None,
             os: false,
+            port: None,
             env: None,
             fd_mode: None,
             fd: None,

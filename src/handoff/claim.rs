@@ -9,7 +9,7 @@ use socket2::Socket;
 
 use super::{FdMode, Plan, RunError};
 use crate::platform::handoff as os;
-use crate::ports::probe::{bind_wildcard, new_socket};
+use crate::ports::probe::{bind_wildcard, ipv6_available, new_socket};
 use crate::ports::{Picker, PortFacts, PortSet, ProtoChoice, Reservation, reserve, time_wait_ms};
 use crate::sockets::Proto;
 
@@ -77,6 +77,25 @@ impl Plan {
     /// Picks and takes a port for this plan's mode.
     pub fn claim(&self) -> Result<Claim, RunError> {
         let req = &self.request;
+        if let Some(port) = req.port {
+            let attempt = match req.mode {
+                FdMode::Systemd | FdMode::Fd => self.claim_socket(port, true),
+                FdMode::None => claim_none(req.proto, port, ipv6_available(), true),
+            };
+            return attempt.map_err(|e| {
+                RunError::Failed(format!(
+                    "cannot take {} port {port}: {e}{}",
+                    req.proto.as_str(),
+                    if in_use(&e) {
+                        format!(
+                            " (another program holds it: `portwise list --port {port}` shows who)"
+                        )
+                    } else {
+                        String::new()
+                    }
+                ))
+            });
+        }
         let facts = PortFacts::read(ProtoChoice::from(req.proto));
         let ipv6 = facts.ipv6;
         let mut picker = Picker::new(facts);
@@ -95,8 +114,8 @@ impl Plan {
                 None => 0, // the OS assigns one at the bind
             };
             let attempt = match req.mode {
-                FdMode::Systemd | FdMode::Fd => self.claim_socket(port),
-                FdMode::None => claim_none(req.proto, port, ipv6),
+                FdMode::Systemd | FdMode::Fd => self.claim_socket(port, false),
+                FdMode::None => claim_none(req.proto, port, ipv6, false),
             };
             match attempt {
                 Ok(claim) => return Ok(claim),
@@ -120,9 +139,15 @@ impl Plan {
     }
 
     /// Bind (and for TCP, listen) on the requested address.
-    fn claim_socket(&self, port: u16) -> io::Result<Claim> {
+    /// `exact`: a port the user chose; SO_REUSEADDR lets the bind pass a
+    /// TIME_WAIT reservation of it (never a listener). A picked port is
+    /// bound without it, so that two runs never share one.
+    fn claim_socket(&self, port: u16, exact: bool) -> io::Result<Claim> {
         let req = &self.request;
         let sock = new_socket(req.addr.is_ipv6(), req.proto)?;
+        if exact {
+            sock.set_reuse_address(true)?;
+        }
         sock.bind(&SocketAddr::new(req.addr, port).into())?;
         if req.proto == Proto::Tcp {
             sock.listen(BACKLOG)?;
@@ -146,17 +171,26 @@ fn bound_port(s: &Socket) -> io::Result<u16> {
 
 /// `none` mode: hold the port where the OS allows, else leave it in
 /// TIME_WAIT (TCP), else nothing.
-fn claim_none(proto: Proto, port: u16, ipv6: bool) -> io::Result<Claim> {
+fn claim_none(proto: Proto, port: u16, ipv6: bool, exact: bool) -> io::Result<Claim> {
     if os::held_bind_reserves() {
         // A plain bind first: it fails if anyone holds the port, even
         // another portwise's held (SO_REUSEADDR) socket, so two runs never
         // share a port. SO_REUSEADDR is set afterwards; the kernel reads
-        // it at every later bind's conflict check.
-        let v4 = bind_wildcard(false, proto, port)?;
+        // it at every later bind's conflict check. A port the user chose
+        // is bound with SO_REUSEADDR at once, to pass a TIME_WAIT
+        // reservation of it.
+        let bind = |v6: bool, port: u16| {
+            if exact {
+                bind_wildcard_reusing(v6, proto, port)
+            } else {
+                bind_wildcard(v6, proto, port)
+            }
+        };
+        let v4 = bind(false, port)?;
         let port = bound_port(&v4)?;
         let mut held = vec![v4];
         if ipv6 {
-            held.push(bind_wildcard(true, proto, port)?);
+            held.push(bind(true, port)?);
         }
         for s in &held {
             s.set_reuse_address(true)?;
@@ -174,6 +208,15 @@ fn claim_none(proto: Proto, port: u16, ipv6: bool) -> io::Result<Claim> {
         port
     };
     match proto {
+        Proto::Tcp if exact => Ok(Claim {
+            port,
+            hold: Hold::Nothing,
+            own_ids: Vec::new(),
+            notes: vec![format!(
+                "on this OS portwise does not reserve a port you chose (port {port}) while the \
+                 program starts"
+            )],
+        }),
         Proto::Tcp => {
             let r = reserve(port, time_wait_ms())?;
             let mut notes = Vec::new();
@@ -200,6 +243,17 @@ fn claim_none(proto: Proto, port: u16, ipv6: bool) -> io::Result<Claim> {
             )],
         }),
     }
+}
+
+/// Like `bind_wildcard`, with SO_REUSEADDR set before the bind.
+fn bind_wildcard_reusing(v6: bool, proto: Proto, port: u16) -> io::Result<Socket> {
+    let s = new_socket(v6, proto)?;
+    if v6 {
+        s.set_only_v6(true)?;
+    }
+    s.set_reuse_address(true)?;
+    s.bind(&crate::ports::probe::wildcard(v6, port).into())?;
+    Ok(s)
 }
 
 fn describe(strategy: &crate::ports::Strategy) -> String {

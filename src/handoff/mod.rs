@@ -107,6 +107,11 @@ impl FromStr for FdMode {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunRequest {
     pub strategy: Strategy,
+    /// This very port instead of a pick (`--port`): for a port chosen
+    /// earlier, e.g. grabbed and reserved in the window. Taken with
+    /// SO_REUSEADDR, so portwise's own TIME_WAIT reservation of it does not
+    /// stand in the way; a listener on it does.
+    pub port: Option<u16>,
     pub proto: Proto,
     /// Where the handed-over socket is bound (`systemd`, `fd`), and the
     /// host of the printed URL.
@@ -129,6 +134,7 @@ impl RunRequest {
     pub fn new(command: Vec<OsString>) -> RunRequest {
         RunRequest {
             strategy: Strategy::OutsideEphemeral,
+            port: None,
             proto: Proto::Tcp,
             addr: IpAddr::from([127, 0, 0, 1]),
             env_name: "PORT".into(),
