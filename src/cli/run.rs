@@ -16,6 +16,7 @@ use crate::handoff::{self, Announce, FdMode, Progress, RunError, RunRequest};
 use crate::platform::handoff as os;
 use crate::ports::{PortRange, Strategy};
 use crate::sockets::Proto;
+use crate::util::text::escape_control as esc;
 
 /// How long a stopped program gets between SIGTERM and SIGKILL.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -119,7 +120,7 @@ impl std::str::FromStr for PrintAs {
             "json" => Ok(PrintAs::Json),
             _ => Err(CliError::Usage(format!(
                 "invalid --print '{}' (expected url, port or json)",
-                s.trim()
+                esc(s.trim())
             ))),
         }
     }
@@ -139,22 +140,24 @@ pub fn request_from_args(args: &RunArgs) -> Result<RunRequest, CliError> {
             _ => {
                 return Err(CliError::Usage(format!(
                     "invalid --proto '{}' (expected tcp or udp; a program gets one socket)",
-                    p.trim()
+                    esc(p.trim())
                 )));
             }
         };
     }
     if let Some(a) = args.addr.as_deref() {
-        req.addr = parse_addr(a)?;
+        let scoped = parse_addr(a)?;
+        req.addr = scoped.ip;
+        req.scope_id = scoped.scope_id;
     }
-    req.strategy = match (&args.range, args.os) {
-        (Some(r), _) => Strategy::Range(
-            r.parse::<PortRange>()
-                .map_err(|e| CliError::Usage(format!("invalid --range: {e}")))?,
-        ),
-        (None, true) => Strategy::Os,
-        (None, false) => Strategy::OutsideEphemeral,
-    };
+    req.strategy =
+        match (&args.range, args.os) {
+            (Some(r), _) => Strategy::Range(r.parse::<PortRange>().map_err(|e| {
+                CliError::Usage(format!("invalid --range: {}", esc(&e.to_string())))
+            })?),
+            (None, true) => Strategy::Os,
+            (None, false) => Strategy::OutsideEphemeral,
+        };
     if let Some(p) = args.port.as_deref() {
         let port = parse_port(p)?;
         if port == 0 {
@@ -168,7 +171,9 @@ pub fn request_from_args(args: &RunArgs) -> Result<RunRequest, CliError> {
         req.env_name = e.clone();
     }
     req.mode = match (args.fd_mode.as_deref(), &args.fd) {
-        (Some(m), _) => m.parse::<FdMode>().map_err(CliError::Usage)?,
+        (Some(m), _) => m
+            .parse::<FdMode>()
+            .map_err(|e| CliError::Usage(esc(&e).into_owned()))?,
         (None, Some(_)) => FdMode::Fd,
         (None, None) => FdMode::None,
     };
@@ -181,7 +186,8 @@ pub fn request_from_args(args: &RunArgs) -> Result<RunRequest, CliError> {
         }
         req.fd = fd.trim().parse::<i32>().map_err(|_| {
             CliError::Usage(format!(
-                "invalid --fd '{fd}' (expected a descriptor number from 3 to {})",
+                "invalid --fd '{}' (expected a descriptor number from 3 to {})",
+                esc(fd),
                 handoff::MAX_FD
             ))
         })?;

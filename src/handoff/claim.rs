@@ -3,7 +3,6 @@
 //! tried, so concurrent `portwise run`s never end up with the same port.
 
 use std::io;
-use std::net::SocketAddr;
 
 use socket2::Socket;
 
@@ -148,7 +147,7 @@ impl Plan {
         if exact {
             sock.set_reuse_address(true)?;
         }
-        sock.bind(&SocketAddr::new(req.addr, port).into())?;
+        sock.bind(&req.socket_addr(port).into())?;
         if req.proto == Proto::Tcp {
             sock.listen(BACKLOG)?;
         }

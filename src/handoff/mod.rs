@@ -116,6 +116,8 @@ pub struct RunRequest {
     /// Where the handed-over socket is bound (`systemd`, `fd`), and the
     /// host of the printed URL.
     pub addr: IpAddr,
+    /// The IPv6 scope (interface index) of a link-local `addr`; 0 for none.
+    pub scope_id: u32,
     /// The environment variable that carries the port.
     pub env_name: String,
     pub mode: FdMode,
@@ -137,12 +139,21 @@ impl RunRequest {
             port: None,
             proto: Proto::Tcp,
             addr: IpAddr::from([127, 0, 0, 1]),
+            scope_id: 0,
             env_name: "PORT".into(),
             mode: FdMode::None,
             fd: SD_LISTEN_FDS_START,
             fd_name: "portwise".into(),
             bind_timeout: Duration::from_secs(30),
             command,
+        }
+    }
+
+    /// Where the handed-over socket is bound.
+    pub fn socket_addr(&self, port: u16) -> std::net::SocketAddr {
+        match self.addr {
+            IpAddr::V6(a) => std::net::SocketAddrV6::new(a, port, 0, self.scope_id).into(),
+            a => std::net::SocketAddr::new(a, port),
         }
     }
 
@@ -394,7 +405,13 @@ impl Plan {
             a => a,
         };
         let mut endpoint = String::new();
-        crate::sockets::write_endpoint(&mut endpoint, &host, port);
+        match host {
+            // RFC 6874: the zone in a URL is "%25" + the zone id.
+            IpAddr::V6(a) if req.scope_id != 0 => {
+                endpoint = format!("[{a}%25{}]:{port}", req.scope_id);
+            }
+            _ => crate::sockets::write_endpoint(&mut endpoint, &host, port),
+        }
         let url = match req.proto {
             Proto::Tcp => format!("http://{endpoint}/"),
             Proto::Udp => format!("udp://{endpoint}"),
