@@ -283,6 +283,9 @@ fn follow(running: &mut handoff::Running) -> CliResult {
         match progress {
             Ok(Progress::WaitingForBind) => std::thread::sleep(POLL),
             Ok(Progress::Serving) => break,
+            Ok(Progress::Exited(status)) if !running.bind_unseen() => {
+                return Ok(ExitCode::from(os::exit_code(status)));
+            }
             Ok(Progress::Exited(status)) => {
                 eprintln!(
                     "portwise: '{}' {} before portwise saw it bind port {}",

@@ -36,6 +36,10 @@ pub struct Running {
     /// Whether a reservation held the port against plain binds while the
     /// program started (`none` mode).
     reserved: bool,
+    /// `none` mode: the socket table is watched for the program's socket.
+    watching: bool,
+    /// The program's socket was seen.
+    bind_seen: bool,
     own_ids: Vec<u64>,
     started: Instant,
     bind_timeout: Duration,
@@ -93,6 +97,8 @@ impl Plan {
             proto: req.proto,
             claim,
             reserved: reserved && !req.mode.passes_socket(),
+            watching: !req.mode.passes_socket(),
+            bind_seen: false,
             own_ids,
             started: Instant::now(),
             bind_timeout: req.bind_timeout,
@@ -124,6 +130,12 @@ fn spawn_error(name: &str, e: &io::Error) -> RunError {
 }
 
 impl Running {
+    /// Whether the program ended (or is) still without the port being seen
+    /// bound: `none` mode before the socket table showed its socket.
+    pub fn bind_unseen(&self) -> bool {
+        self.watching && !self.bind_seen
+    }
+
     /// Whether portwise still holds a reservation (`none` mode, before the
     /// program's bind).
     pub fn holds_reservation(&self) -> bool {
@@ -190,6 +202,7 @@ impl Running {
             if bound {
                 // The program's socket is there: let the reservation go.
                 self.claim = None;
+                self.bind_seen = true;
                 return Ok(Progress::Serving);
             }
         }
