@@ -1,10 +1,11 @@
 //! portwise: see what holds your ports, why `bind()` fails, and how to fix it.
 //!
-//! The engine (`sockets`, `ports`, `bind`, `stop`, `tuning`, `platform`,
-//! `util`) never imports egui; `cli` and the `window`
+//! The engine (`sockets`, `ports`, `bind`, `stop`, `tuning`, `handoff`,
+//! `platform`, `util`) never imports egui; `cli` and the `window`
 //! are thin front ends over it.
 
 pub mod bind;
+pub mod handoff;
 pub mod ports;
 pub mod sockets;
 pub mod stop;

@@ -28,7 +28,7 @@ fn engine_never_imports_egui() {
     // state/ is the window's model: egui-free by design so it is testable
     // without a window.
     let engine = [
-        "sockets", "ports", "bind", "stop", "tuning", "platform", "util",
+        "sockets", "ports", "bind", "stop", "tuning", "handoff", "platform", "util",
     ];
     let mut files = Vec::new();
     for m in engine {

@@ -8,6 +8,7 @@ pub mod args;
 pub mod bind_test;
 pub mod free;
 pub mod list;
+pub mod run;
 pub mod stop;
 pub mod tuning;
 
@@ -39,6 +40,8 @@ pub enum Command {
     BindTest(bind_test::BindTestArgs),
     /// Stop the process(es) holding a port, safely.
     Stop(stop::StopArgs),
+    /// Run a program with a free port, handed over without a race.
+    Run(run::RunArgs),
     /// Explain, show, export and audit the kernel tunables for ports.
     #[command(subcommand)]
     Tuning(tuning::TuningCommand),
@@ -209,6 +212,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Free(a) => free::run(a),
         Command::BindTest(a) => bind_test::run(a),
         Command::Stop(a) => stop::run(a),
+        Command::Run(a) => run::run(a),
         Command::Tuning(c) => tuning::run(c),
     };
     match result {

@@ -29,6 +29,9 @@ pub mod types;
 /// Exact process identity and signalling: the types shared by every OS.
 pub mod process_identity;
 
+/// Running a child with a port: socket handoff, signals, exit codes.
+pub mod handoff;
+
 /// errno names and classes shared by the two Unix OSes.
 #[cfg(any(target_os = "linux", target_os = "macos"))]
 mod unix_errno;
