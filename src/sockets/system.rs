@@ -1,11 +1,13 @@
 //! The real machine as a [`SocketSource`]: the OS socket table, owners,
 //! process details and the memory of past owners, kept between snapshots.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::memory::{ConnKey, OwnerMemory};
-use super::model::{OwnerRef, ProcessInfo, Snapshot, SocketEntry};
+use super::model::{NetnsRef, OwnerRef, ProcessInfo, Snapshot, SocketEntry};
+use super::namespaces::{self, ContainerNames, NetnsSelection, NetnsSummary, Target};
 use super::order;
 use super::owners::OwnerCache;
 use super::procinfo::ProcessTable;
@@ -29,6 +31,12 @@ pub struct SystemSource {
     taken: u64,
     /// List TCP sockets that are only bound (state CLOSED).
     bound_only: bool,
+    /// Which network namespaces to list (Linux).
+    netns: NetnsSelection,
+    /// What the last snapshot found about namespaces.
+    netns_summary: NetnsSummary,
+    /// Container names, kept between snapshots.
+    container_names: ContainerNames,
 }
 
 impl Default for SystemSource {
@@ -59,7 +67,23 @@ impl SystemSource {
             last_len: 0,
             taken: 0,
             bound_only: true,
+            netns: NetnsSelection::Own,
+            netns_summary: NetnsSummary::default(),
+            container_names: ContainerNames::default(),
         }
+    }
+
+    /// Which network namespaces snapshots list (Linux): the own one by
+    /// default. Others need root; without it [`NetnsSelection::All`] lists
+    /// the own one and the summary's note says how to see the rest.
+    pub fn set_netns(&mut self, selection: NetnsSelection) {
+        self.netns = selection;
+    }
+
+    /// What the last snapshot found about network namespaces: how many
+    /// exist beside the listed ones, and why any were skipped.
+    pub fn netns_summary(&self) -> &NetnsSummary {
+        &self.netns_summary
     }
 
     /// Whether to list TCP sockets bound to a port but neither listening
@@ -82,49 +106,73 @@ impl SystemSource {
         self.owners.scans()
     }
 
-    /// Dump the OS socket table straight into entries, running `meanwhile`
-    /// while the kernel works.
+    /// Dump the OS socket table of each target namespace straight into
+    /// entries, running `meanwhile` while the kernel works. A namespace
+    /// that cannot be entered fails the snapshot when `strict`, else is
+    /// named in the returned list of skipped ones.
     fn dump(
         capacity: usize,
         bound_only: bool,
         meanwhile: &mut dyn FnMut(),
-    ) -> Result<Table, SourceError> {
+        targets: &[(Target, Option<Arc<NetnsRef>>)],
+        strict: bool,
+    ) -> Result<(Table, Vec<u64>, Vec<String>), SourceError> {
         let mut table = Table {
             sockets: Vec::with_capacity(capacity),
             listed_pids: Vec::new(),
             with_inode: Vec::new(),
             owned: Vec::new(),
         };
-        os::sockets::dump(
-            &mut |r: RawSocket| {
-                let RawSocket {
-                    proto,
-                    local,
-                    remote,
-                    state,
-                    inode,
-                    uid,
-                    time_wait_expires_in_ms,
-                    pids,
-                } = r;
-                if !pids.is_empty() {
-                    table.listed_pids.push((table.sockets.len(), pids));
+        let mut listed = Vec::new();
+        let mut skipped = Vec::new();
+        let mut meanwhile = Some(meanwhile);
+        if !matches!(targets.first(), Some((Target::Own, _))) {
+            // The early owner scan needs no namespace: run it first.
+            if let Some(m) = meanwhile.take() {
+                m();
+            }
+        }
+        for (target, tag) in targets {
+            let inode = tag.as_ref().map_or(0, |t| t.inode);
+            match target {
+                Target::Own => {
+                    let mut nothing = || {};
+                    let early = meanwhile.take();
+                    os::sockets::dump(
+                        &mut |r| push_raw(&mut table, r, tag),
+                        early.unwrap_or(&mut nothing),
+                        bound_only,
+                    )
+                    .map_err(SourceError)?;
                 }
-                if inode != 0 {
-                    table.with_inode.push(table.sockets.len());
+                Target::Other(ns) => {
+                    // Sockets opened inside belong to that namespace; the
+                    // rows join the same table (inodes are machine-wide).
+                    let before = table.sockets.len();
+                    let result = os::netns::run_in(ns, || {
+                        os::sockets::dump(
+                            &mut |r| push_raw(&mut table, r, tag),
+                            &mut || {},
+                            bound_only,
+                        )
+                    })
+                    .and_then(|r| r);
+                    if let Err(e) = result {
+                        if strict {
+                            return Err(SourceError(e));
+                        }
+                        // Drop a half-read namespace rather than show part.
+                        table.sockets.truncate(before);
+                        table.with_inode.retain(|&i| i < before);
+                        table.listed_pids.retain(|(i, _)| *i < before);
+                        skipped.push(format!("network namespace {inode} not listed: {e}"));
+                        continue;
+                    }
                 }
-                table.sockets.push(SocketEntry {
-                    time_wait_expires_in_ms,
-                    inode,
-                    uid,
-                    ..SocketEntry::new(proto, local, remote, state)
-                });
-            },
-            meanwhile,
-            bound_only,
-        )
-        .map_err(SourceError)?;
-        Ok(table)
+            }
+            listed.push(inode);
+        }
+        Ok((table, listed, skipped))
     }
 
     /// The pids holding each socket, by index: the OS's own list where it
@@ -252,17 +300,34 @@ impl SocketSource for SystemSource {
         // holds: do it while the kernel dumps the sockets.
         let first = self.taken == 0;
         let mut prefetched = None;
-        let mut table = Self::dump(capacity, self.bound_only, &mut || {
-            if first {
-                prefetched = Some(os::sockets::scan_owners(None));
-            }
-        })?;
+        let privileged = os::process::is_elevated();
+        let plan = namespaces::plan(&self.netns, privileged).map_err(SourceError)?;
+        let strict = matches!(
+            self.netns,
+            NetnsSelection::Named(_) | NetnsSelection::Pid(_)
+        );
+        let (mut table, listed, skipped) = Self::dump(
+            capacity,
+            self.bound_only,
+            &mut || {
+                if first {
+                    prefetched = Some(os::sockets::scan_owners(None));
+                }
+            },
+            &plan.targets,
+            strict,
+        )?;
         self.taken += 1;
         self.last_len = table.sockets.len();
         self.attach_processes(&mut table, now, prefetched);
         self.apply_memory(&mut table, now);
+        self.name_containers(&mut table, &plan, privileged);
+        self.netns_summary = NetnsSummary {
+            listed,
+            skipped,
+            ..plan.summary
+        };
 
-        let privileged = os::process::is_elevated();
         let lost: Vec<&SocketEntry> = table
             .with_inode
             .iter()
@@ -284,6 +349,33 @@ impl SocketSource for SystemSource {
     }
 }
 
+/// One dumped socket into the table, tagged with its namespace.
+fn push_raw(table: &mut Table, r: RawSocket, netns: &Option<Arc<NetnsRef>>) {
+    let RawSocket {
+        proto,
+        local,
+        remote,
+        state,
+        inode,
+        uid,
+        time_wait_expires_in_ms,
+        pids,
+    } = r;
+    if !pids.is_empty() {
+        table.listed_pids.push((table.sockets.len(), pids));
+    }
+    if inode != 0 {
+        table.with_inode.push(table.sockets.len());
+    }
+    table.sockets.push(SocketEntry {
+        time_wait_expires_in_ms,
+        inode,
+        uid,
+        netns: netns.clone(),
+        ..SocketEntry::new(proto, local, remote, state)
+    });
+}
+
 impl SystemSource {
     /// The unattributed count among `rows` (some of the last snapshot's
     /// sockets, e.g. those a filter shows) and the reason for exactly those:
@@ -299,6 +391,42 @@ impl SystemSource {
             .filter(|s| is_unattributed(s))
             .collect();
         self.explain_unattributed(&lost, privileged)
+    }
+
+    /// The container of each socket's owner (or, in another namespace, of
+    /// that namespace), and the container behind each published port.
+    fn name_containers(&mut self, table: &mut Table, plan: &namespaces::Plan, privileged: bool) {
+        let others: HashMap<u64, Option<crate::sockets::model::Container>> = plan
+            .targets
+            .iter()
+            .filter_map(|(t, _)| match t {
+                Target::Other(ns) => Some((ns.inode, namespaces::namespace_container(ns))),
+                Target::Own => None,
+            })
+            .collect();
+        namespaces::attribute(&mut table.sockets, &others, &mut self.container_names);
+        let discovery = &plan.discovery;
+        namespaces::map_published(
+            &mut table.sockets,
+            &mut || {
+                // Which namespace holds each address: entering each one
+                // needs root, and is done only once a proxy is seen.
+                let mut map = HashMap::new();
+                if !privileged {
+                    return map;
+                }
+                for ns in discovery.others() {
+                    if let Ok(Ok(addrs)) = os::netns::run_in(ns, os::netns::addresses) {
+                        let container = namespaces::namespace_container(ns);
+                        for ip in addrs.into_iter().filter(|ip| !ip.is_loopback()) {
+                            map.insert(ip, container.clone());
+                        }
+                    }
+                }
+                map
+            },
+            &mut self.container_names,
+        );
     }
 
     /// Count the sockets whose owner could not be found, and say why.
