@@ -12,7 +12,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::model::{Container, NetnsRef, Proto, Published, SocketEntry};
+use serde::Serialize;
+
+use super::model::{Container, NetnsRef, OwnerRef, Proto, Published, Snapshot, SocketEntry};
 use super::raw::{NetnsDiscovery, NetnsInfo};
 use crate::platform::os;
 
@@ -73,6 +75,8 @@ pub struct NetnsSummary {
     pub unreadable_processes: usize,
     /// Whether other namespaces can be entered (root).
     pub privileged: bool,
+    /// Whether every namespace was asked for.
+    pub asked_all: bool,
 }
 
 impl NetnsSummary {
@@ -106,6 +110,13 @@ impl NetnsSummary {
             parts.push(format!(
                 "{at_least}{unlisted} other network {noun}{containers}; this list shows only \
                  portwise's own; {how}"
+            ));
+        }
+        if self.asked_all && !self.privileged && self.unreadable_processes > 0 && unlisted == 0 {
+            parts.push(format!(
+                "the network namespaces of {} processes of other users cannot be read without \
+                 root: `sudo portwise list --netns all` shows every namespace",
+                self.unreadable_processes
             ));
         }
         for s in &self.skipped {
@@ -145,6 +156,7 @@ pub fn plan(selection: &NetnsSelection, privileged: bool) -> Result<Plan, String
         skipped: Vec::new(),
         unreadable_processes: discovery.unreadable_processes,
         privileged,
+        asked_all: *selection == NetnsSelection::All,
     };
     summary.other_containers = discovery
         .others()
@@ -290,6 +302,110 @@ impl ContainerNames {
             }
         }
     }
+}
+
+/// A socket in another network namespace on the port a bind test asked
+/// about: it cannot conflict with a bind here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListenerElsewhere {
+    pub netns: NetnsRef,
+    pub proto: Proto,
+    pub local_addr: IpAddr,
+    pub local_port: u16,
+    pub processes: Vec<OwnerRef>,
+    /// "a server in container web (python3, pid 4242) listens on
+    /// 0.0.0.0:8080 in its own network namespace; ..."
+    pub note: String,
+}
+
+/// The listeners (TCP LISTEN, bound UDP) on `proto`/`port` in namespaces
+/// other than `own`, from a snapshot that lists them
+/// ([`NetnsSelection::All`]).
+pub fn listeners_elsewhere(
+    snap: &Snapshot,
+    own: Option<u64>,
+    proto: Proto,
+    port: u16,
+) -> Vec<ListenerElsewhere> {
+    snap.on_port(proto, port)
+        .iter()
+        .filter(|s| s.is_listening())
+        .filter_map(|s| {
+            let ns = s.netns.as_ref()?;
+            if Some(ns.inode) == own || own.is_none() {
+                return None;
+            }
+            let processes: Vec<OwnerRef> = s
+                .processes
+                .iter()
+                .map(|p| OwnerRef {
+                    pid: p.pid,
+                    name: p.name.clone(),
+                })
+                .collect();
+            let mut at = String::new();
+            super::write_endpoint(&mut at, &s.local_addr, s.local_port);
+            let place = match (&ns.container, &ns.name) {
+                (Some(c), _) => format!("container {}", c.label()),
+                (None, Some(n)) => format!("network namespace {n}"),
+                (None, None) => format!("network namespace {}", ns.inode),
+            };
+            let who = match processes.first() {
+                Some(p) => format!(" ({}, pid {})", p.name, p.pid),
+                None => String::new(),
+            };
+            let verb = if s.proto == Proto::Tcp {
+                "listens on"
+            } else {
+                "is bound to"
+            };
+            let note = format!(
+                "a server in {place}{who} {verb} {} {at} in its own network namespace; it does \
+                 not conflict with a bind here",
+                s.proto
+            );
+            Some(ListenerElsewhere {
+                netns: (**ns).clone(),
+                proto: s.proto,
+                local_addr: s.local_addr,
+                local_port: s.local_port,
+                processes,
+                note,
+            })
+        })
+        .collect()
+}
+
+/// The published-port proxies holding `proto`/`port` in the own namespace:
+/// "docker-proxy (pid 77) holds it: published by container web →
+/// 172.17.0.2:80", with the command that stops the container.
+pub fn published_on(
+    snap: &Snapshot,
+    own: Option<u64>,
+    proto: Proto,
+    port: u16,
+) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = snap
+        .on_port(proto, port)
+        .iter()
+        .filter(|s| own.is_none() || s.netns.as_ref().is_none_or(|n| Some(n.inode) == own))
+        .filter_map(|s| {
+            let p = s.published.as_ref()?;
+            let holder = s
+                .processes
+                .iter()
+                .find(|h| h.name == p.via)
+                .map(|h| format!("{} (pid {})", h.name, h.pid))
+                .unwrap_or_else(|| p.via.clone());
+            Some((
+                format!("{holder} holds it: {}", p.describe()),
+                p.stop_command(),
+            ))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// What docker-proxy's arguments say (moby cmd/docker-proxy flags, parsed
@@ -589,6 +705,7 @@ mod tests {
             skipped: vec![],
             unreadable_processes: 0,
             privileged: true,
+            asked_all: false,
         };
         assert_eq!(
             s.note().unwrap(),
