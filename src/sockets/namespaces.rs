@@ -643,6 +643,71 @@ mod tests {
         );
     }
 
+    /// A real process with docker-proxy's command line (a shell that
+    /// sleeps; its arguments are what dockerd passes), holding port 8080 in
+    /// a constructed snapshot; the container addresses are given.
+    #[test]
+    fn a_docker_proxy_process_is_mapped_to_the_container_behind_its_ip() {
+        if crate::platform::OS_NAME != "linux" {
+            eprintln!("SKIPPED: reading another process's command line is done on Linux only");
+            return;
+        }
+        struct Reap(std::process::Child);
+        impl Drop for Reap {
+            fn drop(&mut self) {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
+        let child = Reap(
+            std::process::Command::new("sh")
+                .args(["-c", "sleep 30; :", "docker-proxy"])
+                .args(argv(
+                    "-proto tcp -host-ip 127.0.0.1 -host-port 8080 -container-ip 172.17.0.2 -container-port 80",
+                ))
+                .spawn()
+                .unwrap(),
+        );
+        let holder = crate::sockets::model::ProcessInfo {
+            pid: child.0.id(),
+            name: "docker-proxy".into(),
+            user: None,
+            exe: None,
+        };
+        let socket = |port: u16| SocketEntry {
+            processes: vec![holder.clone()],
+            ..SocketEntry::new(
+                Proto::Tcp,
+                SocketAddr::new("127.0.0.1".parse().unwrap(), port),
+                None,
+                Some(crate::sockets::model::TcpState::Listen),
+            )
+        };
+        // The same proxy on another port is not this mapping.
+        let mut sockets = vec![socket(8080), socket(8081)];
+        let web = Container {
+            runtime: "docker".into(),
+            id: "3f2a9c1b7d0e4f5a".into(),
+            name: Some("web".into()),
+        };
+        let mut asked = 0;
+        map_published(
+            &mut sockets,
+            &mut || {
+                asked += 1;
+                [("172.17.0.2".parse().unwrap(), Some(web.clone()))]
+                    .into_iter()
+                    .collect()
+            },
+            &mut ContainerNames::default(),
+        );
+        assert_eq!(asked, 1);
+        let p = sockets[0].published.as_ref().expect("mapped");
+        assert_eq!(p.describe(), "published by container web → 172.17.0.2:80");
+        assert_eq!(p.stop_command().as_deref(), Some("docker stop web"));
+        assert_eq!(sockets[1].published, None);
+    }
+
     #[test]
     fn conmon_names_its_container() {
         let c = parse_conmon(&argv(
