@@ -145,23 +145,23 @@ pub struct Plan {
 /// The namespaces to dump for `selection`, with their [`NetnsRef`] (no
 /// container yet), and the summary so far. `Err` for a selection that
 /// names no namespace or needs privileges this process lacks.
-pub fn plan(selection: &NetnsSelection, privileged: bool) -> Result<Plan, String> {
-    let discovery = os::netns::discover();
+pub fn plan(
+    selection: &NetnsSelection,
+    privileged: bool,
+    discovery: NetnsDiscovery,
+    other_containers: usize,
+) -> Result<Plan, String> {
     let own = discovery.own;
-    let mut summary = NetnsSummary {
+    let summary = NetnsSummary {
         own,
         others: discovery.others().count(),
-        other_containers: 0,
+        other_containers,
         listed: Vec::new(),
         skipped: Vec::new(),
         unreadable_processes: discovery.unreadable_processes,
         privileged,
         asked_all: *selection == NetnsSelection::All,
     };
-    summary.other_containers = discovery
-        .others()
-        .filter(|ns| namespace_container(ns).is_some())
-        .count();
     let reference = |inode: u64| {
         let name = discovery
             .namespaces
@@ -237,6 +237,14 @@ pub fn plan(selection: &NetnsSelection, privileged: bool) -> Result<Plan, String
         summary,
         discovery,
     })
+}
+
+/// How many namespaces other than the own one hold a container.
+pub fn count_containers(discovery: &NetnsDiscovery) -> usize {
+    discovery
+        .others()
+        .filter(|ns| namespace_container(ns).is_some())
+        .count()
 }
 
 /// The container a namespace belongs to, from the first few of its

@@ -11,10 +11,15 @@ use super::namespaces::{self, ContainerNames, NetnsSelection, NetnsSummary, Targ
 use super::order;
 use super::owners::OwnerCache;
 use super::procinfo::ProcessTable;
-use super::raw::{OwnerScan, RawSocket, Unattributed};
+use super::raw::{NetnsDiscovery, OwnerScan, RawSocket, Unattributed};
 use super::{SocketSource, SourceError, is_unattributed};
 use crate::platform::os;
 use crate::util::time::now_unix_ms;
+
+/// How long a namespace discovery is reused while only the own namespace
+/// is listed: it walks every /proc/PID/ns/net, and only feeds the note
+/// that other namespaces exist.
+const REDISCOVER_OWN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Snapshots of this machine's sockets. Keep one alive for as long as
 /// snapshots are taken (`--watch`, the window's sampler): it caches owners
@@ -37,6 +42,10 @@ pub struct SystemSource {
     netns_summary: NetnsSummary,
     /// Container names, kept between snapshots.
     container_names: ContainerNames,
+    /// The last namespace discovery, when, and how many other namespaces
+    /// hold containers: reused for a while when only the own namespace is
+    /// listed (it only feeds the note), redone every time otherwise.
+    discovered: Option<(Instant, NetnsDiscovery, usize)>,
 }
 
 impl Default for SystemSource {
@@ -70,6 +79,7 @@ impl SystemSource {
             netns: NetnsSelection::Own,
             netns_summary: NetnsSummary::default(),
             container_names: ContainerNames::default(),
+            discovered: None,
         }
     }
 
@@ -301,7 +311,22 @@ impl SocketSource for SystemSource {
         let first = self.taken == 0;
         let mut prefetched = None;
         let privileged = os::process::is_elevated();
-        let plan = namespaces::plan(&self.netns, privileged).map_err(SourceError)?;
+        let reuse = self.netns == NetnsSelection::Own
+            && self
+                .discovered
+                .as_ref()
+                .is_some_and(|(at, _, _)| now.duration_since(*at) < REDISCOVER_OWN_EVERY);
+        let (discovery, other_containers) = match (&self.discovered, reuse) {
+            (Some((_, d, c)), true) => (d.clone(), *c),
+            _ => {
+                let d = os::netns::discover();
+                let c = namespaces::count_containers(&d);
+                self.discovered = Some((now, d.clone(), c));
+                (d, c)
+            }
+        };
+        let plan = namespaces::plan(&self.netns, privileged, discovery, other_containers)
+            .map_err(SourceError)?;
         let strict = matches!(
             self.netns,
             NetnsSelection::Named(_) | NetnsSelection::Pid(_)
