@@ -48,9 +48,11 @@ fn opts() -> Res<Opts> {
         }
     }
     if o.portwise.is_empty() {
-        return Err("usage: netns_vs_ss PORTWISE_BINARY [--namespaces N] [--listeners M] \
+        return Err(
+            "usage: netns_vs_ss PORTWISE_BINARY [--namespaces N] [--listeners M] \
                     [--rounds R]"
-            .into());
+                .into(),
+        );
     }
     Ok(o)
 }
@@ -67,7 +69,10 @@ impl Drop for Namespaces {
 }
 
 fn ip(args: &[&str]) -> Res<()> {
-    let status = Command::new("ip").args(args).stderr(Stdio::null()).status()?;
+    let status = Command::new("ip")
+        .args(args)
+        .stderr(Stdio::null())
+        .status()?;
     if !status.success() {
         return Err(format!("ip {} failed: {status}", args.join(" ")).into());
     }

@@ -216,7 +216,11 @@ impl Around {
                     } else {
                         ""
                     };
-                    let _ = writeln!(out, "      stop the container, not its proxy: {c}{compose}");
+                    let _ = writeln!(
+                        out,
+                        "      stop the container, not its proxy: {}{compose}",
+                        escape_control(c)
+                    );
                 }
             }
         }

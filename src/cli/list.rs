@@ -116,7 +116,9 @@ pub fn run(args: ListArgs) -> CliResult {
         .map(|n| n.parse::<NetnsSelection>().map_err(CliError::Usage))
         .transpose()?;
     let mut source = SystemSource::new();
-    let netns_column = selection.as_ref().is_some_and(|s| *s != NetnsSelection::Own);
+    let netns_column = selection
+        .as_ref()
+        .is_some_and(|s| *s != NetnsSelection::Own);
     source.set_netns(selection.unwrap_or_default());
     // TCP sockets that are only bound cost Linux a walk of its bind table
     // that grows with the TIME_WAIT pile (8 ms for 30k on the benchmark

@@ -128,9 +128,14 @@ impl Filter {
             }
         }
         if let Some(ns) = &s.netns
-            && (ns.name.as_deref().is_some_and(|n| contains_ignore_case(n, needle))
+            && (ns
+                .name
+                .as_deref()
+                .is_some_and(|n| contains_ignore_case(n, needle))
                 || ns.container.as_ref().is_some_and(|c| {
-                    c.name.as_deref().is_some_and(|n| contains_ignore_case(n, needle))
+                    c.name
+                        .as_deref()
+                        .is_some_and(|n| contains_ignore_case(n, needle))
                         || contains_ignore_case(c.short_id(), needle)
                 }))
         {

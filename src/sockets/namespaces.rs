@@ -676,6 +676,17 @@ mod tests {
                 .spawn()
                 .unwrap(),
         );
+        // Until the child has exec'd, its command line is this test's.
+        let started = Instant::now();
+        while !os::container::cmdline(child.0.id())
+            .is_some_and(|a| a.iter().any(|x| x == "docker-proxy"))
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "child never started"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let holder = crate::sockets::model::ProcessInfo {
             pid: child.0.id(),
             name: "docker-proxy".into(),
