@@ -377,6 +377,7 @@ fn json_has_exactly_the_documented_fields() {
             "last_known_owner",
             "local_addr",
             "local_port",
+            "netns",
             "processes",
             "proto",
             "remote_addr",

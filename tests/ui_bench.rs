@@ -76,6 +76,8 @@ fn big_snapshot(n: usize, taken: u64, salt: u32) -> Snapshot {
                 pid: 1000 + (i as u32 % 500),
                 name: "server".into(),
             }),
+            netns: None,
+            published: None,
             inode,
             uid: None,
             orphan: inode == 0,

@@ -9,7 +9,8 @@ use std::time::Duration;
 use super::args::{parse_addr, parse_port, parse_seconds};
 use super::{CliError, CliResult, EscapedSource, emit};
 use crate::bind::{BindReport, BindRequest, test_bind, wait_until_bound};
-use crate::sockets::{Proto, SocketSource, SystemSource};
+use crate::sockets::namespaces::{ListenerElsewhere, listeners_elsewhere, published_on};
+use crate::sockets::{NetnsSelection, Proto, SocketSource, SystemSource};
 use crate::util::text::escape_control;
 
 /// How often `--wait` retries.
@@ -105,13 +106,28 @@ pub fn run(args: BindTestArgs) -> CliResult {
         }
     }
     .map_err(CliError::Usage)?;
+    let around = if report.port == 0 {
+        Around::default()
+    } else {
+        Around::look(report.proto, report.port)
+    };
     let text = if args.json {
-        let mut s = serde_json::to_string_pretty(&report)
-            .map_err(|e| CliError::Failed(format!("cannot encode JSON: {e}")))?;
+        let encode = |e: serde_json::Error| CliError::Failed(format!("cannot encode JSON: {e}"));
+        // Through a Value (keys then sorted) only when there is more to add:
+        // the plain report keeps its field order.
+        let mut s = if around.is_empty() {
+            serde_json::to_string_pretty(&report).map_err(encode)?
+        } else {
+            let mut v = serde_json::to_value(&report).map_err(encode)?;
+            around.add_to_json(&mut v);
+            serde_json::to_string_pretty(&v).map_err(encode)?
+        };
         s.push('\n');
         s
     } else {
-        render_plain(&report)
+        let mut s = render_plain(&report);
+        s.push_str(&around.render_plain());
+        s
     };
     emit(&text)?;
     Ok(if report.ok {
@@ -119,6 +135,107 @@ pub fn run(args: BindTestArgs) -> CliResult {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// What other network namespaces and port proxies have to do with the
+/// port: servers in containers or `ip netns` namespaces that use it (they
+/// never conflict with a bind here), and the container behind a
+/// `docker-proxy` / `conmon` that holds it.
+#[derive(Debug, Default)]
+pub struct Around {
+    pub elsewhere: Vec<ListenerElsewhere>,
+    /// (what holds it, the command that stops the container).
+    pub published: Vec<(String, Option<String>)>,
+    /// Why other namespaces could not be looked at, when they exist.
+    pub note: Option<String>,
+}
+
+impl Around {
+    /// One snapshot of every namespace this process may enter.
+    pub fn look(proto: Proto, port: u16) -> Around {
+        let mut source = SystemSource::new();
+        source.set_netns(NetnsSelection::All);
+        source.set_bound_only(false);
+        let Ok(snap) = source.snapshot() else {
+            return Around::default();
+        };
+        let summary = source.netns_summary();
+        let note = (!summary.privileged && summary.others > 0).then(|| {
+            format!(
+                "{} other network namespace(s) exist (containers, `ip netns`); looking inside \
+                 them needs root: `sudo portwise bind-test {port}` says whether a server there \
+                 uses this port (it would not conflict with a bind here)",
+                summary.others
+            )
+        });
+        Around {
+            elsewhere: listeners_elsewhere(&snap, summary.own, proto, port),
+            published: published_on(&snap, summary.own, proto, port),
+            note,
+        }
+    }
+
+    /// Nothing to add.
+    pub fn is_empty(&self) -> bool {
+        self.elsewhere.is_empty() && self.published.is_empty() && self.note.is_none()
+    }
+
+    /// `other_namespaces` (and `published`, `netns_note`) beside the
+    /// report's own fields, each only when there is something to say.
+    pub fn add_to_json(&self, v: &mut serde_json::Value) {
+        let Some(obj) = v.as_object_mut() else {
+            return;
+        };
+        if !self.elsewhere.is_empty()
+            && let Ok(list) = serde_json::to_value(&self.elsewhere)
+        {
+            obj.insert("other_namespaces".into(), list);
+        }
+        if !self.published.is_empty() {
+            let list = self
+                .published
+                .iter()
+                .map(|(text, command)| serde_json::json!({"text": text, "command": command}))
+                .collect();
+            obj.insert("published".into(), serde_json::Value::Array(list));
+        }
+        if let Some(n) = &self.note {
+            obj.insert("netns_note".into(), serde_json::Value::String(n.clone()));
+        }
+    }
+
+    pub fn render_plain(&self) -> String {
+        let mut out = String::new();
+        if !self.published.is_empty() {
+            out.push_str("\npublished port:\n");
+            for (text, command) in &self.published {
+                let _ = writeln!(out, "  - {}", escape_control(text));
+                if let Some(c) = command {
+                    let compose = if c.starts_with("docker ") {
+                        " (or `docker compose down` in its project)"
+                    } else {
+                        ""
+                    };
+                    let _ = writeln!(
+                        out,
+                        "      stop the container, not its proxy: {}{compose}",
+                        escape_control(c)
+                    );
+                }
+            }
+        }
+        if !self.elsewhere.is_empty() {
+            out.push_str("\nother network namespaces:\n");
+            for e in &self.elsewhere {
+                // Process and namespace names come from the system.
+                let _ = writeln!(out, "  - {}", escape_control(&e.note));
+            }
+        }
+        if let Some(n) = &self.note {
+            let _ = writeln!(out, "\nnote: {n}");
+        }
+        out
+    }
 }
 
 /// What still stands in the way, in one line, for `--wait`.

@@ -11,7 +11,9 @@ use crate::sockets::csv;
 use crate::sockets::filter::{Filter, StateFilter};
 use crate::sockets::json::{self, JsonHeader};
 use crate::sockets::model::{Proto, Snapshot, SocketEntry, TcpState};
-use crate::sockets::{SocketSource, SystemSource, coverage_note, is_unattributed, reason_for_some};
+use crate::sockets::{
+    NetnsSelection, SocketSource, SystemSource, coverage_note, is_unattributed, reason_for_some,
+};
 use crate::util::text::escape_control;
 
 /// List sockets with their owning processes.
@@ -29,7 +31,9 @@ Examples:
   portwise list --port 8080
   portwise list --proto tcp --state established,close-wait
   portwise list --json | jq '.sockets[] | select(.state == \"TIME_WAIT\")'
-  portwise list --watch 2"
+  portwise list --watch 2
+  sudo portwise list --netns all          # containers and `ip netns` namespaces too
+  sudo portwise list --netns blue --json  # the namespace `ip netns add blue` made"
 )]
 pub struct ListArgs {
     /// Show every state, not only LISTEN, UDP and TIME_WAIT. TCP sockets
@@ -65,6 +69,23 @@ pub struct ListArgs {
     /// remembered, so TIME_WAIT sockets name their last known owner.
     #[arg(long, value_name = "SECS", allow_hyphen_values = true)]
     pub watch: Option<String>,
+    /// Which network namespaces to list (Linux): all, a NAME from `ip netns
+    /// list`, or the one process PID runs in. Default: portwise's own, with
+    /// a note when others exist. Entering another namespace needs root.
+    #[arg(long, value_name = "all|NAME|PID", allow_hyphen_values = true)]
+    pub netns: Option<String>,
+}
+
+/// What a listing adds beside the sockets themselves.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Show the NETNS column (when namespaces other than the own one were
+    /// asked for).
+    pub netns_column: bool,
+    /// The own network namespace's inode, to call it "own".
+    pub own_netns: Option<u64>,
+    /// One line about namespaces not listed (`NetnsSummary::note`).
+    pub note: Option<String>,
 }
 
 /// Output format.
@@ -89,7 +110,16 @@ pub fn run(args: ListArgs) -> CliResult {
     } else {
         Format::Table
     };
+    let selection = args
+        .netns
+        .as_deref()
+        .map(|n| n.parse::<NetnsSelection>().map_err(CliError::Usage))
+        .transpose()?;
     let mut source = SystemSource::new();
+    let netns_column = selection
+        .as_ref()
+        .is_some_and(|s| *s != NetnsSelection::Own);
+    source.set_netns(selection.unwrap_or_default());
     // TCP sockets that are only bound cost Linux a walk of its bind table
     // that grows with the TIME_WAIT pile (8 ms for 30k on the benchmark
     // machine, BENCHMARKS.md): like `ss`, which shows them only with -B,
@@ -103,6 +133,12 @@ pub fn run(args: ListArgs) -> CliResult {
         let snapshot = source
             .snapshot()
             .map_err(|e| CliError::Failed(format!("cannot list sockets: {e}")))?;
+        let summary = source.netns_summary();
+        let extras = Extras {
+            netns_column,
+            own_netns: summary.own,
+            note: summary.note(),
+        };
         let mut preface = String::new();
         if let Some(every) = watch
             && format == Format::Table
@@ -124,7 +160,9 @@ pub fn run(args: ListArgs) -> CliResult {
             let mut explain =
                 |rows: &[&SocketEntry]| source.explain_rows(rows, snapshot.privileged);
             out.write_all(preface.as_bytes())
-                .and_then(|_| write_explained(&mut out, &snapshot, &filter, format, &mut explain))
+                .and_then(|_| {
+                    write_explained(&mut out, &snapshot, &filter, format, &mut explain, &extras)
+                })
                 .and_then(|_| out.flush())
         };
         match written {
@@ -197,27 +235,34 @@ pub fn write_to<W: Write>(
     filter: &Filter,
     format: Format,
 ) -> io::Result<()> {
-    write_explained(w, snapshot, filter, format, &mut |rows| {
-        unattributed(snapshot, rows)
-    })
+    write_explained(
+        w,
+        snapshot,
+        filter,
+        format,
+        &mut |rows| unattributed(snapshot, rows),
+        &Extras::default(),
+    )
 }
 
 /// [`write_to`], with `explain` giving the unattributed count and reason of
-/// the rows shown (one set, counted once).
+/// the rows shown (one set, counted once), and the namespace column and
+/// note of `extras`.
 pub fn write_explained<W: Write>(
     w: &mut W,
     snapshot: &Snapshot,
     filter: &Filter,
     format: Format,
     explain: &mut Explain<'_>,
+    extras: &Extras,
 ) -> io::Result<()> {
     match format {
         Format::Table => {
             let shown = filter.apply(snapshot);
             let lost = explain(&shown);
-            w.write_all(render_table(snapshot, &shown, lost).as_bytes())
+            w.write_all(render_table(snapshot, &shown, lost, extras).as_bytes())
         }
-        Format::Json => write_json(w, snapshot, filter, explain),
+        Format::Json => write_json(w, snapshot, filter, explain, extras.note.as_deref()),
         Format::Csv => w.write_all(csv::to_csv(filter.apply(snapshot)).as_bytes()),
     }
 }
@@ -266,22 +311,33 @@ fn join<T: std::fmt::Display>(items: impl Iterator<Item = T>, sep: &str) -> Stri
     out
 }
 
+/// The NETNS cell: the container, else "own", the name or the inode.
+fn netns_cell(s: &SocketEntry, own: Option<u64>) -> String {
+    match &s.netns {
+        None => "-".into(),
+        Some(ns) if ns.container.is_none() && Some(ns.inode) == own => "own".into(),
+        Some(ns) => ns.describe(),
+    }
+}
+
 fn render_table(
     snapshot: &Snapshot,
     shown: &[&SocketEntry],
     lost: (usize, Option<String>),
+    extras: &Extras,
 ) -> String {
-    const HEAD: [&str; 8] = [
+    const HEAD: [&str; 9] = [
         "PROTO",
         "LOCAL",
         "REMOTE",
         "STATE",
         "TIME LEFT",
+        "NETNS",
         "PID",
         "USER",
         "PROCESS",
     ];
-    let rows: Vec<[String; 8]> = shown
+    let rows: Vec<[String; 9]> = shown
         .iter()
         .map(|s| {
             let (pid, user, process) = if !s.processes.is_empty() {
@@ -303,6 +359,10 @@ fn render_table(
                     })
                     .collect();
                 names.dedup();
+                let mut process = names.join(",");
+                if let Some(p) = &s.published {
+                    let _ = write!(process, " ({})", p.describe());
+                }
                 (
                     join(s.processes.iter().map(|p| p.pid), ","),
                     if users.is_empty() {
@@ -310,7 +370,7 @@ fn render_table(
                     } else {
                         users.join(",")
                     },
-                    names.join(","),
+                    process,
                 )
             } else if let Some(o) = &s.last_known_owner {
                 (
@@ -332,6 +392,7 @@ fn render_table(
                 },
                 s.state.map(|st| st.as_str()).unwrap_or("-").to_string(),
                 time_left(s),
+                netns_cell(s, extras.own_netns),
                 pid,
                 user,
                 process,
@@ -344,12 +405,20 @@ fn render_table(
             })
         })
         .collect();
+    // The NETNS column only when other namespaces were asked for.
+    let keep = |i: usize| i != 5 || extras.netns_column;
     let mut width = HEAD.map(str::len);
     for row in &rows {
         for (w, cell) in width.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
+    let width: Vec<usize> = width
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, w)| *w)
+        .collect();
     let mut out = String::with_capacity((rows.len() + 4) * 100);
     let mut line = |cells: &[&str]| {
         let mut l = String::new();
@@ -363,13 +432,27 @@ fn render_table(
         out.push_str(l.trim_end());
         out.push('\n');
     };
-    line(&HEAD);
+    let head: Vec<&str> = HEAD
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, h)| *h)
+        .collect();
+    line(&head);
     for row in &rows {
-        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        let cells: Vec<&str> = row
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, c)| c.as_str())
+            .collect();
         line(&cells);
     }
     out.push('\n');
     out.push_str(&footer(snapshot, shown, lost));
+    if let Some(note) = &extras.note {
+        let _ = writeln!(out, "note: {note}");
+    }
     out
 }
 
@@ -420,6 +503,7 @@ fn write_json<W: Write>(
     snapshot: &Snapshot,
     filter: &Filter,
     explain: &mut Explain<'_>,
+    netns_note: Option<&str>,
 ) -> io::Result<()> {
     let everything = filter.keeps_everything();
     let shown = || {
@@ -437,6 +521,7 @@ fn write_json<W: Write>(
     };
     let mut header = JsonHeader::for_rows(snapshot, n);
     header.unattributed_reason = reason.filter(|_| n > 0).map(std::borrow::Cow::Owned);
+    header.netns_note = netns_note;
     json::write_document(w, &header, shown())
 }
 
@@ -520,6 +605,7 @@ mod tests {
             "processes",
             "time_wait_expires_in_ms",
             "last_known_owner",
+            "netns",
         ];
         want.sort();
         let mut got = keys.clone();
@@ -610,6 +696,7 @@ mod tests {
             json: false,
             csv: false,
             watch: None,
+            netns: None,
         };
         let cases: Vec<(ListArgs, &str)> = vec![
             (

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 
 use super::args::{parse_nonzero_port, parse_pid};
 use super::{CliError, CliResult, EscapedSource, emit, escape_in_place};
-use crate::sockets::{SocketSource, SystemSource};
+use crate::sockets::namespaces::published_on;
+use crate::sockets::{Proto, SocketSource, SystemSource};
 use crate::stop::{StopTarget, Stopper, SystemStopper, plan_pid, plan_port};
 
 #[derive(Debug, clap::Args)]
@@ -31,12 +32,23 @@ pub struct StopArgs {
 
 pub fn run(args: StopArgs) -> CliResult {
     let mut source = EscapedSource(SystemSource::new());
+    // The container behind a docker-proxy / conmon holder, by name.
+    let mut published = String::new();
     let plan = match (&args.port, &args.pid) {
         (Some(p), _) => {
             let port = parse_nonzero_port(p)?;
             let snap = source
                 .snapshot()
                 .map_err(|e| CliError::Failed(format!("cannot list sockets: {e}")))?;
+            let own = source.0.netns_summary().own;
+            for proto in [Proto::Tcp, Proto::Udp] {
+                for (text, command) in published_on(&snap, own, proto, port) {
+                    let _ = writeln!(published, "  {text}");
+                    if let Some(c) = command {
+                        let _ = writeln!(published, "    stop the container instead: {c}");
+                    }
+                }
+            }
             plan_port(port, &snap)
         }
         (None, Some(pid)) => plan_pid(parse_pid(pid)?),
@@ -48,6 +60,11 @@ pub fn run(args: StopArgs) -> CliResult {
     let plan: Vec<StopTarget> = plan.into_iter().map(escaped).collect();
 
     emit(&render_plan(&plan, args.force))?;
+    if !published.is_empty() {
+        // Container names come from the runtime: escaped like the rest.
+        let text = format!("published port:\n{published}");
+        emit(&crate::util::text::escape_control_keep_lines(&text))?;
+    }
     let stoppable: Vec<&StopTarget> = plan.iter().filter(|t| t.refusal.is_none()).collect();
     if stoppable.is_empty() {
         return Err(CliError::Failed(

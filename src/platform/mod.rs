@@ -23,14 +23,18 @@ pub mod contract;
 pub mod fake;
 pub mod parse;
 pub mod pcblist;
+/// Exact process identity and signalling: the types shared by every OS.
+pub mod process_identity;
 pub mod range;
 pub mod rows;
 pub mod types;
-/// Exact process identity and signalling: the types shared by every OS.
-pub mod process_identity;
 
 /// Running a child with a port: socket handoff, signals, exit codes.
 pub mod handoff;
+
+/// Network namespaces and containers: none on macOS and Windows.
+#[cfg(not(target_os = "linux"))]
+mod no_netns;
 
 /// errno names and classes shared by the two Unix OSes.
 #[cfg(any(target_os = "linux", target_os = "macos"))]

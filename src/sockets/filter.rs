@@ -53,8 +53,9 @@ pub struct Filter {
     pub pid: Option<u32>,
     /// Free text, case-insensitive, matched as a substring of the ports,
     /// addresses (`127.0.0.1`, `127.0.0.1:8080`, `[::1]:8080`), process
-    /// names and pids, and the last known owner's name and pid. Empty
-    /// matches everything.
+    /// names and pids, the last known owner's name and pid, and (Linux) the
+    /// network namespace's name and its container's name or short id.
+    /// Empty matches everything.
     pub text: String,
 }
 
@@ -125,6 +126,28 @@ impl Filter {
             {
                 return true;
             }
+        }
+        if let Some(ns) = &s.netns
+            && (ns
+                .name
+                .as_deref()
+                .is_some_and(|n| contains_ignore_case(n, needle))
+                || ns.container.as_ref().is_some_and(|c| {
+                    c.name
+                        .as_deref()
+                        .is_some_and(|n| contains_ignore_case(n, needle))
+                        || contains_ignore_case(c.short_id(), needle)
+                }))
+        {
+            return true;
+        }
+        if let Some(p) = &s.published
+            && p.container
+                .as_ref()
+                .and_then(|c| c.name.as_deref())
+                .is_some_and(|n| contains_ignore_case(n, needle))
+        {
+            return true;
         }
         if let Some(o) = &s.last_known_owner
             && (contains_ignore_case(&o.name, needle)
@@ -274,5 +297,32 @@ mod tests {
         let mut v6 = entry(Proto::Tcp, Some(TcpState::Listen), 443, None);
         v6.local_addr = "::1".parse().unwrap();
         assert!(with("[::1]:443").matches(&v6));
+    }
+
+    #[test]
+    fn text_matches_the_container_and_namespace_names() {
+        use crate::sockets::model::{Container, NetnsRef};
+        let with = |t: &str| Filter {
+            text: t.into(),
+            ..Filter::all()
+        };
+        let mut e = entry(Proto::Tcp, Some(TcpState::Listen), 8080, None);
+        assert!(!with("web").matches(&e));
+        e.netns = Some(std::sync::Arc::new(NetnsRef {
+            inode: 4026532239,
+            name: Some("blue".into()),
+            container: Some(Container {
+                runtime: "docker".into(),
+                id: "3f2a9c1b7d0e4f5a8b6c".into(),
+                name: Some("web-frontend".into()),
+            }),
+        }));
+        for t in ["web", "FRONTEND", "blue", "3f2a9c1b7d0e"] {
+            assert!(with(t).matches(&e), "{t:?} should match");
+        }
+        // Past the short id, and the runtime alone, do not.
+        for t in ["4f5a8b6c", "docker", "red"] {
+            assert!(!with(t).matches(&e), "{t:?} should not match");
+        }
     }
 }

@@ -9,7 +9,7 @@
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-use super::model::{Snapshot, SocketEntry};
+use super::model::{Container, Snapshot, SocketEntry};
 
 /// The header fields of the top-level object.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,6 +18,9 @@ pub struct JsonHeader<'a> {
     pub unattributed: usize,
     pub unattributed_reason: Option<std::borrow::Cow<'a, str>>,
     pub privileged: bool,
+    /// Other network namespaces exist and are not listed (see
+    /// `NetnsSummary::note`); written only when set.
+    pub netns_note: Option<&'a str>,
 }
 
 impl<'a> JsonHeader<'a> {
@@ -35,6 +38,7 @@ impl<'a> JsonHeader<'a> {
             unattributed,
             unattributed_reason: super::reason_for_some(snapshot, unattributed),
             privileged: snapshot.privileged,
+            netns_note: None,
         }
     }
 }
@@ -59,6 +63,10 @@ pub fn write_document<'s, W: Write>(
     }
     buf.extend_from_slice(b",\"privileged\":");
     buf.extend_from_slice(if header.privileged { b"true" } else { b"false" });
+    if let Some(note) = header.netns_note {
+        buf.extend_from_slice(b",\"netns_note\":");
+        push_str(&mut buf, note);
+    }
     buf.extend_from_slice(b",\"sockets\":[");
     for (i, s) in sockets.into_iter().enumerate() {
         buf.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
@@ -130,7 +138,47 @@ pub fn push_entry(out: &mut Vec<u8>, s: &SocketEntry) {
         }
         None => out.extend_from_slice(b"null"),
     }
+    out.extend_from_slice(b",\"netns\":");
+    match &s.netns {
+        Some(ns) => {
+            out.extend_from_slice(b"{\"inode\":");
+            push_u64(out, ns.inode);
+            out.extend_from_slice(b",\"name\":");
+            push_opt_str(out, ns.name.as_deref());
+            out.extend_from_slice(b",\"container\":");
+            push_container(out, ns.container.as_ref());
+            out.push(b'}');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    if let Some(p) = &s.published {
+        out.extend_from_slice(b",\"published\":{\"via\":");
+        push_str(out, &p.via);
+        out.extend_from_slice(b",\"container\":");
+        push_container(out, p.container.as_ref());
+        out.extend_from_slice(b",\"target\":");
+        match &p.target {
+            Some(t) => push_str(out, &t.to_string()),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b'}');
+    }
     out.push(b'}');
+}
+
+fn push_container(out: &mut Vec<u8>, c: Option<&Container>) {
+    match c {
+        Some(c) => {
+            out.extend_from_slice(b"{\"runtime\":");
+            push_str(out, &c.runtime);
+            out.extend_from_slice(b",\"id\":");
+            push_str(out, &c.id);
+            out.extend_from_slice(b",\"name\":");
+            push_opt_str(out, c.name.as_deref());
+            out.push(b'}');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
 }
 
 fn push_u64(out: &mut Vec<u8>, mut n: u64) {
@@ -197,7 +245,9 @@ fn push_opt_str(out: &mut Vec<u8>, s: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sockets::model::{Family, OwnerRef, ProcessInfo, Proto, TcpState};
+    use crate::sockets::model::{
+        Family, NetnsRef, OwnerRef, ProcessInfo, Proto, Published, TcpState,
+    };
 
     fn entries() -> Vec<SocketEntry> {
         let base = SocketEntry {
@@ -247,6 +297,40 @@ mod tests {
                 ..base.clone()
             },
             SocketEntry {
+                netns: Some(std::sync::Arc::new(NetnsRef {
+                    inode: 4026532239,
+                    name: Some("blue \"net\"".into()),
+                    container: Some(Container {
+                        runtime: "docker".into(),
+                        id: "3f2a".into(),
+                        name: None,
+                    }),
+                })),
+                published: Some(Box::new(Published {
+                    via: "docker-proxy".into(),
+                    container: Some(Container {
+                        runtime: "docker".into(),
+                        id: "3f2a".into(),
+                        name: Some("web".into()),
+                    }),
+                    target: Some("[fd00::2]:80".parse().unwrap()),
+                })),
+                ..base.clone()
+            },
+            SocketEntry {
+                netns: Some(std::sync::Arc::new(NetnsRef {
+                    inode: 1,
+                    name: None,
+                    container: None,
+                })),
+                published: Some(Box::new(Published {
+                    via: "conmon".into(),
+                    container: None,
+                    target: None,
+                })),
+                ..base.clone()
+            },
+            SocketEntry {
                 local_addr: "255.255.255.255".parse().unwrap(),
                 remote_addr: Some("10.20.30.40".parse().unwrap()),
                 remote_port: Some(0),
@@ -276,6 +360,7 @@ mod tests {
             unattributed: 2,
             unattributed_reason: Some("why \"so\"".into()),
             privileged: false,
+            netns_note: Some("2 other network namespaces exist"),
         };
         write_document(&mut out, &header, refs.iter().copied()).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -283,7 +368,8 @@ mod tests {
         assert_eq!(v["unattributed"], 2);
         assert_eq!(v["unattributed_reason"], "why \"so\"");
         assert_eq!(v["privileged"], false);
-        assert_eq!(v["sockets"].as_array().unwrap().len(), 4);
+        assert_eq!(v["netns_note"], "2 other network namespaces exist");
+        assert_eq!(v["sockets"].as_array().unwrap().len(), 6);
         assert_eq!(v["sockets"][1], serde_json::to_value(&list[1]).unwrap());
         let mut empty = Vec::new();
         write_document(&mut empty, &header, []).unwrap();

@@ -18,6 +18,7 @@ pub mod filter;
 pub mod json;
 pub mod memory;
 pub mod model;
+pub mod namespaces;
 pub mod order;
 pub mod owners;
 pub mod port_use;
@@ -26,7 +27,11 @@ pub mod raw;
 pub mod system;
 
 pub use filter::{Filter, StateFilter};
-pub use model::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+pub use model::{
+    Container, Family, NetnsRef, OwnerRef, ProcessInfo, Proto, Published, Snapshot, SocketEntry,
+    TcpState,
+};
+pub use namespaces::{NetnsSelection, NetnsSummary};
 pub use port_use::{Holder, PortUse, TimeWaitInfo, holders_on, port_use, time_wait_on};
 pub use system::SystemSource;
 

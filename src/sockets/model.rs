@@ -5,8 +5,9 @@
 //! form is the one `portwise list --json` prints.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -187,6 +188,99 @@ pub struct OwnerRef {
     pub name: String,
 }
 
+/// A container a process runs in, as its cgroup path names it (Linux).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Container {
+    /// "docker", "podman", "containerd", "cri-o", "nspawn" or "lxc".
+    pub runtime: String,
+    /// The runtime's id: a 64-hex container id, or the machine / container
+    /// name for nspawn and LXC.
+    pub id: String,
+    /// The container's name where the runtime tells it; `None` otherwise.
+    pub name: Option<String>,
+}
+
+impl Container {
+    /// "web", or "docker 3f2a9c1b7d0e" (runtime and short id) without a name.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => n.clone(),
+            None => format!("{} {}", self.runtime, self.short_id()),
+        }
+    }
+
+    /// The first 12 characters of the id, as `docker ps` shows it.
+    pub fn short_id(&self) -> &str {
+        let end = self
+            .id
+            .char_indices()
+            .nth(12)
+            .map_or(self.id.len(), |(i, _)| i);
+        &self.id[..end]
+    }
+}
+
+/// The network namespace a socket lives in (Linux), and the container its
+/// owner runs in, if any.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct NetnsRef {
+    /// The namespace's inode (`readlink /proc/PID/ns/net` shows `net:[N]`).
+    pub inode: u64,
+    /// Its name under /run/netns (`ip netns add NAME`), if it has one.
+    pub name: Option<String>,
+    pub container: Option<Container>,
+}
+
+impl NetnsRef {
+    /// "container web", "netns blue", "netns 4026532239": how a person
+    /// names the place in one phrase.
+    pub fn describe(&self) -> String {
+        match (&self.container, &self.name) {
+            (Some(c), _) => format!("container {}", c.label()),
+            (None, Some(n)) => format!("netns {n}"),
+            (None, None) => format!("netns {}", self.inode),
+        }
+    }
+}
+
+/// Who a published port forwards to: the proxy process's own command line
+/// names the target.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Published {
+    /// The forwarding process: "docker-proxy" or "conmon".
+    pub via: String,
+    /// The container behind it, where known.
+    pub container: Option<Container>,
+    /// Where the traffic goes (docker-proxy's -container-ip and
+    /// -container-port), where known.
+    pub target: Option<SocketAddr>,
+}
+
+impl Published {
+    /// "published by container web → 172.17.0.2:80".
+    pub fn describe(&self) -> String {
+        let who = match &self.container {
+            Some(c) => format!("container {}", c.label()),
+            None => format!("a container ({})", self.via),
+        };
+        match self.target {
+            Some(t) => format!("published by {who} → {t}"),
+            None => format!("published by {who}"),
+        }
+    }
+
+    /// The command that stops the container (instead of killing its proxy).
+    pub fn stop_command(&self) -> Option<String> {
+        let c = self.container.as_ref()?;
+        let handle = c.name.clone().unwrap_or_else(|| c.short_id().to_string());
+        match c.runtime.as_str() {
+            "docker" => Some(format!("docker stop {handle}")),
+            "podman" => Some(format!("podman stop {handle}")),
+            _ => None,
+        }
+    }
+}
+
 /// One socket.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SocketEntry {
@@ -208,6 +302,14 @@ pub struct SocketEntry {
     /// For TIME_WAIT sockets: the owner seen earlier while the connection was
     /// alive, if this engine saw it.
     pub last_known_owner: Option<OwnerRef>,
+    /// The network namespace the socket lives in (Linux; `None` elsewhere),
+    /// shared between the sockets of one namespace.
+    pub netns: Option<Arc<NetnsRef>>,
+    /// For a socket a port proxy holds (`docker-proxy`, Podman's `conmon`):
+    /// the container the port is published for. Left out of JSON when
+    /// `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Box<Published>>,
     /// The socket's inode on Linux (0 for TIME_WAIT); not printed.
     #[serde(skip)]
     pub inode: u64,
@@ -243,6 +345,8 @@ impl SocketEntry {
             processes: Vec::new(),
             time_wait_expires_in_ms: None,
             last_known_owner: None,
+            netns: None,
+            published: None,
             inode: 0,
             uid: None,
             orphan: false,

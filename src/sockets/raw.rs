@@ -60,6 +60,40 @@ pub struct Unattributed {
     pub unreadable_processes: usize,
 }
 
+/// One network namespace found on the machine (Linux).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetnsInfo {
+    /// The namespace's inode, the same for every process in it.
+    pub inode: u64,
+    /// Its names under /run/netns, sorted (`ip netns add NAME`); usually
+    /// none, rarely more than one.
+    pub names: Vec<String>,
+    /// Processes in it, sorted (none for a named namespace nobody runs in).
+    pub pids: Vec<u32>,
+}
+
+/// Every network namespace this process could find.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetnsDiscovery {
+    /// This process's own namespace; `None` where the OS has none (macOS,
+    /// Windows) or it cannot be read.
+    pub own: Option<u64>,
+    /// All namespaces found, the own one included, sorted by inode.
+    pub namespaces: Vec<NetnsInfo>,
+    /// Processes whose namespace could not be read (other users' processes
+    /// without privileges): there may be namespaces this list misses.
+    pub unreadable_processes: usize,
+}
+
+impl NetnsDiscovery {
+    /// The namespaces other than the own one.
+    pub fn others(&self) -> impl Iterator<Item = &NetnsInfo> {
+        self.namespaces
+            .iter()
+            .filter(move |n| Some(n.inode) != self.own)
+    }
+}
+
 /// Merge rows that describe the same socket seen through several processes
 /// (macOS lists one row per process descriptor), uniting their pids. Rows
 /// keep the order of their first appearance.

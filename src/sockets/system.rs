@@ -1,18 +1,25 @@
 //! The real machine as a [`SocketSource`]: the OS socket table, owners,
 //! process details and the memory of past owners, kept between snapshots.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::memory::{ConnKey, OwnerMemory};
-use super::model::{OwnerRef, ProcessInfo, Snapshot, SocketEntry};
+use super::model::{NetnsRef, OwnerRef, ProcessInfo, Snapshot, SocketEntry};
+use super::namespaces::{self, ContainerNames, NetnsSelection, NetnsSummary, Target};
 use super::order;
 use super::owners::OwnerCache;
 use super::procinfo::ProcessTable;
-use super::raw::{OwnerScan, RawSocket, Unattributed};
+use super::raw::{NetnsDiscovery, OwnerScan, RawSocket, Unattributed};
 use super::{SocketSource, SourceError, is_unattributed};
-use crate::platform::{Current, HOST, ProcessIdentity, SocketTable};
+use crate::platform::{Current, HOST, ProcessIdentity, SocketTable, os};
 use crate::util::time::now_unix_ms;
+
+/// How long a namespace discovery is reused while only the own namespace
+/// is listed: it walks every /proc/PID/ns/net, and only feeds the note
+/// that other namespaces exist.
+const REDISCOVER_OWN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Snapshots of this machine's sockets. Keep one alive for as long as
 /// snapshots are taken (`--watch`, the window's sampler): it caches owners
@@ -33,6 +40,16 @@ pub struct SystemSource<P = Current> {
     taken: u64,
     /// List TCP sockets that are only bound (state CLOSED).
     bound_only: bool,
+    /// Which network namespaces to list (Linux).
+    netns: NetnsSelection,
+    /// What the last snapshot found about namespaces.
+    netns_summary: NetnsSummary,
+    /// Container names, kept between snapshots.
+    container_names: ContainerNames,
+    /// The last namespace discovery, when, and how many other namespaces
+    /// hold containers: reused for a while when only the own namespace is
+    /// listed (it only feeds the note), redone every time otherwise.
+    discovered: Option<(Instant, NetnsDiscovery, usize)>,
 }
 
 impl Default for SystemSource {
@@ -73,7 +90,24 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             last_len: 0,
             taken: 0,
             bound_only: true,
+            netns: NetnsSelection::Own,
+            netns_summary: NetnsSummary::default(),
+            container_names: ContainerNames::default(),
+            discovered: None,
         }
+    }
+
+    /// Which network namespaces snapshots list (Linux): the own one by
+    /// default. Others need root; without it [`NetnsSelection::All`] lists
+    /// the own one and the summary's note says how to see the rest.
+    pub fn set_netns(&mut self, selection: NetnsSelection) {
+        self.netns = selection;
+    }
+
+    /// What the last snapshot found about network namespaces: how many
+    /// exist beside the listed ones, and why any were skipped.
+    pub fn netns_summary(&self) -> &NetnsSummary {
+        &self.netns_summary
     }
 
     /// Whether to list TCP sockets bound to a port but neither listening
@@ -96,14 +130,19 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
         self.owners.scans()
     }
 
-    /// Dump the OS socket table straight into entries, running `meanwhile`
-    /// while the kernel works.
+    /// Dump the OS socket table of each target namespace straight into
+    /// entries, running `meanwhile` while the kernel works. A namespace
+    /// that cannot be entered fails the snapshot when `strict`, else is
+    /// named in the returned list of skipped ones. Other namespaces exist
+    /// only on the real machine, so they are always read through [`HOST`].
     fn dump(
         platform: &P,
         capacity: usize,
         bound_only: bool,
         meanwhile: &mut dyn FnMut(),
-    ) -> Result<Table, SourceError> {
+        targets: &[(Target, Option<Arc<NetnsRef>>)],
+        strict: bool,
+    ) -> Result<(Table, Vec<u64>, Vec<String>), SourceError> {
         let mut table = Table {
             sockets: Vec::with_capacity(capacity),
             listed_pids: Vec::new(),
@@ -111,43 +150,58 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             owned: Vec::new(),
             last_pids: Vec::new(),
         };
-        platform
-            .dump(
-                &mut |r: RawSocket| {
-                    let RawSocket {
-                        proto,
-                        local,
-                        remote,
-                        state,
-                        inode,
-                        uid,
-                        time_wait_expires_in_ms,
-                        pids,
-                        orphan,
-                        last_pid,
-                    } = r;
-                    if !pids.is_empty() {
-                        table.listed_pids.push((table.sockets.len(), pids));
+        let mut listed = Vec::new();
+        let mut skipped = Vec::new();
+        let mut meanwhile = Some(meanwhile);
+        if !matches!(targets.first(), Some((Target::Own, _))) {
+            // The early owner scan needs no namespace: run it first.
+            if let Some(m) = meanwhile.take() {
+                m();
+            }
+        }
+        for (target, tag) in targets {
+            let inode = tag.as_ref().map_or(0, |t| t.inode);
+            match target {
+                Target::Own => {
+                    let mut nothing = || {};
+                    let early = meanwhile.take();
+                    platform
+                        .dump(
+                            &mut |r| push_raw(&mut table, r, tag),
+                            early.unwrap_or(&mut nothing),
+                            bound_only,
+                        )
+                        .map_err(SourceError)?;
+                }
+                Target::Other(ns) => {
+                    // Sockets opened inside belong to that namespace; the
+                    // rows join the same table (inodes are machine-wide).
+                    let before = table.sockets.len();
+                    let result = os::netns::run_in(ns, || {
+                        HOST.dump(
+                            &mut |r| push_raw(&mut table, r, tag),
+                            &mut || {},
+                            bound_only,
+                        )
+                    })
+                    .and_then(|r| r);
+                    if let Err(e) = result {
+                        if strict {
+                            return Err(SourceError(e));
+                        }
+                        // Drop a half-read namespace rather than show part.
+                        table.sockets.truncate(before);
+                        table.with_inode.retain(|&i| i < before);
+                        table.listed_pids.retain(|(i, _)| *i < before);
+                        table.last_pids.retain(|(i, _)| *i < before);
+                        skipped.push(format!("network namespace {inode} not listed: {e}"));
+                        continue;
                     }
-                    if let Some(pid) = last_pid {
-                        table.last_pids.push((table.sockets.len(), pid));
-                    }
-                    if inode != 0 {
-                        table.with_inode.push(table.sockets.len());
-                    }
-                    table.sockets.push(SocketEntry {
-                        time_wait_expires_in_ms,
-                        inode,
-                        uid,
-                        orphan,
-                        ..SocketEntry::new(proto, local, remote, state)
-                    });
-                },
-                meanwhile,
-                bound_only,
-            )
-            .map_err(SourceError)?;
-        Ok(table)
+                }
+            }
+            listed.push(inode);
+        }
+        Ok((table, listed, skipped))
     }
 
     /// The pids holding each socket, by index: the OS's own list where it
@@ -291,18 +345,51 @@ impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
         // holds: do it while the kernel dumps the sockets.
         let first = self.taken == 0;
         let mut prefetched = None;
-        let platform = &self.platform;
-        let mut table = Self::dump(platform, capacity, self.bound_only, &mut || {
-            if first {
-                prefetched = Some(platform.scan_owners(None));
+        let privileged = self.platform.is_elevated();
+        let reuse = self.netns == NetnsSelection::Own
+            && self
+                .discovered
+                .as_ref()
+                .is_some_and(|(at, _, _)| now.duration_since(*at) < REDISCOVER_OWN_EVERY);
+        let (discovery, other_containers) = match (&self.discovered, reuse) {
+            (Some((_, d, c)), true) => (d.clone(), *c),
+            _ => {
+                let d = os::netns::discover();
+                let c = namespaces::count_containers(&d);
+                self.discovered = Some((now, d.clone(), c));
+                (d, c)
             }
-        })?;
+        };
+        let plan = namespaces::plan(&self.netns, privileged, discovery, other_containers)
+            .map_err(SourceError)?;
+        let strict = matches!(
+            self.netns,
+            NetnsSelection::Named(_) | NetnsSelection::Pid(_)
+        );
+        let platform = &self.platform;
+        let (mut table, listed, skipped) = Self::dump(
+            platform,
+            capacity,
+            self.bound_only,
+            &mut || {
+                if first {
+                    prefetched = Some(platform.scan_owners(None));
+                }
+            },
+            &plan.targets,
+            strict,
+        )?;
         self.taken += 1;
         self.last_len = table.sockets.len();
         self.attach_processes(&mut table, now, prefetched);
         self.apply_memory(&mut table, now);
+        self.name_containers(&mut table, &plan, privileged);
+        self.netns_summary = NetnsSummary {
+            listed,
+            skipped,
+            ..plan.summary
+        };
 
-        let privileged = self.platform.is_elevated();
         let lost: Vec<&SocketEntry> = table
             .sockets
             .iter()
@@ -323,6 +410,39 @@ impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
     }
 }
 
+/// One dumped socket into the table, tagged with its namespace.
+fn push_raw(table: &mut Table, r: RawSocket, netns: &Option<Arc<NetnsRef>>) {
+    let RawSocket {
+        proto,
+        local,
+        remote,
+        state,
+        inode,
+        uid,
+        time_wait_expires_in_ms,
+        pids,
+        orphan,
+        last_pid,
+    } = r;
+    if !pids.is_empty() {
+        table.listed_pids.push((table.sockets.len(), pids));
+    }
+    if let Some(pid) = last_pid {
+        table.last_pids.push((table.sockets.len(), pid));
+    }
+    if inode != 0 {
+        table.with_inode.push(table.sockets.len());
+    }
+    table.sockets.push(SocketEntry {
+        time_wait_expires_in_ms,
+        inode,
+        uid,
+        orphan,
+        netns: netns.clone(),
+        ..SocketEntry::new(proto, local, remote, state)
+    });
+}
+
 impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
     /// The unattributed count among `rows` (some of the last snapshot's
     /// sockets, e.g. those a filter shows) and the reason for exactly those:
@@ -338,6 +458,42 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             .filter(|s| is_unattributed(s))
             .collect();
         self.explain_unattributed(&lost, privileged)
+    }
+
+    /// The container of each socket's owner (or, in another namespace, of
+    /// that namespace), and the container behind each published port.
+    fn name_containers(&mut self, table: &mut Table, plan: &namespaces::Plan, privileged: bool) {
+        let others: HashMap<u64, Option<crate::sockets::model::Container>> = plan
+            .targets
+            .iter()
+            .filter_map(|(t, _)| match t {
+                Target::Other(ns) => Some((ns.inode, namespaces::namespace_container(ns))),
+                Target::Own => None,
+            })
+            .collect();
+        namespaces::attribute(&mut table.sockets, &others, &mut self.container_names);
+        let discovery = &plan.discovery;
+        namespaces::map_published(
+            &mut table.sockets,
+            &mut || {
+                // Which namespace holds each address: entering each one
+                // needs root, and is done only once a proxy is seen.
+                let mut map = HashMap::new();
+                if !privileged {
+                    return map;
+                }
+                for ns in discovery.others() {
+                    if let Ok(Ok(addrs)) = os::netns::run_in(ns, os::netns::addresses) {
+                        let container = namespaces::namespace_container(ns);
+                        for ip in addrs.into_iter().filter(|ip| !ip.is_loopback()) {
+                            map.insert(ip, container.clone());
+                        }
+                    }
+                }
+                map
+            },
+            &mut self.container_names,
+        );
     }
 
     /// Count the sockets whose owner could not be found, and say why.

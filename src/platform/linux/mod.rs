@@ -2,7 +2,9 @@
 //! sockets from a sock_diag netlink dump, owners from /proc/<pid>/fd, ports
 //! and tunables from /proc/sys.
 
+pub mod container;
 pub use super::unix_fs as fs;
+pub mod netns;
 pub mod ports;
 pub mod process;
 pub mod sockets;

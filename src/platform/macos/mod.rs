@@ -2,6 +2,7 @@
 //! sockets from the kernel's own PCB lists (`net.inet.tcp.pcblist_n`,
 //! `net.inet.udp.pcblist_n`), ports and tunables from sysctl.
 
+pub use super::no_netns::{container, netns};
 pub use super::unix_fs as fs;
 pub mod ports;
 pub mod process;

@@ -4,6 +4,7 @@
 
 pub mod fs;
 mod netstat;
+pub use super::no_netns::{container, netns};
 pub mod ports;
 pub mod process;
 pub mod sockets;

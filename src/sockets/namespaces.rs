@@ -1,0 +1,820 @@
+//! Network namespaces and containers: which namespaces a snapshot covers,
+//! the `netns` every socket carries, the container its owner runs in, and
+//! the container behind a published port (`docker-proxy`, Podman's
+//! `conmon`).
+//!
+//! Linux only in effect: elsewhere the platform finds no namespace and no
+//! container, and every socket's `netns` stays `None`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::model::{Container, NetnsRef, OwnerRef, Proto, Published, Snapshot, SocketEntry};
+use super::raw::{NetnsDiscovery, NetnsInfo};
+use crate::platform::os;
+
+/// Which network namespaces a snapshot lists.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum NetnsSelection {
+    /// This process's own namespace (the default).
+    #[default]
+    Own,
+    /// Every namespace on the machine (root; else the own one, with a note).
+    All,
+    /// The namespace named NAME under /run/netns.
+    Named(String),
+    /// The namespace process PID runs in.
+    Pid(u32),
+}
+
+impl FromStr for NetnsSelection {
+    type Err = String;
+    /// "all", "own", a pid (digits), or a name under /run/netns.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(NetnsSelection::All);
+        }
+        if s.eq_ignore_ascii_case("own") {
+            return Ok(NetnsSelection::Own);
+        }
+        if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+            return s
+                .parse::<u32>()
+                .map(NetnsSelection::Pid)
+                .map_err(|_| format!("invalid --netns '{s}' (pid out of range)"));
+        }
+        if os::netns::valid_name(s) {
+            return Ok(NetnsSelection::Named(s.to_string()));
+        }
+        Err(format!(
+            "invalid --netns '{s}' (expected all, own, a pid, or a name from `ip netns list`)"
+        ))
+    }
+}
+
+/// What a snapshot learnt about the machine's network namespaces.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetnsSummary {
+    /// This process's namespace (`None` off Linux).
+    pub own: Option<u64>,
+    /// Other namespaces found (with or without processes).
+    pub others: usize,
+    /// Of those, how many hold a process of a known container runtime.
+    pub other_containers: usize,
+    /// The namespaces whose sockets the snapshot holds.
+    pub listed: Vec<u64>,
+    /// Namespaces that could not be listed, with the reason.
+    pub skipped: Vec<String>,
+    /// Processes whose namespace could not be read (no privileges).
+    pub unreadable_processes: usize,
+    /// Whether other namespaces can be entered (root).
+    pub privileged: bool,
+    /// Whether every namespace was asked for.
+    pub asked_all: bool,
+}
+
+impl NetnsSummary {
+    /// One line for the end of a listing when sockets of other namespaces
+    /// exist but are not shown; `None` when there is nothing to say.
+    pub fn note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        // Only the own namespace listed, where others exist.
+        let unlisted = self.others;
+        if unlisted > 0 && self.listed.iter().all(|i| Some(*i) == self.own) {
+            let at_least = if !self.privileged && self.unreadable_processes > 0 {
+                "at least "
+            } else {
+                ""
+            };
+            let noun = if unlisted == 1 {
+                "namespace exists"
+            } else {
+                "namespaces exist"
+            };
+            let containers = match self.other_containers {
+                0 => String::new(),
+                n => format!(", {n} with containers"),
+            };
+            let how = if self.privileged {
+                "`portwise list --netns all` shows their sockets".to_string()
+            } else {
+                "entering them needs root: `sudo portwise list --netns all` shows their sockets"
+                    .to_string()
+            };
+            parts.push(format!(
+                "{at_least}{unlisted} other network {noun}{containers}; this list shows only \
+                 portwise's own; {how}"
+            ));
+        }
+        if self.asked_all && !self.privileged && self.unreadable_processes > 0 && unlisted == 0 {
+            parts.push(format!(
+                "the network namespaces of {} processes of other users cannot be read without \
+                 root: `sudo portwise list --netns all` shows every namespace",
+                self.unreadable_processes
+            ));
+        }
+        for s in &self.skipped {
+            parts.push(s.clone());
+        }
+        (!parts.is_empty()).then(|| parts.join("; "))
+    }
+}
+
+/// Where one part of a snapshot is dumped.
+#[derive(Clone, Debug)]
+pub enum Target {
+    Own,
+    Other(NetnsInfo),
+}
+
+/// The namespaces to dump, each with the reference its sockets carry (none
+/// where the OS has no namespaces), the summary so far, and what discovery
+/// found.
+pub struct Plan {
+    pub targets: Vec<(Target, Option<Arc<NetnsRef>>)>,
+    pub summary: NetnsSummary,
+    pub discovery: NetnsDiscovery,
+}
+
+/// The namespaces to dump for `selection`, with their [`NetnsRef`] (no
+/// container yet), and the summary so far. `Err` for a selection that
+/// names no namespace or needs privileges this process lacks.
+pub fn plan(
+    selection: &NetnsSelection,
+    privileged: bool,
+    discovery: NetnsDiscovery,
+    other_containers: usize,
+) -> Result<Plan, String> {
+    let own = discovery.own;
+    let summary = NetnsSummary {
+        own,
+        others: discovery.others().count(),
+        other_containers,
+        listed: Vec::new(),
+        skipped: Vec::new(),
+        unreadable_processes: discovery.unreadable_processes,
+        privileged,
+        asked_all: *selection == NetnsSelection::All,
+    };
+    let reference = |inode: u64| {
+        let name = discovery
+            .namespaces
+            .iter()
+            .find(|n| n.inode == inode)
+            .and_then(|n| n.names.first().cloned());
+        Arc::new(NetnsRef {
+            inode,
+            name,
+            container: None,
+        })
+    };
+    let own_target = || Some((Target::Own, own.map(reference)));
+    let needs_root = |what: &str| {
+        format!(
+            "listing the sockets of {what} means entering its network namespace, which needs \
+             root: run sudo portwise list --netns ..."
+        )
+    };
+    let mut targets: Vec<(Target, Option<Arc<NetnsRef>>)> = Vec::new();
+    match selection {
+        NetnsSelection::Own => targets.extend(own_target()),
+        NetnsSelection::All => {
+            targets.extend(own_target());
+            if privileged {
+                for ns in discovery.others() {
+                    targets.push((Target::Other(ns.clone()), Some(reference(ns.inode))));
+                }
+            }
+        }
+        NetnsSelection::Named(name) => {
+            let ns = discovery
+                .namespaces
+                .iter()
+                .find(|n| n.names.iter().any(|x| x == name))
+                .ok_or_else(|| {
+                    format!(
+                        "no network namespace named '{name}' in {} (`ip netns list` shows them)",
+                        os::netns::NAMED_DIR
+                    )
+                })?;
+            if Some(ns.inode) == own {
+                targets.extend(own_target());
+            } else if !privileged {
+                return Err(needs_root(&format!("namespace '{name}'")));
+            } else {
+                targets.push((Target::Other(ns.clone()), Some(reference(ns.inode))));
+            }
+        }
+        NetnsSelection::Pid(pid) => {
+            let inode = os::netns::of_pid(*pid)?;
+            if Some(inode) == own {
+                targets.extend(own_target());
+            } else if !privileged {
+                return Err(needs_root(&format!("pid {pid}")));
+            } else {
+                let ns = discovery
+                    .namespaces
+                    .iter()
+                    .find(|n| n.inode == inode)
+                    .cloned()
+                    .unwrap_or(NetnsInfo {
+                        inode,
+                        names: Vec::new(),
+                        pids: vec![*pid],
+                    });
+                targets.push((Target::Other(ns), Some(reference(inode))));
+            }
+        }
+    }
+    Ok(Plan {
+        targets,
+        summary,
+        discovery,
+    })
+}
+
+/// How many namespaces other than the own one hold a container.
+pub fn count_containers(discovery: &NetnsDiscovery) -> usize {
+    discovery
+        .others()
+        .filter(|ns| namespace_container(ns).is_some())
+        .count()
+}
+
+/// The container a namespace belongs to, from the first few of its
+/// processes that run in one.
+pub fn namespace_container(ns: &NetnsInfo) -> Option<Container> {
+    ns.pids
+        .iter()
+        .take(16)
+        .find_map(|&p| os::container::of_pid(p))
+}
+
+/// How long portwise leaves a runtime CLI alone after it failed or timed
+/// out (a `docker` client without a daemon): snapshots come every second.
+const CLI_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Container names by runtime and id, kept between snapshots.
+#[derive(Debug, Default)]
+pub struct ContainerNames {
+    known: HashMap<(String, String), Option<String>>,
+    failed: HashMap<String, Instant>,
+}
+
+impl ContainerNames {
+    /// Fill in the names of `containers` that are not known yet.
+    pub fn fill(&mut self, containers: &mut [&mut Container]) {
+        let mut wanted: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for c in containers.iter() {
+            if c.name.is_none() && !self.known.contains_key(&(c.runtime.clone(), c.id.clone())) {
+                wanted
+                    .entry(c.runtime.clone())
+                    .or_default()
+                    .push(c.id.clone());
+            }
+        }
+        for (runtime, mut ids) in wanted {
+            ids.sort();
+            ids.dedup();
+            let backing_off = self
+                .failed
+                .get(&runtime)
+                .is_some_and(|at| at.elapsed() < CLI_BACKOFF);
+            if backing_off {
+                continue;
+            }
+            let (found, failure) = os::container::names(&runtime, &ids);
+            if failure.is_some() {
+                self.failed.insert(runtime.clone(), Instant::now());
+            }
+            for id in ids {
+                let name = found.get(&id).cloned();
+                // A failed CLI may answer next time: remember only successes
+                // and definite absences.
+                if name.is_some() || failure.is_none() {
+                    self.known.insert((runtime.clone(), id), name);
+                }
+            }
+        }
+        for c in containers.iter_mut() {
+            if c.name.is_none()
+                && let Some(Some(name)) = self.known.get(&(c.runtime.clone(), c.id.clone()))
+            {
+                c.name = Some(name.clone());
+            }
+        }
+    }
+}
+
+/// A socket in another network namespace on the port a bind test asked
+/// about: it cannot conflict with a bind here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ListenerElsewhere {
+    pub netns: NetnsRef,
+    pub proto: Proto,
+    pub local_addr: IpAddr,
+    pub local_port: u16,
+    pub processes: Vec<OwnerRef>,
+    /// "a server in container web (python3, pid 4242) listens on
+    /// 0.0.0.0:8080 in its own network namespace; ..."
+    pub note: String,
+}
+
+/// The listeners (TCP LISTEN, bound UDP) on `proto`/`port` in namespaces
+/// other than `own`, from a snapshot that lists them
+/// ([`NetnsSelection::All`]).
+pub fn listeners_elsewhere(
+    snap: &Snapshot,
+    own: Option<u64>,
+    proto: Proto,
+    port: u16,
+) -> Vec<ListenerElsewhere> {
+    snap.on_port(proto, port)
+        .iter()
+        .filter(|s| s.is_listening())
+        .filter_map(|s| {
+            let ns = s.netns.as_ref()?;
+            if Some(ns.inode) == own || own.is_none() {
+                return None;
+            }
+            let processes: Vec<OwnerRef> = s
+                .processes
+                .iter()
+                .map(|p| OwnerRef {
+                    pid: p.pid,
+                    name: p.name.clone(),
+                })
+                .collect();
+            let mut at = String::new();
+            super::write_endpoint(&mut at, &s.local_addr, s.local_port);
+            let place = match (&ns.container, &ns.name) {
+                (Some(c), _) => format!("container {}", c.label()),
+                (None, Some(n)) => format!("network namespace {n}"),
+                (None, None) => format!("network namespace {}", ns.inode),
+            };
+            let who = match processes.first() {
+                Some(p) => format!(" ({}, pid {})", p.name, p.pid),
+                None => String::new(),
+            };
+            let verb = if s.proto == Proto::Tcp {
+                "listens on"
+            } else {
+                "is bound to"
+            };
+            let note = format!(
+                "a server in {place}{who} {verb} {} {at} in its own network namespace; it does \
+                 not conflict with a bind here",
+                s.proto
+            );
+            Some(ListenerElsewhere {
+                netns: (**ns).clone(),
+                proto: s.proto,
+                local_addr: s.local_addr,
+                local_port: s.local_port,
+                processes,
+                note,
+            })
+        })
+        .collect()
+}
+
+/// The published-port proxies holding `proto`/`port` in the own namespace:
+/// "docker-proxy (pid 77) holds it: published by container web →
+/// 172.17.0.2:80", with the command that stops the container.
+pub fn published_on(
+    snap: &Snapshot,
+    own: Option<u64>,
+    proto: Proto,
+    port: u16,
+) -> Vec<(String, Option<String>)> {
+    let mut out: Vec<(String, Option<String>)> = snap
+        .on_port(proto, port)
+        .iter()
+        .filter(|s| own.is_none() || s.netns.as_ref().is_none_or(|n| Some(n.inode) == own))
+        .filter_map(|s| {
+            let p = s.published.as_ref()?;
+            let holder = s
+                .processes
+                .iter()
+                .find(|h| h.name == p.via)
+                .map(|h| format!("{} (pid {})", h.name, h.pid))
+                .unwrap_or_else(|| p.via.clone());
+            Some((
+                format!("{holder} holds it: {}", p.describe()),
+                p.stop_command(),
+            ))
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What docker-proxy's arguments say (moby cmd/docker-proxy flags, parsed
+/// with Go's flag package: `-x v`, `--x v`, `-x=v`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProxyArgs {
+    pub proto: Option<Proto>,
+    pub host_port: Option<u16>,
+    pub container_ip: Option<IpAddr>,
+    pub container_port: Option<u16>,
+}
+
+/// Parse a docker-proxy command line.
+pub fn parse_docker_proxy(args: &[String]) -> ProxyArgs {
+    let mut out = ProxyArgs::default();
+    for (key, value) in go_flags(args) {
+        match key.as_str() {
+            "proto" => out.proto = value.parse().ok(),
+            "host-port" => out.host_port = value.parse().ok(),
+            "container-ip" => out.container_ip = value.parse().ok(),
+            "container-port" => out.container_port = value.parse().ok(),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Podman's conmon names its container: `-c/--cid ID`, `-n/--name NAME`
+/// (containers/conmon src/cli.c).
+pub fn parse_conmon(args: &[String]) -> Option<Container> {
+    let mut id = None;
+    let mut name = None;
+    for (key, value) in go_flags(args) {
+        match key.as_str() {
+            "c" | "cid" => id = Some(value),
+            "n" | "name" => name = Some(value),
+            _ => {}
+        }
+    }
+    Some(Container {
+        runtime: "podman".into(),
+        id: id?,
+        name: name.filter(|n| !n.is_empty()),
+    })
+}
+
+/// (flag, value) pairs of `-flag value`, `--flag value`, `-flag=value`.
+fn go_flags(args: &[String]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut i = 1;
+    while i < args.len() {
+        let a = &args[i];
+        let Some(flag) = a.strip_prefix("--").or_else(|| a.strip_prefix('-')) else {
+            i += 1;
+            continue;
+        };
+        if let Some((k, v)) = flag.split_once('=') {
+            out.push((k.to_string(), v.to_string()));
+            i += 1;
+        } else if let Some(v) = args.get(i + 1).filter(|v| !v.starts_with('-')) {
+            out.push((flag.to_string(), v.clone()));
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Give each socket its final `netns`: the container of its owner (a
+/// container may share the host's namespace), else, for another
+/// namespace, the container of that namespace's processes. Containers get
+/// their names from `names`; equal references are shared.
+pub fn attribute(
+    sockets: &mut [SocketEntry],
+    others: &HashMap<u64, Option<Container>>,
+    names: &mut ContainerNames,
+) {
+    let mut by_pid: HashMap<u32, Option<Container>> = HashMap::new();
+    let mut per_socket: Vec<(usize, Container)> = Vec::new();
+    for (i, s) in sockets.iter().enumerate() {
+        let Some(ns) = &s.netns else {
+            continue;
+        };
+        let from_owner = s.processes.iter().find_map(|p| {
+            by_pid
+                .entry(p.pid)
+                .or_insert_with(|| os::container::of_pid(p.pid))
+                .clone()
+        });
+        let found = from_owner.or_else(|| others.get(&ns.inode).cloned().flatten());
+        if let Some(c) = found {
+            per_socket.push((i, c));
+        }
+    }
+    if per_socket.is_empty() {
+        return;
+    }
+    {
+        let mut refs: Vec<&mut Container> = per_socket.iter_mut().map(|(_, c)| c).collect();
+        names.fill(&mut refs);
+    }
+    let mut interned: HashMap<(u64, Container), Arc<NetnsRef>> = HashMap::new();
+    for (i, c) in per_socket {
+        let Some(base) = sockets[i].netns.clone() else {
+            continue;
+        };
+        let r = interned
+            .entry((base.inode, c.clone()))
+            .or_insert_with(|| {
+                Arc::new(NetnsRef {
+                    inode: base.inode,
+                    name: base.name.clone(),
+                    container: Some(c),
+                })
+            })
+            .clone();
+        sockets[i].netns = Some(r);
+    }
+}
+
+/// Name the container behind each socket a `docker-proxy` or `conmon`
+/// holds. `addresses` maps container IPs to their namespace's container
+/// (read on demand: only when a docker-proxy is seen).
+pub fn map_published(
+    sockets: &mut [SocketEntry],
+    addresses: &mut dyn FnMut() -> HashMap<IpAddr, Option<Container>>,
+    names: &mut ContainerNames,
+) {
+    let mut ip_map: Option<HashMap<IpAddr, Option<Container>>> = None;
+    let mut args_by_pid: HashMap<u32, Option<Vec<String>>> = HashMap::new();
+    for s in sockets.iter_mut() {
+        let Some(p) = s
+            .processes
+            .iter()
+            .find(|p| p.name == "docker-proxy" || p.name == "conmon")
+        else {
+            continue;
+        };
+        let Some(args) = args_by_pid
+            .entry(p.pid)
+            .or_insert_with(|| os::container::cmdline(p.pid))
+            .clone()
+        else {
+            continue;
+        };
+        let published = if p.name == "docker-proxy" {
+            let a = parse_docker_proxy(&args);
+            if a.host_port.is_some_and(|hp| hp != s.local_port)
+                || a.proto.is_some_and(|pr| pr != s.proto)
+            {
+                continue;
+            }
+            let target = match (a.container_ip, a.container_port) {
+                (Some(ip), Some(port)) => Some(SocketAddr::new(ip, port)),
+                _ => None,
+            };
+            let container = a.container_ip.and_then(|ip| {
+                ip_map
+                    .get_or_insert_with(&mut *addresses)
+                    .get(&ip)
+                    .cloned()
+                    .flatten()
+            });
+            Published {
+                via: "docker-proxy".into(),
+                container,
+                target,
+            }
+        } else {
+            let Some(container) = parse_conmon(&args) else {
+                continue;
+            };
+            Published {
+                via: "conmon".into(),
+                container: Some(container),
+                target: None,
+            }
+        };
+        s.published = Some(Box::new(published));
+    }
+    let mut refs: Vec<&mut Container> = sockets
+        .iter_mut()
+        .filter_map(|s| s.published.as_mut()?.container.as_mut())
+        .collect();
+    if !refs.is_empty() {
+        names.fill(&mut refs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn selections_parse() {
+        assert_eq!("all".parse(), Ok(NetnsSelection::All));
+        assert_eq!("ALL".parse(), Ok(NetnsSelection::All));
+        assert_eq!("own".parse(), Ok(NetnsSelection::Own));
+        assert_eq!("4242".parse(), Ok(NetnsSelection::Pid(4242)));
+        assert_eq!("blue".parse(), Ok(NetnsSelection::Named("blue".into())));
+        for bad in ["", "../x", "a/b", "99999999999"] {
+            let e = bad.parse::<NetnsSelection>().unwrap_err();
+            assert!(e.contains(&format!("'{bad}'")), "{e}");
+        }
+    }
+
+    #[test]
+    fn docker_proxy_command_lines_parse() {
+        // As dockerd starts it (moby daemon/libnetwork/portmapper).
+        let a = parse_docker_proxy(&argv(
+            "/usr/bin/docker-proxy -proto tcp -host-ip 0.0.0.0 -host-port 8080 -container-ip 172.17.0.2 -container-port 80 -use-listen-fd",
+        ));
+        assert_eq!(
+            a,
+            ProxyArgs {
+                proto: Some(Proto::Tcp),
+                host_port: Some(8080),
+                container_ip: Some("172.17.0.2".parse().unwrap()),
+                container_port: Some(80),
+            }
+        );
+        let a = parse_docker_proxy(&argv(
+            "docker-proxy --proto=udp --host-port=5353 --container-ip=fd00::2 --container-port=53",
+        ));
+        assert_eq!(a.proto, Some(Proto::Udp));
+        assert_eq!(a.container_ip, Some("fd00::2".parse().unwrap()));
+        assert_eq!(
+            parse_docker_proxy(&argv("docker-proxy")),
+            ProxyArgs::default()
+        );
+    }
+
+    /// A real process with docker-proxy's command line (a shell that
+    /// sleeps; its arguments are what dockerd passes), holding port 8080 in
+    /// a constructed snapshot; the container addresses are given.
+    #[test]
+    fn a_docker_proxy_process_is_mapped_to_the_container_behind_its_ip() {
+        if crate::platform::OS_NAME != "linux" {
+            eprintln!("SKIPPED: reading another process's command line is done on Linux only");
+            return;
+        }
+        struct Reap(std::process::Child);
+        impl Drop for Reap {
+            fn drop(&mut self) {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
+        let child = Reap(
+            std::process::Command::new("sh")
+                .args(["-c", "sleep 30; :", "docker-proxy"])
+                .args(argv(
+                    "-proto tcp -host-ip 127.0.0.1 -host-port 8080 -container-ip 172.17.0.2 -container-port 80",
+                ))
+                .spawn()
+                .unwrap(),
+        );
+        // Until the child has exec'd, its command line is this test's.
+        let started = Instant::now();
+        while !os::container::cmdline(child.0.id())
+            .is_some_and(|a| a.iter().any(|x| x == "docker-proxy"))
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "child never started"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let holder = crate::sockets::model::ProcessInfo {
+            pid: child.0.id(),
+            name: "docker-proxy".into(),
+            user: None,
+            exe: None,
+        };
+        let socket = |port: u16| SocketEntry {
+            processes: vec![holder.clone()],
+            ..SocketEntry::new(
+                Proto::Tcp,
+                SocketAddr::new("127.0.0.1".parse().unwrap(), port),
+                None,
+                Some(crate::sockets::model::TcpState::Listen),
+            )
+        };
+        // The same proxy on another port is not this mapping.
+        let mut sockets = vec![socket(8080), socket(8081)];
+        let web = Container {
+            runtime: "docker".into(),
+            id: "3f2a9c1b7d0e4f5a".into(),
+            name: Some("web".into()),
+        };
+        let mut asked = 0;
+        map_published(
+            &mut sockets,
+            &mut || {
+                asked += 1;
+                [("172.17.0.2".parse().unwrap(), Some(web.clone()))]
+                    .into_iter()
+                    .collect()
+            },
+            &mut ContainerNames::default(),
+        );
+        assert_eq!(asked, 1);
+        let p = sockets[0].published.as_ref().expect("mapped");
+        assert_eq!(p.describe(), "published by container web → 172.17.0.2:80");
+        assert_eq!(p.stop_command().as_deref(), Some("docker stop web"));
+        assert_eq!(sockets[1].published, None);
+    }
+
+    #[test]
+    fn conmon_names_its_container() {
+        let c = parse_conmon(&argv(
+            "/usr/bin/conmon --api-version 1 -c 3f2a9c1b7d0e4f5a -u 3f2a9c1b7d0e4f5a -r /usr/bin/crun -n web --exit-dir /run/libpod/exits",
+        ))
+        .unwrap();
+        assert_eq!(c.runtime, "podman");
+        assert_eq!(c.id, "3f2a9c1b7d0e4f5a");
+        assert_eq!(c.name.as_deref(), Some("web"));
+        assert_eq!(parse_conmon(&argv("conmon --api-version 1")), None);
+    }
+
+    #[test]
+    fn published_ports_read_as_a_sentence() {
+        let p = Published {
+            via: "docker-proxy".into(),
+            container: Some(Container {
+                runtime: "docker".into(),
+                id: "3f2a9c1b7d0e4f5a8b6c".into(),
+                name: Some("web".into()),
+            }),
+            target: Some("172.17.0.2:80".parse().unwrap()),
+        };
+        assert_eq!(p.describe(), "published by container web → 172.17.0.2:80");
+        assert_eq!(p.stop_command().as_deref(), Some("docker stop web"));
+        let anon = Published {
+            container: Some(Container {
+                name: None,
+                ..p.container.clone().unwrap()
+            }),
+            ..p.clone()
+        };
+        assert_eq!(
+            anon.describe(),
+            "published by container docker 3f2a9c1b7d0e → 172.17.0.2:80"
+        );
+        assert_eq!(
+            anon.stop_command().as_deref(),
+            Some("docker stop 3f2a9c1b7d0e")
+        );
+        let unknown = Published {
+            container: None,
+            target: None,
+            ..p
+        };
+        assert_eq!(
+            unknown.describe(),
+            "published by a container (docker-proxy)"
+        );
+        assert_eq!(unknown.stop_command(), None);
+    }
+
+    #[test]
+    fn the_note_says_how_many_and_how_to_see_them() {
+        let s = NetnsSummary {
+            own: Some(1),
+            others: 3,
+            other_containers: 1,
+            listed: vec![1],
+            skipped: vec![],
+            unreadable_processes: 0,
+            privileged: true,
+            asked_all: false,
+        };
+        assert_eq!(
+            s.note().unwrap(),
+            "3 other network namespaces exist, 1 with containers; this list shows only \
+             portwise's own; `portwise list --netns all` shows their sockets"
+        );
+        let user = NetnsSummary {
+            others: 1,
+            other_containers: 0,
+            privileged: false,
+            unreadable_processes: 40,
+            ..s.clone()
+        };
+        let note = user.note().unwrap();
+        assert!(
+            note.starts_with("at least 1 other network namespace exists;"),
+            "{note}"
+        );
+        assert!(note.contains("sudo portwise list --netns all"), "{note}");
+        let all = NetnsSummary {
+            listed: vec![1, 2, 3, 4],
+            ..s.clone()
+        };
+        assert_eq!(all.note(), None);
+        let alone = NetnsSummary { others: 0, ..s };
+        assert_eq!(alone.note(), None);
+    }
+}
