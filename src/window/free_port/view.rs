@@ -4,8 +4,8 @@
 
 use egui::{RichText, Sense};
 
-use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION, reservation_note};
 use crate::handoff::session::{Status, Stream};
+use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION, reservation_note};
 use crate::window::free_port::{self, COUNT_MAX, FreePortState, StrategyKind, run};
 use crate::window::shell::{Action, AppState, FreeAction, utc_clock_text};
 use crate::window::widgets;
@@ -112,7 +112,10 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
             }
             if let Some(p) = f.run_port() {
                 let tip = if f.last.len() > 1 {
-                    format!("Copy {} (the first port), for a shell or a .env file", run::port_env_text(p))
+                    format!(
+                        "Copy {} (the first port), for a shell or a .env file",
+                        run::port_env_text(p)
+                    )
                 } else {
                     format!("Copy {}, for a shell or a .env file", run::port_env_text(p))
                 };
@@ -204,12 +207,9 @@ fn run_command(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
             Status::Exited { code, .. } if *code != 0 => widgets::warn_color(ui),
             _ => ui.visuals().text_color(),
         };
-        ui.horizontal_wrapped(|ui| {
-            if running {
-                ui.spinner();
-            }
-            ui.label(RichText::new(run::status_text(r)).color(color));
-        });
+        // No spinner: it would repaint every frame, and this view repaints
+        // only when the program's output or state changes.
+        ui.label(RichText::new(run::status_text(r)).color(color));
         ui.label(RichText::new(format!("$ {}", r.command)).monospace().weak());
         let lines = &r.state.lines;
         if r.state.dropped > 0 {
