@@ -152,3 +152,33 @@ pub fn status_text(r: &RunView) -> String {
 pub fn port_env_text(port: u16) -> String {
     format!("PORT={port}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handoff::FdMode;
+
+    #[test]
+    fn the_typed_line_becomes_a_run_request_for_the_grabbed_port() {
+        let req = request("node 'my server.js' --port {port}", 41234, ProtoChoice::Tcp).unwrap();
+        let words: Vec<&str> = req.command.iter().filter_map(|w| w.to_str()).collect();
+        assert_eq!(words, ["node", "my server.js", "--port", "{port}"]);
+        assert_eq!(req.port, Some(41234));
+        assert_eq!(req.proto, Proto::Tcp);
+        assert_eq!(req.env_name, "PORT");
+        assert_eq!(req.mode, FdMode::None);
+        let udp = request("dnsd", 5300, ProtoChoice::Udp).unwrap();
+        assert_eq!(udp.proto, Proto::Udp);
+    }
+
+    #[test]
+    fn an_empty_or_broken_line_says_why() {
+        assert!(
+            request("   ", 1, ProtoChoice::Tcp)
+                .unwrap_err()
+                .contains("Type a command")
+        );
+        assert!(request("echo 'open", 1, ProtoChoice::Tcp).is_err());
+        assert_eq!(port_env_text(41234), "PORT=41234");
+    }
+}
