@@ -180,6 +180,14 @@ impl Session {
         lock(&self.state).clone()
     }
 
+    /// What changes when the state does, read without copying the lines:
+    /// the status, port, pid and how many lines arrived in all. A front end
+    /// that polls this learns of new output without cloning the buffer.
+    pub fn progress(&self) -> (Status, Option<u16>, Option<u32>, usize) {
+        let s = lock(&self.state);
+        (s.status.clone(), s.port, s.pid, s.lines.len() + s.dropped)
+    }
+
     /// Asks the program to stop (SIGTERM, then SIGKILL after 5 s).
     pub fn stop(&self) {
         let _ = self.stop.send(());

@@ -59,9 +59,11 @@ impl PortwiseApp {
         let now = (services.clock)();
         let ctx2 = ctx.clone();
         let tasks = Tasks::new(services.runner, Arc::new(move || ctx2.request_repaint()));
+        let ctx3 = ctx.clone();
         let workers = Workers {
             stop: Arc::from(services.stop),
             sysctls: services.sysctls,
+            wake: Arc::new(move || ctx3.request_repaint()),
         };
         let mut state = AppState::with(settings, now, tasks, workers);
         let ctx2 = ctx.clone();

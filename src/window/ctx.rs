@@ -21,6 +21,10 @@ pub type SharedSysctls = Arc<dyn Sysctls + Send + Sync>;
 pub struct Workers {
     pub stop: Arc<dyn StopService>,
     pub sysctls: SharedSysctls,
+    /// Asks the window for a frame (egui's `request_repaint`), from any
+    /// thread: for watchers of long-running work, such as a program run
+    /// from the Free port view, that report more than once.
+    pub wake: crate::window::tasks::Wake,
 }
 
 /// What a feature's `update` gets: `M` is the feature's own message type.

@@ -6,6 +6,7 @@
 //! waits for its TIME_WAIT socket. [`FreeAction`] is this view's message,
 //! [`update`] handles it.
 
+pub mod run;
 pub mod view;
 
 use crate::bind::{PortUse, port_use};
@@ -29,6 +30,14 @@ pub enum FreeAction {
     /// Copy one port of the history.
     Copy(u16),
     ClearHistory,
+    /// Copy `PORT=41234`.
+    CopyPortEnv(u16),
+    /// The "Run a command with this port" field was edited.
+    SetRunCommand(String),
+    /// Run the typed command with the last grab's first port.
+    Run,
+    /// Stop the program run from the view.
+    StopRun,
     /// A grab finished on its worker.
     Grabbed(GrabOutcome),
     /// The OS's port facts arrived.
@@ -108,6 +117,12 @@ pub struct FreePortState {
     pub facts: Pending<PortFacts>,
     /// Newest first.
     pub history: Vec<Grabbed>,
+    /// The "Run a command with this port" field.
+    pub run_command: String,
+    /// Why the command could not start (a bad line, no port yet).
+    pub run_error: Option<String>,
+    /// The command run last, running or finished.
+    pub run: Option<run::RunView>,
 }
 
 impl Default for FreePortState {
@@ -125,6 +140,9 @@ impl Default for FreePortState {
             notes: Vec::new(),
             facts: Pending::NotAsked,
             history: Vec::new(),
+            run_command: String::new(),
+            run_error: None,
+            run: None,
         }
     }
 }
@@ -231,6 +249,16 @@ impl FreePortState {
         }
     }
 
+    /// The port a command would run with: the last grab's first.
+    pub fn run_port(&self) -> Option<u16> {
+        self.last.first().copied()
+    }
+
+    /// A program started from the view is still running.
+    pub fn running(&self) -> bool {
+        self.run.as_ref().is_some_and(|r| r.is_running())
+    }
+
     /// Update every history entry's status from a new snapshot.
     pub fn on_snapshot(&mut self, snap: &Snapshot) {
         for g in &mut self.history {
@@ -272,6 +300,38 @@ pub fn update(f: &mut FreePortState, a: FreeAction, ctx: &mut Ctx<'_, FreeAction
         }
         FreeAction::Copy(port) => ctx.copy(port.to_string(), format!("Copied {port}")),
         FreeAction::ClearHistory => f.history.clear(),
+        FreeAction::CopyPortEnv(port) => {
+            let text = run::port_env_text(port);
+            ctx.copy(text.clone(), format!("Copied {text}"));
+        }
+        FreeAction::SetRunCommand(t) => {
+            f.run_command = t;
+            f.run_error = None;
+        }
+        FreeAction::Run => {
+            if f.running() {
+                return;
+            }
+            let Some(port) = f.run_port() else {
+                f.run_error = Some("Grab a port first: the command runs with it".into());
+                return;
+            };
+            let started = run::request(&f.run_command, port, f.proto).and_then(|req| {
+                run::start(f.run_command.clone(), port, req, ctx.workers.wake.clone())
+            });
+            match started {
+                Ok(r) => {
+                    f.run_error = None;
+                    f.run = Some(r);
+                }
+                Err(e) => f.run_error = Some(e),
+            }
+        }
+        FreeAction::StopRun => {
+            if let Some(r) = &f.run {
+                r.handle.stop();
+            }
+        }
         FreeAction::Grabbed(outcome) => {
             let ports = f.finished(outcome, ctx.now_ms);
             if ports.is_empty() {

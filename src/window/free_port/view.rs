@@ -4,8 +4,9 @@
 
 use egui::{RichText, Sense};
 
+use crate::handoff::session::{Status, Stream};
 use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION, reservation_note};
-use crate::window::free_port::{self, COUNT_MAX, FreePortState, StrategyKind};
+use crate::window::free_port::{self, COUNT_MAX, FreePortState, StrategyKind, run};
 use crate::window::shell::{Action, AppState, FreeAction, utc_clock_text};
 use crate::window::widgets;
 
@@ -25,6 +26,8 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             ui.add_space(8.0);
             ui.columns(2, |cols| {
                 grab(&mut cols[0], f, out);
+                cols[0].add_space(12.0);
+                run_command(&mut cols[0], f, out);
                 cols[0].add_space(12.0);
                 options(&mut cols[0], f, out);
                 history(&mut cols[1], state, out);
@@ -107,11 +110,135 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
                     text,
                 });
             }
+            if let Some(p) = f.run_port() {
+                let tip = if f.last.len() > 1 {
+                    format!(
+                        "Copy {} (the first port), for a shell or a .env file",
+                        run::port_env_text(p)
+                    )
+                } else {
+                    format!("Copy {}, for a shell or a .env file", run::port_env_text(p))
+                };
+                if ui.button("Copy as PORT=…").on_hover_text(tip).clicked() {
+                    out.push(Action::Free(FreeAction::CopyPortEnv(p)));
+                }
+            }
         });
     });
     for n in &f.notes {
         ui.label(RichText::new(format!("Note: {n}")).color(widgets::warn_color(ui)));
     }
+}
+
+/// "Run a command with this port": the field, Run and Stop, the state
+/// and the program's output.
+fn run_command(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
+    let port = f.run_port();
+    let title = match port {
+        Some(p) => format!("Run a command with port {p}"),
+        None => "Run a command with this port".to_string(),
+    };
+    ui.strong(title);
+    egui::Frame::group(ui.style()).show(ui, |ui| {
+        ui.set_width(ui.available_width());
+        ui.label(
+            RichText::new(
+                "The port is in $PORT, and {port} in the command is replaced with it. portwise \
+                 holds the port until the program binds it (portwise run --port N).",
+            )
+            .weak(),
+        );
+        let running = f.running();
+        let mut submit = false;
+        ui.horizontal(|ui| {
+            let label = ui.label("Command");
+            let mut text = f.run_command.clone();
+            let r = ui
+                .add_enabled(
+                    !running,
+                    egui::TextEdit::singleline(&mut text)
+                        .font(egui::TextStyle::Monospace)
+                        .hint_text("python3 -m http.server {port}")
+                        .desired_width((ui.available_width() - 110.0).max(120.0)),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("Run a command with this port: words as a shell splits them, no pipes or variables");
+            if r.changed() {
+                out.push(Action::Free(FreeAction::SetRunCommand(text)));
+            }
+            if r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                submit = true;
+            }
+            let why_not = if port.is_none() {
+                Some("Grab a port first")
+            } else if f.run_command.trim().is_empty() {
+                Some("Type a command first")
+            } else {
+                None
+            };
+            if running {
+                if ui
+                    .button("Stop")
+                    .on_hover_text("Stop the program (SIGTERM, then SIGKILL after 5 s)")
+                    .clicked()
+                {
+                    out.push(Action::Free(FreeAction::StopRun));
+                }
+            } else {
+                let r = ui.add_enabled(why_not.is_none(), egui::Button::new("Run"));
+                let r = match why_not {
+                    Some(w) => r.on_disabled_hover_text(w),
+                    None => r.on_hover_text("Run the command with this port"),
+                };
+                if r.clicked() {
+                    submit = true;
+                }
+            }
+            if submit && !running && why_not.is_none() {
+                out.push(Action::Free(FreeAction::Run));
+            }
+        });
+        if let Some(e) = &f.run_error {
+            ui.label(RichText::new(e).color(widgets::error_color(ui)));
+        }
+        let Some(r) = &f.run else { return };
+        let color = match &r.state.status {
+            Status::Failed { .. } => widgets::error_color(ui),
+            Status::Exited { code, .. } if *code != 0 => widgets::warn_color(ui),
+            _ => ui.visuals().text_color(),
+        };
+        // No spinner: it would repaint every frame, and this view repaints
+        // only when the program's output or state changes.
+        ui.label(RichText::new(run::status_text(r)).color(color));
+        ui.label(RichText::new(format!("$ {}", r.command)).monospace().weak());
+        let lines = &r.state.lines;
+        if r.state.dropped > 0 {
+            ui.label(
+                RichText::new(format!("({} earlier lines not kept)", r.state.dropped)).weak(),
+            );
+        }
+        if lines.is_empty() {
+            ui.label(RichText::new("No output yet.").weak());
+            return;
+        }
+        let row_h = ui.text_style_height(&egui::TextStyle::Monospace);
+        egui::ScrollArea::vertical()
+            .id_salt("free.run.output")
+            .max_height(220.0)
+            .auto_shrink([false, true])
+            .stick_to_bottom(true)
+            .show_rows(ui, row_h, lines.len(), |ui, range| {
+                for line in lines.range(range) {
+                    let text = RichText::new(&line.text).monospace();
+                    let text = match line.stream {
+                        Stream::Stdout => text,
+                        Stream::Stderr => text.color(widgets::warn_color(ui)),
+                        Stream::Portwise => text.weak().italics(),
+                    };
+                    ui.add(egui::Label::new(text).extend());
+                }
+            });
+    });
 }
 
 fn options(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {

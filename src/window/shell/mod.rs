@@ -154,6 +154,7 @@ impl AppState {
         let workers = Workers {
             stop: Arc::new(crate::stop::EngineStop::system()),
             sysctls: Arc::new(crate::tuning::LiveSystem),
+            wake: Arc::new(|| {}),
         };
         AppState::with(settings, now_ms, Tasks::manual(), workers)
     }
@@ -190,6 +191,8 @@ impl AppState {
             let mut ctx = feature_ctx!(self, Action::Bind);
             bind_test::tick(&mut self.bind, &mut ctx);
         }
+        // A program run from the Free port view reports while any view shows.
+        free_port::run::tick(&mut self.free);
         match self.settings.view {
             View::Tuning => {
                 let mut ctx = feature_ctx!(self, Action::Tuning);

@@ -40,6 +40,7 @@ fn stop_flow_plans_confirms_and_reports() {
     let workers = crate::window::ctx::Workers {
         stop: service.clone(),
         sysctls: std::sync::Arc::new(crate::tuning::NoSystem),
+        wake: std::sync::Arc::new(|| {}),
     };
     let mut st = AppState::with(Settings::default(), 0, Tasks::manual(), workers);
     feed(&mut st, snap(0, base()));
