@@ -53,7 +53,12 @@ pub enum Command {
 /// clap's tip and usage as help below it.
 pub fn parse() -> Result<Cli, ExitCode> {
     use clap::error::ErrorKind;
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // macOS's Finder may start an app bundle with a "-psn_<n>_<n>" process
+    // serial number (older systems; the first launch of a quarantined app on
+    // newer ones). portwise has no such option: drop it, so the window opens.
+    let args: Vec<std::ffi::OsString> = std::env::args_os()
+        .filter(|a| !a.to_string_lossy().starts_with("-psn_"))
+        .collect();
     Cli::try_parse_from(&args).map_err(|e| match e.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
