@@ -247,6 +247,26 @@ fn new_rows_glow_green_and_closed_rows_linger_red() {
     assert!(!has_text(&h, "just closed"));
 }
 
+#[test]
+fn highlights_repaint_once_a_second_not_every_frame() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    let mut next = machine(T0 + 1_000);
+    next.sockets.push(listener("0.0.0.0", 3000, 777, "node"));
+    rig.set_now(T0 + 1_000);
+    refresh(&rig, &mut h, next);
+    h.get_by_label_contains("1 new (green)");
+    // A highlighted row changes once a second (a fade step), sharing the
+    // countdowns' tick: no 60 ms animation.
+    assert_eq!(h.state().next_repaint(false), Duration::from_secs(1));
+    rig.set_now(T0 + 1_300);
+    h.run();
+    assert_eq!(h.state().next_repaint(false), Duration::from_millis(700));
+    // Minimised: nothing is drawn, so nothing is scheduled (the sampler's
+    // messages still wake the app's logic).
+    assert_eq!(h.state().next_repaint(true), Duration::from_secs(60));
+}
+
 fn stop_targets() -> Vec<StopTarget> {
     vec![
         StopTarget {

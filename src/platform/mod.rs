@@ -23,11 +23,11 @@ pub mod contract;
 pub mod fake;
 pub mod parse;
 pub mod pcblist;
+/// Exact process identity and signalling: the types shared by every OS.
+pub mod process_identity;
 pub mod range;
 pub mod rows;
 pub mod types;
-/// Exact process identity and signalling: the types shared by every OS.
-pub mod process_identity;
 
 /// Running a child with a port: socket handoff, signals, exit codes.
 pub mod handoff;
