@@ -123,9 +123,22 @@ fn filter_box_shortcuts_and_quick_toggles() {
     // Quick toggles.
     click(&mut h, "TIME_WAIT");
     assert_eq!(shown_ports(&h), vec![5353, 5432, 8080]);
+    let selected = |h: &H, label: &str| {
+        h.query_all_by_label(label)
+            .find(|n| n.accesskit_node().role() != Role::Label)
+            .and_then(|n| n.accesskit_node().toggled())
+            == Some(egui::accesskit::Toggled::True)
+    };
+    assert!(selected(&h, "Listening") && !disabled(&h, "Listening"));
     click(&mut h, "All states");
     assert_eq!(shown_ports(&h).len(), 6);
     h.get_by_label("ESTABLISHED");
+    // With every state shown, the state toggles neither look on nor act.
+    assert!(selected(&h, "All states"));
+    for covered in ["Listening", "TIME_WAIT"] {
+        assert!(disabled(&h, covered), "{covered} is disabled");
+        assert!(!selected(&h, covered), "{covered} does not look on");
+    }
     click(&mut h, "UDP");
     assert!(!shown_ports(&h).contains(&5353));
     click(&mut h, "TCP");
