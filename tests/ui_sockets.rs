@@ -123,9 +123,22 @@ fn filter_box_shortcuts_and_quick_toggles() {
     // Quick toggles.
     click(&mut h, "TIME_WAIT");
     assert_eq!(shown_ports(&h), vec![5353, 5432, 8080]);
+    let selected = |h: &H, label: &str| {
+        h.query_all_by_label(label)
+            .find(|n| n.accesskit_node().role() != Role::Label)
+            .and_then(|n| n.accesskit_node().toggled())
+            == Some(egui::accesskit::Toggled::True)
+    };
+    assert!(selected(&h, "Listening") && !disabled(&h, "Listening"));
     click(&mut h, "All states");
     assert_eq!(shown_ports(&h).len(), 6);
     h.get_by_label("ESTABLISHED");
+    // With every state shown, the state toggles neither look on nor act.
+    assert!(selected(&h, "All states"));
+    for covered in ["Listening", "TIME_WAIT"] {
+        assert!(disabled(&h, covered), "{covered} is disabled");
+        assert!(!selected(&h, covered), "{covered} does not look on");
+    }
     click(&mut h, "UDP");
     assert!(!shown_ports(&h).contains(&5353));
     click(&mut h, "TCP");
@@ -245,6 +258,26 @@ fn new_rows_glow_green_and_closed_rows_linger_red() {
     assert!(!fills(&h).iter().any(reddish));
     assert!(h.query_by_label("postgres (900)").is_none());
     assert!(!has_text(&h, "just closed"));
+}
+
+#[test]
+fn highlights_repaint_once_a_second_not_every_frame() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    let mut next = machine(T0 + 1_000);
+    next.sockets.push(listener("0.0.0.0", 3000, 777, "node"));
+    rig.set_now(T0 + 1_000);
+    refresh(&rig, &mut h, next);
+    h.get_by_label_contains("1 new (green)");
+    // A highlighted row changes once a second (a fade step), sharing the
+    // countdowns' tick: no 60 ms animation.
+    assert_eq!(h.state().next_repaint(false), Duration::from_secs(1));
+    rig.set_now(T0 + 1_300);
+    h.run();
+    assert_eq!(h.state().next_repaint(false), Duration::from_millis(700));
+    // Minimised: nothing is drawn, so nothing is scheduled (the sampler's
+    // messages still wake the app's logic).
+    assert_eq!(h.state().next_repaint(true), Duration::from_secs(60));
 }
 
 fn stop_targets() -> Vec<StopTarget> {

@@ -226,24 +226,33 @@ impl PortwiseApp {
         self.run_effects(ctx);
     }
 
-    /// When the window must repaint even if nothing arrives: fades,
-    /// countdowns, toasts, "N s ago".
-    fn next_repaint(&self) -> Duration {
+    /// When the window must repaint even if nothing arrives: countdowns,
+    /// "N s ago" and fade steps, at most once a second each (aligned so they
+    /// share repaints), and a bind watch's next try. A minimised window
+    /// repaints for nothing of that: eframe then runs only `logic` (no
+    /// paint), woken by the sampler's messages.
+    pub fn next_repaint(&self, minimized: bool) -> Duration {
+        if minimized {
+            return Duration::from_secs(60);
+        }
+        let now = self.state.now_ms;
         let s = &self.state.sockets;
-        if s.animating(self.state.now_ms) {
-            return Duration::from_millis(60);
+        let mut next = Duration::from_secs(1);
+        if let Some(at) = s.received_at_ms {
+            // Tick on the countdowns' second boundaries.
+            let into = now.saturating_sub(at) % 1000;
+            next = next.min(Duration::from_millis((1000 - into).max(20)));
+        }
+        if self.state.settings.view == View::Sockets
+            && let Some(ms) = s.next_highlight_change_ms(now)
+        {
+            next = next.min(Duration::from_millis(ms.max(20)));
         }
         if let Some(w) = self.state.bind.watch
             && self.state.settings.view == View::BindTest
         {
-            let wait = w.next_ms.saturating_sub(self.state.now_ms);
-            return Duration::from_millis(wait.clamp(20, 1000));
-        }
-        let mut next = Duration::from_secs(1);
-        if let Some(at) = s.received_at_ms {
-            // Tick on the countdowns' second boundaries.
-            let into = self.state.now_ms.saturating_sub(at) % 1000;
-            next = next.min(Duration::from_millis((1000 - into).max(20)));
+            let wait = w.next_ms.saturating_sub(now);
+            next = next.min(Duration::from_millis(wait.clamp(20, 1000)));
         }
         next
     }
@@ -252,7 +261,8 @@ impl PortwiseApp {
 impl eframe::App for PortwiseApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll(ctx);
-        ctx.request_repaint_after(self.next_repaint());
+        let minimized = ctx.input(|i| i.viewport().minimized.unwrap_or(false));
+        ctx.request_repaint_after(self.next_repaint(minimized));
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

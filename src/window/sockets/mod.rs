@@ -377,6 +377,25 @@ impl SocketsState {
         self.new_count(now_ms) > 0 || self.gone_shown > 0
     }
 
+    /// Milliseconds until a shown row's highlight next changes (fades a
+    /// step, ends, or a lingering row leaves), or `None` if none will.
+    pub fn next_highlight_change_ms(&self, now_ms: u64) -> Option<u64> {
+        let new = self
+            .new_shown_times
+            .iter()
+            .filter_map(|t| next_step_in(*t, now_ms, NEW_HIGHLIGHT_MS));
+        let gone = self
+            .gone
+            .iter()
+            .filter_map(|g| next_step_in(g.gone_at_ms, now_ms, GONE_LINGER_MS));
+        let gone = if self.gone_shown > 0 {
+            gone.min()
+        } else {
+            None
+        };
+        new.min().into_iter().chain(gone).min()
+    }
+
     /// Shown rows highlighted as new at `now_ms`.
     pub fn new_count(&self, now_ms: u64) -> usize {
         let cutoff = now_ms.saturating_sub(NEW_HIGHLIGHT_MS);
@@ -399,12 +418,26 @@ impl SocketsState {
     }
 }
 
+/// How long one step of a highlight's fade lasts. The fade moves in whole
+/// steps, not a smooth animation, so a highlighted row costs the window one
+/// repaint a second instead of one every frame.
+pub const FADE_STEP_MS: u64 = 1_000;
+
 fn fade(age_ms: u64, over_ms: u64) -> f32 {
-    if age_ms >= over_ms {
+    if age_ms >= over_ms || over_ms == 0 {
         0.0
     } else {
-        1.0 - age_ms as f32 / over_ms as f32
+        let stepped = age_ms - age_ms % FADE_STEP_MS;
+        1.0 - stepped as f32 / over_ms as f32
     }
+}
+
+/// Milliseconds from `now_ms` until a highlight that started at `start_ms`
+/// and lasts `over_ms` next changes (a fade step, or its end); `None` once
+/// it is over.
+fn next_step_in(start_ms: u64, now_ms: u64, over_ms: u64) -> Option<u64> {
+    let age = now_ms.saturating_sub(start_ms);
+    (age < over_ms).then(|| (FADE_STEP_MS - age % FADE_STEP_MS).min(over_ms - age))
 }
 
 /// `s`'s header fields (time, unattributed, privileged) with `sockets`:

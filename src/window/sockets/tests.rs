@@ -172,12 +172,23 @@ fn new_rows_highlight_and_gone_rows_linger_then_fade() {
     // The row's countdown base comes with it (the details panel uses it).
     assert_eq!(gone.last_taken_at_ms, st.sockets.taken_at(gone_row));
 
-    // Half way: both fade.
+    // The fade moves in whole-second steps (one repaint a second, not an
+    // animation): the same strength all through the first second...
+    assert_eq!(st.sockets.next_highlight_change_ms(11_000), Some(1_000));
+    assert_eq!(
+        st.sockets.highlight(live9000, 11_999),
+        Some((Change::New, 1.0))
+    );
+    assert_eq!(st.sockets.next_highlight_change_ms(11_999), Some(1));
+    // ...then two thirds, then one third, then nothing.
     st.tick(12_500);
     let (c, h) = st.sockets.highlight(live9000, 12_500).unwrap();
-    assert!(c == Change::New && (h - 0.5).abs() < 1e-3);
+    assert!(c == Change::New && (h - 2.0 / 3.0).abs() < 1e-3, "{h}");
     let (c, h) = st.sockets.highlight(gone_row, 12_500).unwrap();
-    assert!(c == Change::Gone && (h - 0.5).abs() < 1e-3);
+    assert!(c == Change::Gone && (h - 2.0 / 3.0).abs() < 1e-3, "{h}");
+    assert_eq!(st.sockets.next_highlight_change_ms(12_500), Some(500));
+    let (_, h) = st.sockets.highlight(live9000, 13_000).unwrap();
+    assert!((h - 1.0 / 3.0).abs() < 1e-3, "{h}");
     assert!(st.sockets.animating(12_500));
     // Still new one refresh later, while inside its time.
     let same = snap(12_600, st.sockets.snapshot.sockets.clone());
@@ -196,6 +207,7 @@ fn new_rows_highlight_and_gone_rows_linger_then_fade() {
     assert_eq!(st.sockets.highlight(live9000, 14_100), None);
     assert_eq!(st.sockets.new_count(14_100), 0);
     assert!(!st.sockets.animating(14_100));
+    assert_eq!(st.sockets.next_highlight_change_ms(14_100), None);
 
     // Same snapshot again: nothing new, nothing gone.
     feed(&mut st, snap(15_000, next));

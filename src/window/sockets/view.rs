@@ -89,8 +89,19 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             out.push(Action::ClearPortFilter);
         }
         ui.separator();
+        let all_states = state.settings.filter.all_states;
         for q in Quick::ALL {
             let mut on = state.settings.filter.get(q);
+            // "All states" shows every state: the two state toggles then
+            // choose nothing, so they must not look active.
+            let covered = all_states && matches!(q, Quick::Listening | Quick::TimeWait);
+            if covered {
+                let mut off = false;
+                ui.add_enabled_ui(false, |ui| ui.toggle_value(&mut off, q.label()))
+                    .response
+                    .on_disabled_hover_text("Included: \"All states\" is on");
+                continue;
+            }
             if ui
                 .toggle_value(&mut on, q.label())
                 .on_hover_text(q.tooltip())

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# CPU the real window uses while it stays open (issue: "Quiet CPU"), under
+# Xvfb with software GL, in two situations:
+#  - idle:  nothing on the machine changes;
+#  - churn: one new TIME_WAIT socket on loopback every 2 s (a python3 client
+#           connects to a loopback listener and closes first).
+# Each is measured over SECONDS_EACH seconds (default 20) after a 5 s
+# warm-up, from /proc/<pid>/stat (user+system time of every thread of the
+# window, llvmpipe's included), as a percentage of one core.
+# Usage: benches/window_cpu.sh [SECONDS_EACH]     (Linux; needs Xvfb, python3)
+# Uses DISPLAY=:98 (starts Xvfb there if nothing listens) and a throwaway
+# HOME so saved settings of a real user don't change the result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-20}
+profile=${PROFILE:-release}   # PROFILE=debug measures the debug build (slower UI code: an upper bound)
+if [ "$profile" = release ]; then cargo build --release --bin portwise; else cargo build --bin portwise; fi
+bin=$PWD/target/$profile/portwise
+display=${BENCH_DISPLAY:-:98}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+if ! xdpyinfo -display "$display" >/dev/null 2>&1 && [ ! -e "/tmp/.X11-unix/X${display#:}" ]; then
+  Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+  pids+=($!)
+  sleep 1
+fi
+clk=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+measure() { # label
+  local t0 t1 w0 w1
+  t0=$(ticks "$app"); w0=$(date +%s.%N)
+  sleep "$secs"
+  t1=$(ticks "$app"); w1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" -v c="$clk" -v w0="$w0" -v w1="$w1" -v l="$1" \
+    'BEGIN { printf "%-6s %5.1f%% of one core over %.1f s\n", l, 100*(b-a)/c/(w1-w0), w1-w0 }'
+}
+HOME=$tmp XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config DISPLAY=$display \
+  LIBGL_ALWAYS_SOFTWARE=1 "$bin" >/dev/null 2>&1 &
+app=$!
+pids+=("$app")
+sleep 5
+kill -0 "$app"
+measure idle
+python3 - "$secs" <<'PY' &
+import socket, sys, time
+end = time.time() + int(sys.argv[1]) + 2
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(16)
+while time.time() < end:
+    c = socket.create_connection(srv.getsockname()); s, _ = srv.accept()
+    c.close(); time.sleep(0.05); s.close()   # the client closes first: its side goes to TIME_WAIT
+    time.sleep(1.95)
+PY
+pids+=($!)
+sleep 1
+measure churn
