@@ -287,7 +287,8 @@ fn seconds(d: Duration) -> String {
 /// listener, or any UDP socket.
 fn someone_else_has(proto: Proto, port: u16, own: &[u64]) -> Result<bool, String> {
     let mut found = false;
-    crate::platform::os::sockets::dump(
+    crate::platform::SocketTable::dump(
+        &crate::platform::HOST,
         &mut |r: RawSocket| {
             if found || r.proto != proto || r.local.port() != port {
                 return;
