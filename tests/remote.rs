@@ -365,6 +365,47 @@ fn remote_commands_through_a_real_sshd() {
     assert!(t.contains("Host key verification failed"), "{t}");
     assert!(t.contains("REMOTE HOST IDENTIFICATION HAS CHANGED"), "{t}");
 
+    // 11. The fleet (the window's host tabs): three aliases of this sshd
+    //    connect and refresh on their own; a dead host fails with ssh's
+    //    reason without holding the others up.
+    {
+        use portwise::remote::client::{Dest, Ssh};
+        use portwise::remote::fleet::{Fleet, HostStatus};
+        let ssh = Ssh::parse(&sshd.ssh_command()).unwrap();
+        let mut fleet = Fleet::new(ssh, Duration::from_millis(300));
+        let names = ["pw-test-1", "pw-test-2", "pw-test-3", "pw-dead"];
+        for n in names {
+            fleet.add(Dest::parse(n).unwrap()).unwrap();
+        }
+        let end = Instant::now() + Duration::from_secs(30);
+        loop {
+            let states = fleet.states();
+            let good = states
+                .iter()
+                .filter(|(_, s)| {
+                    s.refreshes >= 2 && matches!(s.status, HostStatus::Connected { .. })
+                })
+                .count();
+            let dead = states
+                .iter()
+                .find(|(d, _)| d.as_str() == "pw-dead")
+                .unwrap();
+            let dead_failed = matches!(&dead.1.status,
+                HostStatus::Failed { reason, .. } if reason.contains("Connection refused"));
+            if good == 3 && dead_failed {
+                for (_, s) in &states {
+                    if let Some(snap) = &s.snapshot {
+                        assert!(snap.sockets.iter().any(|e| e.local_port.to_string() == port
+                            && e.processes.iter().any(|p| p.pid == me)));
+                    }
+                }
+                break;
+            }
+            assert!(Instant::now() < end, "{states:#?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     // 10. Bad destinations never reach ssh as options.
     let (o, _) = portwise(&sshd, &["list", "--host", "-oProxyCommand=touch /tmp/x"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));

@@ -8,6 +8,7 @@
 
 pub mod agent;
 pub mod client;
+pub mod fleet;
 pub mod install;
 pub mod protocol;
 
