@@ -5,6 +5,9 @@
 //! a temporary directory: the copy of portwise lands there, not in ~root.
 //! SKIPPED (with the reason) where sshd cannot run: not root, no sshd.
 
+// sshd, ssh-keygen, geteuid and kill: a Unix test.
+#![cfg(unix)]
+
 mod common;
 
 use std::io::Read as _;
@@ -206,7 +209,8 @@ fn remote_commands_through_a_real_sshd() {
         }
     };
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
+    let port_n = listener.local_addr().unwrap().port();
+    let port = port_n.to_string();
     let me = std::process::id();
 
     // 1. Nothing installed there: a clear message that says how, exit 1.
@@ -256,7 +260,7 @@ fn remote_commands_through_a_real_sshd() {
     assert_eq!(v["host"], "pw-test", "{t}");
     let sockets = v["sockets"].as_array().unwrap();
     assert!(
-        sockets.iter().any(|s| s["local_port"].to_string() == port
+        sockets.iter().any(|s| s["local_port"] == port_n
             && s["state"] == "LISTEN"
             && s["processes"][0]["pid"] == me),
         "{t}"
@@ -395,8 +399,10 @@ fn remote_commands_through_a_real_sshd() {
             if good == 3 && dead_failed {
                 for (_, s) in &states {
                     if let Some(snap) = &s.snapshot {
-                        assert!(snap.sockets.iter().any(|e| e.local_port.to_string() == port
-                            && e.processes.iter().any(|p| p.pid == me)));
+                        assert!(
+                            snap.sockets.iter().any(|e| e.local_port == port_n
+                                && e.processes.iter().any(|p| p.pid == me))
+                        );
                     }
                 }
                 break;

@@ -77,7 +77,7 @@ fn forward(host: &str, consent: bool, json: bool, op: Op) -> CliResult {
             code,
         } => {
             let stdout = terminal_safe(&stdout);
-            let text = if json && code == 0 || json && stdout.trim_start().starts_with('{') {
+            let text = if json && stdout.trim_start().starts_with('{') {
                 with_host_field(&stdout, session.dest.as_str())
             } else {
                 stdout

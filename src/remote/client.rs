@@ -286,10 +286,10 @@ impl Session {
                         if n == 0 {
                             break;
                         }
-                        if let Ok(mut s) = keep.lock() {
-                            if s.len() < STDERR_KEEP {
-                                s.push_str(&String::from_utf8_lossy(&buf[..n]));
-                            }
+                        if let Ok(mut s) = keep.lock()
+                            && s.len() < STDERR_KEEP
+                        {
+                            s.push_str(&String::from_utf8_lossy(&buf[..n]));
                         }
                     }
                 })
