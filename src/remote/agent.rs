@@ -182,7 +182,13 @@ impl Agent {
             Op::TuningShow { args } => self.run_cli(&["tuning", "show"], &args),
             Op::TuningAudit { args } => self.run_cli(&["tuning", "audit"], &args),
             Op::StopPlan { port, pid, force } => {
-                let plan = self.plan(port, pid)?;
+                // Names and command lines come from the system: escaped as
+                // the local `stop` escapes them.
+                let plan: Vec<StopTarget> = self
+                    .plan(port, pid)?
+                    .into_iter()
+                    .map(crate::cli::stop::escaped)
+                    .collect();
                 Ok(Answer::StopPlan {
                     text: crate::cli::stop::render_plan(&plan, force),
                     stoppable: plan
@@ -201,8 +207,15 @@ impl Agent {
                 force,
                 confirmed,
             } => {
-                let plan = self.plan(port, pid)?;
-                let mut stopper = SystemStopper::new(Box::new(SystemSource::new()));
+                // Escaped like the local `stop` (its stopper sees the same
+                // escaped names through EscapedSource).
+                let plan: Vec<StopTarget> = self
+                    .plan(port, pid)?
+                    .into_iter()
+                    .map(crate::cli::stop::escaped)
+                    .collect();
+                let mut stopper =
+                    SystemStopper::new(Box::new(crate::cli::EscapedSource(SystemSource::new())));
                 let mut text = String::new();
                 let mut all_stopped = true;
                 let mut any = false;
