@@ -111,18 +111,20 @@ fn start_sshd() -> Result<Sshd, String> {
             format!("[127.0.0.1]:{port} {other_pub}"),
         )
         .map_err(|e| e.to_string())?;
-        let common = format!(
-            "  HostName 127.0.0.1\n  User root\n  IdentityFile {d}/user_key\n  IdentitiesOnly yes\n  \
+        let common = "  HostName 127.0.0.1\n  User root\n  IdentitiesOnly yes\n  \
              GlobalKnownHostsFile /dev/null\n  StrictHostKeyChecking yes\n  BatchMode yes\n  \
-             LogLevel ERROR\n",
-            d = d.display()
-        );
+             LogLevel ERROR\n";
         std::fs::write(
             d.join("ssh_config"),
             format!(
-                "Host pw-test pw-test-*\n  Port {port}\n  UserKnownHostsFile {d}/known_hosts\n{common}\
-                 Host pw-changed\n  Port {port}\n  UserKnownHostsFile {d}/known_hosts_changed\n{common}\
-                 Host pw-dead\n  Port {dead}\n  UserKnownHostsFile {d}/known_hosts\n{common}",
+                "Host pw-test pw-test-*\n  Port {port}\n  UserKnownHostsFile {d}/known_hosts\n  \
+                 IdentityFile {d}/user_key\n{common}\
+                 Host pw-changed\n  Port {port}\n  UserKnownHostsFile {d}/known_hosts_changed\n  \
+                 IdentityFile {d}/user_key\n{common}\
+                 Host pw-noauth\n  Port {port}\n  UserKnownHostsFile {d}/known_hosts\n  \
+                 IdentityFile {d}/other_key\n{common}\
+                 Host pw-dead\n  Port {dead}\n  UserKnownHostsFile {d}/known_hosts\n  \
+                 IdentityFile {d}/user_key\n{common}",
                 d = d.display()
             ),
         )
@@ -377,7 +379,13 @@ fn remote_commands_through_a_real_sshd() {
         use portwise::remote::fleet::{Fleet, HostStatus};
         let ssh = Ssh::parse(&sshd.ssh_command()).unwrap();
         let mut fleet = Fleet::new(ssh, Duration::from_millis(300));
-        let names = ["pw-test-1", "pw-test-2", "pw-test-3", "pw-dead"];
+        let names = [
+            "pw-test-1",
+            "pw-test-2",
+            "pw-test-3",
+            "pw-dead",
+            "pw-noauth",
+        ];
         for n in names {
             fleet.add(Dest::parse(n).unwrap()).unwrap();
         }
@@ -396,7 +404,13 @@ fn remote_commands_through_a_real_sshd() {
                 .unwrap();
             let dead_failed = matches!(&dead.1.status,
                 HostStatus::Failed { reason, .. } if reason.contains("Connection refused"));
-            if good == 3 && dead_failed {
+            let noauth = states
+                .iter()
+                .find(|(d, _)| d.as_str() == "pw-noauth")
+                .unwrap();
+            let noauth_told = matches!(&noauth.1.status,
+                HostStatus::Failed { reason, .. } if reason.contains("ssh-add"));
+            if good == 3 && dead_failed && noauth_told {
                 for (_, s) in &states {
                     if let Some(snap) = &s.snapshot {
                         assert!(
@@ -411,6 +425,15 @@ fn remote_commands_through_a_real_sshd() {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+
+    // An auth failure: ssh's reason, exit 1.
+    let (o, _) = portwise(&sshd, &["list", "--host", "pw-noauth"]);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("cannot reach pw-noauth") && t.contains("Permission denied"),
+        "{t}"
+    );
 
     // 10. Bad destinations never reach ssh as options.
     let (o, _) = portwise(&sshd, &["list", "--host", "-oProxyCommand=touch /tmp/x"]);
