@@ -12,6 +12,7 @@ pub mod stop;
 pub mod tuning;
 
 pub mod platform;
+pub mod remote;
 pub mod util;
 
 pub mod cli;

@@ -45,6 +45,8 @@ pub struct BindTestArgs {
     /// cause, explanation, holders, time_wait, fixes.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
 }
 
 /// The request the flags describe, or a usage error.
@@ -75,6 +77,9 @@ pub fn request_from_args(args: &BindTestArgs) -> Result<BindRequest, CliError> {
 }
 
 pub fn run(args: BindTestArgs) -> CliResult {
+    if let Some(h) = &args.remote.host {
+        return super::remote::bind_test(&args, h, args.remote.yes);
+    }
     let req = request_from_args(&args)?;
     let wait = args
         .wait
@@ -315,6 +320,7 @@ mod tests {
             v6only: false,
             wait: None,
             json: false,
+            remote: Default::default(),
         }
     }
 

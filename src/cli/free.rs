@@ -42,6 +42,8 @@ pub struct FreeArgs {
     /// Print {"strategy": ..., "ports": [{"port", "proto", "reserved_until_unix_ms"}]}.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
 }
 
 /// Turns the flags into a request, or a one-line usage error naming the bad
@@ -72,6 +74,9 @@ pub fn request_from_args(args: &FreeArgs) -> Result<FreeRequest, CliError> {
 }
 
 pub fn run(args: FreeArgs) -> CliResult {
+    if let Some(h) = &args.remote.host {
+        return super::remote::free(&args, h, args.remote.yes);
+    }
     let req = request_from_args(&args)?;
     let result = free_ports(&req).map_err(|e| match e {
         FreeError::Usage(m) => CliError::Usage(m),
@@ -135,6 +140,7 @@ mod tests {
             os: false,
             reserve: false,
             json: false,
+            remote: Default::default(),
         }
     }
 

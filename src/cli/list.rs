@@ -74,6 +74,8 @@ pub struct ListArgs {
     /// a note when others exist. Entering another namespace needs root.
     #[arg(long, value_name = "all|NAME|PID", allow_hyphen_values = true)]
     pub netns: Option<String>,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
 }
 
 /// What a listing adds beside the sockets themselves.
@@ -97,6 +99,9 @@ pub enum Format {
 }
 
 pub fn run(args: ListArgs) -> CliResult {
+    if let Some(h) = &args.remote.host {
+        return super::remote::list(&args, h, args.remote.yes);
+    }
     let filter = filter_from_args(&args)?;
     let watch = args
         .watch
@@ -697,6 +702,7 @@ mod tests {
             csv: false,
             watch: None,
             netns: None,
+            remote: Default::default(),
         };
         let cases: Vec<(ListArgs, &str)> = vec![
             (

@@ -4,10 +4,12 @@
 //! `run` function. Exit codes: 0 success, 1 a real failure (nothing bound,
 //! nothing to stop, findings), 2 bad usage (clap's own errors exit 2 too).
 
+pub mod agent;
 pub mod args;
 pub mod bind_test;
 pub mod free;
 pub mod list;
+pub mod remote;
 pub mod run;
 pub mod stop;
 pub mod tuning;
@@ -45,6 +47,9 @@ pub enum Command {
     /// Explain, show, export and audit the kernel tunables for ports.
     #[command(subcommand)]
     Tuning(tuning::TuningCommand),
+    /// Answer another machine's portwise over stdin/stdout (newline-delimited
+    /// JSON; `--host` starts it through ssh). Not for interactive use.
+    Agent(agent::AgentArgs),
 }
 
 /// Parse the command line. `Err` carries the exit code after help or the
@@ -219,6 +224,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Stop(a) => stop::run(a),
         Command::Run(a) => run::run(a),
         Command::Tuning(c) => tuning::run(c),
+        Command::Agent(a) => agent::run(a),
     };
     match result {
         Ok(code) => code,

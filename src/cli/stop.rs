@@ -28,9 +28,16 @@ pub struct StopArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub yes: bool,
+    /// Stop it on another machine through your own ssh (see `list --help`);
+    /// --yes there also consents to copying portwise to it when missing.
+    #[arg(long, value_name = "DEST")]
+    pub host: Option<String>,
 }
 
 pub fn run(args: StopArgs) -> CliResult {
+    if let Some(h) = &args.host {
+        return super::remote::stop(&args, h);
+    }
     let mut source = EscapedSource(SystemSource::new());
     // The container behind a docker-proxy / conmon holder, by name.
     let mut published = String::new();
@@ -139,7 +146,7 @@ pub fn render_plan(plan: &[StopTarget], force: bool) -> String {
     out
 }
 
-fn confirm(n: usize, force: bool) -> Result<bool, CliError> {
+pub(super) fn confirm(n: usize, force: bool) -> Result<bool, CliError> {
     eprint!(
         "{} {n} process{}? [y/N] ",
         if force { "Kill" } else { "Stop" },

@@ -33,6 +33,8 @@ pub struct ShowArgs {
     /// Print JSON: {"os": ..., "settings": [{"key", "current", "default", ...}]}
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -69,6 +71,8 @@ pub struct ExportArgs {
 pub struct AuditArgs {
     /// The sysctl file to check, e.g. /etc/sysctl.conf or /etc/sysctl.d/99-x.conf
     pub file: PathBuf,
+    #[command(flatten)]
+    pub remote: super::remote::RemoteArgs,
 }
 
 pub fn run(cmd: TuningCommand) -> CliResult {
@@ -86,6 +90,9 @@ struct ShowJson<'a> {
 }
 
 fn show(args: ShowArgs) -> CliResult {
+    if let Some(h) = &args.remote.host {
+        return super::remote::tuning_show(args.json, h, args.remote.yes);
+    }
     let os = Os::current();
     let rows = tuning::show_rows(os, &LiveSystem);
     if args.json {
@@ -184,6 +191,9 @@ fn write_error(path: &Path, e: &std::io::Error) -> CliError {
 }
 
 fn audit(args: AuditArgs) -> CliResult {
+    if let Some(h) = &args.remote.host {
+        return super::remote::tuning_audit(&args.file, h, args.remote.yes);
+    }
     let findings = tuning::audit_file(&args.file, &LiveSystem).map_err(CliError::Usage)?;
     emit(&audit_report(&args.file.display().to_string(), &findings))?;
     Ok(if findings.is_empty() {
