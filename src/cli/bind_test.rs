@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::args::{parse_addr, parse_port, parse_seconds};
 use super::{CliError, CliResult, emit};
 use crate::bind::{BindReport, BindRequest, test_bind, wait_until_bound};
-use crate::sockets::{Proto, SystemSource};
+use crate::sockets::{PortScope, Proto, SystemSource};
 
 /// How often `--wait` retries.
 const WAIT_INTERVAL: Duration = Duration::from_millis(500);
@@ -75,6 +75,14 @@ pub fn run(args: BindTestArgs) -> CliResult {
         .map(|w| parse_seconds(w, "--wait", 0.0))
         .transpose()?;
     let mut source = SystemSource::new();
+    // The diagnosis looks at the sockets on the tested port only (port 0,
+    // the ephemeral range, needs them all).
+    if req.port != 0 {
+        source.set_port_scope(Some(PortScope {
+            port: req.port,
+            proto: None,
+        }));
+    }
     let report = match wait {
         None => test_bind(&req, &mut source),
         Some(limit) => {

@@ -11,7 +11,7 @@ use crate::sockets::csv;
 use crate::sockets::filter::{Filter, StateFilter};
 use crate::sockets::json::{self, JsonHeader};
 use crate::sockets::model::{Proto, Snapshot, SocketEntry, TcpState};
-use crate::sockets::{SocketSource, SystemSource, coverage_note, is_unattributed};
+use crate::sockets::{PortScope, SocketSource, SystemSource, coverage_note, is_unattributed};
 
 /// List sockets with their owning processes.
 #[derive(Debug, clap::Args)]
@@ -90,6 +90,11 @@ pub fn run(args: ListArgs) -> CliResult {
     source.set_bound_only(
         matches!(&filter.states, StateFilter::Only(set) if set.contains(&TcpState::Closed)),
     );
+    // "Who holds port P?": look for the owners of those sockets alone.
+    source.set_port_scope(filter.port.map(|port| PortScope {
+        port,
+        proto: filter.proto,
+    }));
     let clear = format == Format::Table && std::io::stdout().is_terminal();
     let mut first = true;
     loop {

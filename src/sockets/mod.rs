@@ -26,7 +26,7 @@ pub mod system;
 pub use filter::{Filter, StateFilter};
 pub use model::{Family, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
 pub use port_use::{Holder, PortUse, TimeWaitInfo, holders_on, port_use, time_wait_on};
-pub use system::SystemSource;
+pub use system::{PortScope, SystemSource};
 
 /// Error from taking a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]

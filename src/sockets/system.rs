@@ -5,9 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::time::Instant;
 
 use super::memory::{ConnKey, OwnerMemory};
-use super::model::{OwnerRef, ProcessInfo, Snapshot, SocketEntry};
+use super::model::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry};
 use super::order;
-use super::owners::OwnerCache;
+use super::owners::{FdMemory, OwnerCache, OwnerQuery};
 use super::procinfo::ProcessTable;
 use super::raw::{OwnerScan, RawSocket, Unattributed};
 use super::{SocketSource, SourceError, is_unattributed};
@@ -29,6 +29,25 @@ pub struct SystemSource {
     taken: u64,
     /// List TCP sockets that are only bound (state CLOSED).
     bound_only: bool,
+    /// Only the sockets on one port (see [`SystemSource::set_port_scope`]).
+    scope: Option<PortScope>,
+    /// Each process's descriptors as last read (Linux).
+    fds: FdMemory,
+}
+
+/// The sockets one query is about: a local or remote port, and maybe one
+/// protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortScope {
+    pub port: u16,
+    pub proto: Option<Proto>,
+}
+
+impl PortScope {
+    fn keeps(&self, s: &SocketEntry) -> bool {
+        self.proto.is_none_or(|p| p == s.proto)
+            && (s.local_port == self.port || s.remote_port == Some(self.port))
+    }
 }
 
 impl Default for SystemSource {
@@ -59,7 +78,18 @@ impl SystemSource {
             last_len: 0,
             taken: 0,
             bound_only: true,
+            scope: None,
+            fds: FdMemory::default(),
         }
+    }
+
+    /// Take snapshots of the sockets on one port only (local or remote
+    /// port, and the protocol if given): "who holds port 8080?". The owner
+    /// scan then looks for those sockets' owners alone and stops reading
+    /// /proc as soon as it has found them (Linux), instead of naming the
+    /// owner of every socket on the machine. `None`: every socket.
+    pub fn set_port_scope(&mut self, scope: Option<PortScope>) {
+        self.scope = scope;
     }
 
     /// Whether to list TCP sockets bound to a port but neither listening
@@ -87,6 +117,7 @@ impl SystemSource {
     fn dump(
         capacity: usize,
         bound_only: bool,
+        scope: Option<PortScope>,
         meanwhile: &mut dyn FnMut(),
     ) -> Result<Table, SourceError> {
         let mut table = Table {
@@ -107,18 +138,22 @@ impl SystemSource {
                     time_wait_expires_in_ms,
                     pids,
                 } = r;
+                let entry = SocketEntry {
+                    time_wait_expires_in_ms,
+                    inode,
+                    uid,
+                    ..SocketEntry::new(proto, local, remote, state)
+                };
+                if scope.is_some_and(|s| !s.keeps(&entry)) {
+                    return;
+                }
                 if !pids.is_empty() {
                     table.listed_pids.push((table.sockets.len(), pids));
                 }
                 if inode != 0 {
                     table.with_inode.push(table.sockets.len());
                 }
-                table.sockets.push(SocketEntry {
-                    time_wait_expires_in_ms,
-                    inode,
-                    uid,
-                    ..SocketEntry::new(proto, local, remote, state)
-                });
+                table.sockets.push(entry);
             },
             meanwhile,
             bound_only,
@@ -140,13 +175,49 @@ impl SystemSource {
             .iter()
             .map(|&i| table.sockets[i].inode)
             .collect();
+        // A port query reads the likely owners first: the sockets' users.
+        let scoped = self.scope.is_some();
+        let uids: HashSet<u32> = if scoped {
+            table
+                .with_inode
+                .iter()
+                .filter_map(|&i| table.sockets[i].uid)
+                .collect()
+        } else {
+            HashSet::new()
+        };
+        // A second pass is worth it only for sockets this user can see the
+        // owners of (all of them with privileges).
+        let me = os::process::current_uid();
+        let retry: HashSet<u64> = if os::process::is_elevated() {
+            inodes.clone()
+        } else {
+            table
+                .with_inode
+                .iter()
+                .map(|&i| &table.sockets[i])
+                .filter(|s| s.uid.is_none() || s.uid == me)
+                .map(|s| s.inode)
+                .collect()
+        };
+        let likely = self.owners.known_pids();
+        let fds = &mut self.fds;
         // A socket opened between the early scan and the dump reaching it
         // stays unattributed in this snapshot (the reason says so); the
         // next snapshot scans for it.
-        self.owners.refresh(&inodes, now, |wanted| {
-            prefetched
-                .take()
-                .unwrap_or_else(|| os::sockets::scan_owners(Some(wanted)))
+        self.owners.refresh(&inodes, now, |wanted, trust_memory| {
+            prefetched.take().unwrap_or_else(|| {
+                let query = OwnerQuery {
+                    wanted: Some(wanted),
+                    stop_early: scoped,
+                    likely_pids: &likely,
+                    likely_uids: &uids,
+                    trust_memory,
+                    live: Some(wanted),
+                    retry: Some(&retry),
+                };
+                os::sockets::scan_owners(&query, fds)
+            })
         });
         let mut out = table.listed_pids.clone();
         for &i in &table.with_inode {
@@ -247,14 +318,25 @@ impl SocketSource for SystemSource {
         } else {
             self.last_len
         };
-        let capacity = expected + expected / 8 + 64;
-        // The first snapshot has to scan /proc for owners whatever the table
-        // holds: do it while the kernel dumps the sockets.
-        let first = self.taken == 0;
+        let capacity = if self.scope.is_some() {
+            64
+        } else {
+            expected + expected / 8 + 64
+        };
+        // The first snapshot of every socket has to scan /proc for owners
+        // whatever the table holds: do it while the kernel dumps the
+        // sockets. A port query waits for the dump: it knows then which few
+        // sockets it is looking for, and stops once it has found them.
+        let first = self.taken == 0 && self.scope.is_none();
         let mut prefetched = None;
-        let mut table = Self::dump(capacity, self.bound_only, &mut || {
+        let fds = &mut self.fds;
+        let mut table = Self::dump(capacity, self.bound_only, self.scope, &mut || {
             if first {
-                prefetched = Some(os::sockets::scan_owners(None));
+                let no_uids = HashSet::new();
+                prefetched = Some(os::sockets::scan_owners(
+                    &OwnerQuery::everything(&no_uids),
+                    fds,
+                ));
             }
         })?;
         self.taken += 1;

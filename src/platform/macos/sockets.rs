@@ -6,8 +6,6 @@
 //! without root the sockets of other users' processes are not listed. macOS
 //! reports no time left for TIME_WAIT, so none is shown.
 
-use std::collections::HashSet;
-
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed, merge_same_socket};
 
 /// Every TCP and UDP socket some visible process holds, IPv4 and IPv6.
@@ -35,7 +33,10 @@ pub fn count_hint() -> Option<usize> {
 }
 
 /// macOS lists owners with each socket: there are no inodes to resolve.
-pub fn scan_owners(_wanted: Option<&HashSet<u64>>) -> OwnerScan {
+pub fn scan_owners(
+    _query: &crate::sockets::owners::OwnerQuery<'_>,
+    _memory: &mut crate::sockets::owners::FdMemory,
+) -> OwnerScan {
     OwnerScan::default()
 }
 

@@ -3,8 +3,6 @@
 //!
 //! Windows reports no time left for TIME_WAIT sockets, so none is shown.
 
-use std::collections::HashSet;
-
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
 
 /// Every TCP and UDP socket, IPv4 and IPv6, in every state.
@@ -32,7 +30,10 @@ pub fn count_hint() -> Option<usize> {
 }
 
 /// Windows lists owners with each socket: there are no inodes to resolve.
-pub fn scan_owners(_wanted: Option<&HashSet<u64>>) -> OwnerScan {
+pub fn scan_owners(
+    _query: &crate::sockets::owners::OwnerQuery<'_>,
+    _memory: &mut crate::sockets::owners::FdMemory,
+) -> OwnerScan {
     OwnerScan::default()
 }
 
