@@ -25,8 +25,9 @@ pub struct OwnerQuery<'a> {
     /// process holds.
     pub wanted: Option<&'a HashSet<u64>>,
     /// Stop reading processes once every wanted inode has an owner, then
-    /// read the found owners' parent, children and siblings (a socket
-    /// inherited through `fork()` is held by the whole family). For a
+    /// read the found owners' parents and children (a socket inherited
+    /// through `fork()` is held by the family; see the Linux scan for what
+    /// only a full scan finds). For a
     /// query about a few sockets (one port); a full table needs no early
     /// stop.
     pub stop_early: bool,
@@ -250,5 +251,28 @@ mod tests {
         // The socket closes: its entry goes, and an empty table never scans.
         assert!(!cache.refresh(&set(&[]), later, |_, _| panic!("must not scan")));
         assert_eq!(cache.owners_of(1), &[] as &[u32]);
+    }
+
+    #[test]
+    fn remembered_descriptors_are_trusted_only_between_full_scans() {
+        let mut cache = OwnerCache::new();
+        let t0 = Instant::now();
+        let mut trusted = Vec::new();
+        let mut note = |t: bool| {
+            trusted.push(t);
+            OwnerScan::default()
+        };
+        // The first scan has no memory to trust; it finds nothing for 2.
+        cache.refresh(&set(&[1]), t0, |_, t| note(t));
+        // A new inode, shortly after: the memory may be trusted.
+        cache.refresh(&set(&[1, 2]), t0 + Duration::from_secs(1), |_, t| note(t));
+        // A stale cache reads everything again.
+        cache.mark_stale();
+        cache.refresh(&set(&[1, 2]), t0 + Duration::from_secs(2), |_, t| note(t));
+        // So does an old one.
+        let later = t0 + OwnerCache::MAX_AGE + Duration::from_secs(3);
+        cache.refresh(&set(&[1, 2]), later, |_, t| note(t));
+        assert_eq!(trusted, vec![false, true, false, false]);
+        assert_eq!(cache.known_pids(), Vec::<u32>::new());
     }
 }

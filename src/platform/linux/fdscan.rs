@@ -277,12 +277,14 @@ fn work(shared: &Shared<'_>, memory: &FdMemory) -> Part {
     part
 }
 
-/// After an early stop: read the parent, children and siblings of every
-/// owner found, and of every owner they turn out to be, so that a socket
-/// shared through `fork()` names all its holders. Siblings are skipped
-/// under pid 1 (every daemon is a child of init; init itself is read).
-/// A socket handed to an unrelated process (over a unix socket, SCM_RIGHTS)
-/// is only found by a full scan.
+/// After an early stop: read the parent and the children of every owner
+/// found, and of every owner they turn out to be, so that a socket shared
+/// through `fork()` names all its holders (a prefork server: the master
+/// and its workers; socket activation: init and the service). Siblings are
+/// reached through a parent that holds the socket too. Not found by an
+/// early stop, only by a full scan: a socket handed to an unrelated process
+/// (over a unix socket, SCM_RIGHTS), or held by siblings whose parent has
+/// closed its own copy.
 fn complete_families(
     query: &OwnerQuery<'_>,
     pids: &[u32],
@@ -310,9 +312,6 @@ fn complete_families(
             && pp != 0
         {
             relatives.push(pp);
-            if pp != 1 {
-                relatives.extend(children.get(&pp).into_iter().flatten().copied());
-            }
         }
         for pid in relatives {
             if !visited.insert(pid) {
@@ -594,15 +593,14 @@ mod tests {
         // b: this process and a child (parent and child hold it).
         let b = listener();
         let b_kid = spawn_holding(&mut kids, b.as_raw_fd(), "sleep", &["30"]);
-        // c: two children; this process then closes its copy (siblings
-        // hold it, their parent does not).
+        // c: this process and two children (a prefork server: the master
+        // and its workers).
         let c = listener();
         let c_inode = inode_of(&c);
         let c_kid1 = spawn_holding(&mut kids, c.as_raw_fd(), "sleep", &["30"]);
         let c_kid2 = spawn_holding(&mut kids, c.as_raw_fd(), "sleep", &["30"]);
-        drop(c);
         // d: a shell and the grandchild it starts (descriptor 3 is
-        // inherited: it has no FD_CLOEXEC).
+        // inherited: it has no FD_CLOEXEC); this process closes its copy.
         let d = listener();
         let d_inode = inode_of(&d);
         let d_kid = spawn_holding(&mut kids, d.as_raw_fd(), "sh", &["-c", "sleep 30 & wait"]);
@@ -627,7 +625,7 @@ mod tests {
         let mut b_pids = vec![me, b_kid];
         b_pids.sort_unstable();
         assert_eq!(expected.get(&inode_of(&b)), Some(&b_pids));
-        let mut c_pids = vec![c_kid1, c_kid2];
+        let mut c_pids = vec![me, c_kid1, c_kid2];
         c_pids.sort_unstable();
         assert_eq!(expected.get(&c_inode), Some(&c_pids));
         let d_pids = &expected[&d_inode];
