@@ -16,7 +16,8 @@
 # With --timewait it also runs the 30k TIME_WAIT case (benches/list_vs_ss.sh).
 #
 # Options: --runs N (hyperfine runs per command, default 30),
-#          --watch-secs N (default 20), --timewait.
+#          --watch-secs N (default 20), --timewait, --watch-only (skip the
+#          hyperfine part).
 # Bounded and loopback only; every process it starts ends with it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,12 +25,14 @@ cd "$(dirname "$0")/.."
 runs=30
 watch_secs=20
 timewait=0
+watch_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --watch-secs) watch_secs="$2"; shift 2 ;;
     --timewait) timewait=1; shift ;;
-    *) echo "usage: $0 [--runs N] [--watch-secs N] [--timewait]" >&2; exit 2 ;;
+    --watch-only) watch_only=1; shift ;;
+    *) echo "usage: $0 [--runs N] [--watch-secs N] [--timewait] [--watch-only]" >&2; exit 2 ;;
   esac
 done
 for tool in ss hyperfine jq lsof; do
@@ -77,6 +80,7 @@ echo "owners found: $("$pw" list --port "$first" | grep -c busy_owners) for P=$f
   "$("$pw" list --port "$last" | grep -c busy_owners) for P=$last"
 echo
 
+if [ "$watch_only" = 0 ]; then
 hyperfine -N --warmup 3 --runs "$runs" -i --style none --export-json "$work/h.json" \
   "$ex floor" \
   "ss -tuanp" \
@@ -109,13 +113,16 @@ for p in "$first" "$last"; do
   row "lsof -nP -i :P ($which) / ss" "lsof -nP -i :$p" "$ref" "(reference)"
 done
 echo
+fi
 
 # --watch under churn: CPU seconds over the same wall time.
 "$ex" churn --rate 100 <"$work/hold" &
 churn_pid=$!
 sleep 2
 cpu() { /usr/bin/time -f '%U %S' -o "$work/cpu" "$@" >/dev/null 2>&1 || true
-        awk '{ printf "%.3f", $1 + $2 }' "$work/cpu"; }
+        # The last line: time writes "Command exited with non-zero status"
+        # first when timeout ends the command.
+        tail -n 1 "$work/cpu" | awk '{ printf "%.3f", $1 + $2 }'; }
 pw_cpu=$(cpu timeout -s INT "$watch_secs" "$pw" list --watch 1 --all)
 ss_cpu=$(cpu bash -c "for i in \$(seq $watch_secs); do ss -tanp >/dev/null; sleep 1; done")
 tcp_now=$(ss -tanH | wc -l)
