@@ -52,7 +52,8 @@ fn num(args: &[String], name: &str, default: usize) -> Res<usize> {
         None => Ok(default),
         Some(i) => {
             let v = args.get(i + 1).ok_or(format!("{name} needs a value"))?;
-            Ok(v.parse().map_err(|_| format!("{name}: '{v}' is not a number"))?)
+            Ok(v.parse()
+                .map_err(|_| format!("{name}: '{v}' is not a number"))?)
         }
     }
 }
@@ -200,7 +201,11 @@ fn floor() -> Res<()> {
         let mut total = 0usize;
         // Legacy TCPDIAG_GETSOCK (18): IPv4 and IPv6 in one walk; then
         // SOCK_DIAG_BY_FAMILY (20) for UDP over each family.
-        let requests: [(u16, u8); 3] = [(18, 0), (20, libc::AF_INET as u8), (20, libc::AF_INET6 as u8)];
+        let requests: [(u16, u8); 3] = [
+            (18, 0),
+            (20, libc::AF_INET as u8),
+            (20, libc::AF_INET6 as u8),
+        ];
         for (seq, (ty, family)) in requests.into_iter().enumerate() {
             let mut req = [0u8; 16 + 60];
             let len = if ty == 18 { 16 + 60 } else { 16 + 56 };
@@ -238,8 +243,9 @@ fn floor() -> Res<()> {
                 }
                 let mut off = 0usize;
                 while off + 16 <= n as usize {
-                    let mlen = u32::from_ne_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]])
-                        as usize;
+                    let mlen =
+                        u32::from_ne_bytes([buf[off], buf[off + 1], buf[off + 2], buf[off + 3]])
+                            as usize;
                     let mty = u16::from_ne_bytes([buf[off + 4], buf[off + 5]]);
                     if mty == 3 || mty == 2 {
                         break 'dump;

@@ -175,31 +175,7 @@ impl SystemSource {
             .iter()
             .map(|&i| table.sockets[i].inode)
             .collect();
-        // A port query reads the likely owners first: the sockets' users.
         let scoped = self.scope.is_some();
-        let uids: HashSet<u32> = if scoped {
-            table
-                .with_inode
-                .iter()
-                .filter_map(|&i| table.sockets[i].uid)
-                .collect()
-        } else {
-            HashSet::new()
-        };
-        // A second pass is worth it only for sockets this user can see the
-        // owners of (all of them with privileges).
-        let me = os::process::current_uid();
-        let retry: HashSet<u64> = if os::process::is_elevated() {
-            inodes.clone()
-        } else {
-            table
-                .with_inode
-                .iter()
-                .map(|&i| &table.sockets[i])
-                .filter(|s| s.uid.is_none() || s.uid == me)
-                .map(|s| s.inode)
-                .collect()
-        };
         let likely = self.owners.known_pids();
         let fds = &mut self.fds;
         // A socket opened between the early scan and the dump reaching it
@@ -207,6 +183,22 @@ impl SystemSource {
         // next snapshot scans for it.
         self.owners.refresh(&inodes, now, |wanted, trust_memory| {
             prefetched.take().unwrap_or_else(|| {
+                let sockets = || table.with_inode.iter().map(|&i| &table.sockets[i]);
+                // A port query reads the likely owners first: the sockets'
+                // users.
+                let uids: HashSet<u32> = if scoped {
+                    sockets().filter_map(|s| s.uid).collect()
+                } else {
+                    HashSet::new()
+                };
+                // A second pass is worth it only for sockets this user can
+                // see the owners of (all of them with privileges).
+                let me = os::process::current_uid();
+                let all = os::process::is_elevated();
+                let retry: HashSet<u64> = sockets()
+                    .filter(|s| all || s.uid.is_none() || s.uid == me)
+                    .map(|s| s.inode)
+                    .collect();
                 let query = OwnerQuery {
                     wanted: Some(wanted),
                     stop_early: scoped,
