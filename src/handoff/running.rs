@@ -7,6 +7,7 @@ use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use super::{Claim, FdMode, Hold, Plan, RunError, shown};
+use crate::platform::SocketTable;
 use crate::platform::handoff::{self as os, Pass};
 use crate::sockets::raw::RawSocket;
 use crate::sockets::{Proto, TcpState};
@@ -287,7 +288,9 @@ fn seconds(d: Duration) -> String {
 /// listener, or any UDP socket.
 fn someone_else_has(proto: Proto, port: u16, own: &[u64]) -> Result<bool, String> {
     let mut found = false;
-    crate::platform::os::sockets::dump(
+    // Through the platform contract: every OS's dump takes the same
+    // arguments there (`bound_only` is Linux's; others ignore it).
+    crate::platform::HOST.dump(
         &mut |r: RawSocket| {
             if found || r.proto != proto || r.local.port() != port {
                 return;
