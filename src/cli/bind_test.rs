@@ -10,7 +10,7 @@ use super::args::{parse_addr, parse_port, parse_seconds};
 use super::{CliError, CliResult, EscapedSource, emit};
 use crate::bind::{BindReport, BindRequest, test_bind, wait_until_bound};
 use crate::sockets::namespaces::{ListenerElsewhere, listeners_elsewhere, published_on};
-use crate::sockets::{NetnsSelection, Proto, SocketSource, SystemSource};
+use crate::sockets::{NetnsSelection, PortScope, Proto, SocketSource, SystemSource};
 use crate::util::text::escape_control;
 
 /// How often `--wait` retries.
@@ -86,12 +86,21 @@ pub fn run(args: BindTestArgs) -> CliResult {
         .as_deref()
         .map(|w| parse_seconds(w, "--wait", 0.0))
         .transpose()?;
+    let mut system = SystemSource::new();
+    // The diagnosis looks at the sockets on the tested port only (port 0,
+    // the ephemeral range, needs them all).
+    if req.port != 0 {
+        system.set_port_scope(Some(PortScope {
+            port: req.port,
+            proto: None,
+        }));
+    }
     // For people, every name from the system arrives escaped, and so does
     // every text built from it; JSON keeps the exact strings.
     let mut source: Box<dyn SocketSource> = if args.json {
-        Box::new(SystemSource::new())
+        Box::new(system)
     } else {
-        Box::new(EscapedSource(SystemSource::new()))
+        Box::new(EscapedSource(system))
     };
     let report = match wait {
         None => test_bind(&req, source.as_mut()),

@@ -12,7 +12,8 @@ use crate::sockets::filter::{Filter, StateFilter};
 use crate::sockets::json::{self, JsonHeader};
 use crate::sockets::model::{Proto, Snapshot, SocketEntry, TcpState};
 use crate::sockets::{
-    NetnsSelection, SocketSource, SystemSource, coverage_note, is_unattributed, reason_for_some,
+    NetnsSelection, PortScope, SocketSource, SystemSource, coverage_note, is_unattributed,
+    reason_for_some,
 };
 use crate::util::text::escape_control;
 
@@ -132,6 +133,11 @@ pub fn run(args: ListArgs) -> CliResult {
     source.set_bound_only(
         matches!(&filter.states, StateFilter::Only(set) if set.contains(&TcpState::Closed)),
     );
+    // "Who holds port P?": look for the owners of those sockets alone.
+    source.set_port_scope(filter.port.map(|port| PortScope {
+        port,
+        proto: filter.proto,
+    }));
     let clear = format == Format::Table && std::io::stdout().is_terminal();
     let mut first = true;
     loop {

@@ -8,7 +8,6 @@
 //! Tests drive the engine through the same traits with fakes shaped like
 //! each OS (`platform::fake`).
 
-use std::collections::HashSet;
 use std::io;
 
 use socket2::Socket;
@@ -16,6 +15,7 @@ use socket2::Socket;
 use super::range::PortRange;
 use super::types::{ErrorClass, PrivilegedPorts};
 use crate::sockets::model::Proto;
+use crate::sockets::owners::{FdMemory, OwnerQuery};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
 
 /// The OS's socket table, and how to find the processes behind it.
@@ -38,10 +38,12 @@ pub trait SocketTable {
         None
     }
 
-    /// The processes holding each socket inode (Linux: a scan of
-    /// /proc/<pid>/fd), limited to `wanted` when given. OSes that list the
-    /// owners with each socket have no inodes to resolve.
-    fn scan_owners(&self, _wanted: Option<&HashSet<u64>>) -> OwnerScan {
+    /// The processes holding the socket inodes `query` asks for (Linux: a
+    /// scan of /proc/<pid>/fd, every socket when `query.wanted` is `None`,
+    /// stopping early when `query.stop_early` allows). `memory` keeps what
+    /// one scan learned for the next. OSes that list the owners with each
+    /// socket have no inodes to resolve.
+    fn scan_owners(&self, _query: &OwnerQuery<'_>, _memory: &mut FdMemory) -> OwnerScan {
         OwnerScan::default()
     }
 

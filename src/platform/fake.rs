@@ -13,13 +13,14 @@
 //! Each is a cheap handle: clone it, hand one clone to the engine and change
 //! the table through the other between snapshots.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::contract::{ProcessIdentity, SocketTable};
 use super::pcblist::{self, TcpClock};
 use super::rows::{self, TableRow};
 use crate::sockets::model::{Proto, TcpState};
+use crate::sockets::owners::{FdMemory, OwnerQuery};
 use crate::sockets::raw::{OwnerScan, RawSocket};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -99,18 +100,18 @@ impl SocketTable for FakeLinux {
         Some(lock(&self.inner).rows.len())
     }
 
-    fn scan_owners(&self, wanted: Option<&HashSet<u64>>) -> OwnerScan {
+    fn scan_owners(&self, query: &OwnerQuery<'_>, _memory: &mut FdMemory) -> OwnerScan {
         let mut t = lock(&self.inner);
         t.scans += 1;
         let owners = t
             .owners
             .iter()
-            .filter(|(inode, _)| wanted.is_none_or(|w| w.contains(inode)))
+            .filter(|(inode, _)| query.wanted.is_none_or(|w| w.contains(inode)))
             .map(|(inode, pids)| (*inode, pids.clone()))
             .collect();
         OwnerScan {
             owners,
-            unreadable_processes: 0,
+            ..OwnerScan::default()
         }
     }
 }

@@ -33,7 +33,7 @@ pub use model::{
 };
 pub use namespaces::{NetnsSelection, NetnsSummary};
 pub use port_use::{Holder, PortUse, TimeWaitInfo, holders_on, port_use, time_wait_on};
-pub use system::SystemSource;
+pub use system::{PortScope, SystemSource};
 
 /// Error from taking a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -43,6 +43,11 @@ pub struct OwnerScan {
     /// Processes whose descriptors could not be read (other users' processes
     /// without privileges).
     pub unreadable_processes: usize,
+    /// Descriptor links read (Linux), for tests and benchmarks.
+    pub links_read: usize,
+    /// Whether the scan stopped before reading every process (Linux, an
+    /// early stop: every wanted inode had its owner).
+    pub stopped_early: bool,
 }
 
 /// The sockets a snapshot could not match to a process, for the words that

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::memory::{ConnKey, OwnerMemory};
-use super::model::{NetnsRef, OwnerRef, ProcessInfo, Snapshot, SocketEntry};
+use super::model::{NetnsRef, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry};
 use super::namespaces::{self, ContainerNames, NetnsSelection, NetnsSummary, Target};
 use super::order;
-use super::owners::OwnerCache;
+use super::owners::{FdMemory, OwnerCache, OwnerQuery};
 use super::procinfo::ProcessTable;
 use super::raw::{NetnsDiscovery, OwnerScan, RawSocket, Unattributed};
 use super::{SocketSource, SourceError, is_unattributed};
@@ -50,6 +50,25 @@ pub struct SystemSource<P = Current> {
     /// hold containers: reused for a while when only the own namespace is
     /// listed (it only feeds the note), redone every time otherwise.
     discovered: Option<(Instant, NetnsDiscovery, usize)>,
+    /// Only the sockets on one port (see [`SystemSource::set_port_scope`]).
+    scope: Option<PortScope>,
+    /// Each process's descriptors as last read (Linux).
+    fds: FdMemory,
+}
+
+/// The sockets one query is about: a local or remote port, and maybe one
+/// protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortScope {
+    pub port: u16,
+    pub proto: Option<Proto>,
+}
+
+impl PortScope {
+    fn keeps(&self, s: &SocketEntry) -> bool {
+        self.proto.is_none_or(|p| p == s.proto)
+            && (s.local_port == self.port || s.remote_port == Some(self.port))
+    }
 }
 
 impl Default for SystemSource {
@@ -94,6 +113,8 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             netns_summary: NetnsSummary::default(),
             container_names: ContainerNames::default(),
             discovered: None,
+            scope: None,
+            fds: FdMemory::default(),
         }
     }
 
@@ -108,6 +129,15 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
     /// exist beside the listed ones, and why any were skipped.
     pub fn netns_summary(&self) -> &NetnsSummary {
         &self.netns_summary
+    }
+
+    /// Take snapshots of the sockets on one port only (local or remote
+    /// port, and the protocol if given): "who holds port 8080?". The owner
+    /// scan then looks for those sockets' owners alone and stops reading
+    /// /proc as soon as it has found them (Linux), instead of naming the
+    /// owner of every socket on the machine. `None`: every socket.
+    pub fn set_port_scope(&mut self, scope: Option<PortScope>) {
+        self.scope = scope;
     }
 
     /// Whether to list TCP sockets bound to a port but neither listening
@@ -139,6 +169,7 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
         platform: &P,
         capacity: usize,
         bound_only: bool,
+        scope: Option<PortScope>,
         meanwhile: &mut dyn FnMut(),
         targets: &[(Target, Option<Arc<NetnsRef>>)],
         strict: bool,
@@ -167,7 +198,7 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
                     let early = meanwhile.take();
                     platform
                         .dump(
-                            &mut |r| push_raw(&mut table, r, tag),
+                            &mut |r| push_raw(&mut table, r, tag, scope),
                             early.unwrap_or(&mut nothing),
                             bound_only,
                         )
@@ -179,7 +210,7 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
                     let before = table.sockets.len();
                     let result = os::netns::run_in(ns, || {
                         HOST.dump(
-                            &mut |r| push_raw(&mut table, r, tag),
+                            &mut |r| push_raw(&mut table, r, tag, scope),
                             &mut || {},
                             bound_only,
                         )
@@ -217,14 +248,42 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             .iter()
             .map(|&i| table.sockets[i].inode)
             .collect();
+        let scoped = self.scope.is_some();
+        let likely = self.owners.known_pids();
+        let platform = &self.platform;
+        let fds = &mut self.fds;
         // A socket opened between the early scan and the dump reaching it
         // stays unattributed in this snapshot (the reason says so); the
         // next snapshot scans for it.
-        let platform = &self.platform;
-        self.owners.refresh(&inodes, now, |wanted| {
-            prefetched
-                .take()
-                .unwrap_or_else(|| platform.scan_owners(Some(wanted)))
+        self.owners.refresh(&inodes, now, |wanted, trust_memory| {
+            prefetched.take().unwrap_or_else(|| {
+                let sockets = || table.with_inode.iter().map(|&i| &table.sockets[i]);
+                // A port query reads the likely owners first: the sockets'
+                // users.
+                let uids: HashSet<u32> = if scoped {
+                    sockets().filter_map(|s| s.uid).collect()
+                } else {
+                    HashSet::new()
+                };
+                // A second pass is worth it only for sockets this user can
+                // see the owners of (all of them with privileges).
+                let me = platform.current_uid();
+                let all = platform.is_elevated();
+                let retry: HashSet<u64> = sockets()
+                    .filter(|s| all || s.uid.is_none() || s.uid == me)
+                    .map(|s| s.inode)
+                    .collect();
+                let query = OwnerQuery {
+                    wanted: Some(wanted),
+                    stop_early: scoped,
+                    likely_pids: &likely,
+                    likely_uids: &uids,
+                    trust_memory,
+                    live: Some(wanted),
+                    retry: Some(&retry),
+                };
+                platform.scan_owners(&query, fds)
+            })
         });
         let mut out = table.listed_pids.clone();
         for &i in &table.with_inode {
@@ -340,10 +399,16 @@ impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
         } else {
             self.last_len
         };
-        let capacity = expected + expected / 8 + 64;
-        // The first snapshot has to scan /proc for owners whatever the table
-        // holds: do it while the kernel dumps the sockets.
-        let first = self.taken == 0;
+        let capacity = if self.scope.is_some() {
+            64
+        } else {
+            expected + expected / 8 + 64
+        };
+        // The first snapshot of every socket has to scan /proc for owners
+        // whatever the table holds: do it while the kernel dumps the
+        // sockets. A port query waits for the dump: it knows then which few
+        // sockets it is looking for, and stops once it has found them.
+        let first = self.taken == 0 && self.scope.is_none();
         let mut prefetched = None;
         let privileged = self.platform.is_elevated();
         let reuse = self.netns == NetnsSelection::Own
@@ -367,13 +432,16 @@ impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
             NetnsSelection::Named(_) | NetnsSelection::Pid(_)
         );
         let platform = &self.platform;
+        let fds = &mut self.fds;
         let (mut table, listed, skipped) = Self::dump(
             platform,
             capacity,
             self.bound_only,
+            self.scope,
             &mut || {
                 if first {
-                    prefetched = Some(platform.scan_owners(None));
+                    let no_uids = HashSet::new();
+                    prefetched = Some(platform.scan_owners(&OwnerQuery::everything(&no_uids), fds));
                 }
             },
             &plan.targets,
@@ -411,7 +479,12 @@ impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
 }
 
 /// One dumped socket into the table, tagged with its namespace.
-fn push_raw(table: &mut Table, r: RawSocket, netns: &Option<Arc<NetnsRef>>) {
+fn push_raw(
+    table: &mut Table,
+    r: RawSocket,
+    netns: &Option<Arc<NetnsRef>>,
+    scope: Option<PortScope>,
+) {
     let RawSocket {
         proto,
         local,
@@ -424,6 +497,17 @@ fn push_raw(table: &mut Table, r: RawSocket, netns: &Option<Arc<NetnsRef>>) {
         orphan,
         last_pid,
     } = r;
+    let entry = SocketEntry {
+        time_wait_expires_in_ms,
+        inode,
+        uid,
+        orphan,
+        netns: netns.clone(),
+        ..SocketEntry::new(proto, local, remote, state)
+    };
+    if scope.is_some_and(|s| !s.keeps(&entry)) {
+        return;
+    }
     if !pids.is_empty() {
         table.listed_pids.push((table.sockets.len(), pids));
     }
@@ -433,14 +517,7 @@ fn push_raw(table: &mut Table, r: RawSocket, netns: &Option<Arc<NetnsRef>>) {
     if inode != 0 {
         table.with_inode.push(table.sockets.len());
     }
-    table.sockets.push(SocketEntry {
-        time_wait_expires_in_ms,
-        inode,
-        uid,
-        orphan,
-        netns: netns.clone(),
-        ..SocketEntry::new(proto, local, remote, state)
-    });
+    table.sockets.push(entry);
 }
 
 impl<P: SocketTable + ProcessIdentity> SystemSource<P> {

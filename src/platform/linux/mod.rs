@@ -3,6 +3,7 @@
 //! and tunables from /proc/sys.
 
 pub mod container;
+pub mod fdscan;
 pub use super::unix_fs as fs;
 pub mod netns;
 pub mod ports;
@@ -10,7 +11,6 @@ pub mod process;
 pub mod sockets;
 pub mod sysctl;
 
-use std::collections::HashSet;
 use std::io;
 
 use socket2::Socket;
@@ -19,6 +19,7 @@ use super::contract::{HostPorts, ProcessIdentity, SocketTable, SysctlReader};
 use super::range::PortRange;
 use super::types::{ErrorClass, PrivilegedPorts};
 use crate::sockets::model::Proto;
+use crate::sockets::owners::{FdMemory, OwnerQuery};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
 
 /// Linux, as the engine sees it.
@@ -39,8 +40,8 @@ impl SocketTable for Linux {
         sockets::count_hint()
     }
 
-    fn scan_owners(&self, wanted: Option<&HashSet<u64>>) -> OwnerScan {
-        sockets::scan_owners(wanted)
+    fn scan_owners(&self, query: &OwnerQuery<'_>, memory: &mut FdMemory) -> OwnerScan {
+        sockets::scan_owners(query, memory)
     }
 
     fn unattributed_reason(&self, u: &Unattributed) -> String {

@@ -4,7 +4,6 @@
 //! Never parses /proc/net/tcp: that text file is generated line by line and
 //! gets very slow on large tables. See man7 sock_diag(7).
 
-use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::mpsc;
 
@@ -22,6 +21,7 @@ use netlink_packet_sock_diag::inet::{
 use netlink_sys::{Socket, SocketAddr as NetlinkAddr, protocols::NETLINK_SOCK_DIAG};
 
 use crate::sockets::model::{Proto, TcpState};
+use crate::sockets::owners::{FdMemory, OwnerQuery};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
 
 /// Offset of `idiag_expires` in `struct inet_diag_msg` (linux
@@ -465,68 +465,12 @@ fn tcp_state(n: u8) -> Option<TcpState> {
     })
 }
 
-/// Scan /proc/<pid>/fd for descriptors that point at the `wanted` socket
-/// inodes (`socket:[INODE]` links), or at any socket when `wanted` is
-/// `None`. Cost grows with the number of open descriptors on the machine,
-/// so the engine calls this only when it meets an inode it does not know
-/// yet.
-pub fn scan_owners(wanted: Option<&HashSet<u64>>) -> OwnerScan {
-    let mut scan = OwnerScan::default();
-    if wanted.is_some_and(HashSet::is_empty) {
-        return scan;
-    }
-    let Ok(proc_dir) = std::fs::read_dir("/proc") else {
-        return scan;
-    };
-    let mut path = String::with_capacity(64);
-    for entry in proc_dir.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        path.clear();
-        path.push_str("/proc/");
-        path.push_str(name.to_str().unwrap_or_default());
-        path.push_str("/fd");
-        let fds = match std::fs::read_dir(&path) {
-            Ok(fds) => fds,
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                scan.unreadable_processes += 1;
-                continue;
-            }
-            // The process exited meanwhile.
-            Err(_) => continue,
-        };
-        for fd in fds.flatten() {
-            let target = match std::fs::read_link(fd.path()) {
-                Ok(t) => t,
-                // Reading another process's fd links needs ptrace read
-                // access (man7 proc(5), /proc/pid/fd; ptrace(2)): refused
-                // for one, refused for all of this process's links.
-                Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                    scan.unreadable_processes += 1;
-                    break;
-                }
-                Err(_) => continue,
-            };
-            if let Some(inode) = socket_inode(target.as_os_str().as_encoded_bytes())
-                && wanted.is_none_or(|w| w.contains(&inode))
-            {
-                scan.owners.entry(inode).or_default().push(pid);
-            }
-        }
-    }
-    for pids in scan.owners.values_mut() {
-        pids.sort_unstable();
-        pids.dedup();
-    }
-    scan
-}
-
-/// The inode in a `socket:[12345]` link target.
-fn socket_inode(link: &[u8]) -> Option<u64> {
-    let digits = link.strip_prefix(b"socket:[")?.strip_suffix(b"]")?;
-    std::str::from_utf8(digits).ok()?.parse().ok()
+/// The owners of the sockets `query` asks for, from /proc/<pid>/fd (see
+/// `fdscan.rs`). Cost grows with the number of open descriptors on the
+/// machine, so the engine calls this only when it meets an inode it does
+/// not know yet.
+pub fn scan_owners(query: &OwnerQuery<'_>, memory: &mut FdMemory) -> OwnerScan {
+    super::fdscan::scan(query, memory)
 }
 
 /// Why some sockets have no owner, in words a user can act on.
@@ -608,14 +552,6 @@ mod tests {
     }
 
     #[test]
-    fn socket_links_parse() {
-        assert_eq!(socket_inode(b"socket:[12345]"), Some(12345));
-        assert_eq!(socket_inode(b"pipe:[12345]"), None);
-        assert_eq!(socket_inode(b"/dev/null"), None);
-        assert_eq!(socket_inode(b"socket:[]"), None);
-    }
-
-    #[test]
     fn dump_sees_a_fresh_listener_and_its_owner_inode() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let local = listener.local_addr().unwrap();
@@ -630,8 +566,13 @@ mod tests {
         assert_eq!(mine[0].state, Some(TcpState::Listen));
         assert!(mine[0].remote.is_none());
         assert_ne!(mine[0].inode, 0);
-        let wanted: HashSet<u64> = [mine[0].inode].into_iter().collect();
-        let scan = scan_owners(Some(&wanted));
+        let wanted: std::collections::HashSet<u64> = [mine[0].inode].into_iter().collect();
+        let no_uids = std::collections::HashSet::new();
+        let query = OwnerQuery {
+            wanted: Some(&wanted),
+            ..OwnerQuery::everything(&no_uids)
+        };
+        let scan = scan_owners(&query, &mut FdMemory::default());
         assert_eq!(
             scan.owners.get(&mine[0].inode),
             Some(&vec![std::process::id()])
