@@ -7,7 +7,6 @@ use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use super::{Claim, FdMode, Hold, Plan, RunError, shown};
-use crate::platform::SocketTable;
 use crate::platform::handoff::{self as os, Pass};
 use crate::sockets::raw::RawSocket;
 use crate::sockets::{Proto, TcpState};
