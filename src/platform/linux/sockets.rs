@@ -573,9 +573,10 @@ mod tests {
             ..OwnerQuery::everything(&no_uids)
         };
         let scan = scan_owners(&query, &mut FdMemory::default());
-        assert_eq!(
-            scan.owners.get(&mine[0].inode),
-            Some(&vec![std::process::id()])
-        );
+        // This process holds it. Another test of this binary may be forking
+        // a child at the same moment (the child holds every fd until its
+        // exec closes the CLOEXEC ones), and the scan may rightly name it too.
+        let owners = scan.owners.get(&mine[0].inode).cloned().unwrap_or_default();
+        assert!(owners.contains(&std::process::id()), "{owners:?}");
     }
 }
