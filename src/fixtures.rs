@@ -7,6 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::ports::{PortFacts, PortRange};
 use crate::sockets::{OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+use crate::stop::{StopOutcome, StopReport, StopTarget};
 
 /// An address literal; panics on a typo (fixtures are written by hand).
 pub fn ip(s: &str) -> IpAddr {
@@ -29,6 +30,27 @@ pub fn process(pid: u32, name: &str) -> ProcessInfo {
         user: Some("alice".into()),
         exe: Some(format!("/usr/bin/{name}")),
     }
+}
+
+/// A socket on 127.0.0.1:`port` (inode `port`), its owner (if any) seen
+/// without user or path, as an OS that hides them reports it.
+pub fn bare(
+    proto: Proto,
+    port: u16,
+    state: Option<TcpState>,
+    owner: Option<(u32, &str)>,
+) -> SocketEntry {
+    let mut e = entry(proto, "127.0.0.1", port, state);
+    if let Some((pid, name)) = owner {
+        e.processes = vec![ProcessInfo {
+            pid,
+            name: name.into(),
+            user: None,
+            exe: None,
+        }];
+    }
+    e.inode = u64::from(port);
+    e
 }
 
 /// A TCP listener held by `name` (`pid`).
@@ -88,5 +110,33 @@ pub fn port_facts() -> PortFacts {
         excluded: vec![],
         privileged: None,
         ipv6: false,
+    }
+}
+
+/// A process the stop engine would stop: `name` (`pid`), run by "alice"
+/// as `name` with no arguments, found holding `port`; no caveat, no
+/// refusal. Set the other fields with struct update syntax.
+pub fn stop_target(pid: u32, name: &str, port: u16) -> StopTarget {
+    StopTarget {
+        pid,
+        name: name.into(),
+        user: Some("alice".into()),
+        cmdline: name.into(),
+        start_time: 1,
+        caveats: vec![],
+        port: Some(port),
+        refusal: None,
+    }
+}
+
+/// The report of stopping `t`: `outcome`, said in `message`.
+pub fn stop_report(t: &StopTarget, outcome: StopOutcome, message: &str) -> StopReport {
+    StopReport {
+        pid: t.pid,
+        name: t.name.clone(),
+        outcome,
+        message: message.into(),
+        elapsed_ms: 0,
+        port_freed: None,
     }
 }

@@ -21,6 +21,7 @@ use portwise::window::app::{
 };
 use portwise::window::sampler::Sample;
 use portwise::window::shell::{Action, AppState, Settings};
+use portwise::window::sockets::SocketsMsg;
 use portwise::window::stop::{StopOutcome, StopReport, StopTarget};
 
 const T0: u64 = 1_700_000_000_000;
@@ -151,10 +152,10 @@ fn sockets_view_frame_100k_rows() {
     for (n, label) in [(30, "30 rows"), (100_000, "100k rows")] {
         let mut state = AppState::new(Settings::default(), T0);
         // All states, so all n rows are in the table.
-        state.apply(Action::SetQuick(
+        state.apply(Action::Sockets(SocketsMsg::SetQuick(
             portwise::window::sockets::Quick::AllStates,
             true,
-        ));
+        )));
         feed(&mut state, big_snapshot(n, T0, 0));
         state.tick(T0 + 500);
         assert_eq!(state.sockets.rows().len(), n);
@@ -177,10 +178,10 @@ fn sockets_view_frame_100k_rows() {
         for round in 0..5u32 {
             let mut state = AppState::new(Settings::default(), T0);
             if quick_all {
-                state.apply(Action::SetQuick(
+                state.apply(Action::Sockets(SocketsMsg::SetQuick(
                     portwise::window::sockets::Quick::AllStates,
                     true,
-                ));
+                )));
             }
             feed(&mut state, big_snapshot(100_000, T0, round));
             let next = big_snapshot(100_000, T0 + 1_000, round + churn);
@@ -198,7 +199,9 @@ fn sockets_view_frame_100k_rows() {
         let mut state = AppState::new(Settings::default(), T0);
         feed(&mut state, big_snapshot(100_000, T0, 0));
         let t = Instant::now();
-        state.apply(Action::SortBy(portwise::window::sockets::Column::Process));
+        state.apply(Action::Sockets(SocketsMsg::SortBy(
+            portwise::window::sockets::Column::Process,
+        )));
         state.ensure_rows();
         times.push(t.elapsed());
     }
@@ -240,14 +243,7 @@ impl StopService for NoStop {
         Err("not in a benchmark".into())
     }
     fn stop(&self, t: &StopTarget, _: bool) -> StopReport {
-        StopReport {
-            pid: t.pid,
-            name: t.name.clone(),
-            outcome: StopOutcome::Refused,
-            message: "not in a benchmark".into(),
-            elapsed_ms: 0,
-            port_freed: None,
-        }
+        portwise::fixtures::stop_report(t, StopOutcome::Refused, "not in a benchmark")
     }
 }
 

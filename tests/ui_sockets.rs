@@ -283,18 +283,10 @@ fn highlights_repaint_once_a_second_not_every_frame() {
 fn stop_targets() -> Vec<StopTarget> {
     vec![
         StopTarget {
-            pid: 4242,
-            name: "python3".into(),
-            user: Some("alice".into()),
             cmdline: "python3 -m http.server 8080".into(),
-            start_time: 1,
-            caveats: vec![],
-            port: Some(8080),
-            refusal: None,
+            ..stop_target(4242, "python3", 8080)
         },
         StopTarget {
-            pid: 900,
-            name: "postgres".into(),
             user: Some("postgres".into()),
             cmdline: "/usr/lib/postgresql/16/bin/postgres".into(),
             start_time: 2,
@@ -303,18 +295,14 @@ fn stop_targets() -> Vec<StopTarget> {
                  free it; stop the .socket unit"
                     .into(),
             ],
-            port: Some(5432),
-            refusal: None,
+            ..stop_target(900, "postgres", 5432)
         },
         StopTarget {
-            pid: 1,
-            name: "systemd".into(),
             user: Some("root".into()),
             cmdline: "/sbin/init".into(),
             start_time: 0,
-            caveats: vec![],
-            port: Some(111),
             refusal: Some("pid 1 is the init process; stopping it would stop the system".into()),
+            ..stop_target(1, "systemd", 111)
         },
     ]
 }

@@ -12,6 +12,7 @@ use crate::tuning::Os;
 use crate::window::ctx::Workers;
 use crate::window::sampler::Sampler;
 use crate::window::shell::{Action, AppState, Effect, FileJob, Settings, TuningAction, View};
+use crate::window::sockets::SocketsMsg;
 use crate::window::tasks::{Runner, Tasks};
 
 pub use crate::stop::{EngineStop, StopService};
@@ -194,7 +195,7 @@ impl PortwiseApp {
     /// file does it, on a background task.
     fn file_job(&mut self, ctx: &egui::Context, job: FileJob, path: PathBuf) {
         let action = match job {
-            FileJob::ExportSockets => Action::ExportTo(path),
+            FileJob::ExportSockets => Action::Sockets(SocketsMsg::ExportTo(path)),
             FileJob::SaveTuning { os, text } => {
                 Action::Tuning(TuningAction::SaveTo { os, text, path })
             }

@@ -26,7 +26,9 @@ use portwise::window::tasks::Runner;
 pub const T0: u64 = 1_700_000_000_000;
 
 #[allow(unused_imports)] // not every test binary uses every builder
-pub use portwise::fixtures::{entry, ip, listener, process, snapshot, time_wait, udp};
+pub use portwise::fixtures::{
+    entry, ip, listener, process, snapshot, stop_report, stop_target, time_wait, udp,
+};
 
 /// A small machine: two listeners, a UDP socket, two TIME_WAIT remnants
 /// of the 8080 server, one ESTABLISHED connection.
@@ -111,12 +113,13 @@ impl FileDialogs for FixedDialogs {
 /// A report as the engine's stopper gives one, for a stop that worked.
 pub fn stopped_report(t: &StopTarget) -> StopReport {
     StopReport {
-        pid: t.pid,
-        name: t.name.clone(),
-        outcome: StopOutcome::Terminated,
-        message: format!("Stopped {} ({})", t.name, t.pid),
         elapsed_ms: 12,
         port_freed: Some(true),
+        ..stop_report(
+            t,
+            StopOutcome::Terminated,
+            &format!("Stopped {} ({})", t.name, t.pid),
+        )
     }
 }
 

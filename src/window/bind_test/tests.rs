@@ -8,6 +8,7 @@ use crate::sockets::{Proto, TcpState};
 use crate::window::bind_test::{BindState, parse_addr, parse_port};
 use crate::window::shell::tests::{feed, snap, sock};
 use crate::window::shell::*;
+use crate::window::sockets::SocketsMsg;
 use crate::window::tasks::Pending;
 
 #[test]
@@ -94,11 +95,11 @@ fn a_failed_test_asks_for_a_snapshot_and_is_diagnosed_again_when_it_comes() {
     assert_eq!(d.holders[0].pid, 4242);
 
     // Clicking a holder shows the Sockets view on that port, every state.
-    st.apply(Action::ShowSocketsOnPort(port));
+    st.apply(Action::Sockets(SocketsMsg::ShowPort(port)));
     assert_eq!(st.settings.view, View::Sockets);
     assert_eq!(st.settings.filter.port, Some(port));
     assert!(st.settings.filter.all_states);
-    st.apply(Action::ClearPortFilter);
+    st.apply(Action::Sockets(SocketsMsg::ClearPortFilter));
     assert_eq!(st.settings.filter.port, None);
     drop(held);
 }

@@ -352,7 +352,7 @@ fn diagnosis(
                         "Show every socket on port {port} in the Sockets view"
                     ));
                 if r.clicked() {
-                    out.push(Action::ShowSocketsOnPort(port));
+                    out.push(Action::Sockets(s::SocketsMsg::ShowPort(port)));
                 }
             }
         });

@@ -11,7 +11,9 @@
 //!
 //! Adding a view: a folder beside `sockets/` (state, message, `update`,
 //! `view.rs`), a [`View`] variant, and one [`Action`] wrapper routed in
-//! [`AppState::apply`].
+//! [`AppState::apply`]. What a feature asks of another (the Sockets view
+//! asking the stop confirmation to plan) is a value its `update` returns,
+//! turned into the other feature's message here.
 
 pub mod path_prompt;
 pub mod settings;
@@ -27,8 +29,7 @@ use crate::window::bind_test::{self, BindState};
 use crate::window::ctx::{Ctx, Toasts, Workers};
 use crate::window::free_port::{self, FreePortState};
 use crate::window::sampler::Sample;
-use crate::window::sockets::export::ExportJob;
-use crate::window::sockets::{Column, CopyWhat, Quick, RowKey, RowRef, SocketsState};
+use crate::window::sockets::{self as sockets, Prefs, Request, SocketsMsg, SocketsState};
 use crate::window::stop::{self, StopDialog, StopMsg};
 use crate::window::tasks::Tasks;
 use crate::window::tuning::{self, TuningState};
@@ -44,51 +45,24 @@ pub use settings::{DEFAULT_INTERVAL_MS, INTERVALS_MS, Settings, View};
 #[derive(Clone, Debug)]
 pub enum Action {
     ShowView(View),
-    SetFilterText(String),
-    /// Esc: empty the filter box.
-    ClearFilterText,
-    SetQuick(Quick, bool),
-    /// Sort by this column; again on the same column flips the direction.
-    SortBy(Column),
-    SetColumnWidths(Vec<f32>),
-    Select(Option<RowKey>),
-    Copy(CopyWhat, RowKey),
-    /// Ctrl+C: the selected row.
-    CopySelected,
     RefreshNow,
     SetInterval(u64),
     Pause,
     Resume,
-    ToggleDetails,
-    /// "Export…": ask for a file, then write the visible rows.
-    Export,
-    /// Write the visible rows to this path (chosen in a dialog).
-    ExportTo(PathBuf),
-    /// An export finished: the rows written, or why not.
-    Exported {
-        path: PathBuf,
-        result: Result<usize, String>,
-    },
-    /// "Stop process…" on a row: plan stopping its processes.
-    AskStop(RowKey),
-    /// The stop confirmation's messages.
-    Stop(StopMsg),
     DismissToast(u64),
     /// Put any text on the clipboard, confirming with `notice`.
     CopyText {
         text: String,
         notice: String,
     },
-    /// Show the Sockets view with only the sockets on this port, in every
-    /// state.
-    ShowSocketsOnPort(u16),
-    /// Drop the port filter of the Sockets view.
-    ClearPortFilter,
     /// "Test bind on this port": the Bind test view with the port filled in.
     OpenBindTest {
         port: u16,
         proto: Proto,
     },
+    Sockets(SocketsMsg),
+    /// The stop confirmation's messages.
+    Stop(StopMsg),
     Free(FreeAction),
     Bind(BindAction),
     Tuning(TuningAction),
@@ -141,7 +115,6 @@ pub struct AppState {
     workers: Workers,
     toasts: Toasts,
     effects: Vec<Effect>,
-    rows_dirty: bool,
     /// The status bar's counts of the current snapshot, counted once when
     /// it arrives (not on every frame).
     counts: (usize, usize, usize),
@@ -175,7 +148,6 @@ impl AppState {
             workers,
             toasts: Toasts::default(),
             effects: Vec::new(),
-            rows_dirty: true,
             counts: (0, 0, 0),
         }
     }
@@ -233,7 +205,6 @@ impl AppState {
                 let old = self
                     .sockets
                     .on_snapshot(*snapshot, took.as_millis() as u64, self.now_ms);
-                self.rows_dirty = true;
                 self.counts = count(&self.sockets.snapshot);
                 self.free.on_snapshot(&self.sockets.snapshot);
                 self.bind.on_snapshot(&self.sockets.snapshot);
@@ -250,11 +221,8 @@ impl AppState {
 
     /// Rebuild the table's rows if a snapshot, the filter or the sort changed.
     pub fn ensure_rows(&mut self) {
-        if self.rows_dirty {
-            self.sockets
-                .rebuild_rows(&self.settings.filter, self.settings.sort);
-            self.rows_dirty = false;
-        }
+        self.sockets
+            .ensure_rows(&self.settings.filter, self.settings.sort);
     }
 
     /// The effects queued since the last call.
@@ -273,44 +241,6 @@ impl AppState {
     pub fn apply(&mut self, action: Action) {
         match action {
             Action::ShowView(v) => self.settings.view = v,
-            Action::SetFilterText(t) => {
-                if t != self.settings.filter.text {
-                    self.settings.filter.text = t;
-                    self.rows_dirty = true;
-                }
-            }
-            Action::ClearFilterText => {
-                if !self.settings.filter.text.is_empty() {
-                    self.settings.filter.text.clear();
-                    self.rows_dirty = true;
-                }
-            }
-            Action::SetQuick(q, on) => {
-                self.settings.filter.set(q, on);
-                self.rows_dirty = true;
-            }
-            Action::SortBy(col) => {
-                let s = &mut self.settings.sort;
-                if s.column == col {
-                    s.descending = !s.descending;
-                } else {
-                    s.column = col;
-                    s.descending = false;
-                }
-                self.rows_dirty = true;
-            }
-            Action::SetColumnWidths(w) => {
-                if w.len() == Column::ALL.len() {
-                    self.settings.column_widths = w;
-                }
-            }
-            Action::Select(k) => self.sockets.selected = k,
-            Action::Copy(what, key) => self.copy(what, &key),
-            Action::CopySelected => {
-                if let Some(k) = self.sockets.selected {
-                    self.copy(CopyWhat::Row, &k);
-                }
-            }
             Action::RefreshNow => self.effects.push(Effect::RefreshNow),
             Action::SetInterval(ms) => {
                 if INTERVALS_MS.contains(&ms) {
@@ -327,43 +257,42 @@ impl AppState {
                 self.paused = false;
                 self.effects.push(Effect::Resume);
             }
-            Action::ToggleDetails => self.settings.details_open = !self.settings.details_open,
-            Action::Export => self.effects.push(Effect::Export {
-                suggested_name: "portwise-sockets.csv".into(),
-            }),
-            Action::ExportTo(path) => self.export(path),
-            Action::Exported { path, result } => self.exported(&path, &result),
-            Action::AskStop(key) => match self.sockets.find_live(&key) {
-                Some(e) if !e.processes.is_empty() => {
-                    let pids = e.processes.iter().map(|p| p.pid).collect();
-                    let msg = StopMsg::Plan {
-                        port: e.local_port,
-                        pids,
+            Action::Sockets(msg) => {
+                // The view's own state is borrowed beside its context: the
+                // context reads the snapshot through a second handle.
+                let snapshot = Arc::clone(&self.sockets.snapshot);
+                let request = {
+                    let mut ctx = Ctx {
+                        now_ms: self.now_ms,
+                        snapshot: &snapshot,
+                        toasts: &mut self.toasts,
+                        effects: &mut self.effects,
+                        tasks: self.tasks.scoped(Action::Sockets),
+                        workers: &self.workers,
                     };
-                    self.apply(Action::Stop(msg));
+                    let s = &mut self.settings;
+                    let prefs = Prefs {
+                        filter: &mut s.filter,
+                        sort: &mut s.sort,
+                        column_widths: &mut s.column_widths,
+                        details_open: &mut s.details_open,
+                    };
+                    sockets::update(&mut self.sockets, prefs, msg, &mut ctx)
+                };
+                match request {
+                    Some(Request::Show) => self.settings.view = View::Sockets,
+                    Some(Request::Stop { port, pids }) => {
+                        self.apply(Action::Stop(StopMsg::Plan { port, pids }));
+                    }
+                    None => {}
                 }
-                Some(_) => self.toast(
-                    ToastKind::Error,
-                    "No visible process holds this socket, so there is nothing to stop",
-                ),
-                None => self.toast(ToastKind::Error, "That socket is gone"),
-            },
+            }
             Action::Stop(msg) => {
                 let mut ctx = feature_ctx!(self, Action::Stop);
                 stop::update(&mut self.stop_dialog, msg, &mut ctx);
             }
             Action::DismissToast(id) => self.toasts.dismiss(id),
             Action::CopyText { text, notice } => self.copy_to_clipboard(text, notice),
-            Action::ShowSocketsOnPort(port) => {
-                self.settings.view = View::Sockets;
-                self.settings.filter.port = Some(port);
-                self.settings.filter.all_states = true;
-                self.rows_dirty = true;
-            }
-            Action::ClearPortFilter => {
-                self.settings.filter.port = None;
-                self.rows_dirty = true;
-            }
             Action::OpenBindTest { port, proto } => {
                 self.settings.view = View::BindTest;
                 self.bind.port_text = port.to_string();
@@ -416,23 +345,6 @@ impl AppState {
         });
     }
 
-    fn copy(&mut self, what: CopyWhat, key: &RowKey) {
-        let now = self.now_ms;
-        let Some((e, gone)) = self.sockets.find(key) else {
-            self.toast(ToastKind::Error, "That socket is gone");
-            return;
-        };
-        let taken = gone.map_or(self.sockets.snapshot.taken_at_unix_ms, |g| {
-            g.last_taken_at_ms
-        });
-        let text = SocketsState::copy_text(what, e, taken, now);
-        let notice = match what {
-            CopyWhat::Port | CopyWhat::Address => format!("Copied {text}"),
-            CopyWhat::Row => "Copied the row".to_string(),
-        };
-        self.copy_to_clipboard(text, notice);
-    }
-
     /// Put `text` on the clipboard (through `app.rs`) and confirm with a
     /// toast, e.g. "Copied 41234". For every view.
     pub fn copy_to_clipboard(&mut self, text: String, notice: impl Into<String>) {
@@ -440,59 +352,17 @@ impl AppState {
         self.toast(ToastKind::Info, notice);
     }
 
-    /// The live rows the table shows, in its order (what Export writes).
-    pub fn visible_live_rows(&self) -> Vec<&crate::sockets::SocketEntry> {
-        self.sockets
-            .rows()
-            .iter()
-            .filter(|r| matches!(r, RowRef::Live(_)))
-            .filter_map(|r| self.sockets.entry(*r))
-            .collect()
-    }
-
-    /// What writing the visible rows to `path` needs, copied so that a
-    /// worker thread can write the file ([`ExportJob::run`]).
-    pub fn export_job(&self, path: &Path) -> ExportJob {
-        ExportJob::new(
-            path,
-            &self.sockets.snapshot,
-            self.visible_live_rows().into_iter().cloned().collect(),
-        )
-    }
-
-    /// Write the visible rows to `path` on a worker (with fsync); reported
-    /// in a toast either way.
-    fn export(&mut self, path: PathBuf) {
-        let job = self.export_job(&path);
-        let started = self.tasks.spawn(
-            "portwise-export",
-            move || {
-                let result = job.run();
-                (job.path, result)
-            },
-            |(path, result)| Action::Exported { path, result },
-        );
-        if let Err(e) = started {
-            self.toast(ToastKind::Error, e);
-        }
-    }
-
     /// Say in a toast how an export went.
     pub fn exported(&mut self, path: &Path, result: &Result<usize, String>) {
-        match result {
-            Ok(n) => self.toast(
-                ToastKind::Success,
-                format!("Exported {n} rows to {}", path.display()),
-            ),
-            Err(e) => self.toast(ToastKind::Error, format!("Export failed: {e}")),
-        }
+        let mut ctx = feature_ctx!(self, Action::Sockets);
+        sockets::exported(path, result, &mut ctx);
     }
 
     /// Write the visible rows to `path` (CSV, or JSON for ".json") here and
     /// now, and say how it went in a toast. Errors are reported, never
-    /// raised. (The window writes on a worker: [`Action::ExportTo`].)
+    /// raised. (The window writes on a worker: [`SocketsMsg::ExportTo`].)
     pub fn export_to(&mut self, path: &Path) -> Result<usize, String> {
-        let job = self.export_job(path);
+        let job = self.sockets.export_job(path);
         let path = job.path.clone();
         let result = job.run();
         self.exported(&path, &result);

@@ -1,12 +1,11 @@
 //! The shell's state without any UI: actions in, state and effects out;
 //! and the fixtures the features' state tests share.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use super::*;
-use crate::fixtures::{self, entry, ip};
-use crate::sockets::{ProcessInfo, Proto, Snapshot, SocketEntry, TcpState};
+use crate::fixtures::{self, ip};
+use crate::sockets::{Proto, Snapshot, SocketEntry, TcpState};
 use crate::tuning::Os;
 use crate::window::sampler::Sample;
 use crate::window::sockets::*;
@@ -22,29 +21,7 @@ pub(crate) fn time_wait(port: u16, remote_port: u16, left_ms: u64) -> SocketEntr
 pub(crate) use crate::fixtures::snapshot as snap;
 
 /// A socket on 127.0.0.1:`port`, its owner seen without user or path.
-pub(crate) fn sock(
-    proto: Proto,
-    port: u16,
-    state: Option<TcpState>,
-    pid: Option<(u32, &str)>,
-) -> SocketEntry {
-    let mut e = SocketEntry::new(
-        proto,
-        SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-        None,
-        state,
-    );
-    if let Some((pid, name)) = pid {
-        e.processes = vec![ProcessInfo {
-            pid,
-            name: name.into(),
-            user: None,
-            exe: None,
-        }];
-    }
-    e.inode = u64::from(port);
-    e
-}
+pub(crate) use crate::fixtures::bare as sock;
 
 pub(crate) fn feed(st: &mut AppState, s: Snapshot) {
     st.on_sample(Sample::Snapshot {
@@ -63,13 +40,9 @@ pub(crate) fn ports(st: &AppState) -> Vec<u16> {
 }
 
 pub(crate) fn base() -> Vec<SocketEntry> {
-    let mut udp = entry(Proto::Udp, "0.0.0.0", 5353, None);
-    udp.processes = vec![ProcessInfo {
-        pid: 9,
-        name: "avahi".into(),
-        user: None,
-        exe: None,
-    }];
+    let mut udp = sock(Proto::Udp, 5353, None, Some((9, "avahi")));
+    udp.local_addr = ip("0.0.0.0");
+    udp.inode = 0;
     let mut est = listener(8080, "python3", 4242);
     est.state = Some(TcpState::Established);
     est.remote_addr = Some(ip("10.0.0.2"));

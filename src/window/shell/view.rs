@@ -2,14 +2,9 @@
 //! views. Everything here reads [`AppState`] and pushes [`Action`]s; it
 //! changes nothing itself.
 
-use egui::{Id, Key, KeyboardShortcut, Modifiers};
+use egui::{Key, Modifiers};
 
 use crate::window::shell::{Action, AppState, INTERVALS_MS, View, interval_text};
-
-/// The filter box's id, so Ctrl+F can focus it.
-pub fn filter_id() -> Id {
-    Id::unique("portwise.filter")
-}
 
 /// Draw the whole window for one frame.
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
@@ -38,36 +33,11 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     super::toasts::show(ui.ctx(), state, out);
 }
 
-/// Keyboard shortcuts: F5 refresh; in the Sockets view, Ctrl+F filter,
-/// Ctrl+C copy the selected row (unless a text field has focus: then it
-/// copies its text), Esc clears the filter.
-fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+/// Keyboard shortcuts of the whole window: F5 refresh. (Each view reads
+/// its own keys when it draws.)
+fn shortcuts(ui: &mut egui::Ui, _state: &AppState, out: &mut Vec<Action>) {
     if ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F5)) {
         out.push(Action::RefreshNow);
-    }
-    if state.settings.view != View::Sockets {
-        return;
-    }
-    let ctrl_f = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
-    if ui.input_mut(|i| i.consume_shortcut(&ctrl_f)) {
-        ui.memory_mut(|m| m.request_focus(filter_id()));
-    }
-    let modal_open = state.stop_dialog.is_some() || state.path_prompt.is_some();
-    if !modal_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
-        out.push(Action::ClearFilterText);
-    }
-    let text_focused = ui.ctx().egui_wants_keyboard_input();
-    if !text_focused && !modal_open {
-        // Native windows turn Ctrl+C into a Copy event; tests and some
-        // platforms send the key itself.
-        let copy = ui.input_mut(|i| {
-            let ev = i.events.iter().any(|e| matches!(e, egui::Event::Copy));
-            let key = i.consume_key(Modifiers::COMMAND, Key::C);
-            ev || key
-        });
-        if copy && state.sockets.selected.is_some() {
-            out.push(Action::CopySelected);
-        }
     }
 }
 

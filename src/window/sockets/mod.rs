@@ -1,24 +1,46 @@
-//! State of the Sockets view: the last snapshot, what changed since the one
-//! before, the filtered and sorted rows, the selection. No egui.
+//! The Sockets view: the last snapshot, what changed since the one before,
+//! the filtered and sorted rows, the selection ([`SocketsState`]); its
+//! messages ([`SocketsMsg`]) and their [`update`]. No egui: the drawing is
+//! in `view.rs`.
+//!
+//! The snapshot lives here, in [`SocketsState::snapshot`], although every
+//! view reads it (through [`Ctx::snapshot`]): what this view shows is the
+//! difference between it and the one before (which rows are new, which
+//! just closed), kept as per-index vectors beside it, so the snapshot and
+//! that difference are replaced together in one place
+//! ([`SocketsState::on_snapshot`]). It is held in an [`Arc`] so that this
+//! view's own [`update`] can get a [`Ctx`] like every other feature's while
+//! its state is borrowed mutably.
+//!
+//! What persists (the filter, the sort, the columns, the details panel)
+//! stays in the window's `Settings`, in the flat shape existing stores
+//! have; [`update`] gets it as [`Prefs`]. What this view asks of the rest
+//! of the window comes back from [`update`] as a [`Request`].
 //!
 //! Cost model: the table draws only visible rows, so a frame never walks the
 //! whole snapshot. Walking it (diff, filter, sort) happens once per new
 //! snapshot or per filter/sort change, in [`SocketsState::rebuild_rows`].
 
+mod changes;
 mod columns;
 pub mod export;
 mod text;
 pub mod view;
 
+pub use changes::FADE_STEP_MS;
 pub use columns::{Column, Quick, QuickFilter, Sort, ViewFilter};
 pub use text::*;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::sockets::{Family, Proto, Snapshot, SocketEntry, TcpState};
+use crate::window::ctx::{Ctx, Effect, ToastKind};
+use export::ExportJob;
 
 /// How long a row that appeared stays highlighted.
 pub const NEW_HIGHLIGHT_MS: u64 = 3_000;
@@ -96,11 +118,166 @@ pub enum CopyWhat {
     Row,
 }
 
+/// What the Sockets view can ask for, and what its tasks bring back.
+#[derive(Clone, Debug)]
+pub enum SocketsMsg {
+    SetFilterText(String),
+    /// Esc: empty the filter box.
+    ClearFilterText,
+    SetQuick(Quick, bool),
+    /// Sort by this column; again on the same column flips the direction.
+    SortBy(Column),
+    SetColumnWidths(Vec<f32>),
+    Select(Option<RowKey>),
+    Copy(CopyWhat, RowKey),
+    /// Ctrl+C: the selected row.
+    CopySelected,
+    ToggleDetails,
+    /// "Export…": ask for a file, then write the visible rows.
+    Export,
+    /// Write the visible rows to this path (chosen in a dialog).
+    ExportTo(PathBuf),
+    /// An export finished: the rows written, or why not.
+    Exported {
+        path: PathBuf,
+        result: Result<usize, String>,
+    },
+    /// "Stop process…" on a row: plan stopping its processes.
+    AskStop(RowKey),
+    /// Show only the sockets on this port, in every state (and show this
+    /// view).
+    ShowPort(u16),
+    /// Drop the port filter.
+    ClearPortFilter,
+}
+
+/// What this view asks of the rest of the window, from [`update`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Switch to the Sockets view.
+    Show,
+    /// Plan stopping these processes, seen holding `port` (the stop
+    /// confirmation's job).
+    Stop { port: u16, pids: Vec<u32> },
+}
+
+/// The view's persisted preferences, borrowed from the window's settings.
+pub struct Prefs<'a> {
+    pub filter: &'a mut QuickFilter,
+    pub sort: &'a mut Sort,
+    /// Column widths in [`Column::ALL`] order; empty means the defaults.
+    pub column_widths: &'a mut Vec<f32>,
+    pub details_open: &'a mut bool,
+}
+
+/// Handle one message. The rows are rebuilt later, once, by
+/// [`SocketsState::ensure_rows`].
+pub fn update(
+    s: &mut SocketsState,
+    prefs: Prefs<'_>,
+    msg: SocketsMsg,
+    ctx: &mut Ctx<'_, SocketsMsg>,
+) -> Option<Request> {
+    match msg {
+        SocketsMsg::SetFilterText(t) => {
+            if t != prefs.filter.text {
+                prefs.filter.text = t;
+                s.rows_dirty = true;
+            }
+        }
+        SocketsMsg::ClearFilterText => {
+            if !prefs.filter.text.is_empty() {
+                prefs.filter.text.clear();
+                s.rows_dirty = true;
+            }
+        }
+        SocketsMsg::SetQuick(q, on) => {
+            prefs.filter.set(q, on);
+            s.rows_dirty = true;
+        }
+        SocketsMsg::SortBy(col) => {
+            let sort = prefs.sort;
+            if sort.column == col {
+                sort.descending = !sort.descending;
+            } else {
+                sort.column = col;
+                sort.descending = false;
+            }
+            s.rows_dirty = true;
+        }
+        SocketsMsg::SetColumnWidths(w) => {
+            if w.len() == Column::ALL.len() {
+                *prefs.column_widths = w;
+            }
+        }
+        SocketsMsg::Select(k) => s.selected = k,
+        SocketsMsg::Copy(what, key) => s.copy(what, &key, ctx),
+        SocketsMsg::CopySelected => {
+            if let Some(k) = s.selected {
+                s.copy(CopyWhat::Row, &k, ctx);
+            }
+        }
+        SocketsMsg::ToggleDetails => *prefs.details_open = !*prefs.details_open,
+        SocketsMsg::Export => ctx.effects.push(Effect::Export {
+            suggested_name: "portwise-sockets.csv".into(),
+        }),
+        SocketsMsg::ExportTo(path) => {
+            // Written on a worker (with fsync); reported in a toast.
+            let job = s.export_job(&path);
+            ctx.spawn(
+                "portwise-export",
+                move || {
+                    let result = job.run();
+                    (job.path, result)
+                },
+                |(path, result)| SocketsMsg::Exported { path, result },
+            );
+        }
+        SocketsMsg::Exported { path, result } => exported(&path, &result, ctx),
+        SocketsMsg::AskStop(key) => match s.find_live(&key) {
+            Some(e) if !e.processes.is_empty() => {
+                let pids = e.processes.iter().map(|p| p.pid).collect();
+                return Some(Request::Stop {
+                    port: e.local_port,
+                    pids,
+                });
+            }
+            Some(_) => ctx.toast(
+                ToastKind::Error,
+                "No visible process holds this socket, so there is nothing to stop",
+            ),
+            None => ctx.toast(ToastKind::Error, "That socket is gone"),
+        },
+        SocketsMsg::ShowPort(port) => {
+            prefs.filter.port = Some(port);
+            prefs.filter.all_states = true;
+            s.rows_dirty = true;
+            return Some(Request::Show);
+        }
+        SocketsMsg::ClearPortFilter => {
+            prefs.filter.port = None;
+            s.rows_dirty = true;
+        }
+    }
+    None
+}
+
+/// Say in a toast how an export went.
+pub fn exported<M: 'static>(path: &Path, result: &Result<usize, String>, ctx: &mut Ctx<'_, M>) {
+    match result {
+        Ok(n) => ctx.toast(
+            ToastKind::Success,
+            format!("Exported {n} rows to {}", path.display()),
+        ),
+        Err(e) => ctx.toast(ToastKind::Error, format!("Export failed: {e}")),
+    }
+}
+
 /// Everything the Sockets view shows.
 #[derive(Default)]
 pub struct SocketsState {
     /// The last good snapshot (sorted by `sort_key`).
-    pub snapshot: Snapshot,
+    pub snapshot: Arc<Snapshot>,
     /// Clock time at which it arrived; `None` before the first one.
     pub received_at_ms: Option<u64>,
     /// How long the sampler took for it.
@@ -126,128 +303,28 @@ pub struct SocketsState {
     /// How many lingering rows are shown.
     gone_shown: usize,
     pub selected: Option<RowKey>,
+    /// The rows must be filtered and sorted again (a snapshot came, or the
+    /// filter or the sort changed).
+    rows_dirty: bool,
 }
 
 impl SocketsState {
-    /// Take in a new snapshot (sockets sorted by `sort_key`, which the
-    /// sampler guarantees) and work out what appeared and disappeared.
-    /// Returns the snapshot it replaces, so the caller can drop it off the
-    /// UI thread (freeing 100k sockets takes a millisecond or two).
-    pub fn on_snapshot(&mut self, snap: Snapshot, took_ms: u64, now_ms: u64) -> Snapshot {
-        let first = self.received_at_ms.is_none();
-        self.coverage_note = crate::sockets::coverage_note(snap.privileged);
-        let old = std::mem::replace(&mut self.snapshot, snap);
-        let old_taken = old.taken_at_unix_ms;
-        self.received_at_ms = Some(now_ms);
-        self.took_ms = took_ms;
-        self.error = None;
-
-        // Merge the two sorted lists (both in key order): carry the
-        // "appeared at" times over, collect what vanished and what is new.
-        let old_appeared = std::mem::take(&mut self.appeared_at);
-        let new = &self.snapshot.sockets;
-        let mut appeared_at = vec![0u64; new.len()];
-        let mut appeared: Vec<usize> = Vec::new();
-        let mut vanished: Vec<usize> = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        loop {
-            let ok = old.sockets.get(i).map(RowKey::of);
-            let nk = new.get(j).map(RowKey::of);
-            match (ok, nk) {
-                (Some(o), Some(n)) => match o.cmp(&n) {
-                    std::cmp::Ordering::Less => {
-                        vanished.push(i);
-                        i += 1;
-                    }
-                    std::cmp::Ordering::Greater => {
-                        appeared.push(j);
-                        j += 1;
-                    }
-                    std::cmp::Ordering::Equal => {
-                        appeared_at[j] = old_appeared.get(i).copied().unwrap_or(0);
-                        i += 1;
-                        j += 1;
-                    }
-                },
-                (Some(_), None) => {
-                    vanished.extend(i..old.sockets.len());
-                    break;
-                }
-                (None, Some(_)) => {
-                    appeared.extend(j..new.len());
-                    break;
-                }
-                (None, None) => break,
-            }
-        }
-
-        if !first {
-            // 0 means "not new", so a clock at 0 (tests) still counts.
-            for &j in &appeared {
-                appeared_at[j] = now_ms.max(1);
-            }
-            // A socket that came back is live again, not gone. Only rows
-            // that went in an earlier round can have come back.
-            if !self.gone.is_empty() && !appeared.is_empty() {
-                let back: HashSet<RowKey> =
-                    self.gone.iter().map(|g| RowKey::of(&g.entry)).collect();
-                let returned: HashSet<RowKey> = appeared
-                    .iter()
-                    .map(|&j| RowKey::of(&new[j]))
-                    .filter(|k| back.contains(k))
-                    .collect();
-                if !returned.is_empty() {
-                    self.gone
-                        .retain(|g| !returned.contains(&RowKey::of(&g.entry)));
-                }
-            }
-            // Keep the newest GONE_MAX: drop the oldest lingering rows first,
-            // then the surplus of this batch.
-            let skip = vanished.len().saturating_sub(GONE_MAX);
-            for &i in vanished.iter().skip(skip) {
-                let id = self.next_gone_id;
-                self.next_gone_id += 1;
-                self.gone.push_back(GoneRow {
-                    id,
-                    entry: old.sockets[i].clone(),
-                    gone_at_ms: now_ms,
-                    last_taken_at_ms: old_taken,
-                });
-            }
-            while self.gone.len() > GONE_MAX {
-                self.gone.pop_front();
-            }
-        }
-        self.appeared_at = appeared_at;
-        self.prune(now_ms);
-        old
-    }
-
     /// Keep the last good snapshot and remember the error.
     pub fn on_error(&mut self, message: String, now_ms: u64) {
         self.error = Some((message, now_ms));
     }
 
-    /// Forget highlights and lingering rows older than their time. Returns
-    /// true if rows were removed (the table changed).
-    pub fn prune(&mut self, now_ms: u64) -> bool {
-        let mut removed = false;
-        while let Some(g) = self.gone.front() {
-            if now_ms.saturating_sub(g.gone_at_ms) >= GONE_LINGER_MS {
-                self.gone.pop_front();
-                removed = true;
-            } else {
-                break;
-            }
+    /// Rebuild the rows if a snapshot, the filter or the sort changed.
+    pub fn ensure_rows(&mut self, filter: &QuickFilter, sort: Sort) {
+        if self.rows_dirty {
+            self.rebuild_rows(filter, sort);
+            self.rows_dirty = false;
         }
-        if removed {
-            let first_kept = self.gone.front().map_or(u64::MAX, |g| g.id);
-            let len = self.rows.len();
-            self.rows
-                .retain(|r| !matches!(r, RowRef::Gone(id) if *id < first_kept));
-            self.gone_shown -= (len - self.rows.len()).min(self.gone_shown);
-        }
-        removed
+    }
+
+    /// The rows need rebuilding ([`SocketsState::ensure_rows`]).
+    pub fn mark_dirty(&mut self) {
+        self.rows_dirty = true;
     }
 
     /// Filter and sort all rows (live and lingering) into the table's order.
@@ -343,26 +420,6 @@ impl SocketsState {
             .map(|g| (&g.entry, Some(g)))
     }
 
-    /// Whether a row is highlighted, and how strongly: 1.0 just after it
-    /// appeared (or went), fading to 0.0 over [`NEW_HIGHLIGHT_MS`] (or
-    /// [`GONE_LINGER_MS`]).
-    pub fn highlight(&self, r: RowRef, now_ms: u64) -> Option<(Change, f32)> {
-        match r {
-            RowRef::Live(i) => {
-                let t = *self.appeared_at.get(i as usize)?;
-                let h = fade(now_ms.saturating_sub(t), NEW_HIGHLIGHT_MS);
-                (t != 0 && h > 0.0).then_some((Change::New, h))
-            }
-            RowRef::Gone(id) => {
-                let g = self.gone_row(id)?;
-                Some((
-                    Change::Gone,
-                    fade(now_ms.saturating_sub(g.gone_at_ms), GONE_LINGER_MS),
-                ))
-            }
-        }
-    }
-
     /// The index of a live socket in the snapshot.
     pub fn live_index(&self, key: &RowKey) -> Option<u32> {
         let s = &self.snapshot.sockets;
@@ -371,41 +428,38 @@ impl SocketsState {
             .map(|i| i as u32)
     }
 
-    /// True while a shown row fades (the window keeps repainting until
-    /// then).
-    pub fn animating(&self, now_ms: u64) -> bool {
-        self.new_count(now_ms) > 0 || self.gone_shown > 0
+    /// The live rows the table shows, in its order (what Export writes).
+    pub fn visible_live_rows(&self) -> Vec<&SocketEntry> {
+        self.rows
+            .iter()
+            .filter(|r| matches!(r, RowRef::Live(_)))
+            .filter_map(|r| self.entry(*r))
+            .collect()
     }
 
-    /// Milliseconds until a shown row's highlight next changes (fades a
-    /// step, ends, or a lingering row leaves), or `None` if none will.
-    pub fn next_highlight_change_ms(&self, now_ms: u64) -> Option<u64> {
-        let new = self
-            .new_shown_times
-            .iter()
-            .filter_map(|t| next_step_in(*t, now_ms, NEW_HIGHLIGHT_MS));
-        let gone = self
-            .gone
-            .iter()
-            .filter_map(|g| next_step_in(g.gone_at_ms, now_ms, GONE_LINGER_MS));
-        let gone = if self.gone_shown > 0 {
-            gone.min()
-        } else {
-            None
+    /// What writing the visible rows to `path` needs, copied so that a
+    /// worker thread can write the file ([`ExportJob::run`]).
+    pub fn export_job(&self, path: &Path) -> ExportJob {
+        ExportJob::new(
+            path,
+            &self.snapshot,
+            self.visible_live_rows().into_iter().cloned().collect(),
+        )
+    }
+
+    /// Put a part of the row `key` on the clipboard, with a toast.
+    fn copy(&self, what: CopyWhat, key: &RowKey, ctx: &mut Ctx<'_, SocketsMsg>) {
+        let Some((e, gone)) = self.find(key) else {
+            ctx.toast(ToastKind::Error, "That socket is gone");
+            return;
         };
-        new.min().into_iter().chain(gone).min()
-    }
-
-    /// Shown rows highlighted as new at `now_ms`.
-    pub fn new_count(&self, now_ms: u64) -> usize {
-        let cutoff = now_ms.saturating_sub(NEW_HIGHLIGHT_MS);
-        let t = &self.new_shown_times;
-        t.len() - t.partition_point(|x| *x <= cutoff)
-    }
-
-    /// Shown rows lingering after they closed.
-    pub fn gone_count(&self) -> usize {
-        self.gone_shown
+        let taken = gone.map_or(self.snapshot.taken_at_unix_ms, |g| g.last_taken_at_ms);
+        let text = SocketsState::copy_text(what, e, taken, ctx.now_ms);
+        let notice = match what {
+            CopyWhat::Port | CopyWhat::Address => format!("Copied {text}"),
+            CopyWhat::Row => "Copied the row".to_string(),
+        };
+        ctx.copy(text, notice);
     }
 
     /// The text one of [`CopyWhat`] puts on the clipboard for a socket.
@@ -416,28 +470,6 @@ impl SocketsState {
             CopyWhat::Row => row_line(e, taken_at, now_ms),
         }
     }
-}
-
-/// How long one step of a highlight's fade lasts. The fade moves in whole
-/// steps, not a smooth animation, so a highlighted row costs the window one
-/// repaint a second instead of one every frame.
-pub const FADE_STEP_MS: u64 = 1_000;
-
-fn fade(age_ms: u64, over_ms: u64) -> f32 {
-    if age_ms >= over_ms || over_ms == 0 {
-        0.0
-    } else {
-        let stepped = age_ms - age_ms % FADE_STEP_MS;
-        1.0 - stepped as f32 / over_ms as f32
-    }
-}
-
-/// Milliseconds from `now_ms` until a highlight that started at `start_ms`
-/// and lasts `over_ms` next changes (a fade step, or its end); `None` once
-/// it is over.
-fn next_step_in(start_ms: u64, now_ms: u64, over_ms: u64) -> Option<u64> {
-    let age = now_ms.saturating_sub(start_ms);
-    (age < over_ms).then(|| (FADE_STEP_MS - age % FADE_STEP_MS).min(over_ms - age))
 }
 
 /// `s`'s header fields (time, unattributed, privileged) with `sockets`:

@@ -32,44 +32,61 @@ fn quick_toggles_and_text_filter() {
     let mut st = AppState::new(Settings::default(), 1_000);
     feed(&mut st, snap(1_000, base()));
 
-    st.apply(Action::SetQuick(Quick::AllStates, true));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(
+        Quick::AllStates,
+        true,
+    )));
     st.ensure_rows();
     assert_eq!(st.sockets.shown_counts(), (5, 5));
 
-    st.apply(Action::SetQuick(Quick::AllStates, false));
-    st.apply(Action::SetQuick(Quick::Listening, false));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(
+        Quick::AllStates,
+        false,
+    )));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(
+        Quick::Listening,
+        false,
+    )));
     st.ensure_rows();
     assert_eq!(ports(&st), vec![8080], "only TIME_WAIT");
 
-    st.apply(Action::SetQuick(Quick::Listening, true));
-    st.apply(Action::SetQuick(Quick::TimeWait, false));
-    st.apply(Action::SetQuick(Quick::Udp, false));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(
+        Quick::Listening,
+        true,
+    )));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(
+        Quick::TimeWait,
+        false,
+    )));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(Quick::Udp, false)));
     st.ensure_rows();
     assert_eq!(ports(&st), vec![22, 8080]);
 
-    st.apply(Action::SetQuick(Quick::Udp, true));
-    st.apply(Action::SetQuick(Quick::Tcp, false));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(Quick::Udp, true)));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(Quick::Tcp, false)));
     st.ensure_rows();
     assert_eq!(ports(&st), vec![5353]);
 
     // Text: process name (any case), pid, port, address.
-    st.apply(Action::SetQuick(Quick::Tcp, true));
-    st.apply(Action::SetQuick(Quick::TimeWait, true));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(Quick::Tcp, true)));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(Quick::TimeWait, true)));
     for (text, want) in [
         ("SSHD", vec![22]),
         ("4242", vec![8080]),
         ("5353", vec![5353]),
         ("0.0.0.0", vec![5353]),
     ] {
-        st.apply(Action::SetFilterText(text.into()));
+        st.apply(Action::Sockets(SocketsMsg::SetFilterText(text.into())));
         st.ensure_rows();
         assert_eq!(ports(&st), want, "filter {text:?}");
     }
-    st.apply(Action::SetFilterText("nothing-like-this".into()));
+    st.apply(Action::Sockets(SocketsMsg::SetFilterText(
+        "nothing-like-this".into(),
+    )));
     st.ensure_rows();
     assert!(st.sockets.rows().is_empty());
     assert_eq!(st.sockets.shown_counts(), (0, 5));
-    st.apply(Action::ClearFilterText);
+    st.apply(Action::Sockets(SocketsMsg::ClearFilterText));
     st.ensure_rows();
     assert_eq!(st.sockets.rows().len(), 4);
 }
@@ -78,12 +95,12 @@ fn quick_toggles_and_text_filter() {
 fn sorting_by_header_and_reversing() {
     let mut st = AppState::new(Settings::default(), 1_000);
     feed(&mut st, snap(1_000, base()));
-    st.apply(Action::SortBy(Column::Port));
+    st.apply(Action::Sockets(SocketsMsg::SortBy(Column::Port)));
     st.ensure_rows();
     assert!(st.settings.sort.descending);
     assert_eq!(ports(&st), vec![8080, 8080, 5353, 22]);
 
-    st.apply(Action::SortBy(Column::Process));
+    st.apply(Action::Sockets(SocketsMsg::SortBy(Column::Process)));
     st.ensure_rows();
     let names: Vec<String> = st
         .sockets
@@ -94,7 +111,7 @@ fn sorting_by_header_and_reversing() {
     // Owned sockets by name, the unowned TIME_WAIT last.
     assert_eq!(names, vec!["avahi (9)", "python3 (4242)", "sshd (1)", ""]);
 
-    st.apply(Action::SortBy(Column::State));
+    st.apply(Action::Sockets(SocketsMsg::SortBy(Column::State)));
     st.ensure_rows();
     let states: Vec<&str> = st
         .sockets
@@ -165,7 +182,7 @@ fn new_rows_highlight_and_gone_rows_linger_then_fade() {
         .unwrap();
     assert_eq!(st.sockets.entry(gone_row).unwrap().local_port, 22);
     // The gone row is not a live row: export and counts skip it.
-    assert_eq!(st.visible_live_rows().len(), 4);
+    assert_eq!(st.sockets.visible_live_rows().len(), 4);
     assert_eq!(st.sockets.shown_counts(), (4, 6));
     let (_, gone) = st.sockets.find(&k22).unwrap();
     let gone = gone.expect("lingering, not live");
@@ -249,10 +266,10 @@ fn copy_actions_put_text_on_the_clipboard_effect() {
     let mut st = AppState::new(Settings::default(), 6_000);
     feed(&mut st, snap(1_000, base()));
     let tw = RowKey::of(&time_wait(8080, 40000, 30_000));
-    st.apply(Action::Copy(CopyWhat::Port, tw));
-    st.apply(Action::Copy(CopyWhat::Address, tw));
-    st.apply(Action::Select(Some(tw)));
-    st.apply(Action::CopySelected);
+    st.apply(Action::Sockets(SocketsMsg::Copy(CopyWhat::Port, tw)));
+    st.apply(Action::Sockets(SocketsMsg::Copy(CopyWhat::Address, tw)));
+    st.apply(Action::Sockets(SocketsMsg::Select(Some(tw))));
+    st.apply(Action::Sockets(SocketsMsg::CopySelected));
     let texts: Vec<String> = st
         .take_effects()
         .into_iter()
@@ -275,7 +292,7 @@ fn export_writes_visible_rows_as_csv_or_json() {
     let dir = tempfile::tempdir().unwrap();
     let mut st = AppState::new(Settings::default(), 0);
     feed(&mut st, snap(0, base()));
-    st.apply(Action::SetFilterText("8080".into()));
+    st.apply(Action::Sockets(SocketsMsg::SetFilterText("8080".into())));
     st.ensure_rows();
 
     let csv = dir.path().join("out"); // no extension: becomes out.csv
@@ -328,9 +345,9 @@ fn an_export_job_copies_the_rows_and_writes_later() {
     let dir = tempfile::tempdir().unwrap();
     let mut st = AppState::new(Settings::default(), 0);
     feed(&mut st, snap(0, base()));
-    st.apply(Action::SetFilterText("8080".into()));
+    st.apply(Action::Sockets(SocketsMsg::SetFilterText("8080".into())));
     st.ensure_rows();
-    let job = st.export_job(&dir.path().join("later"));
+    let job = st.sockets.export_job(&dir.path().join("later"));
     assert_eq!(job.path, dir.path().join("later.csv"));
     // The state moves on (a new snapshot) before the worker writes.
     feed(&mut st, snap(1_000, Vec::new()));
@@ -356,7 +373,10 @@ fn all_states_includes_bound_only_sockets_and_says_so() {
     bound.state = Some(TcpState::Closed);
     feed(&mut st, snap(1_000, vec![bound]));
     assert!(ports(&st).is_empty(), "not a port holder by default");
-    st.apply(Action::SetQuick(Quick::AllStates, true));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(
+        Quick::AllStates,
+        true,
+    )));
     st.ensure_rows();
     // Unlike `portwise list --all`: a bound-only socket holds its port.
     assert_eq!(ports(&st), vec![7070]);

@@ -1,19 +1,25 @@
 //! The Sockets view: filter bar, banners, the live table and the details
 //! panel of the selected row.
 
-use egui::{Align, Layout, RichText, Sense};
+use egui::{Align, Id, Key, KeyboardShortcut, Layout, Modifiers, RichText, Sense};
 use egui_extras::TableBuilder;
 
 use crate::sockets::SocketEntry;
 use crate::window::shell::{Action, AppState, utc_clock_text};
 use crate::window::sockets::{
-    self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsState,
+    self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsMsg, SocketsState,
 };
 use crate::window::widgets;
 
 const ROW_HEIGHT: f32 = 20.0;
 
+/// The filter box's id, so Ctrl+F can focus it.
+pub fn filter_id() -> Id {
+    Id::unique("portwise.filter")
+}
+
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    shortcuts(ui, state, out);
     if state.settings.details_open {
         egui::Panel::right("portwise.details")
             .default_size(280.0)
@@ -44,14 +50,14 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 ui.heading("No sockets match the filter");
                 ui.label("Change the filter text or the toggles above, or");
                 if ui.button("Reset the filter").clicked() {
-                    out.push(Action::ClearFilterText);
+                    out.push(Action::Sockets(SocketsMsg::ClearFilterText));
                     if state.settings.filter.port.is_some() {
-                        out.push(Action::ClearPortFilter);
+                        out.push(Action::Sockets(SocketsMsg::ClearPortFilter));
                     }
                     for q in Quick::ALL {
                         let default = crate::window::sockets::QuickFilter::default().get(q);
                         if state.settings.filter.get(q) != default {
-                            out.push(Action::SetQuick(q, default));
+                            out.push(Action::Sockets(SocketsMsg::SetQuick(q, default)));
                         }
                     }
                 }
@@ -62,6 +68,32 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     table(ui, state, out);
 }
 
+/// The view's keys: Ctrl+F filter, Ctrl+C copy the selected row (unless a
+/// text field has focus: then it copies its text), Esc clears the filter.
+fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let ctrl_f = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
+    if ui.input_mut(|i| i.consume_shortcut(&ctrl_f)) {
+        ui.memory_mut(|m| m.request_focus(filter_id()));
+    }
+    let modal_open = state.stop_dialog.is_some() || state.path_prompt.is_some();
+    if !modal_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
+        out.push(Action::Sockets(SocketsMsg::ClearFilterText));
+    }
+    let text_focused = ui.ctx().egui_wants_keyboard_input();
+    if !text_focused && !modal_open {
+        // Native windows turn Ctrl+C into a Copy event; tests and some
+        // platforms send the key itself.
+        let copy = ui.input_mut(|i| {
+            let ev = i.events.iter().any(|e| matches!(e, egui::Event::Copy));
+            let key = i.consume_key(Modifiers::COMMAND, Key::C);
+            ev || key
+        });
+        if copy && state.sockets.selected.is_some() {
+            out.push(Action::Sockets(SocketsMsg::CopySelected));
+        }
+    }
+}
+
 fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Filter");
@@ -69,14 +101,14 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         let r = ui
             .add(
                 egui::TextEdit::singleline(&mut text)
-                    .id(crate::window::shell::view::filter_id())
+                    .id(filter_id())
                     .hint_text("port, address, process, pid")
                     .desired_width(220.0),
             )
             .labelled_by(label.id)
             .on_hover_text("Ctrl+F focuses the filter, Esc clears it");
         if r.changed() {
-            out.push(Action::SetFilterText(text));
+            out.push(Action::Sockets(SocketsMsg::SetFilterText(text)));
         }
         if let Some(p) = state.settings.filter.port
             && ui
@@ -86,7 +118,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 )
                 .clicked()
         {
-            out.push(Action::ClearPortFilter);
+            out.push(Action::Sockets(SocketsMsg::ClearPortFilter));
         }
         ui.separator();
         let all_states = state.settings.filter.all_states;
@@ -107,7 +139,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 .on_hover_text(q.tooltip())
                 .changed()
             {
-                out.push(Action::SetQuick(q, on));
+                out.push(Action::Sockets(SocketsMsg::SetQuick(q, on)));
             }
         }
         ui.separator();
@@ -116,7 +148,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             .on_hover_text("Save the rows shown (not the fading ones) as CSV or JSON")
             .clicked()
         {
-            out.push(Action::Export);
+            out.push(Action::Sockets(SocketsMsg::Export));
         }
         let mut details = state.settings.details_open;
         if ui
@@ -124,7 +156,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             .on_hover_text("Show the details panel of the selected row")
             .changed()
         {
-            out.push(Action::ToggleDetails);
+            out.push(Action::Sockets(SocketsMsg::ToggleDetails));
         }
     });
     let sockets = &state.sockets;
@@ -234,7 +266,7 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                         .add(egui::Button::new(RichText::new(col.title()).strong()).frame(false))
                         .on_hover_text("Sort by this column; click again to reverse");
                     if r.clicked() {
-                        out.push(Action::SortBy(col));
+                        out.push(Action::Sockets(SocketsMsg::SortBy(col)));
                     }
                     if sort.column == col {
                         sort_arrow(ui, sort.descending);
@@ -251,7 +283,7 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     .take(last)
                     .any(|(c, w)| (state.settings.column_width(*c) - w).abs() > 0.5);
             if changed {
-                out.push(Action::SetColumnWidths(widths));
+                out.push(Action::Sockets(SocketsMsg::SetColumnWidths(widths)));
             }
             body.rows(ROW_HEIGHT, rows.len(), |mut row| {
                 let r = rows[row.index()];
@@ -275,7 +307,7 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 }
                 let resp = row.response();
                 if resp.clicked() {
-                    out.push(Action::Select(Some(key)));
+                    out.push(Action::Sockets(SocketsMsg::Select(Some(key))));
                 }
                 resp.context_menu(|ui| {
                     row_actions(ui, e, key, !gone, out);
@@ -356,7 +388,7 @@ fn cell(ui: &mut egui::Ui, col: Column, e: &SocketEntry, taken: u64, now: u64, g
 /// The copy / stop actions for a row, in its context menu and its details.
 fn row_actions(ui: &mut egui::Ui, e: &SocketEntry, key: RowKey, live: bool, out: &mut Vec<Action>) {
     if ui.button(format!("Copy port {}", e.local_port)).clicked() {
-        out.push(Action::Copy(CopyWhat::Port, key));
+        out.push(Action::Sockets(SocketsMsg::Copy(CopyWhat::Port, key)));
         ui.close();
     }
     if ui
@@ -366,11 +398,11 @@ fn row_actions(ui: &mut egui::Ui, e: &SocketEntry, key: RowKey, live: bool, out:
         ))
         .clicked()
     {
-        out.push(Action::Copy(CopyWhat::Address, key));
+        out.push(Action::Sockets(SocketsMsg::Copy(CopyWhat::Address, key)));
         ui.close();
     }
     if ui.button("Copy row").clicked() {
-        out.push(Action::Copy(CopyWhat::Row, key));
+        out.push(Action::Sockets(SocketsMsg::Copy(CopyWhat::Row, key)));
         ui.close();
     }
     if ui
@@ -394,7 +426,7 @@ fn row_actions(ui: &mut egui::Ui, e: &SocketEntry, key: RowKey, live: bool, out:
         r.on_disabled_hover_text("No visible process holds this socket")
     };
     if r.clicked() {
-        out.push(Action::AskStop(key));
+        out.push(Action::Sockets(SocketsMsg::AskStop(key)));
         ui.close();
     }
 }

@@ -1,5 +1,6 @@
 //! The stop confirmation without any UI: plan, confirm, report.
 
+use crate::fixtures::{stop_report, stop_target};
 use crate::sockets::Snapshot;
 use crate::window::shell::tests::*;
 use crate::window::shell::*;
@@ -9,7 +10,6 @@ use crate::window::stop::{StopOutcome, StopReport, StopTarget};
 use crate::window::tasks::Tasks;
 
 /// Records what it is asked to plan and stop; plans nothing.
-
 #[derive(Default)]
 struct RecordingStop {
     plans: std::sync::Mutex<Vec<(u16, Vec<u32>)>>,
@@ -23,14 +23,7 @@ impl crate::stop::StopService for RecordingStop {
     }
     fn stop(&self, t: &StopTarget, force: bool) -> StopReport {
         self.stops.lock().unwrap().push((t.pid, force));
-        StopReport {
-            pid: t.pid,
-            name: t.name.clone(),
-            outcome: StopOutcome::Terminated,
-            message: "recorded".into(),
-            elapsed_ms: 0,
-            port_freed: None,
-        }
+        stop_report(t, StopOutcome::Terminated, "recorded")
     }
 }
 
@@ -45,26 +38,22 @@ fn stop_flow_plans_confirms_and_reports() {
     let mut st = AppState::with(Settings::default(), 0, Tasks::manual(), workers);
     feed(&mut st, snap(0, base()));
     let k = RowKey::of(&listener(8080, "python3", 4242));
-    st.apply(Action::AskStop(k));
+    st.apply(Action::Sockets(SocketsMsg::AskStop(k)));
     assert_eq!(st.tasks.queued(), vec!["portwise-plan"]);
     st.tasks.run_queued(None);
     assert_eq!(*service.plans.lock().unwrap(), vec![(8080, vec![4242])]);
     st.poll_tasks();
 
     // TIME_WAIT has no process: no plan, a clear notice.
-    st.apply(Action::AskStop(RowKey::of(&time_wait(8080, 40000, 1))));
+    st.apply(Action::Sockets(SocketsMsg::AskStop(RowKey::of(
+        &time_wait(8080, 40000, 1),
+    ))));
     assert!(st.take_effects().is_empty() && st.tasks.queued().is_empty());
     assert!(st.toasts().last().unwrap().text.contains("nothing to stop"));
 
     let target = StopTarget {
-        pid: 4242,
-        name: "python3".into(),
-        user: Some("alice".into()),
         cmdline: "python3 -m http.server 8080".into(),
-        start_time: 1,
-        caveats: vec![],
-        port: Some(8080),
-        refusal: None,
+        ..stop_target(4242, "python3", 8080)
     };
     // A refused target is shown but never sent to the stopper.
     let refused = StopTarget {
@@ -98,12 +87,9 @@ fn stop_flow_plans_confirms_and_reports() {
     finished(
         &mut st,
         vec![StopReport {
-            pid: 4242,
-            name: "python3".into(),
-            outcome: StopOutcome::Terminated,
-            message: "stopped python3 (4242)".into(),
             elapsed_ms: 30,
             port_freed: Some(true),
+            ..stop_report(&target, StopOutcome::Terminated, "stopped python3 (4242)")
         }],
     );
     assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
@@ -115,14 +101,11 @@ fn stop_flow_plans_confirms_and_reports() {
 
     finished(
         &mut st,
-        vec![StopReport {
-            pid: 4242,
-            name: "python3".into(),
-            outcome: StopOutcome::PermissionDenied,
-            message: "permission denied: run sudo portwise".into(),
-            elapsed_ms: 0,
-            port_freed: None,
-        }],
+        vec![stop_report(
+            &target,
+            StopOutcome::PermissionDenied,
+            "permission denied: run sudo portwise",
+        )],
     );
     assert_eq!(st.toasts().last().unwrap().kind, ToastKind::Error);
     planned(&mut st, Err("permission denied".into()));
