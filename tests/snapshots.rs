@@ -13,7 +13,7 @@ use portwise::window::stop::StopTarget;
 
 /// The status bar shows how long the (real) sampler thread took: mask it.
 fn mask_timing(h: &mut egui_kittest::Harness<'_, portwise::window::app::PortwiseApp>) {
-    let r = h.get_by_label_contains("Refreshed").rect();
+    let r = h.get_by_label_contains("Updated ").rect();
     h.mask(r);
 }
 

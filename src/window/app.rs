@@ -227,33 +227,35 @@ impl PortwiseApp {
         self.run_effects(ctx);
     }
 
-    /// When the window must repaint even if nothing arrives: countdowns,
-    /// "N s ago" and fade steps, at most once a second each (aligned so they
-    /// share repaints), and a bind watch's next try. A minimised window
-    /// repaints for nothing of that: eframe then runs only `logic` (no
-    /// paint), woken by the sampler's messages.
-    pub fn next_repaint(&self, minimized: bool) -> Duration {
+    /// When the window must next wake although nothing arrives, or `None`
+    /// when nothing it shows changes with time alone. Only what the state
+    /// itself changes on a timer is here: a shown row's highlight fading a
+    /// step (also the "N new" line above the table), and a bind watch's
+    /// next try. Whatever is drawn from the clock asks for its own repaint
+    /// while it is drawn (countdowns: [`crate::window::widgets::countdown`];
+    /// toasts: when they expire), so rows scrolled out of view, views not
+    /// shown and a hidden window ask for nothing. A minimised window asks
+    /// for nothing at all: eframe then runs only `logic` (no painting),
+    /// woken by the sampler's messages, which come only when the sockets
+    /// change.
+    pub fn next_repaint(&self, minimized: bool) -> Option<Duration> {
         if minimized {
-            return Duration::from_secs(60);
+            return None;
         }
         let now = self.state.now_ms;
         let s = &self.state.sockets;
-        let mut next = Duration::from_secs(1);
-        if let Some(at) = s.received_at_ms {
-            // Tick on the countdowns' second boundaries.
-            let into = now.saturating_sub(at) % 1000;
-            next = next.min(Duration::from_millis((1000 - into).max(20)));
-        }
+        let mut next: Option<Duration> = None;
+        let mut at = |d: Duration| next = Some(next.map_or(d, |n| n.min(d)));
         if self.state.settings.view == View::Sockets
             && let Some(ms) = s.next_highlight_change_ms(now)
         {
-            next = next.min(Duration::from_millis(ms.max(20)));
+            at(Duration::from_millis(ms.max(20)));
         }
         if let Some(w) = self.state.bind.watch
             && self.state.settings.view == View::BindTest
         {
             let wait = w.next_ms.saturating_sub(now);
-            next = next.min(Duration::from_millis(wait.clamp(20, 1000)));
+            at(Duration::from_millis(wait.clamp(20, 1000)));
         }
         next
     }
@@ -263,7 +265,9 @@ impl eframe::App for PortwiseApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.poll(ctx);
         let minimized = ctx.input(|i| i.viewport().minimized.unwrap_or(false));
-        ctx.request_repaint_after(self.next_repaint(minimized));
+        if let Some(d) = self.next_repaint(minimized) {
+            ctx.request_repaint_after(d);
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {

@@ -402,6 +402,17 @@ pub fn ports_notice(ports: &[u16]) -> String {
     }
 }
 
+/// The TIME_WAIT time left that [`status_text`] counts down for a history
+/// entry, when it shows one (so the view repaints once a second for it).
+pub fn time_wait_left_ms(g: &Grabbed, now_ms: u64) -> Option<u64> {
+    let u = g.usage.as_ref()?;
+    if !u.holders.is_empty() || u.hidden > 0 {
+        return None;
+    }
+    let ms = u.time_wait?.longest_remaining_ms?;
+    Some(ms.saturating_sub(now_ms.saturating_sub(g.seen_at_ms)))
+}
+
 /// A history entry's status in words, from the latest snapshot.
 pub fn status_text(g: &Grabbed, now_ms: u64) -> String {
     let Some(u) = &g.usage else {
@@ -425,8 +436,8 @@ pub fn status_text(g: &Grabbed, now_ms: u64) -> String {
             "in TIME_WAIT"
         };
         return match tw.longest_remaining_ms {
-            Some(ms) => {
-                let left = ms.saturating_sub(now_ms.saturating_sub(g.seen_at_ms));
+            Some(_) => {
+                let left = time_wait_left_ms(g, now_ms).unwrap_or(0);
                 format!("{what}, {} s left", left.div_ceil(1000))
             }
             None => what.to_string(),

@@ -5,6 +5,12 @@
 //! While a snapshot is being taken the window keeps drawing the previous one.
 //! The sampler knows nothing of egui; the window gives it a wake callback
 //! (`ctx.request_repaint`) to call after each message.
+//!
+//! A snapshot that shows the same as the last one sent is not sent at all
+//! (see [`fingerprint`]): on a quiet machine the window then wakes for
+//! nothing, which is most of what keeps it under 2% of a core while it
+//! stays open all day. "Refresh now" and resuming always send one, so a
+//! person who asks sees an answer.
 
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
@@ -96,6 +102,8 @@ impl Sampler {
             wake,
             commands: cmd_rx,
             samples: sample_tx,
+            last_sent: None,
+            force: true,
         };
         let thread = std::thread::Builder::new()
             .name("portwise-sampler".into())
@@ -232,6 +240,11 @@ struct Worker {
     wake: Wake,
     commands: Receiver<Command>,
     samples: Sender<Sample>,
+    /// [`fingerprint`] of the last snapshot sent; `None` after an error
+    /// (the next good snapshot must clear it in the window).
+    last_sent: Option<u64>,
+    /// Send the next snapshot even if it shows nothing new (someone asked).
+    force: bool,
 }
 
 impl Worker {
@@ -281,10 +294,12 @@ impl Worker {
                 }
                 Some(Command::Resume) => {
                     self.paused = false;
+                    self.force = true;
                     due = Some(Instant::now());
                     continue;
                 }
                 Some(Command::RefreshNow) => {
+                    self.force = true;
                     due = Some(Instant::now());
                     continue;
                 }
@@ -296,11 +311,20 @@ impl Worker {
             }
             // Due: take one snapshot.
             let started = Instant::now();
-            let msg = take(self.source.as_mut());
-            if self.samples.send(msg).is_err() {
-                return; // the window is gone
+            let mut msg = take(self.source.as_mut());
+            let print = match &mut msg {
+                Sample::Snapshot { snapshot, .. } => Some(fingerprint(snapshot)),
+                Sample::Error(_) => None,
+            };
+            let same = print.is_some() && print == self.last_sent;
+            let asked = std::mem::take(&mut self.force);
+            if !same || asked {
+                self.last_sent = print;
+                if self.samples.send(msg).is_err() {
+                    return; // the window is gone
+                }
+                (self.wake)();
             }
-            (self.wake)();
             due = if self.paused {
                 None
             } else {
@@ -325,6 +349,42 @@ fn take(source: &mut dyn SocketSource) -> Sample {
         }
         Err(e) => Sample::Error(e),
     }
+}
+
+/// A fingerprint of what the window shows of a snapshot: its header and
+/// every field of every socket, except the time it was taken and the time
+/// a TIME_WAIT socket has left (both change on every look; the window
+/// counts TIME_WAIT down itself from the snapshot that brought the socket,
+/// so an unchanged snapshot it never receives loses nothing). Fields are
+/// hashed through their `Debug` text, so a field added to the model later
+/// counts without anyone remembering to add it here. Costs one pass over
+/// the sockets, on the sampler's thread.
+pub fn fingerprint(snap: &mut Snapshot) -> u64 {
+    use std::hash::{Hash, Hasher};
+    /// Feeds formatted text straight into the hasher (no allocation).
+    struct Feed<'a>(&'a mut std::collections::hash_map::DefaultHasher);
+    impl std::fmt::Write for Feed<'_> {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0.write(s.as_bytes());
+            Ok(())
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    // The header (every field but the time), then the sockets one by one.
+    let taken = std::mem::take(&mut snap.taken_at_unix_ms);
+    let sockets = std::mem::take(&mut snap.sockets);
+    let _ = std::fmt::write(&mut Feed(&mut h), format_args!("{snap:?}"));
+    snap.taken_at_unix_ms = taken;
+    snap.sockets = sockets;
+    snap.sockets.len().hash(&mut h);
+    for e in &mut snap.sockets {
+        let left = e.time_wait_expires_in_ms.take();
+        let _ = std::fmt::write(&mut Feed(&mut h), format_args!("{e:?}"));
+        e.time_wait_expires_in_ms = left;
+        // Whether TIME_WAIT's time left is reported at all does count.
+        left.is_some().hash(&mut h);
+    }
+    h.finish()
 }
 
 /// The window relies on [`Snapshot::sort`] order (it diffs snapshots by

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Counts calls; returns snapshots whose `taken_at_unix_ms` is the call
-/// number, with two sockets deliberately out of order.
+/// number, with two sockets deliberately out of order. Each differs from
+/// the one before (its first listener moves up a port), so the sampler
+/// sends every one.
 struct Counting {
     calls: Arc<AtomicUsize>,
     fail_on: Option<usize>,
@@ -27,7 +29,7 @@ impl SocketSource for Counting {
         };
         Ok(Snapshot {
             taken_at_unix_ms: n as u64,
-            sockets: vec![entry(9000), entry(80)],
+            sockets: vec![entry(9000 + n as u16 - 1), entry(80)],
             ..Snapshot::default()
         })
     }
@@ -157,9 +159,13 @@ struct Slow {
 
 impl SocketSource for Slow {
     fn snapshot(&mut self) -> Result<Snapshot, SourceError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
+        let n = self.calls.fetch_add(1, Ordering::SeqCst);
         std::thread::sleep(self.delay);
-        Ok(Snapshot::default())
+        // Each one different, so each is sent.
+        Ok(Snapshot {
+            unattributed: n,
+            ..Snapshot::default()
+        })
     }
 }
 
@@ -222,4 +228,119 @@ fn scripted_source_replays_then_repeats_the_last_snapshot() {
     assert_eq!(src.calls(), 4);
     let mut empty = ScriptedSource::default();
     assert!(empty.snapshot().is_err());
+}
+
+/// Returns the same sockets on every call (a quiet machine), with the time
+/// taken and TIME_WAIT's time left moving on as the kernel's do; or, once
+/// `change` is set, one socket more.
+struct Quiet {
+    calls: Arc<AtomicUsize>,
+    change: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SocketSource for Quiet {
+    fn snapshot(&mut self) -> Result<Snapshot, SourceError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) as u64;
+        let mut tw = SocketEntry::new(
+            Proto::Tcp,
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(SocketAddr::from(([127, 0, 0, 1], 41_000))),
+            Some(TcpState::TimeWait),
+        );
+        tw.time_wait_expires_in_ms = Some(60_000 - 100 * n);
+        let listen = |port| {
+            SocketEntry::new(
+                Proto::Tcp,
+                SocketAddr::from(([127, 0, 0, 1], port)),
+                None,
+                Some(TcpState::Listen),
+            )
+        };
+        let mut sockets = vec![listen(8080), tw];
+        if self.change.load(Ordering::SeqCst) {
+            sockets.push(listen(9090));
+        }
+        Ok(Snapshot {
+            taken_at_unix_ms: 1_000 + 100 * n,
+            sockets,
+            ..Snapshot::default()
+        })
+    }
+}
+
+#[test]
+fn a_snapshot_that_shows_nothing_new_is_not_sent_and_wakes_nobody() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let change = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let src = Box::new(Quiet {
+        calls: calls.clone(),
+        change: change.clone(),
+    });
+    let (wake, woken) = wake_counter();
+    let s = Sampler::spawn(src, Duration::from_millis(100), wake).unwrap();
+    assert!(s.recv_timeout(WAIT).is_some(), "the first one always comes");
+    // Several looks at an unchanged machine: nothing sent, nobody woken.
+    let t0 = Instant::now();
+    while calls.load(Ordering::SeqCst) < 5 && t0.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(calls.load(Ordering::SeqCst) >= 5);
+    assert!(s.drain().is_empty(), "unchanged snapshots were sent");
+    assert_eq!(woken.load(Ordering::SeqCst), 1);
+
+    // "Refresh now" answers even when nothing changed.
+    s.refresh_now();
+    assert!(s.recv_timeout(WAIT).is_some());
+
+    // A real change is sent (and wakes the window).
+    change.store(true, Ordering::SeqCst);
+    match s.recv_timeout(WAIT) {
+        Some(Sample::Snapshot { snapshot, .. }) => assert_eq!(snapshot.sockets.len(), 3),
+        other => panic!("expected the changed snapshot, got {other:?}"),
+    }
+    assert!(woken.load(Ordering::SeqCst) >= 3);
+    assert!(s.stop());
+}
+
+#[test]
+fn the_fingerprint_ignores_only_the_clock_and_time_wait_left() {
+    let entry = |port| {
+        SocketEntry::new(
+            Proto::Tcp,
+            SocketAddr::from(([127, 0, 0, 1], port)),
+            None,
+            Some(TcpState::Listen),
+        )
+    };
+    let mut a = Snapshot {
+        taken_at_unix_ms: 1,
+        sockets: vec![entry(80)],
+        ..Snapshot::default()
+    };
+    a.sockets[0].time_wait_expires_in_ms = Some(5_000);
+    let base = fingerprint(&mut a);
+    assert_eq!(
+        a.sockets[0].time_wait_expires_in_ms,
+        Some(5_000),
+        "restored"
+    );
+    assert_eq!(a.taken_at_unix_ms, 1, "restored");
+    let mut b = a.clone();
+    b.taken_at_unix_ms = 2;
+    b.sockets[0].time_wait_expires_in_ms = Some(4_000);
+    assert_eq!(fingerprint(&mut b), base);
+    let mut c = a.clone();
+    c.sockets[0].processes.push(crate::sockets::ProcessInfo {
+        pid: 7,
+        name: "x".into(),
+        user: None,
+        exe: None,
+    });
+    assert_ne!(fingerprint(&mut c), base, "a new owner is a change");
+    let mut d = a.clone();
+    d.privileged = true;
+    assert_ne!(fingerprint(&mut d), base, "the header counts");
+    let mut e = a.clone();
+    e.sockets[0].time_wait_expires_in_ms = None;
+    assert_ne!(fingerprint(&mut e), base, "reported or not counts");
 }

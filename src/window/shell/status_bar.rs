@@ -6,11 +6,12 @@ use crate::window::shell::{AppState, interval_text, utc_clock_text};
 pub fn parts(state: &AppState) -> Vec<String> {
     let s = &state.sockets;
     let mut out = Vec::new();
+    // No "N s ago": text that changes every second would repaint the
+    // window every second for nothing (issue 13, quiet CPU).
     match s.received_at_ms {
-        Some(at) => {
-            let ago = state.now_ms.saturating_sub(at) / 1000;
+        Some(_) => {
             out.push(format!(
-                "Refreshed {} ({ago} s ago, took {} ms)",
+                "Updated {} (took {} ms)",
                 utc_clock_text(s.snapshot.taken_at_unix_ms),
                 s.took_ms
             ));
@@ -39,13 +40,21 @@ pub fn parts(state: &AppState) -> Vec<String> {
     out
 }
 
+const UPDATED_HELP: &str = "When the table last took in a snapshot. Looks at the sockets \
+     that find nothing new (at the interval on the right) change nothing, so the \
+     window is not redrawn for them.";
+
 pub fn show(ui: &mut egui::Ui, state: &AppState) {
-    ui.horizontal(|ui| {
+    // Wraps onto a second line in a narrow window instead of running off
+    // its right edge.
+    ui.horizontal_wrapped(|ui| {
         let parts = parts(state);
         let n = parts.len();
         for (i, p) in parts.into_iter().enumerate() {
             let r = ui.label(p);
-            if i + 1 == n && state.sockets.received_at_ms.is_some() {
+            if i == 0 && state.sockets.received_at_ms.is_some() {
+                r.on_hover_text(UPDATED_HELP);
+            } else if i + 1 == n && state.sockets.received_at_ms.is_some() {
                 r.on_hover_text(
                     "Without privileges, sockets of other users' processes show no \
                      owner; running portwise as root (or as Administrator on Windows) \

@@ -10,6 +10,14 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
     if toasts.is_empty() {
         return;
     }
+    // Wake once when the first of them is due to go (nothing else ticks).
+    if let Some(left) = toasts
+        .iter()
+        .map(|t| (t.shown_at_ms + t.lifetime_ms()).saturating_sub(state.now_ms))
+        .min()
+    {
+        ctx.request_repaint_after(std::time::Duration::from_millis(left.max(20)));
+    }
     Area::new(Id::unique("portwise.toasts"))
         .anchor(Align2::RIGHT_BOTTOM, egui::vec2(-12.0, -36.0))
         .order(Order::Tooltip)

@@ -1,0 +1,142 @@
+//! Quiet CPU (issue 13): the window asks for a repaint only when something
+//! it shows changes with time. Read from what the app asks egui for after
+//! a settled frame (`repaint_delay` of the root viewport): `Duration::MAX`
+//! means "nothing until an event", so an idle window draws nothing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::ui::*;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use portwise::window::app::PortwiseApp;
+use portwise::window::shell::{Settings, View};
+
+type H = Harness<'static, PortwiseApp>;
+
+/// The delay egui was asked to wait before the next frame, after the last
+/// frame of a settled run.
+fn repaint_delay(h: &H) -> Duration {
+    h.output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .map_or(Duration::MAX, |v| v.repaint_delay)
+}
+
+/// Listeners and a UDP socket: nothing that counts down.
+fn quiet_machine(taken: u64) -> portwise::sockets::Snapshot {
+    snapshot(
+        taken,
+        vec![
+            listener("127.0.0.1", 8080, 4242, "python3"),
+            listener("::1", 5432, 900, "postgres"),
+            udp("0.0.0.0", 5353, 321, "avahi-daemon"),
+        ],
+    )
+}
+
+#[test]
+fn nothing_changing_and_nothing_counting_down_asks_for_no_repaint() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    refresh(&rig, &mut h, quiet_machine(T0));
+    h.get_by_label("Showing 3 of 3 sockets");
+    // The status bar has no "N s ago" that would tick.
+    h.get_by_label_contains("Updated 22:13:20 UTC (took");
+    assert!(!has_text(&h, "s ago"));
+    rig.set_now(T0 + 5_000);
+    h.run();
+    assert_eq!(
+        repaint_delay(&h),
+        Duration::MAX,
+        "an idle window must sleep"
+    );
+    assert_eq!(h.state().next_repaint(false), None);
+}
+
+#[test]
+fn a_shown_countdown_ticks_once_a_second_on_its_second_boundary() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    refresh(&rig, &mut h, machine(T0)); // TIME_WAIT with 42 s and 12.3 s left
+    h.get_by_label("42 s");
+    // 12.3 s left shows "13 s" until 12.0 s: 300 ms from now (42 s
+    // changes in a whole second).
+    assert_eq!(repaint_delay(&h), Duration::from_millis(300));
+    rig.set_now(T0 + 300);
+    h.run();
+    h.get_by_label("12 s");
+    // Now 42 s (41.7 s left) is next, in 700 ms; 12 s in 1000.
+    assert_eq!(repaint_delay(&h), Duration::from_millis(700));
+}
+
+#[test]
+fn countdowns_on_a_view_not_shown_ask_for_nothing() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    refresh(&rig, &mut h, machine(T0));
+    assert!(repaint_delay(&h) <= Duration::from_secs(1));
+    for view in [View::FreePort, View::Tuning] {
+        click(&mut h, view.title());
+        assert_eq!(h.state().state.settings.view, view);
+        rig.set_now(T0 + 5_000);
+        h.run();
+        assert_eq!(
+            repaint_delay(&h),
+            Duration::MAX,
+            "{view:?} shows no countdown, yet a repaint was asked for"
+        );
+    }
+}
+
+#[test]
+fn countdowns_scrolled_out_of_view_ask_for_nothing() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    // 200 listeners on low ports, then one TIME_WAIT on a high port: sorted
+    // by port, the TIME_WAIT row is far below the visible rows.
+    let mut sockets: Vec<_> = (0..200u16)
+        .map(|i| listener("127.0.0.1", 2_000 + i, 4242, "python3"))
+        .collect();
+    sockets.push(time_wait(60_000, 41_000, 42_000, None));
+    refresh(&rig, &mut h, snapshot(T0, sockets));
+    h.get_by_label("Showing 201 of 201 sockets");
+    assert!(
+        h.query_by_label("42 s").is_none(),
+        "the countdown is off screen"
+    );
+    rig.set_now(T0 + 2_000);
+    h.run();
+    assert_eq!(repaint_delay(&h), Duration::MAX);
+}
+
+#[test]
+fn a_toast_wakes_the_window_once_when_it_is_due_to_go() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    refresh(&rig, &mut h, quiet_machine(T0));
+    h.state_mut()
+        .state
+        .toast(portwise::window::shell::ToastKind::Info, "Copied something");
+    h.run();
+    h.get_by_label("Copied something");
+    let d = repaint_delay(&h);
+    assert!(
+        d > Duration::from_secs(1) && d <= Duration::from_secs(10),
+        "a toast should wake the window when it goes, not every frame: {d:?}"
+    );
+}
+
+#[test]
+fn a_minimised_window_schedules_nothing() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    refresh(&rig, &mut h, machine(T0));
+    let mut next = machine(T0 + 1_000);
+    next.sockets.push(listener("0.0.0.0", 3000, 777, "node"));
+    rig.set_now(T0 + 1_000);
+    refresh(&rig, &mut h, next);
+    assert!(h.state().next_repaint(false).is_some(), "a fading row");
+    assert_eq!(h.state().next_repaint(true), None);
+}
