@@ -1,20 +1,36 @@
 #!/usr/bin/env bash
 # CPU the real window uses while it stays open (issue: "Quiet CPU"), under
-# Xvfb with software GL, in two situations:
+# Xvfb with software GL, in three situations:
 #  - idle:  nothing on the machine changes;
 #  - churn: one new TIME_WAIT socket on loopback every 2 s (a python3 client
-#           connects to a loopback listener and closes first).
+#           connects to a loopback listener and closes first);
+#  - countdowns: the churn stopped, its TIME_WAIT rows still count down on
+#           screen (one repaint a second).
 # Each is measured over SECONDS_EACH seconds (default 20) after a 5 s
 # warm-up, from /proc/<pid>/stat (user+system time of every thread of the
 # window, llvmpipe's included), as a percentage of one core.
 # Usage: benches/window_cpu.sh [SECONDS_EACH]     (Linux; needs Xvfb, python3)
-# Uses DISPLAY=:98 (starts Xvfb there if nothing listens) and a throwaway
-# HOME so saved settings of a real user don't change the result.
+# Uses DISPLAY=:98 (BENCH_DISPLAY=:N for another; starts Xvfb there if
+# nothing listens) and a throwaway HOME so saved settings of a real user
+# don't change the result.
+# NETNS=1 (root; util-linux unshare, iproute2) runs the window and the
+# churn in a new network namespace with only loopback: "nothing changing"
+# then means it, even on a machine where other programs open and close
+# sockets all the time (the window lists the sockets of its own
+# namespace). Without it the figures include the machine's own churn.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-20}
 profile=${PROFILE:-release}   # PROFILE=debug measures the debug build (slower UI code: an upper bound)
-if [ "$profile" = release ]; then cargo build --release --bin portwise; else cargo build --bin portwise; fi
+if [ "${NETNS:-}" != inside ]; then
+  if [ "$profile" = release ]; then cargo build --release --bin portwise; else cargo build --bin portwise; fi
+fi
+if [ "${NETNS:-}" = 1 ]; then
+  exec unshare --net -- env NETNS=inside bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
+fi
+if [ "${NETNS:-}" = inside ]; then
+  echo "in a new network namespace: $(readlink /proc/self/ns/net); sockets there: $(ss -Htan | wc -l) TCP"
+fi
 bin=$PWD/target/$profile/portwise
 display=${BENCH_DISPLAY:-:98}
 tmp=$(mktemp -d)
@@ -59,3 +75,7 @@ PY
 pids+=($!)
 sleep 1
 measure churn
+# The churn has stopped; its TIME_WAIT rows (60 s each) are still on
+# screen counting down: one repaint a second, nothing else.
+sleep 2
+measure countdowns

@@ -27,6 +27,24 @@ pub fn countdown(ui: &mut egui::Ui, left_ms: u64, width: f32) {
     fill.set_width(rect.width() * countdown_fraction(left_ms));
     painter.rect_filled(fill, 2.0, v.selection.bg_fill);
     ui.label(countdown_text(left_ms));
+    repaint_for_countdown(ui, left_ms);
+}
+
+/// Ask for one repaint when a countdown's whole-second text
+/// ([`countdown_text`], rounded up) next changes. Call it where a countdown
+/// is drawn: then only what is on screen ticks, once a second, and nothing
+/// ticks for rows scrolled away, other views or a hidden window.
+pub fn repaint_for_countdown(ui: &egui::Ui, left_ms: u64) {
+    if let Some(ms) = ms_to_next_second(left_ms) {
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(ms));
+    }
+}
+
+/// Milliseconds until a rounded-up seconds countdown at `left_ms` shows
+/// the next number; `None` at 0 (it shows "0 s" for good).
+pub fn ms_to_next_second(left_ms: u64) -> Option<u64> {
+    (left_ms > 0).then(|| (left_ms - 1) % 1000 + 1)
 }
 
 /// A colour for warnings that reads on both themes.
@@ -37,4 +55,55 @@ pub fn warn_color(ui: &egui::Ui) -> Color32 {
 /// A colour for errors that reads on both themes.
 pub fn error_color(ui: &egui::Ui) -> Color32 {
     ui.visuals().error_fg_color
+}
+
+/// One row: `left` from the left edge, and `right` right-aligned at the
+/// end of the same row when it fits beside `left`, else right-aligned on a
+/// row of its own below (so a narrow window never draws one over the
+/// other). `right`'s width is measured when drawn and remembered under
+/// `id_salt` for the next frame's decision; until then it is assumed wide
+/// (the row splits), so the first frame never overlaps either.
+/// `out` is handed to both (for the actions they push).
+pub fn row_with_right_part<T>(
+    ui: &mut egui::Ui,
+    id_salt: &str,
+    out: &mut T,
+    left: impl FnOnce(&mut egui::Ui, &mut T),
+    right: impl FnOnce(&mut egui::Ui, &mut T),
+) {
+    let id = egui::Id::unique(id_salt);
+    let right_w: f32 = ui.data(|d| d.get_temp(id)).unwrap_or(f32::INFINITY);
+    let gap = ui.spacing().item_spacing.x * 4.0;
+    let mut right = Some(right);
+    let mut measured = None;
+    ui.horizontal(|ui| {
+        left(ui, out);
+        if ui.available_width() >= right_w + gap
+            && let Some(r) = right.take()
+        {
+            measured = Some(right_to_left(ui, |ui| r(ui, out)));
+        }
+    });
+    if let Some(r) = right.take() {
+        ui.horizontal(|ui| measured = Some(right_to_left(ui, |ui| r(ui, out))));
+    }
+    if let Some(w) = measured
+        && (w - right_w).abs() > 0.5
+    {
+        ui.data_mut(|d| d.insert_temp(id, w));
+        // Lay the row out again at once with the measured width (a
+        // discarded pass is never shown).
+        ui.ctx().request_discard("row_with_right_part: measured");
+    }
+}
+
+/// Draw `add` right to left in the rest of the row; returns the width it
+/// took.
+fn right_to_left(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) -> f32 {
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+        let right_edge = ui.max_rect().right();
+        add(ui);
+        right_edge - ui.min_rect().left()
+    })
+    .inner
 }

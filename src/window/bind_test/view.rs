@@ -183,7 +183,8 @@ fn addr_note(a: &str) -> &'static str {
 fn buttons(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let b = &state.bind;
     let req = b.request();
-    ui.horizontal(|ui| {
+    // Wraps in a narrow window (the command line is long).
+    ui.horizontal_wrapped(|ui| {
         let r = ui.add_enabled(
             req.is_ok(),
             egui::Button::new(RichText::new("Test").strong()).min_size(egui::vec2(90.0, 28.0)),
@@ -215,7 +216,7 @@ fn buttons(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             ui.separator();
             let cmd = bind_test_command(req);
             ui.label(RichText::new("Command line:").weak());
-            ui.monospace(&cmd);
+            ui.add(egui::Label::new(RichText::new(&cmd).monospace()).wrap());
             if ui.small_button("Copy command").clicked() {
                 out.push(Action::CopyText {
                     text: cmd,

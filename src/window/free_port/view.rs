@@ -10,6 +10,9 @@ use crate::window::free_port::{self, COUNT_MAX, FreePortState, StrategyKind, run
 use crate::window::shell::{Action, AppState, FreeAction, utc_clock_text};
 use crate::window::widgets;
 
+/// Below this width the two columns are stacked.
+const TWO_COLUMNS_FROM: f32 = 960.0;
+
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let f = &state.free;
     egui::ScrollArea::vertical()
@@ -24,16 +27,30 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 .weak(),
             );
             ui.add_space(8.0);
-            ui.columns(2, |cols| {
-                grab(&mut cols[0], f, out);
-                cols[0].add_space(12.0);
-                run_command(&mut cols[0], f, out);
-                cols[0].add_space(12.0);
-                options(&mut cols[0], f, out);
-                history(&mut cols[1], state, out);
-                cols[1].add_space(12.0);
-                race(&mut cols[1]);
-            });
+            let left = |ui: &mut egui::Ui, out: &mut Vec<Action>| {
+                grab(ui, f, out);
+                ui.add_space(12.0);
+                run_command(ui, f, out);
+                ui.add_space(12.0);
+                options(ui, f, out);
+            };
+            let right = |ui: &mut egui::Ui, out: &mut Vec<Action>| {
+                history(ui, state, out);
+                ui.add_space(12.0);
+                race(ui);
+            };
+            // Two columns where each gets room for its rows; one below the
+            // other in a narrower window (issue 13: layouts that fit).
+            if ui.available_width() >= TWO_COLUMNS_FROM {
+                ui.columns(2, |cols| {
+                    left(&mut cols[0], out);
+                    right(&mut cols[1], out);
+                });
+            } else {
+                left(ui, out);
+                ui.add_space(12.0);
+                right(ui, out);
+            }
         });
 }
 
@@ -62,14 +79,16 @@ fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
     });
     // Always this row, so the layout does not jump while a field is typed
     // in; an invalid option says why beside its field.
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label(RichText::new("Command line:").weak());
         let Ok(req) = &valid else {
             ui.label(RichText::new("(fix the options below)").weak());
             return;
         };
         let cmd = free_port::cli_equivalent(req);
-        ui.monospace(&cmd);
+        // Wraps within the column: a long command (a range, a count, UDP)
+        // must not run into the history beside it.
+        ui.add(egui::Label::new(RichText::new(&cmd).monospace()).wrap());
         if ui
             .small_button("Copy command")
             .on_hover_text("The same pick from a script: portwise prints the port")
@@ -404,6 +423,9 @@ fn history(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     ui.label(proto_name(g.proto));
                     ui.label(utc_clock_text(g.grabbed_at_ms));
                     let status = free_port::status_text(g, state.now_ms);
+                    if let Some(left) = free_port::time_wait_left_ms(g, state.now_ms) {
+                        widgets::repaint_for_countdown(ui, left);
+                    }
                     let color = if status.starts_with("now ") {
                         widgets::warn_color(ui)
                     } else {

@@ -11,12 +11,16 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     shortcuts(ui, state, out);
 
     egui::Panel::top("portwise.nav").show(ui, |ui| {
-        ui.horizontal(|ui| {
-            nav(ui, state, out);
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                refresh_controls(ui, state, out);
-            });
-        });
+        // The refresh controls sit at the right end of the tabs' row when
+        // they fit there, else on a row of their own (a narrow window must
+        // not draw them over the tabs).
+        crate::window::widgets::row_with_right_part(
+            ui,
+            "portwise.nav.row",
+            out,
+            |ui, out| nav(ui, state, out),
+            |ui, out| refresh_controls(ui, state, out),
+        );
     });
     egui::Panel::bottom("portwise.status").show(ui, |ui| {
         super::status_bar::show(ui, state);

@@ -24,7 +24,14 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         egui::Panel::right("portwise.details")
             .default_size(280.0)
             .min_size(200.0)
-            .show(ui, |ui| details(ui, state, out));
+            .show(ui, |ui| {
+                // A short window scrolls the panel rather than cut off its
+                // buttons.
+                egui::ScrollArea::vertical()
+                    .id_salt("portwise.details_scroll")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| details(ui, state, out));
+            });
     }
     toolbar(ui, state, out);
     banners(ui, state);
@@ -65,7 +72,12 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         });
         return;
     }
-    table(ui, state, out);
+    // Wider than the room beside the Details panel: scroll sideways rather
+    // than draw over the panel (issue 13: layouts that fit).
+    egui::ScrollArea::horizontal()
+        .id_salt("portwise.sockets_table_h")
+        .auto_shrink([false, false])
+        .show(ui, |ui| table(ui, state, out));
 }
 
 /// The view's keys: Ctrl+F filter, Ctrl+C copy the selected row (unless a
@@ -446,6 +458,9 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let taken = gone.map_or(sockets.snapshot.taken_at_unix_ms, |g| g.last_taken_at_ms);
     if gone.is_some() {
         ui.label(RichText::new("Closed since the last refresh").color(widgets::error_color(ui)));
+    }
+    if let Some(left) = s::time_wait_left_ms(e, taken, state.now_ms) {
+        widgets::repaint_for_countdown(ui, left);
     }
     egui::Grid::new("portwise.details_grid")
         .num_columns(2)

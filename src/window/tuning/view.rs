@@ -67,36 +67,22 @@ fn step(ui: &mut egui::Ui, n: &str, title: &str) {
 }
 
 fn goals(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
-    // Five cards to a row where the window is wide enough.
+    // As many cards to a row as fit (five where the window is wide
+    // enough), in rows laid out here: egui cannot wrap a frame it has not
+    // measured yet, so a wrapped row would run off the right edge.
     let gap = ui.spacing().item_spacing.x;
-    let card = ((ui.available_width() - 4.0 * gap) / 5.0 - 20.0).clamp(180.0, 320.0);
-    ui.horizontal_wrapped(|ui| {
-        for g in Goal::ALL {
-            let on = t.goals.contains(&g);
-            let stroke = if on {
-                ui.visuals().selection.stroke
-            } else {
-                ui.visuals().widgets.noninteractive.bg_stroke
-            };
-            egui::Frame::group(ui.style())
-                .stroke(stroke)
-                .inner_margin(8.0)
-                .show(ui, |ui| {
-                    ui.set_width(card);
-                    ui.set_min_height(86.0);
-                    ui.vertical(|ui| {
-                        let mut v = on;
-                        if ui
-                            .checkbox(&mut v, RichText::new(g.title()).strong())
-                            .changed()
-                        {
-                            out.push(Action::Tuning(TuningAction::SetGoal(g, v)));
-                        }
-                        ui.add(egui::Label::new(RichText::new(g.summary()).weak()).wrap());
-                    });
-                });
-        }
-    });
+    let frame_extra = 20.0; // the frame's margins and stroke
+    let avail = ui.available_width();
+    let per_row = (((avail + gap) / (180.0 + frame_extra + gap)).floor() as usize).clamp(1, 5);
+    let card =
+        ((avail - (per_row - 1) as f32 * gap) / per_row as f32 - frame_extra).clamp(120.0, 320.0);
+    for row in Goal::ALL.chunks(per_row) {
+        ui.horizontal(|ui| {
+            for g in row {
+                goal_card(ui, t, *g, card, out);
+            }
+        });
+    }
     if t.goals.contains(&Goal::Reserve) {
         ui.horizontal(|ui| {
             let label = ui.label("Ports to keep free");
@@ -118,6 +104,32 @@ fn goals(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
             }
         });
     }
+}
+
+fn goal_card(ui: &mut egui::Ui, t: &TuningState, g: Goal, card: f32, out: &mut Vec<Action>) {
+    let on = t.goals.contains(&g);
+    let stroke = if on {
+        ui.visuals().selection.stroke
+    } else {
+        ui.visuals().widgets.noninteractive.bg_stroke
+    };
+    egui::Frame::group(ui.style())
+        .stroke(stroke)
+        .inner_margin(8.0)
+        .show(ui, |ui| {
+            ui.set_width(card);
+            ui.set_min_height(86.0);
+            ui.vertical(|ui| {
+                let mut v = on;
+                if ui
+                    .checkbox(&mut v, RichText::new(g.title()).strong())
+                    .changed()
+                {
+                    out.push(Action::Tuning(TuningAction::SetGoal(g, v)));
+                }
+                ui.add(egui::Label::new(RichText::new(g.summary()).weak()).wrap());
+            });
+        });
 }
 
 fn notes(ui: &mut egui::Ui, t: &TuningState) {
@@ -176,7 +188,21 @@ fn settings(ui: &mut egui::Ui, t: &TuningState, out: &mut Vec<Action>) {
     if t.rows.is_empty() {
         return;
     }
+    // Five columns need about 1000 points: in a narrower window the table
+    // scrolls sideways on its own, and the text around it still wraps to
+    // the window (issue 13: nothing cut off on the right).
     let explain_width = (ui.available_width() - 700.0).max(260.0);
+    egui::ScrollArea::horizontal()
+        .id_salt("tuning.settings.scroll")
+        .auto_shrink([false, true])
+        // As tall as the table: the view's own scroll area scrolls it up
+        // and down (by default this one would stop at the window's bottom
+        // edge and cut the last rows off).
+        .max_height(f32::INFINITY)
+        .show(ui, |ui| settings_grid(ui, t, explain_width));
+}
+
+fn settings_grid(ui: &mut egui::Ui, t: &TuningState, explain_width: f32) {
     egui::Grid::new("tuning.settings")
         .num_columns(5)
         .striped(true)
