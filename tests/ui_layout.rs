@@ -25,6 +25,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::NodeT as _;
 use portwise::window::app::PortwiseApp;
 use portwise::window::shell::{Action, BindAction, FreeAction, Settings, View};
+use portwise::window::sockets::SocketsMsg;
 
 type H = Harness<'static, PortwiseApp>;
 
@@ -317,7 +318,7 @@ fn sockets(rig: &Rig, size: (f32, f32)) -> H {
             .expect("the python3 listener");
         portwise::window::sockets::RowKey::of(e)
     };
-    apply(&mut h, vec![Action::Select(Some(key))]);
+    apply(&mut h, vec![Action::Sockets(SocketsMsg::Select(Some(key)))]);
     assert!(h.state().state.settings.details_open);
     h
 }
