@@ -247,7 +247,7 @@ impl NetnsRef {
 /// names the target.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Published {
-    /// The forwarding process: "docker-proxy" or "conmon".
+    /// The forwarding process: "docker-proxy", "conmon" or "rootlessport".
     pub via: String,
     /// The container behind it, where known.
     pub container: Option<Container>,

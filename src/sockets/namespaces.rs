@@ -1,7 +1,7 @@
 //! Network namespaces and containers: which namespaces a snapshot covers,
 //! the `netns` every socket carries, the container its owner runs in, and
 //! the container behind a published port (`docker-proxy`, Podman's
-//! `conmon`).
+//! `conmon` and `rootlessport`).
 //!
 //! Linux only in effect: elsewhere the platform finds no namespace and no
 //! container, and every socket's `netns` stays `None`.
@@ -460,6 +460,34 @@ pub fn parse_conmon(args: &[String]) -> Option<Container> {
     })
 }
 
+/// The container a Podman `rootlessport` (pid `pid`) publishes ports for.
+///
+/// Rootless Podman forwards a published port through `rootlessport`: it
+/// listens on the host port and hands each connection to its re-executed
+/// self, `rootlessport-child`, inside the container's network namespace.
+/// Its command line is the bare name: podman starts it with
+/// `cmd.Args = []string{rootlessport.BinaryName}` and writes the mappings,
+/// the namespace path and the container id to its stdin as JSON
+/// (containers/podman libpod/networking_slirp4netns.go
+/// `setupRootlessPortMappingViaRLK()`, pkg/rootlessport `Config`;
+/// cmd/rootlessport/main.go: "rootlessport expects a json config via
+/// STDIN"), which is read once and gone. What stays visible is the exit
+/// pipe: podman leaks its read end into rootlessport (fd 3, `ExitFD`) and
+/// its write end into the container's conmon ("Leak one end in conmon, the
+/// other one will be leaked into rootlessport", libpod/oci_conmon_linux.go),
+/// and rootlessport exits when conmon closes it. So the conmon holding the
+/// other end of rootlessport's fd 3 names the container (`-c ID`,
+/// `-n NAME`). The container-side address and port appear nowhere else:
+/// left unknown.
+pub fn rootlessport_container(pid: u32) -> Option<Container> {
+    /// `ExitFD: 3` in the Config libpod writes.
+    const EXIT_FD: u32 = 3;
+    let pipe = os::container::fd_pipe(pid, EXIT_FD)?;
+    os::container::pipe_peers(&[pipe], "conmon", pid)
+        .into_iter()
+        .find_map(|c| parse_conmon(&os::container::cmdline(c)?))
+}
+
 /// (flag, value) pairs of `-flag value`, `--flag value`, `-flag=value`.
 fn go_flags(args: &[String]) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -535,8 +563,8 @@ pub fn attribute(
     }
 }
 
-/// Name the container behind each socket a `docker-proxy` or `conmon`
-/// holds. `addresses` maps container IPs to their namespace's container
+/// Name the container behind each socket a `docker-proxy`, `conmon` or
+/// `rootlessport` holds. `addresses` maps container IPs to their namespace's container
 /// (read on demand: only when a docker-proxy is seen).
 pub fn map_published(
     sockets: &mut [SocketEntry],
@@ -545,11 +573,12 @@ pub fn map_published(
 ) {
     let mut ip_map: Option<HashMap<IpAddr, Option<Container>>> = None;
     let mut args_by_pid: HashMap<u32, Option<Vec<String>>> = HashMap::new();
+    let mut rootless: HashMap<u32, Option<Container>> = HashMap::new();
     for s in sockets.iter_mut() {
         let Some(p) = s
             .processes
             .iter()
-            .find(|p| p.name == "docker-proxy" || p.name == "conmon")
+            .find(|p| matches!(p.name.as_str(), "docker-proxy" | "conmon" | "rootlessport"))
         else {
             continue;
         };
@@ -582,6 +611,24 @@ pub fn map_published(
                 via: "docker-proxy".into(),
                 container,
                 target,
+            }
+        } else if p.name == "rootlessport" {
+            // The child half runs in the container's namespace and holds no
+            // host socket; only the parent publishes.
+            if args
+                .first()
+                .is_some_and(|a| a.ends_with("rootlessport-child"))
+            {
+                continue;
+            }
+            let container = rootless
+                .entry(p.pid)
+                .or_insert_with(|| rootlessport_container(p.pid))
+                .clone();
+            Published {
+                via: "rootlessport".into(),
+                container,
+                target: None,
             }
         } else {
             let Some(container) = parse_conmon(&args) else {
@@ -725,6 +772,135 @@ mod tests {
         assert_eq!(p.describe(), "published by container web → 172.17.0.2:80");
         assert_eq!(p.stop_command().as_deref(), Some("docker stop web"));
         assert_eq!(sockets[1].published, None);
+    }
+
+    /// Podman's rootless port forwarding, with real processes shaped like
+    /// the real ones: a `conmon` (its /proc comm, and the command line
+    /// libpod gives it) holding the write end of a pipe, and a
+    /// `rootlessport` (argv just "rootlessport", as libpod starts it)
+    /// holding the read end and exiting when conmon closes it.
+    #[test]
+    fn a_rootlessport_is_mapped_to_the_container_of_the_conmon_holding_its_exit_pipe() {
+        if crate::platform::OS_NAME != "linux" {
+            eprintln!("SKIPPED: /proc descriptors are read on Linux only");
+            return;
+        }
+        use std::os::unix::fs::PermissionsExt as _;
+        struct Reap(std::process::Child);
+        impl Drop for Reap {
+            fn drop(&mut self) {
+                let _ = self.0.kill();
+                let _ = self.0.wait();
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        // A script's comm is its file name (fs/exec.c `begin_new_exec()`
+        // takes the basename of the executed path); `read` is a shell
+        // builtin, so no child process holds the pipe too.
+        let script = |name: &str, body: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, body).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            path
+        };
+        let (exit_r, exit_w) = std::io::pipe().unwrap();
+        let id = "9d2c5e1f0a3b4c6d8e7f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d";
+        let conmon = Reap(
+            std::process::Command::new(script("conmon", "#!/bin/sh\nread line\n"))
+                .args(argv(&format!(
+                    "--api-version 1 -c {id} -u {id} -r /usr/bin/crun -b /home/u/.local/share/containers/storage/overlay-containers/{id}/userdata -p /run/user/1000/containers/overlay-containers/{id}/userdata/pidfile -n web --exit-dir /run/user/1000/libpod/tmp/exits --full-attach -l k8s-file:/home/u/ctr.log --log-level warning --syslog"
+                )))
+                .stdin(std::process::Stdio::piped())
+                .stdout(exit_w)
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        // The exit pipe on fd 3, as libpod passes it (`ExitFD: 3`).
+        let mut cmd = std::process::Command::new(script(
+            "rootlessport",
+            "#!/bin/sh\nexec 3<&0 0</dev/null\nread line <&3\n",
+        ));
+        cmd.stdin(exit_r).stderr(std::process::Stdio::null());
+        let rootlessport = Reap(cmd.spawn().unwrap());
+        drop(cmd);
+        // Until each script runs, its comm is still this test's.
+        let comm =
+            |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        let started = Instant::now();
+        while comm(conmon.0.id()).trim() != "conmon"
+            || comm(rootlessport.0.id()).trim() != "rootlessport"
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "children never started"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let started = Instant::now();
+        while os::container::fd_pipe(rootlessport.0.id(), 3).is_none() {
+            assert!(started.elapsed() < Duration::from_secs(10), "no fd 3");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let pipe = os::container::fd_pipe(rootlessport.0.id(), 3).unwrap();
+        assert!(os::container::pipe_inodes(rootlessport.0.id()).contains(&pipe));
+        assert_eq!(
+            os::container::pipe_peers(&[pipe], "conmon", rootlessport.0.id()),
+            vec![conmon.0.id()]
+        );
+        let holder = |pid: u32| crate::sockets::model::ProcessInfo {
+            pid,
+            name: "rootlessport".into(),
+            user: None,
+            exe: None,
+        };
+        let socket = |pid: u32| SocketEntry {
+            processes: vec![holder(pid)],
+            ..SocketEntry::new(
+                Proto::Tcp,
+                SocketAddr::new("127.0.0.1".parse().unwrap(), 8080),
+                None,
+                Some(crate::sockets::model::TcpState::Listen),
+            )
+        };
+        // A second "rootlessport" with no pipe at all: its container stays
+        // unknown.
+        let lone = Reap(
+            std::process::Command::new("sleep")
+                .arg("30")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let mut sockets = vec![socket(rootlessport.0.id()), socket(lone.0.id())];
+        map_published(
+            &mut sockets,
+            &mut HashMap::new,
+            &mut ContainerNames::default(),
+        );
+        let p = sockets[0].published.as_ref().expect("mapped");
+        assert_eq!(p.via, "rootlessport");
+        assert_eq!(p.describe(), "published by container web");
+        assert_eq!(p.stop_command().as_deref(), Some("podman stop web"));
+        assert_eq!(p.container.as_ref().map(|c| c.id.as_str()), Some(id));
+        let q = sockets[1]
+            .published
+            .as_ref()
+            .expect("still a published port");
+        assert_eq!(q.describe(), "published by a container (rootlessport)");
+        assert_eq!(q.stop_command(), None);
+        // When conmon goes, rootlessport follows (EOF on its exit pipe).
+        drop(conmon);
+        let mut rootlessport = rootlessport;
+        let started = Instant::now();
+        while rootlessport.0.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "rootlessport did not exit"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     #[test]

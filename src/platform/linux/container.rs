@@ -369,6 +369,68 @@ pub fn cmdline(pid: u32) -> Option<Vec<String>> {
     )
 }
 
+/// The pipe descriptor `fd` of process `pid` is, as its inode (the
+/// `pipe:[N]` a /proc/PID/fd link shows, proc(5)); `None` if it is no pipe
+/// or cannot be read (another user's process without root).
+pub fn fd_pipe(pid: u32, fd: u32) -> Option<u64> {
+    let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).ok()?;
+    target
+        .to_str()?
+        .strip_prefix("pipe:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
+/// The pipes process `pid` holds open: the inodes of its `pipe:[N]`
+/// descriptors (proc(5), /proc/PID/fd). Empty when they cannot be read
+/// (another user's process without root, or the process is gone).
+pub fn pipe_inodes(pid: u32) -> Vec<u64> {
+    let Ok(entries) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<u64> = entries
+        .flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .filter_map(|target| {
+            target
+                .to_str()?
+                .strip_prefix("pipe:[")?
+                .strip_suffix(']')?
+                .parse()
+                .ok()
+        })
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The processes named `comm` (their /proc/PID/comm) other than `except`
+/// that hold one of `pipes` open, sorted by pid: how a Podman
+/// `rootlessport` is tied to its container's `conmon`, which holds the
+/// other end of rootlessport's exit pipe.
+pub fn pipe_peers(pipes: &[u64], comm: &str, except: u32) -> Vec<u32> {
+    if pipes.is_empty() {
+        return Vec::new();
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out: Vec<u32> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != except)
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim_end_matches('\n') == comm)
+        })
+        .filter(|&pid| pipe_inodes(pid).iter().any(|i| pipes.contains(i)))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
