@@ -51,6 +51,17 @@ impl std::error::Error for SourceError {}
 /// (owner memory, caches), hence `&mut self`.
 pub trait SocketSource: Send {
     fn snapshot(&mut self) -> Result<Snapshot, SourceError>;
+
+    /// Which network namespaces later snapshots list (Linux). A source
+    /// without namespaces (another OS, a remote host, a fake) ignores it.
+    fn set_netns(&mut self, _selection: NetnsSelection) {}
+
+    /// What the last snapshot learnt about network namespaces: how many
+    /// others exist, which were listed, and how to see the rest. `None`
+    /// from a source that does not know.
+    fn netns_summary(&self) -> Option<NetnsSummary> {
+        None
+    }
 }
 
 /// Append "127.0.0.1:8080" or "[::1]:8080" (IPv6 in brackets) to `out`.

@@ -391,6 +391,14 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
 }
 
 impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
+    fn set_netns(&mut self, selection: NetnsSelection) {
+        SystemSource::set_netns(self, selection);
+    }
+
+    fn netns_summary(&self) -> Option<NetnsSummary> {
+        Some(SystemSource::netns_summary(self).clone())
+    }
+
     fn snapshot(&mut self) -> Result<Snapshot, SourceError> {
         let taken_at_unix_ms = now_unix_ms();
         let now = Instant::now();

@@ -16,7 +16,9 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::sockets::{Snapshot, SocketSource, SourceError};
+use std::sync::{Arc, Mutex};
+
+use crate::sockets::{NetnsSelection, NetnsSummary, Snapshot, SocketSource, SourceError};
 
 mod scripted;
 pub use scripted::ScriptedSource;
@@ -47,6 +49,7 @@ enum Command {
     Resume,
     RefreshNow,
     Dispose(Box<Snapshot>),
+    SetNetns(NetnsSelection),
 }
 
 /// Handle to the sampling thread. Dropping it stops the thread and waits
@@ -57,6 +60,8 @@ pub struct Sampler {
     thread: Option<JoinHandle<()>>,
     /// The inline sampler's source and queue ([`Sampler::inline`]).
     inline: Option<std::sync::Mutex<Inline>>,
+    /// The source's namespace summary after its latest snapshot.
+    netns: Arc<Mutex<Option<NetnsSummary>>>,
 }
 
 /// A sampler without a thread: each refresh is taken at once on the
@@ -64,6 +69,19 @@ pub struct Sampler {
 struct Inline {
     source: Box<dyn SocketSource>,
     samples: Sender<Sample>,
+}
+
+/// Store the source's namespace summary, for [`Sampler::netns_summary`].
+/// Returns whether it changed.
+fn publish_netns(source: &dyn SocketSource, to: &Mutex<Option<NetnsSummary>>) -> bool {
+    let now = source.netns_summary();
+    match to.lock() {
+        Ok(mut slot) if *slot != now => {
+            *slot = now;
+            true
+        }
+        _ => false,
+    }
 }
 
 impl Sampler {
@@ -95,7 +113,9 @@ impl Sampler {
     ) -> std::io::Result<Sampler> {
         let (cmd_tx, cmd_rx) = mpsc::channel();
         let (sample_tx, sample_rx) = mpsc::channel();
+        let netns = Arc::new(Mutex::new(None));
         let worker = Worker {
+            netns: netns.clone(),
             source,
             interval: interval.max(MIN_INTERVAL),
             paused,
@@ -113,6 +133,7 @@ impl Sampler {
             samples: sample_rx,
             thread: Some(thread),
             inline: None,
+            netns,
         })
     }
 
@@ -130,6 +151,7 @@ impl Sampler {
                 source,
                 samples: tx,
             })),
+            netns: Arc::new(Mutex::new(None)),
         };
         if !paused {
             s.take_inline();
@@ -144,6 +166,7 @@ impl Sampler {
         };
         if let Ok(mut i) = m.lock() {
             let sample = take(i.source.as_mut());
+            publish_netns(i.source.as_ref(), &self.netns);
             let _ = i.samples.send(sample);
         }
         true
@@ -182,6 +205,27 @@ impl Sampler {
             return;
         }
         self.send(Command::RefreshNow);
+    }
+
+    /// List these network namespaces from now on, starting with one
+    /// snapshot as soon as possible (the "All namespaces" toggle). Sources
+    /// without namespaces ignore it.
+    pub fn set_netns(&self, selection: NetnsSelection) {
+        if let Some(m) = &self.inline {
+            if let Ok(mut i) = m.lock() {
+                i.source.set_netns(selection);
+            }
+            self.take_inline();
+            return;
+        }
+        self.send(Command::SetNetns(selection));
+    }
+
+    /// What the source said about network namespaces after its latest
+    /// snapshot (how many others exist, how to see them); `None` before
+    /// the first, or from a source without namespaces.
+    pub fn netns_summary(&self) -> Option<NetnsSummary> {
+        self.netns.lock().ok().and_then(|s| s.clone())
     }
 
     /// Drop a snapshot on the sampler thread, not the caller's: freeing
@@ -235,6 +279,7 @@ impl Drop for Sampler {
 
 struct Worker {
     source: Box<dyn SocketSource>,
+    netns: Arc<Mutex<Option<NetnsSummary>>>,
     interval: Duration,
     paused: bool,
     wake: Wake,
@@ -307,6 +352,12 @@ impl Worker {
                     drop(old);
                     continue;
                 }
+                Some(Command::SetNetns(selection)) => {
+                    self.source.set_netns(selection);
+                    self.force = true;
+                    due = Some(Instant::now());
+                    continue;
+                }
                 None => {}
             }
             // Due: take one snapshot.
@@ -316,7 +367,11 @@ impl Worker {
                 Sample::Snapshot { snapshot, .. } => Some(fingerprint(snapshot)),
                 Sample::Error(_) => None,
             };
-            let same = print.is_some() && print == self.last_sent;
+            // Before the snapshot is sent: whoever reads the snapshot finds
+            // the summary that belongs to it. A changed summary (a namespace
+            // came or went) is news even when the sockets are the same.
+            let netns_changed = publish_netns(self.source.as_ref(), &self.netns);
+            let same = print.is_some() && print == self.last_sent && !netns_changed;
             let asked = std::mem::take(&mut self.force);
             if !same || asked {
                 self.last_sent = print;

@@ -1,6 +1,6 @@
 //! A scripted [`SocketSource`] for tests and demos.
 
-use crate::sockets::{Snapshot, SocketSource, SourceError};
+use crate::sockets::{NetnsSelection, NetnsSummary, Snapshot, SocketSource, SourceError};
 
 /// A source that replays scripted results, for tests and demos: each
 /// snapshot call takes the next one; when the script runs out it repeats
@@ -15,6 +15,10 @@ struct ScriptState {
     queue: std::collections::VecDeque<Result<Snapshot, SourceError>>,
     last: Option<Snapshot>,
     calls: usize,
+    /// The namespaces asked for last ([`SocketSource::set_netns`]).
+    netns: NetnsSelection,
+    /// What [`SocketSource::netns_summary`] answers.
+    summary: Option<NetnsSummary>,
 }
 
 impl ScriptedSource {
@@ -33,6 +37,21 @@ impl ScriptedSource {
         }
     }
 
+    /// Answer `summary` when asked about network namespaces.
+    pub fn set_netns_summary(&self, summary: Option<NetnsSummary>) {
+        if let Ok(mut st) = self.script.lock() {
+            st.summary = summary;
+        }
+    }
+
+    /// The network namespaces the source was last asked to list.
+    pub fn netns_selection(&self) -> NetnsSelection {
+        self.script
+            .lock()
+            .map(|st| st.netns.clone())
+            .unwrap_or_default()
+    }
+
     /// How many snapshots were asked for.
     pub fn calls(&self) -> usize {
         self.script.lock().map_or(0, |st| st.calls)
@@ -40,6 +59,16 @@ impl ScriptedSource {
 }
 
 impl SocketSource for ScriptedSource {
+    fn set_netns(&mut self, selection: NetnsSelection) {
+        if let Ok(mut st) = self.script.lock() {
+            st.netns = selection;
+        }
+    }
+
+    fn netns_summary(&self) -> Option<NetnsSummary> {
+        self.script.lock().ok().and_then(|st| st.summary.clone())
+    }
+
     fn snapshot(&mut self) -> Result<Snapshot, SourceError> {
         let mut st = self
             .script

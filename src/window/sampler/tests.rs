@@ -349,3 +349,38 @@ fn the_fingerprint_ignores_only_the_clock_and_time_wait_left() {
     e.sockets[0].time_wait_expires_in_ms = None;
     assert_ne!(fingerprint(&mut e), base, "reported or not counts");
 }
+
+/// The "All namespaces" toggle's path: the selection reaches the source on
+/// the sampler thread, a snapshot follows at once (even while paused), and
+/// the source's namespace summary is readable once it has arrived.
+#[test]
+fn set_netns_reaches_the_source_and_its_summary_comes_back() {
+    use crate::sockets::{NetnsSelection, NetnsSummary};
+    let src = ScriptedSource::new([Ok(Snapshot::default())]);
+    let summary = NetnsSummary {
+        own: Some(1),
+        others: 2,
+        listed: vec![1],
+        ..NetnsSummary::default()
+    };
+    src.set_netns_summary(Some(summary.clone()));
+    let (wake, _) = wake_counter();
+    let s = Sampler::spawn_paused(Box::new(src.clone()), Duration::from_secs(3600), wake).unwrap();
+    assert_eq!(s.netns_summary(), None, "nothing sampled yet");
+    s.set_netns(NetnsSelection::All);
+    assert!(matches!(
+        s.recv_timeout(WAIT),
+        Some(Sample::Snapshot { .. })
+    ));
+    assert_eq!(src.netns_selection(), NetnsSelection::All);
+    assert_eq!(s.netns_summary(), Some(summary));
+    assert_eq!(src.calls(), 1);
+    assert!(s.stop());
+
+    // The inline sampler (UI tests) does the same on the caller's thread.
+    let src = ScriptedSource::new([Ok(Snapshot::default())]);
+    let s = Sampler::inline(Box::new(src.clone()), true);
+    s.set_netns(NetnsSelection::Named("blue".into()));
+    assert_eq!(src.netns_selection(), NetnsSelection::Named("blue".into()));
+    assert_eq!(s.drain().len(), 1);
+}
