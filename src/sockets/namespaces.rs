@@ -126,6 +126,81 @@ impl NetnsSummary {
     }
 }
 
+impl NetnsSummary {
+    /// The window's line about namespaces, for a table with an "All
+    /// namespaces" toggle (`all_on`): how many others exist and how to see
+    /// them, or which are listed. `None` when there is nothing to say (no
+    /// other namespace, or an OS without them).
+    pub fn banner(&self, all_on: bool) -> Option<String> {
+        self.own?;
+        let n = self.others;
+        let containers = match self.other_containers {
+            0 => String::new(),
+            c => format!(" ({c} with containers)"),
+        };
+        let noun = |n: usize| {
+            if n == 1 {
+                "1 other network namespace".to_string()
+            } else {
+                format!("{n} other network namespaces")
+            }
+        };
+        let mut parts = Vec::new();
+        let listed_others = self.listed.iter().filter(|i| Some(**i) != self.own).count();
+        if !self.privileged {
+            let at_least = if self.unreadable_processes > 0 {
+                "at least "
+            } else {
+                ""
+            };
+            if n > 0 {
+                parts.push(format!(
+                    "{at_least}{} {} on this machine{containers}; the table shows only \
+                     portwise's own. Listing their sockets means entering them, which needs \
+                     root: start the window as root (sudo -E portwise)",
+                    noun(n),
+                    if n == 1 { "exists" } else { "exist" }
+                ));
+            } else if all_on && self.unreadable_processes > 0 {
+                parts.push(format!(
+                    "The network namespaces of {} processes of other users cannot be read \
+                     without root: start the window as root (sudo -E portwise) to see every \
+                     namespace",
+                    self.unreadable_processes
+                ));
+            }
+        } else if all_on {
+            if listed_others > 0 {
+                parts.push(format!(
+                    "Showing the sockets of every network namespace: portwise's own and \
+                     {}{containers}",
+                    noun(listed_others)
+                ));
+            }
+        } else if n > 0 {
+            parts.push(format!(
+                "{} {} on this machine{containers}; the table shows only portwise's own. \
+                 Turn on \"All namespaces\" to list their sockets too",
+                noun(n),
+                if n == 1 { "exists" } else { "exist" }
+            ));
+        }
+        parts.extend(self.skipped.iter().cloned());
+        (!parts.is_empty()).then(|| parts.join(". ") + ".")
+    }
+}
+
+/// What the Namespace / Container column shows for a socket: the
+/// container, the namespace's name or inode, or nothing for portwise's own
+/// namespace (most rows: the column stays quiet).
+pub fn place_text(netns: Option<&NetnsRef>, own: Option<u64>) -> String {
+    match netns {
+        None => String::new(),
+        Some(ns) if ns.container.is_none() && Some(ns.inode) == own => String::new(),
+        Some(ns) => ns.describe(),
+    }
+}
+
 /// Where one part of a snapshot is dumped.
 #[derive(Clone, Debug)]
 pub enum Target {
@@ -953,6 +1028,112 @@ mod tests {
             "published by a container (docker-proxy)"
         );
         assert_eq!(unknown.stop_command(), None);
+    }
+
+    #[test]
+    fn the_window_banner_points_at_the_toggle_or_at_root() {
+        let root = NetnsSummary {
+            own: Some(1),
+            others: 2,
+            other_containers: 1,
+            listed: vec![1],
+            privileged: true,
+            ..NetnsSummary::default()
+        };
+        assert_eq!(
+            root.banner(false).unwrap(),
+            "2 other network namespaces exist on this machine (1 with containers); the table \
+             shows only portwise's own. Turn on \"All namespaces\" to list their sockets too."
+        );
+        let all = NetnsSummary {
+            listed: vec![1, 2, 3],
+            asked_all: true,
+            ..root.clone()
+        };
+        assert_eq!(
+            all.banner(true).unwrap(),
+            "Showing the sockets of every network namespace: portwise's own and 2 other \
+             network namespaces (1 with containers)."
+        );
+        let skipped = NetnsSummary {
+            listed: vec![1, 2],
+            skipped: vec!["network namespace 3 not listed: gone".into()],
+            ..all.clone()
+        };
+        assert!(
+            skipped
+                .banner(true)
+                .unwrap()
+                .ends_with("1 other network namespace (1 with containers). network namespace 3 not listed: gone."),
+            "{:?}",
+            skipped.banner(true)
+        );
+        let user = NetnsSummary {
+            others: 1,
+            other_containers: 0,
+            privileged: false,
+            unreadable_processes: 12,
+            ..root.clone()
+        };
+        for on in [false, true] {
+            let b = user.banner(on).unwrap();
+            assert!(
+                b.starts_with("at least 1 other network namespace exists on this machine;"),
+                "{b}"
+            );
+            assert!(
+                b.contains("needs root") && b.contains("sudo -E portwise"),
+                "{b}"
+            );
+        }
+        let user_alone = NetnsSummary { others: 0, ..user };
+        assert_eq!(user_alone.banner(false), None);
+        assert!(user_alone.banner(true).unwrap().contains("12 processes"));
+        assert_eq!(
+            NetnsSummary {
+                others: 0,
+                ..root.clone()
+            }
+            .banner(false),
+            None
+        );
+        assert_eq!(
+            NetnsSummary::default().banner(true),
+            None,
+            "no namespaces on this OS"
+        );
+    }
+
+    #[test]
+    fn the_place_column_is_quiet_for_the_own_namespace() {
+        let own = NetnsRef {
+            inode: 1,
+            name: None,
+            container: None,
+        };
+        assert_eq!(place_text(Some(&own), Some(1)), "");
+        assert_eq!(place_text(None, None), "");
+        let blue = NetnsRef {
+            inode: 2,
+            name: Some("blue".into()),
+            container: None,
+        };
+        assert_eq!(place_text(Some(&blue), Some(1)), "netns blue");
+        let anon = NetnsRef {
+            name: None,
+            ..blue.clone()
+        };
+        assert_eq!(place_text(Some(&anon), Some(1)), "netns 2");
+        let web = NetnsRef {
+            container: Some(Container {
+                runtime: "docker".into(),
+                id: "3f2a9c1b7d0e4f5a".into(),
+                name: Some("web".into()),
+            }),
+            ..own
+        };
+        // A container sharing the host's namespace is still named.
+        assert_eq!(place_text(Some(&web), Some(1)), "container web");
     }
 
     #[test]
