@@ -422,3 +422,166 @@ fn without_root_the_own_namespace_is_listed_and_the_others_counted() {
         "{out:?}"
     );
 }
+
+/// A Podman container made here, removed on drop with its image.
+struct PodmanContainer {
+    name: String,
+    image: String,
+}
+
+impl Drop for PodmanContainer {
+    fn drop(&mut self) {
+        let quiet = |args: &[&str]| {
+            let _ = Command::new("podman")
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        };
+        quiet(&["rm", "-f", "-t", "0", &self.name]);
+        quiet(&["rmi", "-f", &self.image]);
+    }
+}
+
+/// Run busybox's httpd on `port` in a rootful Podman container publishing
+/// 127.0.0.1:`port`, from an image `podman import` makes of a tarball
+/// holding only a static busybox (no registry needed). `None` (with the
+/// reason printed as SKIPPED) when Podman cannot run a container here.
+fn podman_web(port: u16) -> Option<PodmanContainer> {
+    let busybox = ["/usr/bin/busybox", "/bin/busybox"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let podman_ok = Command::new("podman")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let Some(busybox) = busybox.filter(|_| podman_ok) else {
+        eprintln!("SKIPPED: needs podman and a static busybox (Debian: podman busybox-static)");
+        return None;
+    };
+    let file = Command::new("file").arg(busybox).output();
+    if file.is_ok_and(|o| !String::from_utf8_lossy(&o.stdout).contains("statically linked")) {
+        eprintln!("SKIPPED: {busybox} is not statically linked (Debian: busybox-static)");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("rootfs/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy(busybox, bin.join("busybox")).unwrap();
+    let tar = dir.path().join("rootfs.tar");
+    let ok = Command::new("tar")
+        .arg("-C")
+        .arg(dir.path().join("rootfs"))
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "tar failed");
+    let tag = format!("{}-{}", std::process::id(), port);
+    let c = PodmanContainer {
+        name: format!("pw-test-web-{tag}"),
+        image: format!("localhost/pw-test-busybox:{tag}"),
+    };
+    let out = Command::new("podman")
+        .arg("import")
+        .arg(&tar)
+        .arg(&c.image)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        eprintln!(
+            "SKIPPED: podman import failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        return None;
+    }
+    // The default OCI runtime first, then runc (crun refuses this
+    // machine's hybrid cgroup layout); low rlimits, as a sandbox may not
+    // allow raising them.
+    let mut why = String::new();
+    for runtime in [None, Some("runc")] {
+        let mut cmd = Command::new("podman");
+        if let Some(r) = runtime {
+            cmd.args(["--runtime", r]);
+        }
+        let publish = format!("127.0.0.1:{port}:{port}");
+        let listen = port.to_string();
+        let out = cmd
+            .args(["run", "-d", "--name", &c.name, "-p", &publish])
+            .args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"])
+            .args([c.image.as_str(), "/bin/busybox", "httpd", "-f", "-p", &listen])
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return Some(c);
+        }
+        why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        let _ = Command::new("podman")
+            .args(["rm", "-f", &c.name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    eprintln!("SKIPPED: podman cannot run a container here: {why}");
+    None
+}
+
+/// End to end with a real Podman container: its server is listed in the
+/// container's namespace under the container's name, the host port it
+/// publishes is held by conmon and mapped to the container, and a bind
+/// test there says to stop the container, not kill conmon.
+#[test]
+fn a_podman_container_is_named_and_its_published_port_mapped() {
+    if skip_unless_root() {
+        return;
+    }
+    let port = free_port();
+    let Some(web) = podman_web(port) else {
+        return;
+    };
+    let p = port.to_string();
+    // The server comes up inside the container a moment after `run`.
+    let start = Instant::now();
+    let inside = loop {
+        let v = json(&["list", "--netns", "all", "--json", "--port", &p]);
+        let hits: Vec<Value> = listeners_on(&v, port)
+            .into_iter()
+            .filter(|s| s["netns"]["inode"] != own_inode())
+            .collect();
+        if !hits.is_empty() || start.elapsed() > Duration::from_secs(20) {
+            break hits;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(inside.len(), 1, "{inside:?}");
+    let c = &inside[0]["netns"]["container"];
+    assert_eq!(c["runtime"], "podman", "{c}");
+    assert_eq!(c["name"], web.name.as_str(), "{c}");
+    assert_eq!(c["id"].as_str().map(str::len), Some(64), "{c}");
+    assert_eq!(inside[0]["processes"][0]["name"], "busybox");
+
+    // On the host, conmon holds the published port (rootful Podman keeps
+    // it reserved there) and it is mapped to the container.
+    let v = json(&["list", "--json", "--port", &p]);
+    let host = listeners_on(&v, port);
+    assert_eq!(host.len(), 1, "{v}");
+    assert_eq!(host[0]["netns"]["inode"], own_inode());
+    assert_eq!(host[0]["processes"][0]["name"], "conmon");
+    assert_eq!(host[0]["published"]["via"], "conmon");
+    assert_eq!(host[0]["published"]["container"]["name"], web.name.as_str());
+    assert_eq!(host[0]["published"]["container"]["id"], c["id"]);
+
+    let out = portwise(&["bind-test", &p, "--addr", "127.0.0.1", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let published = v["published"].as_array().unwrap();
+    assert!(
+        published
+            .iter()
+            .any(|x| x["command"] == format!("podman stop {}", web.name).as_str()),
+        "{v}"
+    );
+}
