@@ -511,8 +511,20 @@ fn podman_web(port: u16) -> Option<PodmanContainer> {
         let listen = port.to_string();
         let out = cmd
             .args(["run", "-d", "--name", &c.name, "-p", &publish])
-            .args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"])
-            .args([c.image.as_str(), "/bin/busybox", "httpd", "-f", "-p", &listen])
+            .args([
+                "--ulimit",
+                "nofile=1024:1024",
+                "--ulimit",
+                "nproc=1024:1024",
+            ])
+            .args([
+                c.image.as_str(),
+                "/bin/busybox",
+                "httpd",
+                "-f",
+                "-p",
+                &listen,
+            ])
             .output()
             .unwrap();
         if out.status.success() {

@@ -119,6 +119,7 @@ impl PortwiseApp {
             Effect::SetInterval(d) => sampler.into_iter().for_each(|s| s.set_interval(d)),
             Effect::Pause => sampler.into_iter().for_each(Sampler::pause),
             Effect::Resume => sampler.into_iter().for_each(Sampler::resume),
+            Effect::SetNetns(n) => sampler.into_iter().for_each(|s| s.set_netns(n.clone())),
             Effect::Export { suggested_name } => {
                 let req = SaveRequest {
                     title: FileJob::ExportSockets.title().into(),
@@ -213,10 +214,17 @@ impl PortwiseApp {
         let now = (self.clock)();
         self.state.now_ms = now;
         if let Some(s) = &self.sampler {
-            for sample in s.drain() {
+            let samples = s.drain();
+            let arrived = !samples.is_empty();
+            for sample in samples {
                 if let Some(old) = self.state.on_sample(sample) {
                     s.dispose(old);
                 }
+            }
+            if arrived {
+                // What the source learnt about network namespaces with the
+                // snapshot it just sent.
+                self.state.sockets.set_netns_summary(s.netns_summary());
             }
         }
         self.state.poll_tasks();

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::sockets::Snapshot;
+use crate::sockets::{NetnsSelection, Snapshot};
 use crate::stop::StopService;
 use crate::tuning::{Os, Sysctls};
 use crate::window::tasks::Scoped;
@@ -79,6 +79,9 @@ pub enum Effect {
     SetInterval(Duration),
     Pause,
     Resume,
+    /// List these network namespaces from now on (the Sockets view's "All
+    /// namespaces" toggle).
+    SetNetns(NetnsSelection),
     /// Ask for a save path (suggested file name given), then export.
     Export {
         suggested_name: String,

@@ -171,19 +171,23 @@ pub enum Column {
     State,
     Process,
     User,
+    /// The network namespace or container (Linux); empty for portwise's
+    /// own namespace.
+    Namespace,
     TimeWait,
     Remote,
     LastOwner,
 }
 
 impl Column {
-    pub const ALL: [Column; 9] = [
+    pub const ALL: [Column; 10] = [
         Column::Proto,
         Column::Local,
         Column::Port,
         Column::State,
         Column::Process,
         Column::User,
+        Column::Namespace,
         Column::TimeWait,
         Column::Remote,
         Column::LastOwner,
@@ -197,6 +201,7 @@ impl Column {
             Column::State => "State",
             Column::Process => "Process",
             Column::User => "User",
+            Column::Namespace => "Namespace / container",
             Column::TimeWait => "TIME_WAIT left",
             Column::Remote => "Remote address",
             Column::LastOwner => "Last known owner",
@@ -212,6 +217,7 @@ impl Column {
             Column::State => 90.0,
             Column::Process => 160.0,
             Column::User => 70.0,
+            Column::Namespace => 150.0,
             Column::TimeWait => 110.0,
             Column::Remote => 150.0,
             Column::LastOwner => 160.0,

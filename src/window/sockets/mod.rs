@@ -38,7 +38,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::sockets::{Family, Proto, Snapshot, SocketEntry, TcpState};
+use crate::sockets::{
+    Family, NetnsSelection, NetnsSummary, Proto, Snapshot, SocketEntry, TcpState,
+};
 use crate::window::ctx::{Ctx, Effect, ToastKind};
 use export::ExportJob;
 
@@ -149,6 +151,9 @@ pub enum SocketsMsg {
     ShowPort(u16),
     /// Drop the port filter.
     ClearPortFilter,
+    /// The "All namespaces" toggle: list the sockets of every network
+    /// namespace (root), or only portwise's own.
+    SetAllNamespaces(bool),
 }
 
 /// What this view asks of the rest of the window, from [`update`].
@@ -258,6 +263,18 @@ pub fn update(
             prefs.filter.port = None;
             s.rows_dirty = true;
         }
+        SocketsMsg::SetAllNamespaces(on) => {
+            if on != s.all_namespaces {
+                s.all_namespaces = on;
+                let selection = if on {
+                    NetnsSelection::All
+                } else {
+                    NetnsSelection::Own
+                };
+                // The sampler takes a snapshot of the new selection at once.
+                ctx.effects.push(Effect::SetNetns(selection));
+            }
+        }
     }
     None
 }
@@ -306,9 +323,38 @@ pub struct SocketsState {
     /// The rows must be filtered and sorted again (a snapshot came, or the
     /// filter or the sort changed).
     rows_dirty: bool,
+    /// Whether the sockets of every network namespace are asked for (the
+    /// "All namespaces" toggle; not persisted: listing them all costs a
+    /// dump per namespace every refresh).
+    pub all_namespaces: bool,
+    /// What the source said about network namespaces with the last
+    /// snapshot; `None` where the OS has none (or before the first).
+    pub netns: Option<NetnsSummary>,
 }
 
 impl SocketsState {
+    /// Take in what the source said about network namespaces.
+    pub fn set_netns_summary(&mut self, summary: Option<NetnsSummary>) {
+        if self.netns != summary {
+            // The Namespace column names every namespace but portwise's own.
+            if self.netns.as_ref().map(|n| n.own) != summary.as_ref().map(|n| n.own) {
+                self.rows_dirty = true;
+            }
+            self.netns = summary;
+        }
+    }
+
+    /// portwise's own network namespace, where the OS has them.
+    pub fn own_netns(&self) -> Option<u64> {
+        self.netns.as_ref().and_then(|n| n.own)
+    }
+
+    /// The line above the table about network namespaces (how many others
+    /// exist and how to see them), if any.
+    pub fn netns_banner(&self) -> Option<String> {
+        self.netns.as_ref()?.banner(self.all_namespaces)
+    }
+
     /// Keep the last good snapshot and remember the error.
     pub fn on_error(&mut self, message: String, now_ms: u64) {
         self.error = Some((message, now_ms));

@@ -7,6 +7,32 @@ use super::{Column, countdown_text};
 use crate::sockets::{Family, Proto, SocketEntry};
 
 /// How two rows compare on `col` (`ta`, `tb`: their snapshots' times).
+/// The Namespace / Container cell: the container, or the namespace's name
+/// or inode; empty for portwise's own namespace.
+pub fn namespace_text(e: &SocketEntry, own: Option<u64>) -> String {
+    crate::sockets::namespaces::place_text(e.netns.as_deref(), own)
+}
+
+/// The Details panel's "Namespace" line: "portwise's own (net:[N])",
+/// "blue (net:[N])" or "net:[N]", as `readlink /proc/PID/ns/net` shows it.
+pub fn namespace_detail(ns: &crate::sockets::NetnsRef, own: Option<u64>) -> String {
+    let inode = format!("net:[{}]", ns.inode);
+    match (&ns.name, Some(ns.inode) == own) {
+        (_, true) => format!("portwise's own ({inode})"),
+        (Some(name), false) => format!("{name} ({inode})"),
+        (None, false) => format!("{inode}, unnamed"),
+    }
+}
+
+/// The Details panel's "Container" line: "web (podman, id 3f2a9c1b7d0e)".
+pub fn container_detail(c: &crate::sockets::Container) -> String {
+    match &c.name {
+        Some(name) if *name != c.id => format!("{name} ({}, id {})", c.runtime, c.short_id()),
+        Some(name) => format!("{name} ({})", c.runtime),
+        None => format!("{} {} (name unknown)", c.runtime, c.short_id()),
+    }
+}
+
 pub(super) fn compare(
     col: Column,
     a: &SocketEntry,
@@ -31,6 +57,11 @@ pub(super) fn compare(
             }
         }
         Column::User => user_text(a).cmp(user_text(b)),
+        Column::Namespace => {
+            // Rows of other namespaces (and containers) together, by name.
+            let key = |e: &SocketEntry| e.netns.as_ref().map(|n| n.describe());
+            key(a).cmp(&key(b))
+        }
         Column::TimeWait => {
             // Rows with a countdown first, soonest free first.
             let ra = time_wait_left_ms(a, ta, 0);

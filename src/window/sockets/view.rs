@@ -155,6 +155,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             }
         }
         ui.separator();
+        namespaces_toggle(ui, state, out);
         if ui
             .button("Export…")
             .on_hover_text("Save the rows shown (not the fading ones) as CSV or JSON")
@@ -183,8 +184,41 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     }
 }
 
+/// "All namespaces": on Linux only (where namespaces exist), and only with
+/// the privileges to enter them.
+fn namespaces_toggle(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let sockets = &state.sockets;
+    let Some(summary) = sockets.netns.as_ref().filter(|n| n.own.is_some()) else {
+        return;
+    };
+    let mut on = sockets.all_namespaces;
+    let r = ui.add_enabled(
+        summary.privileged,
+        egui::Button::selectable(on, "All namespaces"),
+    );
+    let r = if summary.privileged {
+        r.on_hover_text(
+            "List the sockets of every network namespace on this machine (containers, \
+             `ip netns` namespaces), not only portwise's own",
+        )
+    } else {
+        r.on_disabled_hover_text(
+            "Entering other network namespaces needs root: start the window as root \
+             (sudo -E portwise)",
+        )
+    };
+    if r.clicked() {
+        on = !on;
+        out.push(Action::Sockets(SocketsMsg::SetAllNamespaces(on)));
+    }
+    ui.separator();
+}
+
 fn banners(ui: &mut egui::Ui, state: &AppState) {
     let sockets = &state.sockets;
+    if let Some(text) = sockets.netns_banner() {
+        banner(ui, ui.visuals().weak_text_color(), &text);
+    }
     if let Some((msg, _)) = &sockets.error {
         let tail = match sockets.received_at_ms {
             Some(_) => format!(
@@ -247,6 +281,7 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let sockets = &state.sockets;
     let rows = sockets.rows();
     let now = state.now_ms;
+    let own = sockets.own_netns();
     let selected = sockets.selected;
     let sort = state.settings.sort;
     // Cells are not text-selectable: a click anywhere on a row selects it
@@ -314,7 +349,7 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                             let color = widgets::highlight(ui, change == Change::New, h);
                             ui.painter().rect_filled(rect, 0.0, color);
                         }
-                        cell(ui, col, e, taken, now, gone);
+                        cell(ui, col, e, taken, now, gone, own);
                     });
                 }
                 let resp = row.response();
@@ -347,7 +382,15 @@ fn sort_arrow(ui: &mut egui::Ui, descending: bool) {
     ));
 }
 
-fn cell(ui: &mut egui::Ui, col: Column, e: &SocketEntry, taken: u64, now: u64, gone: bool) {
+fn cell(
+    ui: &mut egui::Ui,
+    col: Column,
+    e: &SocketEntry,
+    taken: u64,
+    now: u64,
+    gone: bool,
+    own: Option<u64>,
+) {
     // Empty cells draw nothing: fewer widgets per frame.
     let text = |ui: &mut egui::Ui, t: String| {
         if !t.is_empty() {
@@ -379,6 +422,7 @@ fn cell(ui: &mut egui::Ui, col: Column, e: &SocketEntry, taken: u64, now: u64, g
             }
         }
         Column::User => text(ui, s::user_text(e).to_string()),
+        Column::Namespace => text(ui, s::namespace_text(e, own)),
         Column::TimeWait => {
             if let Some(left) = s::time_wait_left_ms(e, taken, now) {
                 widgets::countdown(ui, left, 48.0);
@@ -489,6 +533,18 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 kv("User", p.user.clone().unwrap_or_else(|| "unknown".into()));
                 if let Some(exe) = &p.exe {
                     kv("Executable", exe.clone());
+                }
+            }
+            if let Some(ns) = &e.netns {
+                kv("Namespace", s::namespace_detail(ns, sockets.own_netns()));
+                if let Some(c) = &ns.container {
+                    kv("Container", s::container_detail(c));
+                }
+            }
+            if let Some(p) = &e.published {
+                kv("Published", format!("{} (via {})", p.describe(), p.via));
+                if let Some(cmd) = p.stop_command() {
+                    kv("Stop it with", cmd);
                 }
             }
             if e.is_kernel_owned() {
