@@ -12,7 +12,9 @@ use std::sync::Arc;
 use common::ui::*;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use portwise::sockets::{Container, NetnsRef, NetnsSelection, NetnsSummary, SocketEntry};
+use portwise::sockets::{
+    Container, NetnsRef, NetnsSelection, NetnsSummary, Published, SocketEntry,
+};
 use portwise::window::app::PortwiseApp;
 use portwise::window::shell::Settings;
 
@@ -34,6 +36,20 @@ fn has_text(h: &H, text: &str) -> bool {
 
 fn in_ns(mut e: SocketEntry, ns: &Arc<NetnsRef>) -> SocketEntry {
     e.netns = Some(ns.clone());
+    e
+}
+
+/// `e` held by the conmon of container "web", which publishes it.
+fn published(mut e: SocketEntry) -> SocketEntry {
+    e.published = Some(Box::new(Published {
+        via: "conmon".into(),
+        container: Some(Container {
+            runtime: "podman".into(),
+            id: WEB_ID.into(),
+            name: Some("web".into()),
+        }),
+        target: None,
+    }));
     e
 }
 
@@ -106,6 +122,7 @@ fn the_toggle_lists_every_namespace_and_the_column_details_and_filter_name_them(
                 in_ns(listener("127.0.0.1", 8080, 4242, "python3"), &own),
                 in_ns(listener("127.0.0.1", 8081, 5151, "python3"), &blue),
                 in_ns(listener("0.0.0.0", 8082, 6161, "busybox"), &web),
+                published(in_ns(listener("127.0.0.1", 18080, 7171, "conmon"), &own)),
             ],
         ),
     );
@@ -115,7 +132,8 @@ fn the_toggle_lists_every_namespace_and_the_column_details_and_filter_name_them(
     );
     h.get_by_label("netns blue");
     h.get_by_label("container web");
-    assert_eq!(shown_ports(&h), vec![8080, 8081, 8082]);
+    h.get_by_label("published for container web");
+    assert_eq!(shown_ports(&h), vec![8080, 8081, 8082, 18080]);
 
     // The Details panel names the namespace and the container.
     h.get_by_label("container web").click();
@@ -128,12 +146,17 @@ fn the_toggle_lists_every_namespace_and_the_column_details_and_filter_name_them(
     h.run();
     h.get_by_label("blue (net:[2])");
     assert!(h.query_by_label("Container").is_none());
+    h.get_by_label("published for container web").click();
+    h.run();
+    h.get_by_label("portwise's own (net:[1])");
+    h.get_by_label("published by container web (via conmon)");
+    h.get_by_label("podman stop web");
 
     // Filtering by the container's name (or its short id) keeps its rows.
     set_field(&mut h, "Filter", "web");
-    assert_eq!(shown_ports(&h), vec![8082]);
+    assert_eq!(shown_ports(&h), vec![8082, 18080]);
     set_field(&mut h, "Filter", "9d2c5e");
-    assert_eq!(shown_ports(&h), vec![8082]);
+    assert_eq!(shown_ports(&h), vec![8082, 18080]);
     set_field(&mut h, "Filter", "blue");
     assert_eq!(shown_ports(&h), vec![8081]);
 

@@ -142,10 +142,12 @@ impl Filter {
             return true;
         }
         if let Some(p) = &s.published
-            && p.container
-                .as_ref()
-                .and_then(|c| c.name.as_deref())
-                .is_some_and(|n| contains_ignore_case(n, needle))
+            && p.container.as_ref().is_some_and(|c| {
+                c.name
+                    .as_deref()
+                    .is_some_and(|n| contains_ignore_case(n, needle))
+                    || contains_ignore_case(c.short_id(), needle)
+            })
         {
             return true;
         }

@@ -8,9 +8,18 @@ use crate::sockets::{Family, Proto, SocketEntry};
 
 /// How two rows compare on `col` (`ta`, `tb`: their snapshots' times).
 /// The Namespace / Container cell: the container, or the namespace's name
-/// or inode; empty for portwise's own namespace.
+/// or inode; for a port a proxy (docker-proxy, conmon, rootlessport)
+/// publishes, the container behind it; empty for the rest of portwise's
+/// own namespace.
 pub fn namespace_text(e: &SocketEntry, own: Option<u64>) -> String {
-    crate::sockets::namespaces::place_text(e.netns.as_deref(), own)
+    let place = crate::sockets::namespaces::place_text(e.netns.as_deref(), own);
+    match (&e.published, place.is_empty()) {
+        (Some(p), true) => match &p.container {
+            Some(c) => format!("published for container {}", c.label()),
+            None => format!("published for a container ({})", p.via),
+        },
+        _ => place,
+    }
 }
 
 /// The Details panel's "Namespace" line: "portwise's own (net:[N])",
