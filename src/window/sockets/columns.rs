@@ -217,7 +217,7 @@ impl Column {
             Column::State => 90.0,
             Column::Process => 160.0,
             Column::User => 70.0,
-            Column::Namespace => 150.0,
+            Column::Namespace => 110.0,
             Column::TimeWait => 110.0,
             Column::Remote => 150.0,
             Column::LastOwner => 160.0,
