@@ -308,3 +308,73 @@ fn a_server_in_an_ip_netns_namespace_shows_up_with_all_namespaces() {
     drop(server);
     drop(ns);
 }
+
+/// With "All namespaces", a server on the port in another namespace does
+/// not make it busy for the other views (they judge by portwise's own
+/// namespace), and the Bind test names it as not conflicting.
+#[test]
+fn the_bind_test_names_a_server_in_another_namespace_as_no_conflict() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let rig = Rig::new();
+    rig.source
+        .set_netns_summary(Some(summary(true, vec![1, 2])));
+    let mut h = on_view(&rig, portwise::window::shell::View::BindTest);
+    let own = Arc::new(NetnsRef {
+        inode: 1,
+        name: None,
+        container: None,
+    });
+    let blue = Arc::new(NetnsRef {
+        inode: 2,
+        name: Some("blue".into()),
+        container: None,
+    });
+    refresh(
+        &rig,
+        &mut h,
+        snapshot(
+            T0,
+            vec![
+                in_ns(listener("127.0.0.1", 8080, 4242, "python3"), &own),
+                in_ns(listener("127.0.0.1", port, 5151, "python3"), &blue),
+            ],
+        ),
+    );
+    // The toggle is the Sockets view's; here its state is set directly.
+    h.state_mut().state.sockets.all_namespaces = true;
+    refresh(
+        &rig,
+        &mut h,
+        snapshot(
+            T0 + 1_000,
+            vec![
+                in_ns(listener("127.0.0.1", 8080, 4242, "python3"), &own),
+                in_ns(listener("127.0.0.1", port, 5151, "python3"), &blue),
+            ],
+        ),
+    );
+    let st = &h.state().state.sockets;
+    assert_eq!(st.snapshot.sockets.len(), 2);
+    assert_eq!(
+        st.host
+            .sockets
+            .iter()
+            .map(|e| e.local_port)
+            .collect::<Vec<_>>(),
+        vec![8080],
+        "the other views see only portwise's own namespace"
+    );
+    set_field(&mut h, "Port", &port.to_string());
+    set_field(&mut h, "Address", "127.0.0.1");
+    click(&mut h, "Test");
+    h.get_by_label("Bindable");
+    h.get_by_label("In other network namespaces");
+    h.get_by_label(&format!(
+        "• a server in network namespace blue (python3, pid 5151) listens on tcp \
+         127.0.0.1:{port} in its own network namespace; it does not conflict with a bind here"
+    ));
+}

@@ -215,16 +215,15 @@ impl PortwiseApp {
         self.state.now_ms = now;
         if let Some(s) = &self.sampler {
             let samples = s.drain();
-            let arrived = !samples.is_empty();
+            if !samples.is_empty() {
+                // What the source learnt about network namespaces with the
+                // snapshots it just sent (stored before it sends them).
+                self.state.sockets.set_netns_summary(s.netns_summary());
+            }
             for sample in samples {
                 if let Some(old) = self.state.on_sample(sample) {
                     s.dispose(old);
                 }
-            }
-            if arrived {
-                // What the source learnt about network namespaces with the
-                // snapshot it just sent.
-                self.state.sockets.set_netns_summary(s.netns_summary());
             }
         }
         self.state.poll_tasks();

@@ -288,7 +288,29 @@ fn card(ui: &mut egui::Ui, state: &AppState, r: &BindResult, out: &mut Vec<Actio
                     }
                 }
             }
+            elsewhere(ui, state, rep);
         });
+}
+
+/// Servers on the same port in other network namespaces (containers, `ip
+/// netns`), from the Sockets view's snapshot when "All namespaces" is on:
+/// named, and said not to conflict with a bind here.
+fn elsewhere(ui: &mut egui::Ui, state: &AppState, rep: &BindReport) {
+    let own = state.sockets.own_netns();
+    let found = crate::sockets::namespaces::listeners_elsewhere(
+        &state.sockets.snapshot,
+        own,
+        rep.proto,
+        rep.port,
+    );
+    if found.is_empty() {
+        return;
+    }
+    ui.add_space(6.0);
+    ui.label(RichText::new("In other network namespaces").strong());
+    for l in &found {
+        ui.add(egui::Label::new(format!("• {}", l.note)).wrap());
+    }
 }
 
 fn verdict_line(rep: &BindReport) -> String {

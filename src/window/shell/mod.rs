@@ -89,7 +89,7 @@ macro_rules! feature_ctx {
     ($s:ident, $wrap:expr) => {
         Ctx {
             now_ms: $s.now_ms,
-            snapshot: &$s.sockets.snapshot,
+            snapshot: &$s.sockets.host,
             toasts: &mut $s.toasts,
             effects: &mut $s.effects,
             tasks: $s.tasks.scoped($wrap),
@@ -205,9 +205,11 @@ impl AppState {
                 let old = self
                     .sockets
                     .on_snapshot(*snapshot, took.as_millis() as u64, self.now_ms);
+                self.sockets.refresh_host();
                 self.counts = count(&self.sockets.snapshot);
-                self.free.on_snapshot(&self.sockets.snapshot);
-                self.bind.on_snapshot(&self.sockets.snapshot);
+                // The other views judge ports by portwise's own namespace.
+                self.free.on_snapshot(&self.sockets.host);
+                self.bind.on_snapshot(&self.sockets.host);
                 let mut ctx = feature_ctx!(self, Action::Bind);
                 self.bind.read_wanted_facts(&mut ctx);
                 Some(old)

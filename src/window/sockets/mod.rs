@@ -330,6 +330,11 @@ pub struct SocketsState {
     /// What the source said about network namespaces with the last
     /// snapshot; `None` where the OS has none (or before the first).
     pub netns: Option<NetnsSummary>,
+    /// The sockets of portwise's own network namespace: `snapshot` itself,
+    /// or, with "All namespaces", a copy without the other namespaces'
+    /// sockets. What the other views (bind test, free port, stop) judge a
+    /// port by: a server in a container does not hold a port here.
+    pub host: Arc<Snapshot>,
 }
 
 impl SocketsState {
@@ -342,6 +347,28 @@ impl SocketsState {
             }
             self.netns = summary;
         }
+    }
+
+    /// Bring [`SocketsState::host`] up to date with the snapshot.
+    pub fn refresh_host(&mut self) {
+        let own = self.own_netns();
+        let foreign = |e: &SocketEntry| {
+            e.netns
+                .as_ref()
+                .is_some_and(|n| own.is_some_and(|o| o != n.inode))
+        };
+        self.host = if own.is_some() && self.snapshot.sockets.iter().any(foreign) {
+            let kept = self
+                .snapshot
+                .sockets
+                .iter()
+                .filter(|e| !foreign(e))
+                .cloned()
+                .collect();
+            Arc::new(with_sockets(&self.snapshot, kept))
+        } else {
+            Arc::clone(&self.snapshot)
+        };
     }
 
     /// portwise's own network namespace, where the OS has them.
