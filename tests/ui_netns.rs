@@ -378,3 +378,39 @@ fn the_bind_test_names_a_server_in_another_namespace_as_no_conflict() {
          127.0.0.1:{port} in its own network namespace; it does not conflict with a bind here"
     ));
 }
+
+/// A port a container's proxy holds: the failed Bind test says which
+/// container publishes it and how to stop the container instead of the
+/// proxy. (A real listener holds the port; the snapshot says it is
+/// conmon's.)
+#[test]
+fn the_bind_test_of_a_published_port_says_to_stop_the_container() {
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let rig = Rig::new();
+    rig.source.set_netns_summary(Some(summary(true, vec![1])));
+    let mut h = on_view(&rig, portwise::window::shell::View::BindTest);
+    let own = Arc::new(NetnsRef {
+        inode: 1,
+        name: None,
+        container: None,
+    });
+    refresh(
+        &rig,
+        &mut h,
+        snapshot(
+            T0,
+            vec![published(in_ns(
+                listener("127.0.0.1", port, 7171, "conmon"),
+                &own,
+            ))],
+        ),
+    );
+    set_field(&mut h, "Port", &port.to_string());
+    set_field(&mut h, "Address", "127.0.0.1");
+    click(&mut h, "Test");
+    h.get_by_label("Published port");
+    h.get_by_label("• conmon (pid 7171) holds it: published by container web");
+    h.get_by_label("Stop the container, not its proxy: podman stop web");
+    drop(held);
+}

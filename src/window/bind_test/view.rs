@@ -303,13 +303,30 @@ fn elsewhere(ui: &mut egui::Ui, state: &AppState, rep: &BindReport) {
         rep.proto,
         rep.port,
     );
-    if found.is_empty() {
+    if !found.is_empty() {
+        ui.add_space(6.0);
+        ui.label(RichText::new("In other network namespaces").strong());
+        for l in &found {
+            ui.add(egui::Label::new(format!("• {}", l.note)).wrap());
+        }
+    }
+    // A port a container runtime's proxy holds: stop the container, not
+    // the proxy (killing docker-proxy or conmon leaves it publishing).
+    if rep.ok {
+        return;
+    }
+    let published =
+        crate::sockets::namespaces::published_on(&state.sockets.host, own, rep.proto, rep.port);
+    if published.is_empty() {
         return;
     }
     ui.add_space(6.0);
-    ui.label(RichText::new("In other network namespaces").strong());
-    for l in &found {
-        ui.add(egui::Label::new(format!("• {}", l.note)).wrap());
+    ui.label(RichText::new("Published port").strong());
+    for (text, command) in &published {
+        ui.add(egui::Label::new(format!("• {text}")).wrap());
+        if let Some(c) = command {
+            ui.label(format!("Stop the container, not its proxy: {c}"));
+        }
     }
 }
 
