@@ -860,7 +860,6 @@ mod tests {
             eprintln!("SKIPPED: /proc descriptors are read on Linux only");
             return;
         }
-        use std::os::unix::fs::PermissionsExt as _;
         struct Reap(std::process::Child);
         impl Drop for Reap {
             fn drop(&mut self) {
@@ -875,7 +874,13 @@ mod tests {
         let script = |name: &str, body: &str| {
             let path = dir.path().join(name);
             std::fs::write(&path, body).unwrap();
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            // chmod(1), not PermissionsExt: this file also builds for Windows.
+            let ok = std::process::Command::new("chmod")
+                .arg("755")
+                .arg(&path)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "chmod failed");
             path
         };
         let (exit_r, exit_w) = std::io::pipe().unwrap();
