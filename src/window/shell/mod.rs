@@ -55,8 +55,10 @@ pub enum Action {
         text: String,
         notice: String,
     },
-    /// "Test bind on this port": the Bind test view with the port filled in.
+    /// "Test bind on this port": the Bind test view with the row's
+    /// address, port and protocol filled in, tested at once.
     OpenBindTest {
+        addr: std::net::IpAddr,
         port: u16,
         proto: Proto,
     },
@@ -293,12 +295,10 @@ impl AppState {
             }
             Action::DismissToast(id) => self.toasts.dismiss(id),
             Action::CopyText { text, notice } => self.copy_to_clipboard(text, notice),
-            Action::OpenBindTest { port, proto } => {
+            Action::OpenBindTest { addr, port, proto } => {
                 self.settings.view = View::BindTest;
-                self.bind.port_text = port.to_string();
-                self.bind.proto = proto;
-                self.bind.result = None;
-                self.bind.edited();
+                let mut ctx = feature_ctx!(self, Action::Bind);
+                bind_test::test_from_row(&mut self.bind, addr, port, proto, &mut ctx);
             }
             Action::Free(a) => {
                 let mut ctx = feature_ctx!(self, Action::Free);
