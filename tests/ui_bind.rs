@@ -155,6 +155,8 @@ fn a_real_loopback_listener_shows_its_holder() {
 fn watch_until_free_says_when_the_port_binds() {
     let rig = Rig::new();
     let mut h = real_app_on_rig_clock(&rig);
+    let notes = portwise::notify::Recording::default();
+    h.state_mut().set_notifier(Box::new(notes.clone()));
     let held = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let port = held.local_addr().unwrap().port();
     set_field(&mut h, "Port", &port.to_string());
@@ -186,6 +188,78 @@ fn watch_until_free_says_when_the_port_binds() {
     h.get_by_label_contains("(freed after");
     h.get_by_label_contains(&format!("Port {port} binds now (after"));
     h.get_by_label("Watch until free");
+    // And the desktop is told (the user may have left the window).
+    let notes = notes.notes();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0].summary, format!("Port {port} is free"));
+    assert!(
+        notes[0]
+            .body
+            .starts_with(&format!("TCP 127.0.0.1:{port} binds now, after")),
+        "{notes:?}"
+    );
+}
+
+/// Watched ports: added from the form, kept in the settings (and so
+/// across runs), a notification when the port becomes bindable and when
+/// it is taken, naming who took it. The listener is real; the socket table
+/// is scripted to match it.
+#[test]
+fn watched_ports_notify_when_free_and_when_taken() {
+    let rig = Rig::new();
+    let mut h = on_view(&rig, View::BindTest);
+    let notes = portwise::notify::Recording::default();
+    h.state_mut().set_notifier(Box::new(notes.clone()));
+    let me = std::process::id();
+    let held = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = held.local_addr().unwrap().port();
+    let holding = |t| snapshot(t, vec![listener("127.0.0.1", port, me, "ui_bind")]);
+    refresh(&rig, &mut h, holding(T0));
+    assert!(has_text(&h, "Watched ports"));
+    set_field(&mut h, "Port", &port.to_string());
+    click(&mut h, "Add to watched ports");
+    assert!(disabled(&h, "Add to watched ports"), "already watched");
+    h.get_by_label(&format!(
+        "TCP {port}: held by ui_bind (pid {me}, user alice)"
+    ));
+    let w = portwise::notify::WatchedPort {
+        port,
+        proto: Proto::Tcp,
+    };
+    assert_eq!(h.state().state.settings.watched_ports, vec![w]);
+    assert!(notes.notes().is_empty(), "the first look says nothing");
+
+    // The holder exits: the port binds, and the desktop is told.
+    drop(held);
+    refresh(&rig, &mut h, snapshot(T0 + 1_000, vec![]));
+    h.get_by_label(&format!("TCP {port}: bindable now"));
+    let n = notes.notes();
+    assert_eq!(n.len(), 1, "{n:?}");
+    assert_eq!(n[0].summary, format!("Port {port} is free"));
+    assert_eq!(
+        n[0].body,
+        format!("TCP {port} binds now (it was held by ui_bind (pid {me}, user alice)).")
+    );
+
+    // Taken again: who took it.
+    let held = TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
+    refresh(&rig, &mut h, holding(T0 + 2_000));
+    let n = notes.notes();
+    assert_eq!(n.len(), 2, "{n:?}");
+    assert_eq!(n[1].summary, format!("Port {port} was taken"));
+    assert_eq!(
+        n[1].body,
+        format!("TCP {port} is now held by ui_bind (pid {me}, user alice).")
+    );
+
+    // Across runs: the next window starts with the list from the settings.
+    let saved = h.state().state.settings.clone();
+    let mut h2 = rig.harness(saved);
+    h2.get_by_label(&format!("Remove TCP {port}"));
+    click(&mut h2, &format!("Remove TCP {port}"));
+    assert!(h2.state().state.settings.watched_ports.is_empty());
+    assert!(!has_text(&h2, &format!("Remove TCP {port}")));
+    drop(held);
 }
 
 #[test]

@@ -15,6 +15,7 @@ use crate::bind::{
     BindReport, BindRequest, ErrorClass, ProbeError, ProbeFailure, SystemFacts, TimeWaitInfo,
     port_use, probe, report_with_facts, success_notes, systemd_holds, time_wait_on,
 };
+use crate::notify::{Note, PortWatcher, WatchedPort};
 use crate::platform::{HOST, HostPorts, ProcessIdentity};
 use crate::sockets::{Proto, Snapshot};
 use crate::window::ctx::{Ctx, Effect, ToastKind};
@@ -37,6 +38,9 @@ pub enum BindAction {
     FactsRead(Box<(FactsKey, SystemFacts)>),
     /// This machine's addresses arrived (the address list).
     LocalAddrs(Vec<IpAddr>),
+    /// Add the form's port and protocol to the watched ports.
+    AddWatched,
+    RemoveWatched(WatchedPort),
 }
 
 /// "Watch until free" re-tests this often.
@@ -210,6 +214,10 @@ pub struct BindState {
     /// An option this OS cannot set (SO_REUSEPORT on Windows).
     pub unsupported: Option<String>,
     pub watch: Option<Watch>,
+    /// Ports to notify about (kept in the settings by the shell).
+    pub watched: Vec<WatchedPort>,
+    /// Their last status, for the list and the notifications.
+    pub watcher: PortWatcher,
 }
 
 impl Default for BindState {
@@ -229,6 +237,8 @@ impl Default for BindState {
             also: None,
             unsupported: None,
             watch: None,
+            watched: Vec::new(),
+            watcher: PortWatcher::default(),
         }
     }
 }
@@ -327,6 +337,35 @@ impl BindState {
         self.result
             .as_ref()
             .is_some_and(|r| r.inputs != self.inputs())
+    }
+
+    /// The watched port the form describes, if its port is valid and not
+    /// 0.
+    pub fn watchable(&self) -> Option<WatchedPort> {
+        let port = parse_port(&self.port_text).ok().filter(|p| *p != 0)?;
+        Some(WatchedPort {
+            port,
+            proto: self.proto,
+        })
+    }
+
+    /// A new snapshot: the status of every watched port (a test bind of
+    /// the wildcard where nothing live holds it), and a note for each one
+    /// that became bindable or was taken.
+    pub fn observe_watched(&mut self, snap: &Snapshot) -> Vec<Note> {
+        if self.watched.is_empty() {
+            self.watcher = PortWatcher::default();
+            return Vec::new();
+        }
+        let mut bind = |w: &WatchedPort| {
+            let req = BindRequest::new(IpAddr::from([0, 0, 0, 0]), w.port, w.proto);
+            match probe(&req) {
+                Ok(_) => Ok(()),
+                Err(ProbeError::Failed(f)) => Err(f.error.code),
+                Err(ProbeError::Unsupported(m)) => Err(m),
+            }
+        };
+        self.watcher.observe(&self.watched, snap, &mut bind)
     }
 
     /// Both results, the first one first.
@@ -710,6 +749,26 @@ pub fn update(b: &mut BindState, a: BindAction, ctx: &mut Ctx<'_, BindAction>) {
             b.facts_read(key, facts, ctx.snapshot)
         }
         BindAction::LocalAddrs(addrs) => b.local_addrs = Pending::Done(addrs),
+        BindAction::AddWatched => {
+            if let Some(w) = b.watchable()
+                && !b.watched.contains(&w)
+                && b.watched.len() < crate::window::shell::MAX_WATCHED
+            {
+                b.watched.push(w);
+                // Its status now, without a note (the first look).
+                b.observe_watched(ctx.snapshot);
+                ctx.toast(
+                    ToastKind::Success,
+                    format!(
+                        "Watching {}: a desktop notification when it becomes bindable or is taken",
+                        w.label()
+                    ),
+                );
+            }
+        }
+        BindAction::RemoveWatched(w) => {
+            b.watched.retain(|x| *x != w);
+        }
     }
     // A failed test may need system facts read.
     b.read_wanted_facts(ctx);
@@ -719,12 +778,34 @@ pub fn update(b: &mut BindState, a: BindAction, ctx: &mut Ctx<'_, BindAction>) {
 pub fn tick(b: &mut BindState, ctx: &mut Ctx<'_, BindAction>) {
     if let Some(after) = b.tick(ctx.snapshot, ctx.now_ms) {
         let port = b.result.as_ref().map_or(0, |r| r.report.port);
+        let what = b
+            .results()
+            .map(|r| verdict_addr(&r.report))
+            .collect::<Vec<_>>()
+            .join(" and ");
         ctx.toast(
             ToastKind::Success,
             format!("Port {port} binds now (after {} s)", after.div_ceil(1000)),
         );
+        // The user may have left the window: tell the desktop too.
+        ctx.effects.push(Effect::Notify(Note {
+            summary: format!("Port {port} is free"),
+            body: format!(
+                "{what} binds now, after {} s of watching.",
+                after.div_ceil(1000)
+            ),
+        }));
     }
     b.read_wanted_facts(ctx);
+}
+
+/// "TCP 127.0.0.1:8080".
+fn verdict_addr(r: &BindReport) -> String {
+    format!(
+        "{} {}",
+        r.proto.as_str().to_uppercase(),
+        std::net::SocketAddr::new(r.addr, r.port)
+    )
 }
 
 /// The view is on screen: read this machine's addresses the first time.

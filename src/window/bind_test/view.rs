@@ -8,6 +8,7 @@ use egui::{RichText, Sense};
 use crate::bind::{
     BindReport, Cause, Diagnosis, OsKind, SockOption, bind_test_command, option_help,
 };
+use crate::notify::PortStatus;
 use crate::sockets::Proto;
 use crate::window::bind_test::{BindResult, BindState, parse_addrs, parse_port};
 use crate::window::shell::{Action, AppState, BindAction};
@@ -61,6 +62,8 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 ui.push_id(("bind.card", i), |ui| card(ui, state, r, out));
                 ui.add_space(6.0);
             }
+            ui.add_space(10.0);
+            watched(ui, b, out);
         });
 }
 
@@ -183,6 +186,52 @@ fn form(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
         });
 }
 
+/// The watched ports, each with its status and a Remove button.
+fn watched(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
+    ui.strong("Watched ports");
+    if b.watched.is_empty() {
+        ui.label(
+            RichText::new(
+                "None. \"Add to watched ports\" keeps an eye on the form's port: a desktop \
+                 notification when it becomes bindable, and when it is taken (naming who took it).",
+            )
+            .weak(),
+        );
+        return;
+    }
+    ui.label(
+        RichText::new(
+            "A desktop notification when one becomes bindable or is taken, while portwise runs \
+             (sampling not paused).",
+        )
+        .weak(),
+    );
+    egui::Grid::new("bind.watched")
+        .num_columns(3)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for w in &b.watched {
+                let label = w.label();
+                ui.monospace(&label);
+                let status = match b.watcher.status(w) {
+                    None => "not looked at yet".to_string(),
+                    Some(PortStatus::Bindable) => "bindable now".to_string(),
+                    Some(PortStatus::Taken { by }) => format!("held by {by}"),
+                    Some(PortStatus::Busy { why }) => format!("not bindable yet: {why}"),
+                };
+                ui.label(format!("{label}: {status}"));
+                if ui
+                    .small_button(format!("Remove {label}"))
+                    .on_hover_text("Stop watching this port")
+                    .clicked()
+                {
+                    out.push(Action::Bind(BindAction::RemoveWatched(*w)));
+                }
+                ui.end_row();
+            }
+        });
+}
+
 /// The fields changed after the test: the card below is for the old ones.
 fn stale_banner(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
     let Some(r) = &b.result else { return };
@@ -257,6 +306,25 @@ fn buttons(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             if r.clicked() {
                 out.push(Action::Bind(BindAction::Watch(true)));
             }
+        }
+        let w = b.watchable();
+        let already = w.is_some_and(|w| b.watched.contains(&w));
+        let r = ui
+            .add_enabled(
+                w.is_some() && !already,
+                egui::Button::new("Add to watched ports"),
+            )
+            .on_hover_text(
+                "Keep watching this port (across runs): a desktop notification when it becomes \
+                 bindable or is taken",
+            )
+            .on_disabled_hover_text(if already {
+                "Already watched"
+            } else {
+                "Enter a port from 1 to 65535"
+            });
+        if r.clicked() {
+            out.push(Action::Bind(BindAction::AddWatched));
         }
         if let Ok(req) = &req {
             ui.separator();

@@ -39,7 +39,7 @@ pub use crate::window::ctx::{Effect, FileJob, Toast, ToastKind, interval_text, u
 pub use crate::window::free_port::FreeAction;
 pub use crate::window::sockets::with_sockets;
 pub use crate::window::tuning::TuningAction;
-pub use settings::{DEFAULT_INTERVAL_MS, INTERVALS_MS, Settings, View};
+pub use settings::{DEFAULT_INTERVAL_MS, INTERVALS_MS, MAX_WATCHED, Settings, View};
 
 /// Everything a view can ask for.
 #[derive(Clone, Debug)]
@@ -136,14 +136,17 @@ impl AppState {
 
     /// State whose background work runs on `tasks` with `workers`.
     pub fn with(settings: Settings, now_ms: u64, tasks: Tasks<Action>, workers: Workers) -> Self {
+        let settings = settings.sanitised();
+        let mut bind = BindState::default();
+        bind.watched.clone_from(&settings.watched_ports);
         AppState {
-            settings: settings.sanitised(),
+            settings,
             now_ms,
             sockets: SocketsState::default(),
             paused: false,
             stop_dialog: None,
             free: FreePortState::default(),
-            bind: BindState::default(),
+            bind,
             tuning: TuningState::default(),
             path_prompt: None,
             tasks,
@@ -210,6 +213,9 @@ impl AppState {
                 self.counts = count(&self.sockets.snapshot);
                 self.free.on_snapshot(&self.sockets.snapshot);
                 self.bind.on_snapshot(&self.sockets.snapshot);
+                for note in self.bind.observe_watched(&self.sockets.snapshot) {
+                    self.effects.push(Effect::Notify(note));
+                }
                 let mut ctx = feature_ctx!(self, Action::Bind);
                 self.bind.read_wanted_facts(&mut ctx);
                 Some(old)
@@ -307,6 +313,8 @@ impl AppState {
             Action::Bind(a) => {
                 let mut ctx = feature_ctx!(self, Action::Bind);
                 bind_test::update(&mut self.bind, a, &mut ctx);
+                // The watched ports persist with the settings.
+                self.settings.watched_ports.clone_from(&self.bind.watched);
             }
             Action::Tuning(a) => {
                 let mut ctx = feature_ctx!(self, Action::Tuning);

@@ -42,6 +42,9 @@ impl View {
     }
 }
 
+/// How many ports the Bind test view may watch.
+pub const MAX_WATCHED: usize = 32;
+
 /// Refresh intervals offered, in milliseconds.
 pub const INTERVALS_MS: &[u64] = &[500, 1_000, 2_000, 5_000, 10_000];
 pub const DEFAULT_INTERVAL_MS: u64 = 1_000;
@@ -58,6 +61,9 @@ pub struct Settings {
     pub interval_ms: u64,
     /// Whether the details side panel is open.
     pub details_open: bool,
+    /// The Bind test view's watched ports: a desktop notification when
+    /// one becomes bindable or gets taken.
+    pub watched_ports: Vec<crate::notify::WatchedPort>,
 }
 
 impl Default for Settings {
@@ -69,6 +75,7 @@ impl Default for Settings {
             column_widths: Vec::new(),
             interval_ms: DEFAULT_INTERVAL_MS,
             details_open: true,
+            watched_ports: Vec::new(),
         }
     }
 }
@@ -87,6 +94,11 @@ impl Settings {
         if !widths_ok {
             self.column_widths.clear();
         }
+        // No port 0, no repeats, at most MAX_WATCHED.
+        let mut seen = std::collections::HashSet::new();
+        self.watched_ports
+            .retain(|w| w.port != 0 && seen.insert((w.port, w.proto)));
+        self.watched_ports.truncate(MAX_WATCHED);
         self
     }
 
