@@ -32,7 +32,9 @@ fn notify_call_reaches_the_session_bus() {
         return;
     }
     if !have("dbus-run-session") || !have("dbus-monitor") {
-        eprintln!("SKIPPED: dbus-run-session or dbus-monitor is not installed (packages dbus-daemon, dbus-bin)");
+        eprintln!(
+            "SKIPPED: dbus-run-session or dbus-monitor is not installed (packages dbus-daemon, dbus-bin)"
+        );
         return;
     }
     let mut kid = Command::new("dbus-run-session")
