@@ -23,6 +23,9 @@ use serde::{Deserialize, Serialize};
 use crate::bind::diagnose::is_orphaned_close;
 use crate::sockets::{Proto, Snapshot, SocketEntry};
 
+/// How many ports may be watched at once.
+pub const MAX_WATCHED: usize = 32;
+
 /// One notification.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Note {

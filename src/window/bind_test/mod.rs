@@ -752,7 +752,7 @@ pub fn update(b: &mut BindState, a: BindAction, ctx: &mut Ctx<'_, BindAction>) {
         BindAction::AddWatched => {
             if let Some(w) = b.watchable()
                 && !b.watched.contains(&w)
-                && b.watched.len() < crate::window::shell::MAX_WATCHED
+                && b.watched.len() < crate::notify::MAX_WATCHED
             {
                 b.watched.push(w);
                 // Its status now, without a note (the first look).

@@ -39,7 +39,7 @@ pub use crate::window::ctx::{Effect, FileJob, Toast, ToastKind, interval_text, u
 pub use crate::window::free_port::FreeAction;
 pub use crate::window::sockets::with_sockets;
 pub use crate::window::tuning::TuningAction;
-pub use settings::{DEFAULT_INTERVAL_MS, INTERVALS_MS, MAX_WATCHED, Settings, View};
+pub use settings::{DEFAULT_INTERVAL_MS, INTERVALS_MS, Settings, View};
 
 /// Everything a view can ask for.
 #[derive(Clone, Debug)]

@@ -42,9 +42,6 @@ impl View {
     }
 }
 
-/// How many ports the Bind test view may watch.
-pub const MAX_WATCHED: usize = 32;
-
 /// Refresh intervals offered, in milliseconds.
 pub const INTERVALS_MS: &[u64] = &[500, 1_000, 2_000, 5_000, 10_000];
 pub const DEFAULT_INTERVAL_MS: u64 = 1_000;
@@ -94,11 +91,11 @@ impl Settings {
         if !widths_ok {
             self.column_widths.clear();
         }
-        // No port 0, no repeats, at most MAX_WATCHED.
+        // No port 0, no repeats, at most notify::MAX_WATCHED.
         let mut seen = std::collections::HashSet::new();
         self.watched_ports
             .retain(|w| w.port != 0 && seen.insert((w.port, w.proto)));
-        self.watched_ports.truncate(MAX_WATCHED);
+        self.watched_ports.truncate(crate::notify::MAX_WATCHED);
         self
     }
 
