@@ -11,6 +11,7 @@ pub mod sockets;
 pub mod stop;
 pub mod tuning;
 
+pub mod notify;
 pub mod platform;
 pub mod remote;
 pub mod util;

@@ -388,3 +388,320 @@ fn plain_output_has_verdict_explanation_holders_and_fixes() {
         "{text}"
     );
 }
+
+// ---- Issue 13 section 3: diagnoses a restart meets ----
+
+/// The body of this binary's `child_orphan_server` test: when re-run with
+/// `PORTWISE_ORPHAN_PORT` set, listen on 127.0.0.1 at that port (std's
+/// listener sets SO_REUSEADDR on Unix, and accepted sockets inherit it),
+/// accept one connection and exit without a word: the kernel sends the FIN
+/// and finishes the connection with no process left.
+#[test]
+fn child_orphan_server() {
+    let Ok(port) = std::env::var("PORTWISE_ORPHAN_PORT") else {
+        return;
+    };
+    let l = TcpListener::bind(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+    println!("listening");
+    l.set_nonblocking(false).unwrap();
+    let accepted = l.accept();
+    // Exit at once, the accepted socket still open: the process's exit
+    // closes it (tcp_close() on an orphan).
+    std::process::exit(if accepted.is_ok() { 0 } else { 3 });
+}
+
+/// A server process exits while its client keeps the connection open: the
+/// server side of the connection is left in FIN_WAIT_2 with no process.
+/// Returns the client (keep it open) and the port.
+#[cfg(unix)]
+fn orphan_fin_wait_2() -> (std::net::TcpStream, u16) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut kid = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_orphan_server",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("PORTWISE_ORPHAN_PORT", port.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(kid.stdout.take().unwrap());
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 && !line.contains("listening") {
+        line.clear();
+    }
+    let client = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port)).unwrap();
+    let status = kid.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "the server child failed");
+    // The server's FIN arrives; the client reads EOF and does NOT close.
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut buf = [0u8; 4];
+    let n = std::io::Read::read(&mut &client, &mut buf).unwrap();
+    assert_eq!(n, 0, "expected EOF from the exited server");
+    (client, port)
+}
+
+/// A bind over an orphaned FIN_WAIT_2 is explained as a kernel leftover,
+/// like TIME_WAIT, with its lifetime (tcp_fin_timeout), SO_REUSEADDR, and
+/// no "hidden process" or sudo advice; and SO_REUSEADDR does let the new
+/// server bind, since the old one set it too.
+#[test]
+fn orphaned_fin_wait_2_is_the_kernels_and_reuseaddr_binds_over_it() {
+    if portwise::platform::OS_NAME != "linux" {
+        eprintln!("SKIPPED: orphaned sockets are read with sock_diag (Linux)");
+        return;
+    }
+    orphan_check();
+}
+
+#[cfg(not(unix))]
+fn orphan_check() {}
+
+#[cfg(unix)]
+fn orphan_check() {
+    {
+        let (client, port) = orphan_fin_wait_2();
+        let p = port.to_string();
+        // The orphan is there, with no process (what `list` shows too).
+        let (_, l) = json(&["list", "--all", "--port", &p]);
+        let states = l.to_string();
+        assert!(states.contains("FIN_WAIT_2"), "{states}");
+
+        let (code, v) = json(&["bind-test", &p, "--addr", "127.0.0.1"]);
+        assert_eq!(code, 1, "{v}");
+        assert_eq!(v["cause"], "orphaned", "{v}");
+        let t = v["explanation"].as_str().unwrap();
+        assert!(t.contains("FIN_WAIT_2"), "{t}");
+        assert!(t.contains("to the kernel, like TIME_WAIT"), "{t}");
+        assert!(t.contains("net.ipv4.tcp_fin_timeout"), "{t}");
+        assert!(t.contains("SO_REUSEADDR"), "{t}");
+        assert!(!t.contains("cannot see"), "{t}");
+        assert!(v["holders"].as_array().unwrap().is_empty(), "{v}");
+        let fixes = v["fixes"].to_string();
+        assert!(!fixes.contains("sudo"), "{fixes}");
+        assert!(fixes.contains("--reuseaddr"), "{fixes}");
+
+        // The old socket set SO_REUSEADDR (std's listener; the accepted
+        // socket inherits it): the new one with it binds.
+        let (code, v) = json(&["bind-test", &p, "--addr", "127.0.0.1", "--reuseaddr"]);
+        assert_eq!(code, 0, "{v}");
+        drop(client);
+    }
+}
+
+/// Who runs portwise as `nobody` (uid 65534) when this runs as root, with
+/// every capability dropped; `None` (after SKIPPED) when that cannot be.
+fn as_nobody(args: &[&str]) -> Option<Output> {
+    if !portwise::platform::os::process::is_elevated() {
+        return Some(bin().args(args).output().unwrap());
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: running as root and setpriv is not installed");
+        return None;
+    }
+    // setpriv changes uid before exec; leaving uid 0 drops the
+    // capabilities (capabilities(7), "Effect of user ID changes").
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(env!("CARGO_BIN_EXE_portwise"))
+        .args(args)
+        .output()
+        .unwrap();
+    if out.stdout.is_empty() {
+        eprintln!(
+            "SKIPPED: could not run as an unprivileged user: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    Some(out)
+}
+
+/// A listener whose process the user cannot see: the diagnosis shows the
+/// uid sock_diag reports (and the user name), and suggests elevation,
+/// since this run is not elevated.
+#[test]
+fn a_hidden_owner_is_named_by_its_uid() {
+    if portwise::platform::OS_NAME != "linux" || !portwise::platform::os::process::is_elevated() {
+        eprintln!("SKIPPED: needs root on Linux (a root listener seen by nobody)");
+        return;
+    }
+    let l = plain_listener();
+    let p = l.local_addr().unwrap().port().to_string();
+    let Some(out) = as_nobody(&["bind-test", &p, "--addr", "127.0.0.1", "--json"]) else {
+        return;
+    };
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["cause"], "listener", "{v}");
+    let t = v["explanation"].as_str().unwrap();
+    assert!(
+        t.starts_with("a process of user root (uid 0) that this user cannot see"),
+        "{t}"
+    );
+    assert_eq!(v["hidden_owners"][0]["uid"], 0, "{v}");
+    assert_eq!(v["hidden_owners"][0]["user"], "root", "{v}");
+    // Not elevated: seeing the owner needs sudo, and says so.
+    assert!(
+        v["fixes"].to_string().contains("sudo portwise bind-test"),
+        "{v}"
+    );
+    // Elevated (this run): the owner is seen, no sudo anywhere.
+    let (_, v) = json(&["bind-test", &p, "--addr", "127.0.0.1"]);
+    assert!(pids(&v).contains(&me()), "{v}");
+    assert!(!v["fixes"].to_string().contains("sudo"), "{v}");
+    drop(l);
+}
+
+/// EADDRNOTAVAIL lists no holder of the port on other addresses, and
+/// offers only addresses where the same bind was just tried and succeeded.
+#[test]
+fn address_not_local_lists_no_unrelated_holder_and_checks_its_suggestions() {
+    if portwise::bind::local_addresses().contains(&"192.0.2.1".parse().unwrap()) {
+        eprintln!("SKIPPED: 192.0.2.1 is assigned to this machine");
+        return;
+    }
+    // 8080-like: a port held on 127.0.0.1 (so 127.0.0.1 and 0.0.0.0 fail).
+    let held = plain_listener();
+    let port = held.local_addr().unwrap().port();
+    let p = port.to_string();
+    let (code, v) = json(&["bind-test", &p, "--addr", "192.0.2.1"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["cause"], "address_not_local", "{v}");
+    assert!(v["holders"].as_array().unwrap().is_empty(), "{v}");
+    assert!(
+        !v["explanation"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("pid {}", me()))
+    );
+    let cmds: Vec<String> = v["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["command"].as_str().map(str::to_string))
+        .collect();
+    for c in &cmds {
+        assert!(
+            !c.ends_with(&format!("bind-test {p}")) && !c.contains("--addr 127.0.0.1"),
+            "suggests an address where the port is taken: {cmds:?}"
+        );
+    }
+    drop(held);
+
+    // A free port: 127.0.0.1 is suggested, and that suggestion binds.
+    let free = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let (_, v) = json(&["bind-test", &free, "--addr", "192.0.2.1"]);
+    let want = format!("portwise bind-test {free} --addr 127.0.0.1");
+    assert!(v["fixes"].to_string().contains(&want), "{v}");
+    let (code, ok) = json(&["bind-test", &free, "--addr", "127.0.0.1"]);
+    assert_eq!(code, 0, "{ok}");
+}
+
+/// `--addr localhost` tests 127.0.0.1 and ::1 and reports both.
+#[test]
+fn localhost_tests_both_loopbacks() {
+    let v6 = std::net::TcpListener::bind("[::1]:0");
+    let Ok(held6) = v6 else {
+        eprintln!("SKIPPED: no IPv6 loopback here");
+        return;
+    };
+    let port = held6.local_addr().unwrap().port();
+    let p = port.to_string();
+    let (code, v) = json(&["bind-test", &p, "--addr", "localhost"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["addr"], "localhost");
+    assert_eq!(v["ok"], false);
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 2, "{v}");
+    assert_eq!(
+        (r[0]["addr"].as_str(), r[0]["ok"].as_bool()),
+        (Some("127.0.0.1"), Some(true)),
+        "{v}"
+    );
+    assert_eq!(
+        (r[1]["addr"].as_str(), r[1]["ok"].as_bool()),
+        (Some("::1"), Some(false)),
+        "{v}"
+    );
+    assert_eq!(r[1]["cause"], "listener", "{v}");
+    // The 127.0.0.1 bind is told that ::1 has a listener on the port.
+    assert!(
+        r[0]["notes"].to_string().contains(&format!("[::1]:{port}")),
+        "{v}"
+    );
+    // Plain output: both verdicts.
+    let out = portwise(&["bind-test", &p, "--addr", "LOCALHOST"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("ok: tcp 127.0.0.1:{port} binds")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("fails: tcp [::1]:{port}")), "{text}");
+    drop(held6);
+    let (code, v) = json(&["bind-test", &p, "--addr", "localhost"]);
+    assert_eq!(code, 0, "{v}");
+}
+
+/// Port 80 as root binds, and says a normal user would get EACCES; as a
+/// normal user, EACCES is explained as a privileged port.
+#[test]
+fn port_80_as_root_warns_and_as_a_user_is_privileged() {
+    let limit: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1024);
+    if portwise::platform::OS_NAME != "linux" || limit <= 80 {
+        eprintln!("SKIPPED: needs Linux with port 80 privileged (limit {limit})");
+        return;
+    }
+    if portwise::platform::os::process::is_elevated() {
+        let (code, v) = json(&["bind-test", "80", "--addr", "127.0.0.1"]);
+        if code != 0 {
+            eprintln!("SKIPPED as root: port 80 is taken here: {v}");
+        } else {
+            let notes = v["notes"].to_string();
+            assert!(notes.contains("a normal user"), "{v}");
+            assert!(notes.contains("EACCES"), "{v}");
+            assert!(
+                notes.contains(&format!("ip_unprivileged_port_start = {limit}")),
+                "{v}"
+            );
+            let out = portwise(&["bind-test", "80", "--addr", "127.0.0.1"]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains("note: It binds because this runs with privileges"),
+                "{text}"
+            );
+        }
+    }
+    let Some(out) = as_nobody(&["bind-test", "80", "--addr", "127.0.0.1"]) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("EACCES"), "{text}");
+    assert!(text.contains("privileged"), "{text}");
+    assert!(!text.contains("test again"), "{text}");
+    assert!(!text.contains("note: It binds"), "{text}");
+}

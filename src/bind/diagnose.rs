@@ -11,17 +11,18 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::facts::{OsKind, SystemFacts};
-use super::{BindRequest, Cause, Diagnosis, ErrorClass, Fix, ProbeFailure};
+use super::{BindRequest, Cause, Diagnosis, ErrorClass, Fix, HiddenOwner, ProbeFailure};
 use crate::ports::range::{any_contains, normalize};
 use crate::ports::{PortRange, PrivilegedPorts};
 use crate::sockets::{
-    Holder, Proto, Snapshot, SocketEntry, TimeWaitInfo, holders_on, time_wait_on,
+    Holder, Proto, Snapshot, SocketEntry, TcpState, TimeWaitInfo, holders_on, time_wait_on,
 };
 
 mod access_denied;
 mod addr_in_use;
 mod addr_not_available;
 mod not_permitted;
+mod orphan;
 mod other;
 
 /// How a socket already on the port stands to the requested address.
@@ -66,6 +67,19 @@ struct Found<'a> {
     listeners: Vec<(Relation, &'a SocketEntry)>,
     connections: Vec<(Relation, &'a SocketEntry)>,
     time_waits: Vec<&'a SocketEntry>,
+    /// Closing connections no process holds any more (FIN_WAIT_1,
+    /// FIN_WAIT_2, CLOSING, LAST_ACK with no descriptor): the kernel's.
+    orphans: Vec<&'a SocketEntry>,
+}
+
+/// True for a connection its program has closed (or exited) while the
+/// kernel still finishes it: no process holds it, like TIME_WAIT.
+pub(crate) fn is_orphaned_close(s: &SocketEntry) -> bool {
+    s.orphan
+        && matches!(
+            s.state,
+            Some(TcpState::FinWait1 | TcpState::FinWait2 | TcpState::Closing | TcpState::LastAck)
+        )
 }
 
 fn find<'a>(req: &BindRequest, v6only: bool, snap: &'a Snapshot) -> Found<'a> {
@@ -73,6 +87,7 @@ fn find<'a>(req: &BindRequest, v6only: bool, snap: &'a Snapshot) -> Found<'a> {
         listeners: Vec::new(),
         connections: Vec::new(),
         time_waits: Vec::new(),
+        orphans: Vec::new(),
     };
     for s in &snap.sockets {
         if s.proto != req.proto || s.local_port != req.port {
@@ -83,6 +98,8 @@ fn find<'a>(req: &BindRequest, v6only: bool, snap: &'a Snapshot) -> Found<'a> {
         };
         if s.is_kernel_owned() {
             f.time_waits.push(s);
+        } else if is_orphaned_close(s) {
+            f.orphans.push(s);
         } else if s.is_listening() {
             f.listeners.push((rel, s));
         } else {
@@ -99,10 +116,20 @@ fn sock(ip: IpAddr, port: u16) -> String {
     SocketAddr::new(ip, port).to_string()
 }
 
-/// "python3 (pid 4242)", several joined, or a hidden owner.
-fn who(s: &SocketEntry) -> String {
+/// "python3 (pid 4242)", several joined, or a hidden owner with its uid
+/// (sock_diag reports `idiag_uid` for every socket, hidden owner or not).
+fn who(s: &SocketEntry, f: &SystemFacts) -> String {
     if s.processes.is_empty() {
-        return "a process this user cannot see".into();
+        if s.orphan {
+            return "no process (the kernel finishes this closed connection)".into();
+        }
+        return match s.uid {
+            Some(uid) => format!(
+                "a process of {} that this user cannot see",
+                f.user_text(uid)
+            ),
+            None => "a process this user cannot see".into(),
+        };
     }
     s.processes
         .iter()
@@ -197,8 +224,18 @@ fn fixes_stop(holders: &[Holder], req: &BindRequest, f: &SystemFacts) -> Vec<Fix
     out
 }
 
-fn fix_hidden(req: &BindRequest, os: OsKind) -> Fix {
+/// How to see a hidden owner: run elevated; or, when this already runs
+/// elevated, why even that does not show it (never "use sudo" to root).
+fn fix_hidden(req: &BindRequest, f: &SystemFacts) -> Fix {
+    let os = f.os;
     let cmd = retest(req, "");
+    if f.elevated {
+        return Fix::new(
+            "The owner is hidden even from this elevated run: it may live in another PID \
+             namespace (a container) or have exited just now. See every socket on the port",
+            Some(format!("portwise list --all --port {}", req.port)),
+        );
+    }
     match os {
         OsKind::Windows => Fix::new(
             "The owner is hidden from this user: run this from an Administrator terminal to see it",
@@ -230,18 +267,21 @@ pub fn diagnose(
     facts: &SystemFacts,
 ) -> Diagnosis {
     let v6only = req.v6only || failure.v6only == Some(true);
+    let not_local = failure.error.class == ErrorClass::AddrNotAvailable;
     let case = Case {
         req,
         failure,
         snap,
         facts,
         found: find(req, v6only, snap),
-        holders: if req.port == 0 {
+        // EADDRNOTAVAIL is about the address alone: what holds the port on
+        // other addresses has nothing to do with it.
+        holders: if req.port == 0 || not_local {
             Vec::new()
         } else {
             holders_on(snap, req.port, Some(req.proto))
         },
-        time_wait: if req.port == 0 || req.proto == Proto::Udp {
+        time_wait: if req.port == 0 || req.proto == Proto::Udp || not_local {
             None
         } else {
             time_wait_on(snap, req.port)
@@ -254,13 +294,44 @@ pub fn diagnose(
         ErrorClass::AddrNotAvailable => addr_not_available::diagnose(&case),
         ErrorClass::Other => other::diagnose(&case),
     };
+    let hidden_owners = if not_local {
+        Vec::new()
+    } else {
+        hidden_owners(&case)
+    };
     Diagnosis {
         cause,
         explanation,
         holders: case.holders,
+        hidden_owners,
         time_wait: case.time_wait,
         fixes,
     }
+}
+
+/// The users of the sockets on the port whose owning process this user
+/// cannot see (orphans and TIME_WAIT excluded: no process owns those).
+fn hidden_owners(c: &Case<'_>) -> Vec<HiddenOwner> {
+    let mut out: Vec<HiddenOwner> = Vec::new();
+    let mut seen = |s: &SocketEntry| {
+        if !s.processes.is_empty() || s.orphan {
+            return;
+        }
+        let Some(uid) = s.uid else { return };
+        match out.iter_mut().find(|h| h.uid == uid) {
+            Some(h) => h.sockets += 1,
+            None => out.push(HiddenOwner {
+                uid,
+                user: c.facts.user_name(uid).map(str::to_string),
+                sockets: 1,
+            }),
+        }
+    };
+    for (_, s) in c.found.listeners.iter().chain(&c.found.connections) {
+        seen(s);
+    }
+    out.sort_by_key(|h| h.uid);
+    out
 }
 
 /// Everything one diagnosis looks at, gathered once: what was asked, how it

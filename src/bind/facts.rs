@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::BindRequest;
-use crate::platform::{HOST as os, HostPorts};
+use crate::platform::{HOST as os, HostPorts, ProcessIdentity, SysctlReader};
 use crate::ports::range::normalize;
 use crate::ports::{PortRange, PrivilegedPorts};
 use crate::sockets::Snapshot;
@@ -33,6 +33,17 @@ pub struct SystemFacts {
     /// systemd `.socket` units listening on the port (read only when the
     /// snapshot shows systemd holding it).
     pub socket_units: Vec<String>,
+    /// Whether this process runs elevated (root, Administrator): then no
+    /// fix says "run it with sudo".
+    pub elevated: bool,
+    /// Linux `net.ipv4.tcp_fin_timeout`, seconds (orphaned FIN_WAIT_2).
+    pub fin_timeout_s: Option<u64>,
+    /// Login names of the uids of hidden owners on the port.
+    pub user_names: Vec<(u32, String)>,
+    /// For EADDRNOTAVAIL: this machine's addresses (of the request's
+    /// family, plus the wildcard) where the same bind was just tried and
+    /// succeeded ([`SystemFacts::check_alternatives`]); empty otherwise.
+    pub alternatives: Vec<IpAddr>,
 }
 
 impl SystemFacts {
@@ -40,7 +51,7 @@ impl SystemFacts {
     /// and processes (`systemctl`; `netsh` and `reg` on Windows, `sysctl`
     /// on macOS): call it off any UI thread.
     pub fn read(req: &BindRequest, snap: &Snapshot) -> SystemFacts {
-        SystemFacts::read_for(req, systemd_holds(req, snap))
+        SystemFacts::read_for(req, systemd_holds(req, snap)).with_user_names(req, snap)
     }
 
     /// [`SystemFacts::read`] when the caller already knows whether systemd
@@ -65,6 +76,91 @@ impl SystemFacts {
             } else {
                 Vec::new()
             },
+            elevated: os.is_elevated(),
+            fin_timeout_s: os
+                .read("net.ipv4.tcp_fin_timeout")
+                .and_then(|v| v.trim().parse().ok()),
+            user_names: Vec::new(),
+            alternatives: Vec::new(),
+        }
+    }
+
+    /// Adds the login names of the uids whose processes `snap` hides on
+    /// the request's port.
+    pub fn with_user_names(mut self, req: &BindRequest, snap: &Snapshot) -> SystemFacts {
+        let mut uids: Vec<u32> = snap
+            .on_port(req.proto, req.port)
+            .iter()
+            .filter(|s| s.processes.is_empty() && !s.orphan)
+            .filter_map(|s| s.uid)
+            .collect();
+        uids.sort_unstable();
+        uids.dedup();
+        if !uids.is_empty() {
+            let mut table = crate::sockets::procinfo::ProcessTable::new();
+            self.user_names = uids
+                .into_iter()
+                .filter_map(|u| table.user_name(u).map(|n| (u, n)))
+                .collect();
+        }
+        self
+    }
+
+    /// For an address that is not on this machine: try the same bind on
+    /// the loopback and the wildcard of its family and on up to six of
+    /// this machine's addresses, and keep those where it succeeds (each
+    /// socket is closed at once; nothing is sent).
+    pub fn check_alternatives(mut self, req: &BindRequest) -> SystemFacts {
+        let v4 = req.addr.is_ipv4();
+        let mut candidates: Vec<IpAddr> = if v4 {
+            vec![
+                IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+                IpAddr::from(std::net::Ipv4Addr::UNSPECIFIED),
+            ]
+        } else {
+            vec![
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+                IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED),
+            ]
+        };
+        candidates.extend(
+            self.local_addrs
+                .iter()
+                .filter(|a| a.is_ipv4() == v4 && !a.is_loopback())
+                // A link-local address needs its scope; the address list
+                // offers those with it.
+                .filter(|a| !matches!(a, IpAddr::V6(v6) if v6.is_unicast_link_local()))
+                .take(6)
+                .copied(),
+        );
+        self.alternatives = candidates
+            .into_iter()
+            .filter(|a| *a != req.addr)
+            .filter(|a| {
+                let r = BindRequest {
+                    addr: *a,
+                    scope_id: 0,
+                    ..req.clone()
+                };
+                super::probe(&r).is_ok()
+            })
+            .collect();
+        self
+    }
+
+    /// The login name of `uid`, where known.
+    pub fn user_name(&self, uid: u32) -> Option<&str> {
+        self.user_names
+            .iter()
+            .find(|(u, _)| *u == uid)
+            .map(|(_, n)| n.as_str())
+    }
+
+    /// "user alice (uid 1000)", or "uid 1000" when the name is unknown.
+    pub fn user_text(&self, uid: u32) -> String {
+        match self.user_name(uid) {
+            Some(n) => format!("user {n} (uid {uid})"),
+            None => format!("uid {uid}"),
         }
     }
 }

@@ -97,6 +97,9 @@ pub enum Cause {
     Listener,
     InUseByConnection,
     TimeWait,
+    /// Closed connections the kernel still finishes with no process
+    /// (FIN_WAIT_1/2, CLOSING, LAST_ACK).
+    Orphaned,
     DualStackConflict,
     PrivilegedPort,
     AddressNotLocal,
@@ -112,6 +115,7 @@ impl Cause {
             Cause::Listener => "listener",
             Cause::InUseByConnection => "in_use_by_connection",
             Cause::TimeWait => "time_wait",
+            Cause::Orphaned => "orphaned",
             Cause::DualStackConflict => "dual_stack_conflict",
             Cause::PrivilegedPort => "privileged_port",
             Cause::AddressNotLocal => "address_not_local",
@@ -152,8 +156,21 @@ pub struct Diagnosis {
     pub explanation: String,
     /// Processes with sockets on the port, sorted by pid.
     pub holders: Vec<Holder>,
+    /// Sockets in the way whose process this user cannot see, by the uid
+    /// the OS reports for them (sorted by uid). Left out of JSON when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hidden_owners: Vec<HiddenOwner>,
     pub time_wait: Option<TimeWaitInfo>,
     pub fixes: Vec<Fix>,
+}
+
+/// The owner of sockets whose process is hidden: the uid sock_diag (or the
+/// OS's table) reports, and its login name where known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HiddenOwner {
+    pub uid: u32,
+    pub user: Option<String>,
+    pub sockets: usize,
 }
 
 /// The whole answer, as `bind-test --json` prints it: `ok`, `addr`, `port`,
@@ -173,6 +190,10 @@ pub struct BindReport {
     /// With `--wait`: how long it waited.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waited_ms: Option<u64>,
+    /// What else a successful bind should know ([`success_notes`]): that a
+    /// normal user would be refused this port, other sockets on it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl BindReport {
@@ -186,6 +207,7 @@ impl BindReport {
             error: None,
             diagnosis: None,
             waited_ms: None,
+            notes: Vec::new(),
         }
     }
 
@@ -237,7 +259,10 @@ pub fn explain_failure(
 /// [`SystemFacts`] (files, `systemctl`, `netsh` on Windows): for the CLI;
 /// the window reads them on a worker and calls [`report_with_facts`].
 pub fn report_failure(req: &BindRequest, failure: ProbeFailure, snap: &Snapshot) -> BindReport {
-    let facts = SystemFacts::read(req, snap);
+    let mut facts = SystemFacts::read(req, snap);
+    if failure.error.class == ErrorClass::AddrNotAvailable {
+        facts = facts.check_alternatives(req);
+    }
     report_with_facts(req, failure, snap, &facts)
 }
 
@@ -259,7 +284,73 @@ pub fn report_with_facts(
         error: Some(failure.error),
         diagnosis: Some(d),
         waited_ms: None,
+        notes: Vec::new(),
     }
+}
+
+/// What a bind that succeeded should still say (pure; the caller brings
+/// the snapshot and facts):
+/// - running elevated, a port below the privileged limit binds only
+///   because of that: a normal user gets EACCES there;
+/// - other sockets on the same port and protocol at other addresses (a
+///   `[::1]` listener beside a `0.0.0.0` bind): clients of that address
+///   reach them, not the new server.
+pub fn success_notes(
+    report: &BindReport,
+    snap: &Snapshot,
+    privileged: Option<&crate::ports::PrivilegedPorts>,
+    elevated: bool,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !report.ok || report.port == 0 {
+        return notes;
+    }
+    let p = report.port;
+    if elevated
+        && let Some(pp) = privileged
+        && pp.applies(p, report.addr.is_unspecified())
+    {
+        let limit = match pp.setting {
+            Some(key) => format!("{key} = {}", pp.first_unprivileged),
+            None => format!("ports below {}", pp.first_unprivileged),
+        };
+        notes.push(format!(
+            "It binds because this runs with privileges: port {p} is below the unprivileged \
+             limit ({limit}), so a normal user (without CAP_NET_BIND_SERVICE) would get EACCES \
+             here."
+        ));
+    }
+    for s in snap.on_port(report.proto, p) {
+        if s.is_kernel_owned() || diagnose::is_orphaned_close(s) {
+            continue;
+        }
+        if s.local_addr == report.addr {
+            continue;
+        }
+        let at = SocketAddr::new(s.local_addr, p);
+        let who = if s.processes.is_empty() {
+            "a process this user cannot see".to_string()
+        } else {
+            s.processes
+                .iter()
+                .map(|p| format!("{} (pid {})", p.name, p.pid))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let verb = match (report.proto, s.is_listening()) {
+            (Proto::Tcp, true) => "listens on",
+            (Proto::Udp, _) => "has a UDP socket on",
+            (Proto::Tcp, false) => "has a connection from",
+        };
+        notes.push(format!(
+            "{who} {verb} {at} too: clients that connect to {} reach it, not this bind.",
+            s.local_addr
+        ));
+        if notes.len() >= 6 {
+            break;
+        }
+    }
+    notes
 }
 
 /// Retries until the bind succeeds or `timeout` passes, probing every
@@ -322,6 +413,7 @@ mod tests {
                 cause: Cause::TimeWait,
                 explanation: "x".into(),
                 holders: vec![],
+                hidden_owners: vec![],
                 time_wait: Some(TimeWaitInfo {
                     count: 2,
                     longest_remaining_ms: Some(1500),
@@ -332,6 +424,7 @@ mod tests {
                 )],
             }),
             waited_ms: None,
+            notes: vec![],
         };
         let v = serde_json::to_value(&fail).unwrap();
         assert_eq!(v["ok"], false);

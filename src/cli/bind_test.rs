@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use super::args::{parse_addr, parse_port, parse_seconds};
 use super::{CliError, CliResult, EscapedSource, emit};
-use crate::bind::{BindReport, BindRequest, test_bind, wait_until_bound};
+use crate::bind::{BindReport, BindRequest, success_notes, test_bind, wait_until_bound};
+use crate::platform::{HOST, HostPorts, ProcessIdentity};
 use crate::sockets::namespaces::{ListenerElsewhere, listeners_elsewhere, published_on};
 use crate::sockets::{NetnsSelection, PortScope, Proto, SocketSource, SystemSource};
 use crate::util::text::escape_control;
@@ -22,7 +23,9 @@ pub struct BindTestArgs {
     #[arg(value_name = "PORT", allow_hyphen_values = true)]
     pub port: String,
     /// The address to bind (default 0.0.0.0); an IPv6 link-local one with
-    /// its scope, e.g. fe80::1%eth0 or fe80::1%2.
+    /// its scope, e.g. fe80::1%eth0 or fe80::1%2; `localhost` tests
+    /// 127.0.0.1 and ::1 and reports both (JSON: one object with
+    /// `results`).
     #[arg(long, value_name = "ADDR")]
     pub addr: Option<String>,
     /// tcp (default; binds and listens) or udp.
@@ -47,6 +50,41 @@ pub struct BindTestArgs {
     pub json: bool,
     #[command(flatten)]
     pub remote: super::remote::RemoteArgs,
+}
+
+/// True when the address flag is the name `localhost`.
+fn is_localhost(args: &BindTestArgs) -> bool {
+    args.addr
+        .as_deref()
+        .is_some_and(|a| a.trim().eq_ignore_ascii_case("localhost"))
+}
+
+/// The requests the flags describe: one, or for `--addr localhost` one
+/// for 127.0.0.1 and one for ::1 (a server that binds the name may get
+/// either: RFC 6761 section 6.3; /etc/hosts lists both).
+pub fn requests_from_args(args: &BindTestArgs) -> Result<Vec<BindRequest>, CliError> {
+    if !is_localhost(args) {
+        return Ok(vec![request_from_args(args)?]);
+    }
+    ["127.0.0.1", "::1"]
+        .into_iter()
+        .map(|a| {
+            let mut one = request_from_args(&BindTestArgs {
+                addr: Some(a.into()),
+                port: args.port.clone(),
+                proto: args.proto.clone(),
+                reuseaddr: args.reuseaddr,
+                reuseport: args.reuseport,
+                v6only: false,
+                wait: None,
+                json: args.json,
+                remote: Default::default(),
+            })?;
+            // IPV6_V6ONLY applies to the ::1 bind only.
+            one.v6only = args.v6only && one.addr.is_ipv6();
+            Ok(one)
+        })
+        .collect()
 }
 
 /// The request the flags describe, or a usage error.
@@ -80,12 +118,88 @@ pub fn run(args: BindTestArgs) -> CliResult {
     if let Some(h) = &args.remote.host {
         return super::remote::bind_test(&args, h, args.remote.yes);
     }
-    let req = request_from_args(&args)?;
+    let reqs = requests_from_args(&args)?;
     let wait = args
         .wait
         .as_deref()
         .map(|w| parse_seconds(w, "--wait", 0.0))
         .transpose()?;
+    let mut outcomes = Vec::new();
+    for req in &reqs {
+        outcomes.push(test_one(req, wait, args.json)?);
+    }
+    let ok = outcomes.iter().all(|(r, _)| r.ok);
+    let encode = |e: serde_json::Error| CliError::Failed(format!("cannot encode JSON: {e}"));
+    let text = if outcomes.len() == 1 {
+        let (report, around) = &outcomes[0];
+        render_one(report, around, args.json).map_err(encode)?
+    } else if args.json {
+        let mut results = Vec::new();
+        for (report, around) in &outcomes {
+            let mut v = serde_json::to_value(report).map_err(encode)?;
+            around.add_to_json(&mut v);
+            results.push(v);
+        }
+        let v = serde_json::json!({
+            "addr": "localhost",
+            "ok": ok,
+            "results": results,
+        });
+        let mut s = serde_json::to_string_pretty(&v).map_err(encode)?;
+        s.push('\n');
+        s
+    } else {
+        let mut s = String::from(
+            "localhost is 127.0.0.1 and ::1 (a server that binds the name may get either): \
+             testing both.\n",
+        );
+        for (report, around) in &outcomes {
+            s.push('\n');
+            s.push_str(&render_one(report, around, false).map_err(encode)?);
+        }
+        s
+    };
+    emit(&text)?;
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The report of one bind (JSON or plain), with what other namespaces add.
+fn render_one(
+    report: &BindReport,
+    around: &Around,
+    json: bool,
+) -> Result<String, serde_json::Error> {
+    Ok(if json {
+        // Through a Value (keys then sorted) only when there is more to add:
+        // the plain report keeps its field order.
+        let mut s = if around.is_empty() {
+            serde_json::to_string_pretty(report)?
+        } else {
+            let mut v = serde_json::to_value(report)?;
+            around.add_to_json(&mut v);
+            serde_json::to_string_pretty(&v)?
+        };
+        s.push('\n');
+        s
+    } else {
+        let mut s = render_plain(report);
+        s.push_str(&around.render_plain());
+        s
+    })
+}
+
+/// Tests one request (retrying with `--wait`), and on success adds the
+/// notes a bind that worked still needs ([`success_notes`]).
+fn test_one(
+    req: &BindRequest,
+    wait: Option<Duration>,
+    json: bool,
+) -> Result<(BindReport, Around), CliError> {
+    let req = req.clone();
     let mut system = SystemSource::new();
     // The diagnosis looks at the sockets on the tested port only (port 0,
     // the ephemeral range, needs them all).
@@ -97,7 +211,7 @@ pub fn run(args: BindTestArgs) -> CliResult {
     }
     // For people, every name from the system arrives escaped, and so does
     // every text built from it; JSON keeps the exact strings.
-    let mut source: Box<dyn SocketSource> = if args.json {
+    let mut source: Box<dyn SocketSource> = if json {
         Box::new(system)
     } else {
         Box::new(EscapedSource(system))
@@ -120,35 +234,24 @@ pub fn run(args: BindTestArgs) -> CliResult {
         }
     }
     .map_err(CliError::Usage)?;
+    let mut report = report;
+    if report.ok
+        && report.port != 0
+        && let Ok(snap) = source.snapshot()
+    {
+        report.notes = success_notes(
+            &report,
+            &snap,
+            HOST.privileged_ports().as_ref(),
+            HOST.is_elevated(),
+        );
+    }
     let around = if report.port == 0 {
         Around::default()
     } else {
         Around::look(report.proto, report.port)
     };
-    let text = if args.json {
-        let encode = |e: serde_json::Error| CliError::Failed(format!("cannot encode JSON: {e}"));
-        // Through a Value (keys then sorted) only when there is more to add:
-        // the plain report keeps its field order.
-        let mut s = if around.is_empty() {
-            serde_json::to_string_pretty(&report).map_err(encode)?
-        } else {
-            let mut v = serde_json::to_value(&report).map_err(encode)?;
-            around.add_to_json(&mut v);
-            serde_json::to_string_pretty(&v).map_err(encode)?
-        };
-        s.push('\n');
-        s
-    } else {
-        let mut s = render_plain(&report);
-        s.push_str(&around.render_plain());
-        s
-    };
-    emit(&text)?;
-    Ok(if report.ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok((report, around))
 }
 
 /// What other network namespaces and port proxies have to do with the
@@ -282,6 +385,9 @@ pub fn render_plain(r: &BindReport) -> String {
         let _ = write!(out, " (after {:.1} s)", ms as f64 / 1000.0);
     }
     out.push('\n');
+    for n in &r.notes {
+        let _ = writeln!(out, "note: {n}");
+    }
     let Some(d) = &r.diagnosis else {
         return out;
     };
@@ -294,6 +400,16 @@ pub fn render_plain(r: &BindReport) -> String {
                 let _ = write!(out, "  ({u})");
             }
             out.push('\n');
+        }
+    }
+    if !d.hidden_owners.is_empty() {
+        out.push_str("\nhidden owners (the process cannot be seen; the OS reports the uid):\n");
+        for h in &d.hidden_owners {
+            let _ = write!(out, "  uid {}", h.uid);
+            if let Some(u) = &h.user {
+                let _ = write!(out, "  ({u})");
+            }
+            let _ = writeln!(out, "  {} socket(s)", h.sockets);
         }
     }
     if let Some(tw) = d.time_wait {

@@ -32,6 +32,10 @@ pub mod types;
 /// Running a child with a port: socket handoff, signals, exit codes.
 pub mod handoff;
 
+/// Desktop notifications: D-Bus on Linux, WinRT toasts on Windows,
+/// Notification Center on macOS.
+pub mod notify;
+
 /// Network namespaces and containers: none on macOS and Windows.
 #[cfg(not(target_os = "linux"))]
 mod no_netns;

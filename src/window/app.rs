@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::notify::Notifier;
 use crate::tuning::Os;
 use crate::window::ctx::Workers;
 use crate::window::sampler::Sampler;
@@ -39,6 +40,9 @@ pub struct PortwiseApp {
     dialogs: Box<dyn FileDialogs>,
     clipboard: Box<dyn Clipboard>,
     clock: Clock,
+    /// Desktop notifications: the desktop's in the real window
+    /// ([`PortwiseApp::new`]), none in tests unless they set one.
+    notifier: Box<dyn Notifier>,
 }
 
 impl PortwiseApp {
@@ -51,7 +55,14 @@ impl PortwiseApp {
             .unwrap_or_default();
         cc.egui_ctx
             .options_mut(|o| o.theme_preference = egui::ThemePreference::System);
-        Self::with_context(&cc.egui_ctx, settings, services)
+        let mut app = Self::with_context(&cc.egui_ctx, settings, services);
+        app.set_notifier(Box::new(crate::notify::Desktop::default()));
+        app
+    }
+
+    /// Where desktop notifications go.
+    pub fn set_notifier(&mut self, notifier: Box<dyn Notifier>) {
+        self.notifier = notifier;
     }
 
     /// Build the app for a given context and settings (what `new` does
@@ -91,6 +102,7 @@ impl PortwiseApp {
             dialogs: services.dialogs,
             clipboard: services.clipboard,
             clock: services.clock,
+            notifier: Box::new(crate::notify::Silent),
         }
     }
 
@@ -166,6 +178,7 @@ impl PortwiseApp {
                 }
             }
             Effect::UsePath { job, path } => self.file_job(ctx, job, path),
+            Effect::Notify(note) => self.notifier.notify(note),
         }
     }
 

@@ -99,6 +99,8 @@ pub enum Effect {
         job: FileJob,
         path: PathBuf,
     },
+    /// Show a desktop notification (watched ports, "Watch until free").
+    Notify(crate::notify::Note),
 }
 
 /// Something to do with a file once a path is chosen.

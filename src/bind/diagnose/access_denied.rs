@@ -93,7 +93,7 @@ fn access_denied_other(c: &Case<'_>) -> Parts {
              the new socket set SO_REUSEADDR but the first one did not (sharing needs both), when \
              the first socket set SO_EXCLUSIVEADDRUSE, or when it belongs to another user \
              account, even with no options.",
-            who(s),
+            who(s, f),
             sock(s.local_addr, p)
         );
         if req.reuseaddr {

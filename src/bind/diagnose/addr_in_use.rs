@@ -22,10 +22,10 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
             "listens on"
         };
         let mut text = match rel {
-            Relation::Same => format!("{} already {bound} {}.", who(s), sock(s.local_addr, p)),
+            Relation::Same => format!("{} already {bound} {}.", who(s, f), sock(s.local_addr, p)),
             Relation::Wildcard => format!(
                 "{} {bound} {}, the wildcard address, which covers every {} address including {}.",
-                who(s),
+                who(s, f),
                 sock(s.local_addr, p),
                 if s.local_addr.is_ipv4() {
                     "IPv4"
@@ -36,7 +36,7 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
             ),
             _ => format!(
                 "{} {bound} {}; binding the wildcard {} needs port {p} free on every address.",
-                who(s),
+                who(s, f),
                 sock(s.local_addr, p),
                 req.addr
             ),
@@ -49,7 +49,7 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
         }
         let mut fixes = fixes_stop(holders, req, f);
         if direct.iter().any(|(_, s)| s.processes.is_empty()) {
-            fixes.push(fix_hidden(req, f.os));
+            fixes.push(fix_hidden(req, f));
         }
         fixes.push(Fix::new(
             "Or wait until it lets go: this retries for up to 60 s",
@@ -63,6 +63,9 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
     }
     if let Some((_, s)) = found.connections.first() {
         return connection(c, s);
+    }
+    if !found.orphans.is_empty() {
+        return super::orphan::diagnose(c);
     }
     if !found.time_waits.is_empty() {
         return time_wait_cause(c);
@@ -98,7 +101,7 @@ fn dual_stack(c: &Case<'_>, s: &SocketEntry) -> Parts {
         let mut t = format!(
             "{} listens on {}. An IPv6 wildcard socket is dual-stack unless it sets IPV6_V6ONLY, \
              and then it holds IPv4 port {p} as well.",
-            who(s),
+            who(s, f),
             sock(s.local_addr, p)
         );
         if f.os == OsKind::Windows {
@@ -121,12 +124,12 @@ fn dual_stack(c: &Case<'_>, s: &SocketEntry) -> Parts {
         format!(
             "Your [::] socket is dual-stack (IPV6_V6ONLY is off), so it also needs IPv4 port \
              {p}, and {} holds {}.",
-            who(s),
+            who(s, f),
             sock(s.local_addr, p)
         )
     };
     if s.processes.is_empty() {
-        fixes.push(fix_hidden(req, f.os));
+        fixes.push(fix_hidden(req, f));
     }
     fixes.push(fix_pick_other());
     (Cause::DualStackConflict, text, fixes)
@@ -143,12 +146,12 @@ fn connection(c: &Case<'_>, s: &SocketEntry) -> Parts {
     let mut text = format!(
         "{} has a connection using local port {p} ({}{peer}{state}). A socket that uses a port \
          as its local port keeps it busy until it closes.",
-        who(s),
+        who(s, f),
         sock(s.local_addr, p)
     );
     let mut fixes = fixes_stop(holders, req, f);
     if s.processes.is_empty() {
-        fixes.push(fix_hidden(req, f.os));
+        fixes.push(fix_hidden(req, f));
     }
     if any_contains(&f.ephemeral, p) {
         text.push_str(&format!(
@@ -206,7 +209,7 @@ fn fix_reserve(port: u16, f: &SystemFacts) -> Option<Fix> {
     }
 }
 
-fn time_wait_cause(c: &Case<'_>) -> Parts {
+pub(super) fn time_wait_cause(c: &Case<'_>) -> Parts {
     let (req, tws, info, f) = (c.req, &c.found.time_waits[..], c.time_wait, c.facts);
     let p = req.port;
     let n = tws.len();

@@ -79,6 +79,10 @@ fn facts(os: OsKind) -> SystemFacts {
         local_addrs: vec!["127.0.0.1".parse().unwrap(), "10.0.0.5".parse().unwrap()],
         time_wait_ms: Some(60_000),
         socket_units: vec![],
+        elevated: false,
+        fin_timeout_s: Some(60),
+        user_names: vec![(0, "root".into())],
+        alternatives: vec![],
     }
 }
 
@@ -710,8 +714,111 @@ fn address_not_local_lists_the_machines_addresses() {
             .contains("192.0.2.1 is not an address of this machine")
     );
     assert!(d.explanation.contains("127.0.0.1, 10.0.0.5"));
+    // Nowhere did the same bind succeed: no address is offered.
     let c = commands(&d);
-    assert_eq!(c, vec!["portwise bind-test 8080", "ip -brief address"]);
+    assert_eq!(c, vec!["portwise free", "ip -brief address"]);
+}
+
+/// A holder of the port on another address is unrelated to EADDRNOTAVAIL:
+/// not listed; only addresses where the bind was tried and succeeded are
+/// offered (here 0.0.0.0 is taken, 127.0.0.1 binds).
+#[test]
+fn address_not_local_lists_no_holders_and_offers_only_checked_addresses() {
+    let e = failure(ErrorClass::AddrNotAvailable, "EADDRNOTAVAIL", 99);
+    let s = snap(vec![listener("10.0.0.5:8080", vec![proc_(7, "nginx")])]);
+    let mut f = facts(OsKind::Linux);
+    f.alternatives = vec!["127.0.0.1".parse().unwrap()];
+    let d = diagnose(&req("192.0.2.1", 8080), &e, &s, &f);
+    assert_eq!(d.cause, Cause::AddressNotLocal);
+    assert!(d.holders.is_empty(), "{:?}", d.holders);
+    assert!(d.time_wait.is_none());
+    assert!(!d.explanation.contains("nginx"), "{}", d.explanation);
+    assert!(
+        d.explanation.contains("binds on: 127.0.0.1"),
+        "{}",
+        d.explanation
+    );
+    let c = commands(&d);
+    assert_eq!(
+        c,
+        vec![
+            "portwise bind-test 8080 --addr 127.0.0.1",
+            "ip -brief address"
+        ]
+    );
+}
+
+fn orphan(local: &str, remote: &str, state: TcpState, uid: u32) -> SocketEntry {
+    let mut e = entry(Proto::Tcp, local, Some(remote), Some(state), vec![]);
+    e.orphan = true;
+    e.uid = Some(uid);
+    e
+}
+
+/// A closed connection the kernel still finishes is the kernel's: no
+/// "hidden process", no elevation, its lifetime and SO_REUSEADDR said.
+#[test]
+fn orphaned_fin_wait_2_is_a_kernel_leftover() {
+    let s = snap(vec![orphan(
+        "127.0.0.1:8080",
+        "127.0.0.1:50000",
+        TcpState::FinWait2,
+        0,
+    )]);
+    for elevated in [false, true] {
+        let mut f = facts(OsKind::Linux);
+        f.elevated = elevated;
+        f.fin_timeout_s = Some(30);
+        let d = diagnose(&req("127.0.0.1", 8080), &in_use_err(), &s, &f);
+        assert_eq!(d.cause, Cause::Orphaned);
+        let t = &d.explanation;
+        assert!(t.contains("FIN_WAIT_2"), "{t}");
+        assert!(t.contains("to the kernel, like TIME_WAIT"), "{t}");
+        assert!(t.contains("net.ipv4.tcp_fin_timeout (30 s here)"), "{t}");
+        assert!(
+            t.contains("both the old socket and the new one set SO_REUSEADDR"),
+            "{t}"
+        );
+        assert!(!t.contains("cannot see"), "{t}");
+        let c = commands(&d);
+        assert!(c.iter().all(|c| !c.starts_with("sudo")), "{c:?}");
+        assert!(c.contains(&"portwise bind-test 8080 --addr 127.0.0.1 --reuseaddr".to_string()));
+        assert!(c.contains(&"portwise bind-test 8080 --addr 127.0.0.1 --wait 31".to_string()));
+        assert!(d.hidden_owners.is_empty());
+    }
+}
+
+/// A live socket whose process is hidden: its uid (and user name) is
+/// shown; elevation is suggested only when not already elevated.
+#[test]
+fn a_hidden_owner_shows_its_uid_and_elevation_only_when_not_elevated() {
+    let mut e = listener("127.0.0.1:8080", vec![]);
+    e.uid = Some(0);
+    e.inode = 77;
+    let s = snap(vec![e]);
+    let mut f = facts(OsKind::Linux);
+    let d = diagnose(&req("127.0.0.1", 8080), &in_use_err(), &s, &f);
+    assert!(
+        d.explanation
+            .starts_with("a process of user root (uid 0) that this user cannot see"),
+        "{}",
+        d.explanation
+    );
+    assert_eq!(d.hidden_owners.len(), 1);
+    assert_eq!(d.hidden_owners[0].user.as_deref(), Some("root"));
+    assert!(
+        commands(&d)
+            .iter()
+            .any(|c| c.starts_with("sudo portwise bind-test"))
+    );
+    f.elevated = true;
+    let d = diagnose(&req("127.0.0.1", 8080), &in_use_err(), &s, &f);
+    let c = commands(&d);
+    assert!(c.iter().all(|c| !c.starts_with("sudo")), "{c:?}");
+    assert!(
+        c.contains(&"portwise list --all --port 8080".to_string()),
+        "{c:?}"
+    );
 }
 
 #[test]

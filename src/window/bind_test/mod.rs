@@ -12,9 +12,11 @@ pub mod view;
 use std::net::IpAddr;
 
 use crate::bind::{
-    BindReport, BindRequest, ProbeError, ProbeFailure, SystemFacts, TimeWaitInfo, port_use, probe,
-    report_with_facts, systemd_holds, time_wait_on,
+    BindReport, BindRequest, ErrorClass, ProbeError, ProbeFailure, SystemFacts, TimeWaitInfo,
+    port_use, probe, report_with_facts, success_notes, systemd_holds, time_wait_on,
 };
+use crate::notify::{Note, PortWatcher, WatchedPort};
+use crate::platform::{HOST, HostPorts, ProcessIdentity};
 use crate::sockets::{Proto, Snapshot};
 use crate::window::ctx::{Ctx, Effect, ToastKind};
 use crate::window::sockets::RowKey;
@@ -33,9 +35,12 @@ pub enum BindAction {
     /// Start (true) or stop "watch until free".
     Watch(bool),
     /// The system facts for a diagnosis arrived.
-    FactsRead(FactsKey, SystemFacts),
+    FactsRead(Box<(FactsKey, SystemFacts)>),
     /// This machine's addresses arrived (the address list).
     LocalAddrs(Vec<IpAddr>),
+    /// Add the form's port and protocol to the watched ports.
+    AddWatched,
+    RemoveWatched(WatchedPort),
 }
 
 /// "Watch until free" re-tests this often.
@@ -60,6 +65,33 @@ pub struct BindResult {
     pub freed_after_ms: Option<u64>,
     /// The sockets on the port in the snapshot the diagnosis used.
     port_keys: Vec<RowKey>,
+    /// The fields as they were when this was tested: a result whose
+    /// fields changed since is for the old inputs ([`BindState::is_stale`]).
+    pub inputs: Inputs,
+}
+
+/// The fields a result was tested with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inputs {
+    pub port_text: String,
+    pub addr_text: String,
+    pub proto: Proto,
+    pub reuseaddr: bool,
+    pub reuseport: bool,
+    pub v6only: bool,
+}
+
+impl Default for Inputs {
+    fn default() -> Self {
+        Inputs {
+            port_text: String::new(),
+            addr_text: String::new(),
+            proto: Proto::Tcp,
+            reuseaddr: false,
+            reuseport: false,
+            v6only: false,
+        }
+    }
 }
 
 impl BindResult {
@@ -77,26 +109,75 @@ impl BindResult {
 }
 
 /// What the system facts of a diagnosis depend on: the protocol's port
-/// ranges, and the port's systemd `.socket` units when systemd holds it.
+/// ranges, the port's systemd `.socket` units when systemd holds it, the
+/// hidden owners' user names, and for EADDRNOTAVAIL the addresses where
+/// the same bind succeeds.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FactsKey {
     pub request: BindRequest,
     pub systemd_holds: bool,
+    /// The uids of hidden owners on the port (their names are read).
+    pub hidden_uids: Vec<u32>,
+    /// EADDRNOTAVAIL: try the same bind on this machine's addresses.
+    pub alternatives: bool,
 }
 
 impl FactsKey {
-    fn of(req: &BindRequest, snap: &Snapshot) -> FactsKey {
+    fn of(req: &BindRequest, f: &ProbeFailure, snap: &Snapshot) -> FactsKey {
+        let mut hidden_uids: Vec<u32> = snap
+            .on_port(req.proto, req.port)
+            .iter()
+            .filter(|s| s.processes.is_empty() && !s.orphan)
+            .filter_map(|s| s.uid)
+            .collect();
+        hidden_uids.sort_unstable();
+        hidden_uids.dedup();
         FactsKey {
             request: req.clone(),
             systemd_holds: systemd_holds(req, snap),
+            hidden_uids,
+            alternatives: f.error.class == ErrorClass::AddrNotAvailable,
         }
     }
 
     /// Whether facts read for `self` serve a diagnosis of `other`.
     fn serves(&self, other: &FactsKey) -> bool {
+        let same_bind = || {
+            let (a, b) = (&self.request, &other.request);
+            a.addr == b.addr
+                && a.port == b.port
+                && a.reuseaddr == b.reuseaddr
+                && a.reuseport == b.reuseport
+                && a.v6only == b.v6only
+        };
         self.request.proto == other.request.proto
             && self.systemd_holds == other.systemd_holds
             && (!self.systemd_holds || self.request.port == other.request.port)
+            && other
+                .hidden_uids
+                .iter()
+                .all(|u| self.hidden_uids.contains(u))
+            && self.alternatives == other.alternatives
+            && (!self.alternatives || same_bind())
+    }
+
+    /// Reads the facts (on a worker: files, `systemctl`, user names, and
+    /// test binds for EADDRNOTAVAIL).
+    pub fn read(&self) -> SystemFacts {
+        let req = &self.request;
+        let mut f = SystemFacts::read_for(req, self.systemd_holds);
+        if !self.hidden_uids.is_empty() {
+            let mut table = crate::sockets::procinfo::ProcessTable::new();
+            f.user_names = self
+                .hidden_uids
+                .iter()
+                .filter_map(|u| table.user_name(*u).map(|n| (*u, n)))
+                .collect();
+        }
+        if self.alternatives {
+            f = f.check_alternatives(req);
+        }
+        f
     }
 }
 
@@ -127,9 +208,16 @@ pub struct BindState {
     /// Facts being read (taken, not yet arrived).
     facts_reading: Option<FactsKey>,
     pub result: Option<BindResult>,
+    /// With `localhost` in the address field: the result for `::1` (the
+    /// first is for 127.0.0.1).
+    pub also: Option<BindResult>,
     /// An option this OS cannot set (SO_REUSEPORT on Windows).
     pub unsupported: Option<String>,
     pub watch: Option<Watch>,
+    /// Ports to notify about (kept in the settings by the shell).
+    pub watched: Vec<WatchedPort>,
+    /// Their last status, for the list and the notifications.
+    pub watcher: PortWatcher,
 }
 
 impl Default for BindState {
@@ -146,8 +234,11 @@ impl Default for BindState {
             facts_wanted: None,
             facts_reading: None,
             result: None,
+            also: None,
             unsupported: None,
             watch: None,
+            watched: Vec::new(),
+            watcher: PortWatcher::default(),
         }
     }
 }
@@ -163,7 +254,20 @@ pub fn parse_port(text: &str) -> Result<u16, String> {
         .ok_or_else(|| format!("'{t}' is not a port: enter a number from 0 to 65535"))
 }
 
-/// The address field: IPv4 or IPv6 (brackets allowed).
+/// The address field: `localhost` (both loopbacks, as a server binding
+/// the name may get either: RFC 6761 section 6.3 resolves it to loopback,
+/// 127.0.0.1 and ::1 in /etc/hosts), or one address.
+pub fn parse_addrs(text: &str) -> Result<Vec<IpAddr>, String> {
+    if text.trim().eq_ignore_ascii_case("localhost") {
+        return Ok(vec![
+            IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+            IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ]);
+    }
+    parse_addr(text).map(|a| vec![a])
+}
+
+/// One address: IPv4 or IPv6 (brackets allowed).
 pub fn parse_addr(text: &str) -> Result<IpAddr, String> {
     let t = text.trim();
     crate::util::parse::ip_addr(t).ok_or_else(|| {
@@ -186,21 +290,87 @@ fn keys_on(snap: &Snapshot, port: u16) -> Vec<RowKey> {
 }
 
 impl BindState {
-    /// The request the fields describe, or what is wrong with them.
+    /// The (first) request the fields describe, or what is wrong with
+    /// them.
     pub fn request(&self) -> Result<BindRequest, String> {
+        self.requests().map(|mut r| r.swap_remove(0))
+    }
+
+    /// Every request the fields describe: one, or two for `localhost`.
+    pub fn requests(&self) -> Result<Vec<BindRequest>, String> {
         let port = parse_port(&self.port_text)?;
-        let addr = parse_addr(&self.addr_text)?;
-        let req = BindRequest {
-            addr,
-            port,
+        let addrs = parse_addrs(&self.addr_text)?;
+        let scope_id = crate::util::parse::scope_id(&self.addr_text);
+        addrs
+            .into_iter()
+            .map(|addr| {
+                let req = BindRequest {
+                    addr,
+                    port,
+                    proto: self.proto,
+                    reuseaddr: self.reuseaddr,
+                    reuseport: self.reuseport,
+                    v6only: self.v6only && addr.is_ipv6(),
+                    scope_id,
+                };
+                req.validate()?;
+                Ok(req)
+            })
+            .collect()
+    }
+
+    /// The fields now.
+    pub fn inputs(&self) -> Inputs {
+        Inputs {
+            port_text: self.port_text.clone(),
+            addr_text: self.addr_text.clone(),
             proto: self.proto,
             reuseaddr: self.reuseaddr,
             reuseport: self.reuseport,
-            v6only: self.v6only && addr.is_ipv6(),
-            scope_id: crate::util::parse::scope_id(&self.addr_text),
+            v6only: self.v6only,
+        }
+    }
+
+    /// Whether the shown result was tested with other fields than the
+    /// ones now in the form (then the card says it is for the old inputs).
+    pub fn is_stale(&self) -> bool {
+        self.result
+            .as_ref()
+            .is_some_and(|r| r.inputs != self.inputs())
+    }
+
+    /// The watched port the form describes, if its port is valid and not
+    /// 0.
+    pub fn watchable(&self) -> Option<WatchedPort> {
+        let port = parse_port(&self.port_text).ok().filter(|p| *p != 0)?;
+        Some(WatchedPort {
+            port,
+            proto: self.proto,
+        })
+    }
+
+    /// A new snapshot: the status of every watched port (a test bind of
+    /// the wildcard where nothing live holds it), and a note for each one
+    /// that became bindable or was taken.
+    pub fn observe_watched(&mut self, snap: &Snapshot) -> Vec<Note> {
+        if self.watched.is_empty() {
+            self.watcher = PortWatcher::default();
+            return Vec::new();
+        }
+        let mut bind = |w: &WatchedPort| {
+            let req = BindRequest::new(IpAddr::from([0, 0, 0, 0]), w.port, w.proto);
+            match probe(&req) {
+                Ok(_) => Ok(()),
+                Err(ProbeError::Failed(f)) => Err(f.error.code),
+                Err(ProbeError::Unsupported(m)) => Err(m),
+            }
         };
-        req.validate()?;
-        Ok(req)
+        self.watcher.observe(&self.watched, snap, &mut bind)
+    }
+
+    /// Both results, the first one first.
+    pub fn results(&self) -> impl Iterator<Item = &BindResult> {
+        self.result.iter().chain(self.also.iter())
     }
 
     /// The addresses the address list offers: the well-known ones, then
@@ -227,25 +397,34 @@ impl BindState {
     /// (the caller then asks the sampler for a fresh snapshot, so the
     /// holders shown are current).
     pub fn test(&mut self, snap: &Snapshot, now_ms: u64) -> bool {
-        let Ok(req) = self.request() else {
+        let Ok(reqs) = self.requests() else {
             return false;
         };
         self.unsupported = None;
-        match probe(&req) {
-            Ok(b) => {
-                self.result = Some(bound(req, b.addr, snap, now_ms, None));
-                false
-            }
-            Err(ProbeError::Unsupported(m)) => {
-                self.unsupported = Some(m);
-                self.watch = None;
-                false
-            }
-            Err(ProbeError::Failed(f)) => {
-                self.result = Some(self.failed(req, f, snap, now_ms));
-                true
+        let inputs = self.inputs();
+        let mut out = Vec::new();
+        let mut any_failed = false;
+        for req in reqs {
+            match probe(&req) {
+                Ok(b) => out.push(bound(req, b.addr, snap, now_ms, None)),
+                Err(ProbeError::Unsupported(m)) => {
+                    self.unsupported = Some(m);
+                    self.watch = None;
+                    return false;
+                }
+                Err(ProbeError::Failed(f)) => {
+                    any_failed = true;
+                    out.push(self.failed(req, f, snap, now_ms));
+                }
             }
         }
+        let mut out = out.into_iter().map(|mut r| {
+            r.inputs = inputs.clone();
+            r
+        });
+        self.result = out.next();
+        self.also = out.next();
+        any_failed
     }
 
     pub fn start_watch(&mut self, snap: &Snapshot, now_ms: u64) -> bool {
@@ -280,11 +459,33 @@ impl BindState {
             self.watch = None;
             return None;
         };
+        if self.also.is_some() || self.requests().is_ok_and(|r| r.len() > 1) {
+            // localhost: every address must bind.
+            let failed = self.test(snap, now_ms);
+            self.watch?;
+            if !failed {
+                let after = now_ms.saturating_sub(w.started_ms);
+                self.watch = None;
+                for r in self.result.iter_mut().chain(self.also.iter_mut()) {
+                    r.freed_after_ms = Some(after);
+                }
+                return Some(after);
+            }
+            self.watch = Some(Watch {
+                next_ms: now_ms + WATCH_INTERVAL_MS,
+                attempts: w.attempts + 1,
+                ..w
+            });
+            return None;
+        }
+        let inputs = self.inputs();
         match probe(&req) {
             Ok(b) => {
                 let after = now_ms.saturating_sub(w.started_ms);
                 self.watch = None;
-                self.result = Some(bound(req, b.addr, snap, now_ms, Some(after)));
+                let mut r = bound(req, b.addr, snap, now_ms, Some(after));
+                r.inputs = inputs;
+                self.result = Some(r);
                 Some(after)
             }
             Err(ProbeError::Unsupported(m)) => {
@@ -299,7 +500,9 @@ impl BindState {
                     r.request == req && r.failure.as_ref().is_some_and(|old| old.error == f.error)
                 });
                 if !same {
-                    self.result = Some(self.failed(req, f, snap, now_ms));
+                    let mut r = self.failed(req, f, snap, now_ms);
+                    r.inputs = inputs;
+                    self.result = Some(r);
                 }
                 self.watch = Some(Watch {
                     next_ms: now_ms + WATCH_INTERVAL_MS,
@@ -315,20 +518,23 @@ impl BindState {
     /// the failure again with it; always take its TIME_WAIT figures, so the
     /// countdown and the holders stay live.
     pub fn on_snapshot(&mut self, snap: &Snapshot) {
-        let Some(r) = self.result.as_mut() else {
-            return;
-        };
-        let port = r.request.port;
-        if r.failure.is_none() || port == 0 {
-            return;
-        }
-        if keys_on(snap, port) != r.port_keys {
-            self.rediagnose(snap);
-        } else if let Some(d) = r.report.diagnosis.as_mut() {
-            if r.request.proto == Proto::Tcp {
-                d.time_wait = time_wait_on(snap, port);
+        let mut again = false;
+        for r in self.result.iter_mut().chain(self.also.iter_mut()) {
+            let port = r.request.port;
+            if r.failure.is_none() || port == 0 {
+                continue;
             }
-            r.seen_at_ms = snap.taken_at_unix_ms;
+            if keys_on(snap, port) != r.port_keys {
+                again = true;
+            } else if let Some(d) = r.report.diagnosis.as_mut() {
+                if r.request.proto == Proto::Tcp && d.cause != crate::bind::Cause::AddressNotLocal {
+                    d.time_wait = time_wait_on(snap, port);
+                }
+                r.seen_at_ms = snap.taken_at_unix_ms;
+            }
+        }
+        if again {
+            self.rediagnose(snap);
         }
     }
 
@@ -342,7 +548,7 @@ impl BindState {
         snap: &Snapshot,
         now_ms: u64,
     ) -> BindResult {
-        let key = FactsKey::of(&req, snap);
+        let key = FactsKey::of(&req, &f, snap);
         let report = match &self.facts {
             Some((k, facts)) if k.serves(&key) => report_with_facts(&req, f.clone(), snap, facts),
             _ => {
@@ -358,6 +564,7 @@ impl BindState {
                     error: Some(f.error.clone()),
                     diagnosis: None,
                     waited_ms: None,
+                    notes: Vec::new(),
                 }
             }
         };
@@ -373,6 +580,7 @@ impl BindState {
             tested_at_ms: now_ms,
             seen_at_ms: snap.taken_at_unix_ms,
             freed_after_ms: None,
+            inputs: Inputs::default(),
         }
     }
 
@@ -386,10 +594,10 @@ impl BindState {
         ctx.spawn(
             "portwise-bindfacts",
             move || {
-                let facts = SystemFacts::read_for(&key.request, key.systemd_holds);
+                let facts = key.read();
                 (key, facts)
             },
-            |(key, facts)| BindAction::FactsRead(key, facts),
+            |read| BindAction::FactsRead(Box::new(read)),
         );
     }
 
@@ -401,9 +609,8 @@ impl BindState {
         }
         self.facts = Some((key, facts));
         let waiting = self
-            .result
-            .as_ref()
-            .is_some_and(|r| r.failure.is_some() && r.report.diagnosis.is_none());
+            .results()
+            .any(|r| r.failure.is_some() && r.report.diagnosis.is_none());
         if waiting {
             // Re-diagnoses with the kept facts (or asks again when the
             // snapshot now needs others, e.g. systemd took the port).
@@ -412,27 +619,41 @@ impl BindState {
     }
 
     fn rediagnose(&mut self, snap: &Snapshot) {
-        let Some(r) = self.result.as_ref() else {
-            return;
-        };
-        let Some(f) = r.failure.clone() else {
-            return;
-        };
-        let (req, tested_at_ms, freed_after_ms) =
-            (r.request.clone(), r.tested_at_ms, r.freed_after_ms);
-        let mut again = self.failed(req, f, snap, tested_at_ms);
-        again.freed_after_ms = freed_after_ms;
-        self.result = Some(again);
+        for second in [false, true] {
+            let slot = if second { &self.also } else { &self.result };
+            let Some(r) = slot.as_ref() else {
+                continue;
+            };
+            let Some(f) = r.failure.clone() else {
+                continue;
+            };
+            let (req, tested_at_ms, freed_after_ms, inputs) = (
+                r.request.clone(),
+                r.tested_at_ms,
+                r.freed_after_ms,
+                r.inputs.clone(),
+            );
+            let mut again = self.failed(req, f, snap, tested_at_ms);
+            again.freed_after_ms = freed_after_ms;
+            again.inputs = inputs;
+            if second {
+                self.also = Some(again);
+            } else {
+                self.result = Some(again);
+            }
+        }
     }
 
-    /// Whether the last result is a failure whose port now shows free in
-    /// `snap` (a hint to test again).
-    pub fn looks_free_now(&self, snap: &Snapshot) -> bool {
-        self.result.as_ref().is_some_and(|r| {
-            r.failure.is_some()
-                && r.request.port != 0
-                && port_use(snap, r.request.port, Some(r.request.proto)).is_free()
-        })
+    /// Whether `r` is a failure because of what was on its port (EADDRINUSE)
+    /// and the port now shows free in `snap` (a hint to test again). Never
+    /// for EACCES, EADDRNOTAVAIL or EPERM: nothing on the port explains
+    /// those, so its being free says nothing.
+    pub fn looks_free_now(r: &BindResult, snap: &Snapshot) -> bool {
+        r.failure
+            .as_ref()
+            .is_some_and(|f| f.error.class == ErrorClass::AddrInUse)
+            && r.request.port != 0
+            && port_use(snap, r.request.port, Some(r.request.proto)).is_free()
     }
 }
 
@@ -443,15 +664,45 @@ fn bound(
     now_ms: u64,
     freed_after_ms: Option<u64>,
 ) -> BindResult {
+    let mut report = BindReport::bound(&req, at);
+    // One small file read (ip_unprivileged_port_start), like the probe
+    // itself cheap enough for the UI thread.
+    let privileged = HOST.privileged_ports();
+    report.notes = success_notes(&report, snap, privileged.as_ref(), HOST.is_elevated());
     BindResult {
-        report: BindReport::bound(&req, at),
+        report,
         request: req,
         failure: None,
         tested_at_ms: now_ms,
         seen_at_ms: snap.taken_at_unix_ms,
         freed_after_ms,
         port_keys: Vec::new(),
+        inputs: Inputs::default(),
     }
+}
+
+/// "Test bind on this port" from a Sockets row: the row's address, port
+/// and protocol in the fields (the options cleared), tested at once.
+/// Returns true when the bind failed (the caller asks for a snapshot).
+pub fn test_from_row(
+    b: &mut BindState,
+    addr: IpAddr,
+    port: u16,
+    proto: Proto,
+    ctx: &mut Ctx<'_, BindAction>,
+) {
+    b.port_text = port.to_string();
+    b.addr_text = crate::bind::address_text(&addr);
+    b.proto = proto;
+    b.reuseaddr = false;
+    b.reuseport = false;
+    b.v6only = false;
+    b.edited();
+    b.stop_watch();
+    if b.test(ctx.snapshot, ctx.now_ms) {
+        ctx.effects.push(Effect::RefreshNow);
+    }
+    b.read_wanted_facts(ctx);
 }
 
 /// Handle one message of the view.
@@ -493,8 +744,31 @@ pub fn update(b: &mut BindState, a: BindAction, ctx: &mut Ctx<'_, BindAction>) {
             }
         }
         BindAction::Watch(false) => b.stop_watch(),
-        BindAction::FactsRead(key, facts) => b.facts_read(key, facts, ctx.snapshot),
+        BindAction::FactsRead(read) => {
+            let (key, facts) = *read;
+            b.facts_read(key, facts, ctx.snapshot)
+        }
         BindAction::LocalAddrs(addrs) => b.local_addrs = Pending::Done(addrs),
+        BindAction::AddWatched => {
+            if let Some(w) = b.watchable()
+                && !b.watched.contains(&w)
+                && b.watched.len() < crate::notify::MAX_WATCHED
+            {
+                b.watched.push(w);
+                // Its status now, without a note (the first look).
+                b.observe_watched(ctx.snapshot);
+                ctx.toast(
+                    ToastKind::Success,
+                    format!(
+                        "Watching {}: a desktop notification when it becomes bindable or is taken",
+                        w.label()
+                    ),
+                );
+            }
+        }
+        BindAction::RemoveWatched(w) => {
+            b.watched.retain(|x| *x != w);
+        }
     }
     // A failed test may need system facts read.
     b.read_wanted_facts(ctx);
@@ -504,12 +778,34 @@ pub fn update(b: &mut BindState, a: BindAction, ctx: &mut Ctx<'_, BindAction>) {
 pub fn tick(b: &mut BindState, ctx: &mut Ctx<'_, BindAction>) {
     if let Some(after) = b.tick(ctx.snapshot, ctx.now_ms) {
         let port = b.result.as_ref().map_or(0, |r| r.report.port);
+        let what = b
+            .results()
+            .map(|r| verdict_addr(&r.report))
+            .collect::<Vec<_>>()
+            .join(" and ");
         ctx.toast(
             ToastKind::Success,
             format!("Port {port} binds now (after {} s)", after.div_ceil(1000)),
         );
+        // The user may have left the window: tell the desktop too.
+        ctx.effects.push(Effect::Notify(Note {
+            summary: format!("Port {port} is free"),
+            body: format!(
+                "{what} binds now, after {} s of watching.",
+                after.div_ceil(1000)
+            ),
+        }));
     }
     b.read_wanted_facts(ctx);
+}
+
+/// "TCP 127.0.0.1:8080".
+fn verdict_addr(r: &BindReport) -> String {
+    format!(
+        "{} {}",
+        r.proto.as_str().to_uppercase(),
+        std::net::SocketAddr::new(r.addr, r.port)
+    )
 }
 
 /// The view is on screen: read this machine's addresses the first time.

@@ -45,12 +45,14 @@ fn a_failed_test_asks_for_a_snapshot_and_is_diagnosed_again_when_it_comes() {
     let port = held.local_addr().unwrap().port();
     let mut st = AppState::new(Settings::default(), 1_000);
     st.apply(Action::OpenBindTest {
+        addr: Ipv4Addr::LOCALHOST.into(),
         port,
         proto: Proto::Tcp,
     });
+    // From a row: its address, port and protocol, tested at once.
     assert_eq!(st.settings.view, View::BindTest);
-    st.apply(Action::Bind(BindAction::SetAddr("127.0.0.1".into())));
-    st.apply(Action::Bind(BindAction::Test));
+    assert_eq!(st.bind.addr_text, "127.0.0.1");
+    assert_eq!(st.bind.port_text, port.to_string());
     // A fresh snapshot, and the system facts read on a worker.
     assert_eq!(st.take_effects(), vec![Effect::RefreshNow]);
     assert_eq!(st.tasks.queued(), vec!["portwise-bindfacts"]);
@@ -63,12 +65,12 @@ fn a_failed_test_asks_for_a_snapshot_and_is_diagnosed_again_when_it_comes() {
     assert_eq!(st.tasks.queued(), vec!["portwise-bindfacts"]);
     st.tasks.run_queued(None);
     let (key, facts) = match st.tasks.poll().pop() {
-        Some(Action::Bind(BindAction::FactsRead(k, f))) => (k, f),
+        Some(Action::Bind(BindAction::FactsRead(read))) => *read,
         other => panic!("unexpected message {other:?}"),
     };
     assert_eq!(key.request.port, port);
     assert!(!key.systemd_holds);
-    st.apply(Action::Bind(BindAction::FactsRead(key, facts)));
+    st.apply(Action::Bind(BindAction::FactsRead(Box::new((key, facts)))));
     let r = st.bind.result.clone().unwrap();
     // The snapshot it had was empty: nothing explains it yet.
     assert_eq!(r.report.diagnosis.unwrap().cause, Cause::Unknown);

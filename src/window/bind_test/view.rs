@@ -8,8 +8,9 @@ use egui::{RichText, Sense};
 use crate::bind::{
     BindReport, Cause, Diagnosis, OsKind, SockOption, bind_test_command, option_help,
 };
+use crate::notify::PortStatus;
 use crate::sockets::Proto;
-use crate::window::bind_test::{BindResult, BindState, parse_addr, parse_port};
+use crate::window::bind_test::{BindResult, BindState, parse_addrs, parse_port};
 use crate::window::shell::{Action, AppState, BindAction};
 use crate::window::sockets as s;
 use crate::window::widgets;
@@ -45,9 +46,24 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             if let Some(m) = &b.unsupported {
                 ui.label(RichText::new(m).color(widgets::error_color(ui)));
             }
-            if let Some(r) = &b.result {
-                card(ui, state, r, out);
+            if b.is_stale() {
+                stale_banner(ui, b, out);
             }
+            if let (Some(_), Some(_)) = (&b.result, &b.also) {
+                ui.label(
+                    RichText::new(
+                        "localhost is 127.0.0.1 and ::1: a server that binds the name may get \
+                         either, so both were tested.",
+                    )
+                    .weak(),
+                );
+            }
+            for (i, r) in b.results().enumerate() {
+                ui.push_id(("bind.card", i), |ui| card(ui, state, r, out));
+                ui.add_space(6.0);
+            }
+            ui.add_space(10.0);
+            watched(ui, b, out);
         });
 }
 
@@ -117,7 +133,7 @@ fn form(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
                         out.push(Action::Bind(BindAction::SetAddr(a)));
                     }
                 });
-                if let Err(e) = parse_addr(&b.addr_text) {
+                if let Err(e) = parse_addrs(&b.addr_text) {
                     ui.label(RichText::new(e).color(widgets::error_color(ui)));
                 }
             });
@@ -156,7 +172,7 @@ fn form(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
                         out.push(Action::Bind(BindAction::SetReusePort(on)));
                     }
                 }
-                let v6 = parse_addr(&b.addr_text).is_ok_and(|a| a.is_ipv6());
+                let v6 = parse_addrs(&b.addr_text).is_ok_and(|a| a.iter().any(|a| a.is_ipv6()));
                 let mut on = b.v6only && v6;
                 let r = ui
                     .add_enabled(v6, egui::Checkbox::new(&mut on, "IPV6_V6ONLY"))
@@ -168,6 +184,85 @@ fn form(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
             });
             ui.end_row();
         });
+}
+
+/// The watched ports, each with its status and a Remove button.
+fn watched(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
+    ui.strong("Watched ports");
+    if b.watched.is_empty() {
+        ui.label(
+            RichText::new(
+                "None. \"Add to watched ports\" keeps an eye on the form's port: a desktop \
+                 notification when it becomes bindable, and when it is taken (naming who took it).",
+            )
+            .weak(),
+        );
+        return;
+    }
+    ui.label(
+        RichText::new(
+            "A desktop notification when one becomes bindable or is taken, while portwise runs \
+             (sampling not paused).",
+        )
+        .weak(),
+    );
+    egui::Grid::new("bind.watched")
+        .num_columns(3)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for w in &b.watched {
+                let label = w.label();
+                ui.monospace(&label);
+                let status = match b.watcher.status(w) {
+                    None => "not looked at yet".to_string(),
+                    Some(PortStatus::Bindable) => "bindable now".to_string(),
+                    Some(PortStatus::Taken { by }) => format!("held by {by}"),
+                    Some(PortStatus::Busy { why }) => format!("not bindable yet: {why}"),
+                };
+                ui.label(format!("{label}: {status}"));
+                if ui
+                    .small_button(format!("Remove {label}"))
+                    .on_hover_text("Stop watching this port")
+                    .clicked()
+                {
+                    out.push(Action::Bind(BindAction::RemoveWatched(*w)));
+                }
+                ui.end_row();
+            }
+        });
+}
+
+/// The fields changed after the test: the card below is for the old ones.
+fn stale_banner(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
+    let Some(r) = &b.result else { return };
+    let old = &r.inputs;
+    let mut what = format!(
+        "{} {} port {}",
+        old.proto.as_str().to_uppercase(),
+        old.addr_text,
+        old.port_text
+    );
+    for (on, name) in [
+        (old.reuseaddr, "SO_REUSEADDR"),
+        (old.reuseport, "SO_REUSEPORT"),
+        (old.v6only, "IPV6_V6ONLY"),
+    ] {
+        if on {
+            what.push_str(&format!(", {name}"));
+        }
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "Out of date: this result is for the old inputs ({what}); the fields have \
+                 changed since."
+            ))
+            .color(widgets::warn_color(ui)),
+        );
+        if b.request().is_ok() && ui.button("Test the new inputs").clicked() {
+            out.push(Action::Bind(BindAction::Test));
+        }
+    });
 }
 
 /// What an offered address is.
@@ -212,6 +307,25 @@ fn buttons(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 out.push(Action::Bind(BindAction::Watch(true)));
             }
         }
+        let w = b.watchable();
+        let already = w.is_some_and(|w| b.watched.contains(&w));
+        let r = ui
+            .add_enabled(
+                w.is_some() && !already,
+                egui::Button::new("Add to watched ports"),
+            )
+            .on_hover_text(
+                "Keep watching this port (across runs): a desktop notification when it becomes \
+                 bindable or is taken",
+            )
+            .on_disabled_hover_text(if already {
+                "Already watched"
+            } else {
+                "Enter a port from 1 to 65535"
+            });
+        if r.clicked() {
+            out.push(Action::Bind(BindAction::AddWatched));
+        }
         if let Ok(req) = &req {
             ui.separator();
             let cmd = bind_test_command(req);
@@ -244,6 +358,7 @@ fn cause_title(c: Cause) -> &'static str {
         Cause::Listener => "Another socket is bound to this port",
         Cause::InUseByConnection => "A connection uses this port as its local port",
         Cause::TimeWait => "Old connections on this port are in TIME_WAIT",
+        Cause::Orphaned => "Closed connections the kernel is still finishing (no process)",
         Cause::DualStackConflict => "An IPv6 socket holds the IPv4 side too (dual stack)",
         Cause::PrivilegedPort => "A privileged port",
         Cause::AddressNotLocal => "The address is not on this machine",
@@ -256,7 +371,10 @@ fn cause_title(c: Cause) -> &'static str {
 
 fn card(ui: &mut egui::Ui, state: &AppState, r: &BindResult, out: &mut Vec<Action>) {
     let rep = &r.report;
-    let color = if rep.ok {
+    let stale = state.bind.is_stale();
+    let color = if stale {
+        ui.visuals().weak_text_color()
+    } else if rep.ok {
         ok_color(ui)
     } else {
         widgets::error_color(ui)
@@ -356,6 +474,9 @@ fn bindable(ui: &mut egui::Ui, rep: &BindReport, r: &BindResult, color: egui::Co
     }
     line.push('.');
     ui.label(line);
+    for n in &rep.notes {
+        ui.add(egui::Label::new(n.as_str()).wrap());
+    }
     ui.label(
         RichText::new(
             "Only at this moment: another process may still take the port before your server \
@@ -419,7 +540,29 @@ fn diagnosis(
             }
         });
     }
-    if state.bind.looks_free_now(&state.sockets.snapshot) && state.bind.watch.is_none() {
+    if !d.hidden_owners.is_empty() {
+        ui.add_space(6.0);
+        let owners: Vec<String> = d
+            .hidden_owners
+            .iter()
+            .map(|h| {
+                let who = match &h.user {
+                    Some(u) => format!("user {u} (uid {})", h.uid),
+                    None => format!("uid {}", h.uid),
+                };
+                format!(
+                    "{who}: {} socket{}",
+                    h.sockets,
+                    if h.sockets == 1 { "" } else { "s" }
+                )
+            })
+            .collect();
+        ui.label(format!("Hidden process, owned by {}", owners.join("; ")));
+    }
+    if BindState::looks_free_now(r, &state.sockets.snapshot)
+        && state.bind.watch.is_none()
+        && !state.bind.is_stale()
+    {
         ui.label(
             RichText::new("The latest snapshot shows nothing on this port any more: test again.")
                 .color(widgets::warn_color(ui)),

@@ -55,8 +55,10 @@ pub enum Action {
         text: String,
         notice: String,
     },
-    /// "Test bind on this port": the Bind test view with the port filled in.
+    /// "Test bind on this port": the Bind test view with the row's
+    /// address, port and protocol filled in, tested at once.
     OpenBindTest {
+        addr: std::net::IpAddr,
         port: u16,
         proto: Proto,
     },
@@ -134,14 +136,17 @@ impl AppState {
 
     /// State whose background work runs on `tasks` with `workers`.
     pub fn with(settings: Settings, now_ms: u64, tasks: Tasks<Action>, workers: Workers) -> Self {
+        let settings = settings.sanitised();
+        let mut bind = BindState::default();
+        bind.watched.clone_from(&settings.watched_ports);
         AppState {
-            settings: settings.sanitised(),
+            settings,
             now_ms,
             sockets: SocketsState::default(),
             paused: false,
             stop_dialog: None,
             free: FreePortState::default(),
-            bind: BindState::default(),
+            bind,
             tuning: TuningState::default(),
             path_prompt: None,
             tasks,
@@ -210,6 +215,9 @@ impl AppState {
                 // The other views judge ports by portwise's own namespace.
                 self.free.on_snapshot(&self.sockets.host);
                 self.bind.on_snapshot(&self.sockets.host);
+                for note in self.bind.observe_watched(&self.sockets.host) {
+                    self.effects.push(Effect::Notify(note));
+                }
                 let mut ctx = feature_ctx!(self, Action::Bind);
                 self.bind.read_wanted_facts(&mut ctx);
                 Some(old)
@@ -295,12 +303,10 @@ impl AppState {
             }
             Action::DismissToast(id) => self.toasts.dismiss(id),
             Action::CopyText { text, notice } => self.copy_to_clipboard(text, notice),
-            Action::OpenBindTest { port, proto } => {
+            Action::OpenBindTest { addr, port, proto } => {
                 self.settings.view = View::BindTest;
-                self.bind.port_text = port.to_string();
-                self.bind.proto = proto;
-                self.bind.result = None;
-                self.bind.edited();
+                let mut ctx = feature_ctx!(self, Action::Bind);
+                bind_test::test_from_row(&mut self.bind, addr, port, proto, &mut ctx);
             }
             Action::Free(a) => {
                 let mut ctx = feature_ctx!(self, Action::Free);
@@ -309,6 +315,8 @@ impl AppState {
             Action::Bind(a) => {
                 let mut ctx = feature_ctx!(self, Action::Bind);
                 bind_test::update(&mut self.bind, a, &mut ctx);
+                // The watched ports persist with the settings.
+                self.settings.watched_ports.clone_from(&self.bind.watched);
             }
             Action::Tuning(a) => {
                 let mut ctx = feature_ctx!(self, Action::Tuning);

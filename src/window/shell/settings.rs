@@ -58,6 +58,9 @@ pub struct Settings {
     pub interval_ms: u64,
     /// Whether the details side panel is open.
     pub details_open: bool,
+    /// The Bind test view's watched ports: a desktop notification when
+    /// one becomes bindable or gets taken.
+    pub watched_ports: Vec<crate::notify::WatchedPort>,
 }
 
 impl Default for Settings {
@@ -69,6 +72,7 @@ impl Default for Settings {
             column_widths: Vec::new(),
             interval_ms: DEFAULT_INTERVAL_MS,
             details_open: true,
+            watched_ports: Vec::new(),
         }
     }
 }
@@ -87,6 +91,11 @@ impl Settings {
         if !widths_ok {
             self.column_widths.clear();
         }
+        // No port 0, no repeats, at most notify::MAX_WATCHED.
+        let mut seen = std::collections::HashSet::new();
+        self.watched_ports
+            .retain(|w| w.port != 0 && seen.insert((w.port, w.proto)));
+        self.watched_ports.truncate(crate::notify::MAX_WATCHED);
         self
     }
 

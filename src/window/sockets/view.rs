@@ -467,6 +467,7 @@ fn row_actions(ui: &mut egui::Ui, e: &SocketEntry, key: RowKey, live: bool, out:
         .clicked()
     {
         out.push(Action::OpenBindTest {
+            addr: e.local_addr,
             port: e.local_port,
             proto: e.proto,
         });
