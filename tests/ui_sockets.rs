@@ -149,6 +149,51 @@ fn filter_box_shortcuts_and_quick_toggles() {
 }
 
 #[test]
+fn the_filter_matches_every_column_and_ctrl_f_selects_its_text() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    click(&mut h, "All states");
+    let filter_text = |h: &H| h.state().state.settings.filter.text.clone();
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    // State and last owner, two words: both must match.
+    h.get_by_role(Role::TextInput).type_text("time_wait was:");
+    h.run();
+    assert_eq!(shown_ports(&h), vec![8080]);
+    h.get_by_label("was: python3 (4242)");
+    h.get_by_label("Showing 1 of 6 sockets");
+
+    // Focus leaves the box; Ctrl+F comes back with its text selected, so
+    // typing replaces it.
+    h.key_press(Key::Tab);
+    h.run();
+    assert!(!h.get_by_role(Role::TextInput).is_focused());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run();
+    assert!(h.get_by_role(Role::TextInput).is_focused());
+    h.get_by_role(Role::TextInput)
+        .type_text("alice established");
+    h.run();
+    assert_eq!(filter_text(&h), "alice established");
+    assert_eq!(shown_ports(&h), vec![8080]);
+    h.get_by_label("127.0.0.1:50000");
+
+    // The protocol column (TCP6), the remote address, the user.
+    for (text, ports) in [
+        ("tcp6", vec![5432]),
+        ("127.0.0.1:41001", vec![8080]),
+        ("ALICE udp", vec![5353]),
+    ] {
+        h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+        h.run();
+        h.get_by_role(Role::TextInput).type_text(text);
+        h.run();
+        assert_eq!(filter_text(&h), text);
+        assert_eq!(shown_ports(&h), ports, "filter {text:?}");
+    }
+}
+
+#[test]
 fn clicking_headers_sorts_and_reverses() {
     let rig = Rig::new();
     let mut h = started(&rig);

@@ -28,7 +28,7 @@ mod text;
 pub mod view;
 
 pub use changes::FADE_STEP_MS;
-pub use columns::{Column, Quick, QuickFilter, Sort, ViewFilter};
+pub use columns::{Column, Quick, QuickFilter, Sort, TextQuery, ViewFilter};
 pub use text::*;
 
 use std::collections::VecDeque;
@@ -334,8 +334,9 @@ impl SocketsState {
         // (row, socket, the time its countdown counts from)
         let mut keyed: Vec<(RowRef, &SocketEntry, u64)> = Vec::new();
         let mut new_times = Vec::new();
+        let mut buf = String::new();
         for (i, e) in self.snapshot.sockets.iter().enumerate() {
-            if f.matches(e) {
+            if f.matches(e, &mut buf) {
                 keyed.push((RowRef::Live(i as u32), e, taken));
                 if let Some(&t) = self.appeared_at.get(i).filter(|t| **t != 0) {
                     new_times.push(t);
@@ -346,7 +347,7 @@ impl SocketsState {
         keyed.extend(
             self.gone
                 .iter()
-                .filter(|g| f.matches(&g.entry))
+                .filter(|g| f.matches(&g.entry, &mut buf))
                 .map(|g| (RowRef::Gone(g.id), &g.entry, g.last_taken_at_ms)),
         );
         // Live rows come in sort_key order already; a stable sort finds

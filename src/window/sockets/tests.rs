@@ -386,3 +386,45 @@ fn all_states_includes_bound_only_sockets_and_says_so() {
         "{tip}"
     );
 }
+
+#[test]
+fn the_filter_matches_every_column_and_all_its_words() {
+    let mut st = AppState::new(Settings::default(), 1_000);
+    feed(&mut st, snap(1_000, base()));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(
+        Quick::AllStates,
+        true,
+    )));
+    let rows = |st: &mut AppState, text: &str| {
+        st.apply(Action::Sockets(SocketsMsg::SetFilterText(text.into())));
+        st.ensure_rows();
+        st.sockets
+            .rows()
+            .iter()
+            .map(|r| {
+                let e = st.sockets.entry(*r).unwrap();
+                (e.local_port, state_text(e))
+            })
+            .collect::<Vec<_>>()
+    };
+    // User, state, protocol, remote address, last owner, process.
+    assert_eq!(
+        rows(&mut st, "ALICE"),
+        vec![(22, "LISTEN"), (8080, "LISTEN"), (8080, "ESTABLISHED")]
+    );
+    assert_eq!(rows(&mut st, "time_wait"), vec![(8080, "TIME_WAIT")]);
+    assert_eq!(rows(&mut st, "udp"), vec![(5353, "bound")]);
+    assert_eq!(rows(&mut st, "10.0.0.2:51000"), vec![(8080, "ESTABLISHED")]);
+    assert_eq!(rows(&mut st, "was: server"), vec![(8080, "TIME_WAIT")]);
+    assert_eq!(rows(&mut st, "avahi (9)"), vec![(5353, "bound")]);
+    // Words combine with AND, each in any column.
+    assert_eq!(
+        rows(&mut st, "python3 established"),
+        vec![(8080, "ESTABLISHED")]
+    );
+    assert_eq!(rows(&mut st, "  sshd   22 "), vec![(22, "LISTEN")]);
+    assert!(rows(&mut st, "python3 sshd").is_empty());
+    // A word never spans two columns ("LISTEN" then "alice").
+    assert!(rows(&mut st, "listenalice").is_empty());
+    assert_eq!(rows(&mut st, "").len(), 5);
+}

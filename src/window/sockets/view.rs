@@ -19,7 +19,7 @@ pub fn filter_id() -> Id {
 }
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
-    shortcuts(ui, state, out);
+    let select_filter = shortcuts(ui, state, out);
     if state.settings.details_open {
         egui::Panel::right("portwise.details")
             .default_size(280.0)
@@ -33,7 +33,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     .show(ui, |ui| details(ui, state, out));
             });
     }
-    toolbar(ui, state, out);
+    toolbar(ui, state, out, select_filter);
     banners(ui, state);
 
     let sockets = &state.sockets;
@@ -80,12 +80,17 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         .show(ui, |ui| table(ui, state, out));
 }
 
-/// The view's keys: Ctrl+F filter, Ctrl+C copy the selected row (unless a
-/// text field has focus: then it copies its text), Esc clears the filter.
-fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+/// The view's keys: Ctrl+F focuses the filter and selects its text (so
+/// typing replaces it), Ctrl+C copies the selected row (unless a text field
+/// has focus: then it copies its text), Esc clears the filter.
+/// Returns true when the filter's text is to be selected (after the box
+/// is drawn: a box without focus drops its selection when it draws).
+fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) -> bool {
+    let mut select_filter = false;
     let ctrl_f = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
     if ui.input_mut(|i| i.consume_shortcut(&ctrl_f)) {
         ui.memory_mut(|m| m.request_focus(filter_id()));
+        select_filter = true;
     }
     let modal_open = state.stop_dialog.is_some() || state.path_prompt.is_some();
     if !modal_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
@@ -104,9 +109,10 @@ fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             out.push(Action::Sockets(SocketsMsg::CopySelected));
         }
     }
+    select_filter
 }
 
-fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, select_filter: bool) {
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Filter");
         let mut text = state.settings.filter.text.clone();
@@ -114,11 +120,18 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             .add(
                 egui::TextEdit::singleline(&mut text)
                     .id(filter_id())
-                    .hint_text("port, address, process, pid")
+                    .hint_text("any column; several words: all must match")
                     .desired_width(220.0),
             )
             .labelled_by(label.id)
             .on_hover_text("Ctrl+F focuses the filter, Esc clears it");
+        if select_filter {
+            let ctx = ui.ctx();
+            let mut edit = egui::TextEdit::load_state(ctx, filter_id()).unwrap_or_default();
+            let all = egui::text::CCursorRange::select_all_str(&text);
+            edit.cursor.set_char_range(Some(all));
+            egui::TextEdit::store_state(ctx, filter_id(), edit);
+        }
         if r.changed() {
             out.push(Action::Sockets(SocketsMsg::SetFilterText(text)));
         }
