@@ -463,6 +463,86 @@ fn stop_dialog_shows_caveats_and_cancel_stops_nothing() {
 }
 
 #[test]
+fn keys_move_the_selection_open_details_and_stop_and_right_click_selects() {
+    let rig = Rig::new();
+    *rig.stop.targets.lock().unwrap() = stop_targets();
+    let mut h = started(&rig);
+    let selected = |h: &H| {
+        let st = &h.state().state.sockets;
+        st.selected
+            .and_then(|k| st.find(&k))
+            .map(|(e, _)| (e.local_port, portwise::window::sockets::state_text(e)))
+    };
+    // The rows: 5353, 5432, 8080 LISTEN, then two TIME_WAIT on 8080.
+    h.get_by_label("postgres (900)").click_secondary();
+    h.run();
+    assert_eq!(selected(&h), Some((5432, "LISTEN")), "right-click selects");
+    h.get_by_label("Showing 5 of 6 sockets").click(); // closes the menu
+    h.run();
+    let press = |h: &mut H, key: Key| {
+        h.key_press(key);
+        h.run();
+    };
+    press(&mut h, Key::ArrowDown);
+    assert_eq!(selected(&h), Some((8080, "LISTEN")));
+    press(&mut h, Key::ArrowUp);
+    press(&mut h, Key::ArrowUp);
+    press(&mut h, Key::ArrowUp);
+    assert_eq!(selected(&h), Some((5353, "bound")), "stops at the top");
+    press(&mut h, Key::End);
+    assert_eq!(selected(&h), Some((8080, "TIME_WAIT")));
+    press(&mut h, Key::PageUp);
+    assert_eq!(selected(&h), Some((5353, "bound")));
+    press(&mut h, Key::PageDown);
+    assert_eq!(selected(&h), Some((8080, "TIME_WAIT")));
+    press(&mut h, Key::Home);
+    assert_eq!(selected(&h), Some((5353, "bound")));
+
+    // Enter opens the details of the selection.
+    click(&mut h, "Details");
+    assert!(!h.state().state.settings.details_open);
+    assert!(!has_text(&h, "Protocol"));
+    press(&mut h, Key::Enter);
+    assert!(h.state().state.settings.details_open);
+    h.get_by_label("Protocol"); // the details grid
+    // Delete opens Stop for the selection.
+    press(&mut h, Key::ArrowDown);
+    press(&mut h, Key::ArrowDown);
+    assert_eq!(selected(&h), Some((8080, "LISTEN")));
+    h.key_press(Key::Delete);
+    settled(&mut h, |app| app.state.stop_dialog.is_some());
+    h.get_by_label("Stop this process?");
+    assert_eq!(
+        h.state().state.stop_dialog.as_ref().unwrap().targets[0].pid,
+        4242
+    );
+}
+
+#[test]
+fn keys_scroll_the_selection_into_view() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    let many: Vec<_> = (0..300)
+        .map(|i| listener("127.0.0.1", 10_000 + i, 5_000 + u32::from(i), "srv"))
+        .collect();
+    refresh(&rig, &mut h, snapshot(T0, many));
+    h.get_by_label("srv (5000)");
+    assert!(
+        !has_text(&h, "srv (5299)"),
+        "only the visible rows are drawn"
+    );
+    h.key_press(Key::End);
+    h.run();
+    h.run();
+    h.get_by_label("srv (5299)");
+    assert!(!has_text(&h, "srv (5000)"));
+    h.key_press(Key::Home);
+    h.run();
+    h.run();
+    h.get_by_label("srv (5000)");
+}
+
+#[test]
 fn copy_port_address_and_row() {
     let rig = Rig::new();
     let mut h = started(&rig);

@@ -110,6 +110,16 @@ pub enum Change {
     Gone,
 }
 
+/// Where a key moves the selection: up or down by rows, to the first or
+/// the last row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Up(usize),
+    Down(usize),
+    First,
+    Last,
+}
+
 /// Which part of a row to copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CopyWhat {
@@ -133,6 +143,8 @@ pub enum SocketsMsg {
     /// Ctrl+C: the selected row.
     CopySelected,
     ToggleDetails,
+    /// Enter: show the details panel (of the selected row).
+    OpenDetails,
     /// "Export…": ask for a file, then write the visible rows.
     Export,
     /// Write the visible rows to this path (chosen in a dialog).
@@ -218,6 +230,7 @@ pub fn update(
             }
         }
         SocketsMsg::ToggleDetails => *prefs.details_open = !*prefs.details_open,
+        SocketsMsg::OpenDetails => *prefs.details_open = true,
         SocketsMsg::Export => ctx.effects.push(Effect::Export {
             suggested_name: "portwise-sockets.csv".into(),
         }),
@@ -427,6 +440,28 @@ impl SocketsState {
         s.binary_search_by(|e| RowKey::of(e).cmp(key))
             .ok()
             .map(|i| i as u32)
+    }
+
+    /// Where `step` moves the selection: the row's index in [`rows`] and
+    /// its key. With no row selected (or the selected one filtered out),
+    /// a step down starts at the first row and a step up at the last.
+    ///
+    /// [`rows`]: SocketsState::rows
+    pub fn step_selection(&self, step: Step) -> Option<(usize, RowKey)> {
+        let last = self.rows.len().checked_sub(1)?;
+        let at = self.selected.and_then(|k| {
+            self.rows
+                .iter()
+                .position(|r| self.entry(*r).is_some_and(|e| RowKey::of(e) == k))
+        });
+        let to = match (step, at) {
+            (Step::First, _) | (Step::Down(_), None) => 0,
+            (Step::Last, _) | (Step::Up(_), None) => last,
+            (Step::Down(n), Some(i)) => i.saturating_add(n).min(last),
+            (Step::Up(n), Some(i)) => i.saturating_sub(n),
+        };
+        let e = self.entry(self.rows[to])?;
+        Some((to, RowKey::of(e)))
     }
 
     /// The live rows the table shows, in its order (what Export writes).

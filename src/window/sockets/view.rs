@@ -7,7 +7,7 @@ use egui_extras::TableBuilder;
 use crate::sockets::SocketEntry;
 use crate::window::shell::{Action, AppState, utc_clock_text};
 use crate::window::sockets::{
-    self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsMsg, SocketsState,
+    self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsMsg, SocketsState, Step,
 };
 use crate::window::widgets;
 
@@ -19,7 +19,7 @@ pub fn filter_id() -> Id {
 }
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
-    let select_filter = shortcuts(ui, state, out);
+    let keys = shortcuts(ui, state, out);
     if state.settings.details_open {
         egui::Panel::right("portwise.details")
             .default_size(280.0)
@@ -33,7 +33,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     .show(ui, |ui| details(ui, state, out));
             });
     }
-    toolbar(ui, state, out, select_filter);
+    toolbar(ui, state, out, keys.select_filter);
     banners(ui, state);
 
     let sockets = &state.sockets;
@@ -77,20 +77,66 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     egui::ScrollArea::horizontal()
         .id_salt("portwise.sockets_table_h")
         .auto_shrink([false, false])
-        .show(ui, |ui| table(ui, state, out));
+        .show(ui, |ui| table(ui, state, out, keys.scroll_to));
 }
 
 /// The view's keys: Ctrl+F focuses the filter and selects its text (so
 /// typing replaces it), Ctrl+C copies the selected row (unless a text field
 /// has focus: then it copies its text), Esc clears the filter.
-/// Returns true when the filter's text is to be selected (after the box
-/// is drawn: a box without focus drops its selection when it draws).
-fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) -> bool {
-    let mut select_filter = false;
+/// What the keys of this frame ask of the drawing.
+#[derive(Default)]
+struct Keys {
+    /// Select the filter's text (after the box is drawn: a box without
+    /// focus drops its selection when it draws).
+    select_filter: bool,
+    /// Scroll this row into view (the selection moved to it).
+    scroll_to: Option<usize>,
+}
+
+/// The row keys, unless a text field has focus: Up/Down, PageUp/PageDown,
+/// Home/End move the selection; Enter opens the details, Delete asks to
+/// stop the selected row's processes.
+fn row_keys(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, keys: &mut Keys) {
+    let page = ((ui.available_height() / ROW_HEIGHT) as usize)
+        .saturating_sub(3)
+        .max(1);
+    let none = Modifiers::NONE;
+    let step = ui.input_mut(|i| {
+        [
+            (Key::ArrowDown, Step::Down(1)),
+            (Key::ArrowUp, Step::Up(1)),
+            (Key::PageDown, Step::Down(page)),
+            (Key::PageUp, Step::Up(page)),
+            (Key::Home, Step::First),
+            (Key::End, Step::Last),
+        ]
+        .into_iter()
+        .find(|(k, _)| i.consume_key(none, *k))
+        .map(|(_, s)| s)
+    });
+    if let Some(step) = step
+        && let Some((index, key)) = state.sockets.step_selection(step)
+    {
+        out.push(Action::Sockets(SocketsMsg::Select(Some(key))));
+        keys.scroll_to = Some(index);
+    }
+    let Some(selected) = state.sockets.selected else {
+        return;
+    };
+    if ui.input_mut(|i| i.consume_key(none, Key::Enter)) && !state.settings.details_open {
+        out.push(Action::Sockets(SocketsMsg::OpenDetails));
+    }
+    if ui.input_mut(|i| i.consume_key(none, Key::Delete)) {
+        out.push(Action::Sockets(SocketsMsg::AskStop(selected)));
+    }
+}
+
+fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) -> Keys {
+    let mut keys = Keys::default();
     let ctrl_f = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
     if ui.input_mut(|i| i.consume_shortcut(&ctrl_f)) {
         ui.memory_mut(|m| m.request_focus(filter_id()));
-        select_filter = true;
+        keys.select_filter = true;
     }
     let modal_open = state.stop_dialog.is_some() || state.path_prompt.is_some();
     if !modal_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
@@ -108,8 +154,9 @@ fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) -> bool
         if copy && state.sockets.selected.is_some() {
             out.push(Action::Sockets(SocketsMsg::CopySelected));
         }
+        row_keys(ui, state, out, &mut keys);
     }
-    select_filter
+    keys
 }
 
 fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, select_filter: bool) {
@@ -256,7 +303,7 @@ fn banner(ui: &mut egui::Ui, color: egui::Color32, text: &str) {
         });
 }
 
-fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, scroll_to: Option<usize>) {
     let sockets = &state.sockets;
     let rows = sockets.rows();
     let now = state.now_ms;
@@ -273,6 +320,9 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         .sense(Sense::click())
         .cell_layout(Layout::left_to_right(Align::Center))
         .min_scrolled_height(0.0);
+    if let Some(row) = scroll_to {
+        builder = builder.scroll_to_row(row, None);
+    }
     let last = Column::ALL.len() - 1;
     for (i, col) in Column::ALL.iter().enumerate() {
         let c = if i == last {
@@ -331,7 +381,8 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     });
                 }
                 let resp = row.response();
-                if resp.clicked() {
+                // A right-click selects the row its menu acts on.
+                if resp.clicked() || resp.secondary_clicked() {
                     out.push(Action::Sockets(SocketsMsg::Select(Some(key))));
                 }
                 resp.context_menu(|ui| {
