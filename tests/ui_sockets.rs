@@ -60,6 +60,18 @@ fn has_text(h: &H, text: &str) -> bool {
     h.query_by_label_contains(text).is_some()
 }
 
+/// Started with the details panel closed: a right-click selects its row,
+/// and the details would show the menu's buttons a second time.
+fn started_menu_only(rig: &Rig) -> H {
+    let settings = Settings {
+        details_open: false,
+        ..Settings::default()
+    };
+    let mut h = rig.harness(settings);
+    refresh(rig, &mut h, machine(T0));
+    h
+}
+
 fn started(rig: &Rig) -> H {
     let mut h = rig.harness(Settings::default());
     refresh(rig, &mut h, machine(T0));
@@ -358,7 +370,7 @@ fn stop_targets() -> Vec<StopTarget> {
 fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
     let rig = Rig::new();
     *rig.stop.targets.lock().unwrap() = stop_targets();
-    let mut h = started(&rig);
+    let mut h = started_menu_only(&rig);
 
     h.get_by_label("python3 (4242)").click_secondary();
     h.run();
@@ -389,7 +401,7 @@ fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
     rig.runner = portwise::window::tasks::Runner::Threads;
     *rig.stop.targets.lock().unwrap() = stop_targets();
     *rig.stop.stop_takes.lock().unwrap() = Duration::from_secs(3);
-    let mut h = started(&rig);
+    let mut h = started_menu_only(&rig);
     h.get_by_label("python3 (4242)").click_secondary();
     h.run();
     click(&mut h, "Stop process…");
@@ -398,7 +410,7 @@ fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
     // The stop thread is busy for 3 s; planning the next one must not wait
     // for it (it used to lock the stop service on the UI thread).
     let t0 = Instant::now();
-    h.get_by_label("postgres (900)").click();
+    h.get_by_label("postgres (900)").click_secondary();
     h.run();
     click(&mut h, "Stop process…");
     wait_for_threads(&mut h, |app| app.state.stop_dialog.is_some());
@@ -545,7 +557,7 @@ fn keys_scroll_the_selection_into_view() {
 #[test]
 fn copy_port_address_and_row() {
     let rig = Rig::new();
-    let mut h = started(&rig);
+    let mut h = started_menu_only(&rig);
 
     h.get_by_label("postgres (900)").click_secondary();
     h.run();
@@ -654,21 +666,68 @@ fn export_writes_the_visible_rows_and_shows_errors() {
 fn banner_when_some_owners_are_hidden() {
     let rig = Rig::new();
     let mut h = started(&rig);
-    assert!(!has_text(&h, "hidden from this user"));
+    assert!(!has_text(&h, "hidden,"));
 
     let mut snap = machine(T0 + 1_000);
     let mut hidden = listener("0.0.0.0", 631, 1, "cupsd");
     hidden.processes.clear();
     snap.sockets.push(hidden);
-    snap.unattributed = 4;
+    let mut hidden_tw = time_wait(8080, 41_002, 1_000, None);
+    hidden_tw.state = Some(portwise::sockets::TcpState::Established);
+    hidden_tw.remote_port = Some(631);
+    snap.sockets.push(hidden_tw);
+    snap.sort();
+    snap.unattributed = 2;
     snap.unattributed_reason = Some("other users' processes are not readable without root".into());
     refresh(&rig, &mut h, snap);
 
-    h.get_by_label_contains("4 sockets have owners hidden from this user");
+    // One short line, counting the shown rows only (the ESTABLISHED one
+    // is not shown by default).
+    h.get_by_label("1 socket's owner is hidden,");
+    assert!(!has_text(&h, "as root"), "the details wait for 'why?'");
+    h.get_by_label("2 unattributed");
+    h.get_by_label("hidden"); // the process cell of the unowned listener
+    click(&mut h, "All states");
+    h.get_by_label("2 sockets' owners are hidden,");
+    click(&mut h, "why?");
     h.get_by_label_contains("as root (or as Administrator on Windows)");
     h.get_by_label_contains("not readable without root");
-    h.get_by_label("4 unattributed");
-    h.get_by_label("hidden"); // the process cell of the unowned listener
+    click(&mut h, "hide why");
+    assert!(!has_text(&h, "as root"));
+    // The filter narrows the count, and can leave none.
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("631");
+    h.run();
+    h.get_by_label("2 sockets' owners are hidden,");
+    h.key_press(Key::Escape);
+    h.run();
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("0.0.0.0");
+    h.run();
+    h.get_by_label("1 socket's owner is hidden,");
+    h.key_press(Key::Escape);
+    h.run();
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("5432");
+    h.run();
+    assert!(!has_text(&h, "hidden,"));
+    h.key_press(Key::Escape);
+    h.run();
+    // Dismissed, it stays away.
+    click(&mut h, "Dismiss");
+    assert!(!has_text(&h, "hidden,"));
+    refresh(&rig, &mut h, {
+        let mut s = machine(T0 + 2_000);
+        let mut again = listener("0.0.0.0", 631, 1, "cupsd");
+        again.processes.clear();
+        s.sockets.push(again);
+        s.sort();
+        s
+    });
+    assert!(!has_text(&h, "hidden,"));
 }
 
 #[test]

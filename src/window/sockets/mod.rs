@@ -145,6 +145,10 @@ pub enum SocketsMsg {
     ToggleDetails,
     /// Enter: show the details panel (of the selected row).
     OpenDetails,
+    /// "why?" on the hidden-owners line: show or hide the explanation.
+    ToggleHiddenWhy,
+    /// "Dismiss" on the hidden-owners line: not shown again this session.
+    DismissHidden,
     /// "Export…": ask for a file, then write the visible rows.
     Export,
     /// Write the visible rows to this path (chosen in a dialog).
@@ -231,6 +235,8 @@ pub fn update(
         }
         SocketsMsg::ToggleDetails => *prefs.details_open = !*prefs.details_open,
         SocketsMsg::OpenDetails => *prefs.details_open = true,
+        SocketsMsg::ToggleHiddenWhy => s.hidden_why = !s.hidden_why,
+        SocketsMsg::DismissHidden => s.hidden_dismissed = true,
         SocketsMsg::Export => ctx.effects.push(Effect::Export {
             suggested_name: "portwise-sockets.csv".into(),
         }),
@@ -316,6 +322,12 @@ pub struct SocketsState {
     /// How many lingering rows are shown.
     gone_shown: usize,
     pub selected: Option<RowKey>,
+    /// How many shown live rows have an owner this user cannot see.
+    hidden_shown: usize,
+    /// The hidden-owners line shows its explanation.
+    pub hidden_why: bool,
+    /// The hidden-owners line was dismissed (for this session).
+    pub hidden_dismissed: bool,
     /// The rows must be filtered and sorted again (a snapshot came, or the
     /// filter or the sort changed).
     rows_dirty: bool,
@@ -357,6 +369,7 @@ impl SocketsState {
             }
         }
         let live_shown = keyed.len();
+        self.hidden_shown = keyed.iter().filter(|(_, e, _)| owner_hidden(e)).count();
         keyed.extend(
             self.gone
                 .iter()
@@ -390,6 +403,11 @@ impl SocketsState {
     /// The table's rows, filtered and sorted.
     pub fn rows(&self) -> &[RowRef] {
         &self.rows
+    }
+
+    /// Shown live rows whose owner this user cannot see.
+    pub fn hidden_shown(&self) -> usize {
+        self.hidden_shown
     }
 
     /// Live sockets that pass the filter, and all live sockets.

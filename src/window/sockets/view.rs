@@ -34,7 +34,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             });
     }
     toolbar(ui, state, out, keys.select_filter);
-    banners(ui, state);
+    banners(ui, state, out);
 
     let sockets = &state.sockets;
     if sockets.received_at_ms.is_none() {
@@ -167,7 +167,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, select_fi
             .add(
                 egui::TextEdit::singleline(&mut text)
                     .id(filter_id())
-                    .hint_text("any column; several words: all must match")
+                    .hint_text("port, address, process, pid")
                     .desired_width(220.0),
             )
             .labelled_by(label.id)
@@ -243,7 +243,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, select_fi
     }
 }
 
-fn banners(ui: &mut egui::Ui, state: &AppState) {
+fn banners(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let sockets = &state.sockets;
     if let Some((msg, _)) = &sockets.error {
         let tail = match sockets.received_at_ms {
@@ -262,35 +262,80 @@ fn banners(ui: &mut egui::Ui, state: &AppState) {
     if let Some(note) = &sockets.coverage_note {
         banner(ui, ui.visuals().weak_text_color(), note);
     }
-    let n = sockets.snapshot.unattributed;
-    if n > 0 {
-        let reason = sockets.snapshot.unattributed_reason.as_deref();
-        let text = if sockets.snapshot.privileged {
-            // Privileges do not help here: say what the engine found.
-            let what = if n == 1 {
-                "1 socket has no owner portwise can see".to_string()
-            } else {
-                format!("{n} sockets have no owner portwise can see")
-            };
-            match reason {
-                Some(r) => format!("{what}: {r}"),
-                None => format!("{what}."),
+    hidden_owners(ui, state, out);
+}
+
+/// One line when shown rows have owners this user cannot see ("1
+/// socket's owner is hidden, why?"), counting only the rows the filter
+/// shows; "why?" unfolds the explanation; "Dismiss" hides it.
+fn hidden_owners(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let sockets = &state.sockets;
+    let n = sockets.hidden_shown();
+    if n == 0 || sockets.hidden_dismissed {
+        return;
+    }
+    let color = widgets::warn_color(ui);
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.0, color))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                let what = if n == 1 {
+                    "1 socket's owner is hidden,".to_string()
+                } else {
+                    format!("{n} sockets' owners are hidden,")
+                };
+                ui.label(RichText::new(what).color(color));
+                let why = if sockets.hidden_why {
+                    "hide why"
+                } else {
+                    "why?"
+                };
+                if ui.link(why).clicked() {
+                    out.push(Action::Sockets(SocketsMsg::ToggleHiddenWhy));
+                }
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if ui
+                        .small_button("Dismiss")
+                        .on_hover_text("Hide this line until portwise restarts")
+                        .clicked()
+                    {
+                        out.push(Action::Sockets(SocketsMsg::DismissHidden));
+                    }
+                });
+            });
+            if sockets.hidden_why {
+                ui.label(hidden_why_text(&sockets.snapshot, n));
             }
-        } else {
-            let what = if n == 1 {
-                "1 socket has its owner hidden from this user".to_string()
-            } else {
-                format!("{n} sockets have owners hidden from this user")
-            };
-            let mut t = format!(
-                "{what}. Running portwise as root (or as Administrator on Windows) reveals them."
-            );
-            if let Some(r) = reason {
-                t.push_str(&format!(" ({r})"));
-            }
-            t
-        };
-        banner(ui, widgets::warn_color(ui), &text);
+        });
+}
+
+/// Why `n` shown sockets have no owner portwise can see.
+fn hidden_why_text(snapshot: &crate::sockets::Snapshot, n: usize) -> String {
+    let reason = crate::sockets::reason_for_some(snapshot, n);
+    let (they, belong) = if n == 1 {
+        ("Its owner", "belongs")
+    } else {
+        ("Their owners", "belong")
+    };
+    if snapshot.privileged {
+        // Privileges do not help here: say what the engine found.
+        match reason {
+            Some(r) => format!("{they} cannot be seen even with privileges: {r}"),
+            None => format!(
+                "{they} cannot be seen even with privileges: a process that just exited \
+                 or lives in another pid namespace."
+            ),
+        }
+    } else {
+        let mut t = format!(
+            "{they} {belong} to another user. Running portwise as root (or as Administrator \
+             on Windows) reveals them."
+        );
+        if let Some(r) = reason {
+            t.push_str(&format!(" ({r})"));
+        }
+        t
     }
 }
 
