@@ -509,6 +509,14 @@ fn keys_move_the_selection_open_details_and_stop_and_right_click_selects() {
     assert_eq!(selected(&h), Some((8080, "TIME_WAIT")));
     press(&mut h, Key::Home);
     assert_eq!(selected(&h), Some((5353, "bound")));
+    // A click focuses the row it selects; the keys still move the
+    // selection (only a text field keeps them).
+    h.get_by_label("postgres (900)").click();
+    h.run();
+    assert_eq!(selected(&h), Some((5432, "LISTEN")));
+    press(&mut h, Key::ArrowDown);
+    assert_eq!(selected(&h), Some((8080, "LISTEN")));
+    press(&mut h, Key::Home);
 
     // Enter opens the details of the selection.
     click(&mut h, "Details");

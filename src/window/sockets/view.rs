@@ -142,7 +142,9 @@ fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) -> Keys
     if !modal_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         out.push(Action::Sockets(SocketsMsg::ClearFilterText));
     }
-    let text_focused = ui.ctx().egui_wants_keyboard_input();
+    // Only a text field takes the keys: a focused row or button (a click
+    // focuses it) leaves them to the table.
+    let text_focused = ui.ctx().text_edit_focused();
     if !text_focused && !modal_open {
         // Native windows turn Ctrl+C into a Copy event; tests and some
         // platforms send the key itself.
