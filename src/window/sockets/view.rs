@@ -80,9 +80,6 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         .show(ui, |ui| table(ui, state, out, keys.scroll_to));
 }
 
-/// The view's keys: Ctrl+F focuses the filter and selects its text (so
-/// typing replaces it), Ctrl+C copies the selected row (unless a text field
-/// has focus: then it copies its text), Esc clears the filter.
 /// What the keys of this frame ask of the drawing.
 #[derive(Default)]
 struct Keys {
@@ -131,6 +128,9 @@ fn row_keys(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, keys: &m
     }
 }
 
+/// The view's keys: Ctrl+F focuses the filter and selects its text (so
+/// typing replaces it), Ctrl+C copies the selected row (unless a text field
+/// has focus: then it copies its text), Esc clears the filter.
 fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) -> Keys {
     let mut keys = Keys::default();
     let ctrl_f = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
