@@ -265,7 +265,12 @@ fn watched_ports_notify_when_free_and_when_taken() {
 #[test]
 fn test_bind_on_this_port_from_the_sockets_view() {
     let rig = Rig::new();
-    let mut h = rig.harness(Default::default());
+    // The details panel closed: a right-click selects its row, and the
+    // panel would show the menu's buttons a second time.
+    let mut h = rig.harness(portwise::window::shell::Settings {
+        details_open: false,
+        ..Default::default()
+    });
     refresh(&rig, &mut h, machine(T0));
     h.get_by_label("avahi-daemon (321)").click_secondary();
     h.run();

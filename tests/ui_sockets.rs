@@ -60,6 +60,18 @@ fn has_text(h: &H, text: &str) -> bool {
     h.query_by_label_contains(text).is_some()
 }
 
+/// Started with the details panel closed: a right-click selects its row,
+/// and the details would show the menu's buttons a second time.
+fn started_menu_only(rig: &Rig) -> H {
+    let settings = Settings {
+        details_open: false,
+        ..Settings::default()
+    };
+    let mut h = rig.harness(settings);
+    refresh(rig, &mut h, machine(T0));
+    h
+}
+
 fn started(rig: &Rig) -> H {
     let mut h = rig.harness(Settings::default());
     refresh(rig, &mut h, machine(T0));
@@ -146,6 +158,51 @@ fn filter_box_shortcuts_and_quick_toggles() {
     h.get_by_label("Showing 0 of 6 sockets");
     click(&mut h, "Reset the filter");
     assert_eq!(shown_ports(&h), vec![5353, 5432, 8080, 8080, 8080]);
+}
+
+#[test]
+fn the_filter_matches_every_column_and_ctrl_f_selects_its_text() {
+    let rig = Rig::new();
+    let mut h = started(&rig);
+    click(&mut h, "All states");
+    let filter_text = |h: &H| h.state().state.settings.filter.text.clone();
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    // State and last owner, two words: both must match.
+    h.get_by_role(Role::TextInput).type_text("time_wait was:");
+    h.run();
+    assert_eq!(shown_ports(&h), vec![8080]);
+    h.get_by_label("was: python3 (4242)");
+    h.get_by_label("Showing 1 of 6 sockets");
+
+    // Focus leaves the box; Ctrl+F comes back with its text selected, so
+    // typing replaces it.
+    h.key_press(Key::Tab);
+    h.run();
+    assert!(!h.get_by_role(Role::TextInput).is_focused());
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run();
+    assert!(h.get_by_role(Role::TextInput).is_focused());
+    h.get_by_role(Role::TextInput)
+        .type_text("alice established");
+    h.run();
+    assert_eq!(filter_text(&h), "alice established");
+    assert_eq!(shown_ports(&h), vec![8080]);
+    h.get_by_label("127.0.0.1:50000");
+
+    // The protocol column (TCP6), the remote address, the user.
+    for (text, ports) in [
+        ("tcp6", vec![5432]),
+        ("127.0.0.1:41001", vec![8080]),
+        ("ALICE udp", vec![5353]),
+    ] {
+        h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+        h.run();
+        h.get_by_role(Role::TextInput).type_text(text);
+        h.run();
+        assert_eq!(filter_text(&h), text);
+        assert_eq!(shown_ports(&h), ports, "filter {text:?}");
+    }
 }
 
 #[test]
@@ -313,7 +370,7 @@ fn stop_targets() -> Vec<StopTarget> {
 fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
     let rig = Rig::new();
     *rig.stop.targets.lock().unwrap() = stop_targets();
-    let mut h = started(&rig);
+    let mut h = started_menu_only(&rig);
 
     h.get_by_label("python3 (4242)").click_secondary();
     h.run();
@@ -344,7 +401,7 @@ fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
     rig.runner = portwise::window::tasks::Runner::Threads;
     *rig.stop.targets.lock().unwrap() = stop_targets();
     *rig.stop.stop_takes.lock().unwrap() = Duration::from_secs(3);
-    let mut h = started(&rig);
+    let mut h = started_menu_only(&rig);
     h.get_by_label("python3 (4242)").click_secondary();
     h.run();
     click(&mut h, "Stop process…");
@@ -353,7 +410,7 @@ fn planning_a_stop_does_not_wait_for_a_stop_under_way() {
     // The stop thread is busy for 3 s; planning the next one must not wait
     // for it (it used to lock the stop service on the UI thread).
     let t0 = Instant::now();
-    h.get_by_label("postgres (900)").click();
+    h.get_by_label("postgres (900)").click_secondary();
     h.run();
     click(&mut h, "Stop process…");
     wait_for_threads(&mut h, |app| app.state.stop_dialog.is_some());
@@ -418,9 +475,97 @@ fn stop_dialog_shows_caveats_and_cancel_stops_nothing() {
 }
 
 #[test]
+fn keys_move_the_selection_open_details_and_stop_and_right_click_selects() {
+    let rig = Rig::new();
+    *rig.stop.targets.lock().unwrap() = stop_targets();
+    let mut h = started(&rig);
+    let selected = |h: &H| {
+        let st = &h.state().state.sockets;
+        st.selected
+            .and_then(|k| st.find(&k))
+            .map(|(e, _)| (e.local_port, portwise::window::sockets::state_text(e)))
+    };
+    // The rows: 5353, 5432, 8080 LISTEN, then two TIME_WAIT on 8080.
+    h.get_by_label("postgres (900)").click_secondary();
+    h.run();
+    assert_eq!(selected(&h), Some((5432, "LISTEN")), "right-click selects");
+    h.get_by_label("Showing 5 of 6 sockets").click(); // closes the menu
+    h.run();
+    let press = |h: &mut H, key: Key| {
+        h.key_press(key);
+        h.run();
+    };
+    press(&mut h, Key::ArrowDown);
+    assert_eq!(selected(&h), Some((8080, "LISTEN")));
+    press(&mut h, Key::ArrowUp);
+    press(&mut h, Key::ArrowUp);
+    press(&mut h, Key::ArrowUp);
+    assert_eq!(selected(&h), Some((5353, "bound")), "stops at the top");
+    press(&mut h, Key::End);
+    assert_eq!(selected(&h), Some((8080, "TIME_WAIT")));
+    press(&mut h, Key::PageUp);
+    assert_eq!(selected(&h), Some((5353, "bound")));
+    press(&mut h, Key::PageDown);
+    assert_eq!(selected(&h), Some((8080, "TIME_WAIT")));
+    press(&mut h, Key::Home);
+    assert_eq!(selected(&h), Some((5353, "bound")));
+    // A click focuses the row it selects; the keys still move the
+    // selection (only a text field keeps them).
+    h.get_by_label("postgres (900)").click();
+    h.run();
+    assert_eq!(selected(&h), Some((5432, "LISTEN")));
+    press(&mut h, Key::ArrowDown);
+    assert_eq!(selected(&h), Some((8080, "LISTEN")));
+    press(&mut h, Key::Home);
+
+    // Enter opens the details of the selection.
+    click(&mut h, "Details");
+    assert!(!h.state().state.settings.details_open);
+    assert!(!has_text(&h, "Protocol"));
+    press(&mut h, Key::Enter);
+    assert!(h.state().state.settings.details_open);
+    h.get_by_label("Protocol"); // the details grid
+    // Delete opens Stop for the selection.
+    press(&mut h, Key::ArrowDown);
+    press(&mut h, Key::ArrowDown);
+    assert_eq!(selected(&h), Some((8080, "LISTEN")));
+    h.key_press(Key::Delete);
+    settled(&mut h, |app| app.state.stop_dialog.is_some());
+    h.get_by_label("Stop this process?");
+    assert_eq!(
+        h.state().state.stop_dialog.as_ref().unwrap().targets[0].pid,
+        4242
+    );
+}
+
+#[test]
+fn keys_scroll_the_selection_into_view() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    let many: Vec<_> = (0..300)
+        .map(|i| listener("127.0.0.1", 10_000 + i, 5_000 + u32::from(i), "srv"))
+        .collect();
+    refresh(&rig, &mut h, snapshot(T0, many));
+    h.get_by_label("srv (5000)");
+    assert!(
+        !has_text(&h, "srv (5299)"),
+        "only the visible rows are drawn"
+    );
+    h.key_press(Key::End);
+    h.run();
+    h.run();
+    h.get_by_label("srv (5299)");
+    assert!(!has_text(&h, "srv (5000)"));
+    h.key_press(Key::Home);
+    h.run();
+    h.run();
+    h.get_by_label("srv (5000)");
+}
+
+#[test]
 fn copy_port_address_and_row() {
     let rig = Rig::new();
-    let mut h = started(&rig);
+    let mut h = started_menu_only(&rig);
 
     h.get_by_label("postgres (900)").click_secondary();
     h.run();
@@ -529,21 +674,68 @@ fn export_writes_the_visible_rows_and_shows_errors() {
 fn banner_when_some_owners_are_hidden() {
     let rig = Rig::new();
     let mut h = started(&rig);
-    assert!(!has_text(&h, "hidden from this user"));
+    assert!(!has_text(&h, "hidden,"));
 
     let mut snap = machine(T0 + 1_000);
     let mut hidden = listener("0.0.0.0", 631, 1, "cupsd");
     hidden.processes.clear();
     snap.sockets.push(hidden);
-    snap.unattributed = 4;
+    let mut hidden_tw = time_wait(8080, 41_002, 1_000, None);
+    hidden_tw.state = Some(portwise::sockets::TcpState::Established);
+    hidden_tw.remote_port = Some(631);
+    snap.sockets.push(hidden_tw);
+    snap.sort();
+    snap.unattributed = 2;
     snap.unattributed_reason = Some("other users' processes are not readable without root".into());
     refresh(&rig, &mut h, snap);
 
-    h.get_by_label_contains("4 sockets have owners hidden from this user");
+    // One short line, counting the shown rows only (the ESTABLISHED one
+    // is not shown by default).
+    h.get_by_label("1 socket's owner is hidden,");
+    assert!(!has_text(&h, "as root"), "the details wait for 'why?'");
+    h.get_by_label("2 unattributed");
+    h.get_by_label("hidden"); // the process cell of the unowned listener
+    click(&mut h, "All states");
+    h.get_by_label("2 sockets' owners are hidden,");
+    click(&mut h, "why?");
     h.get_by_label_contains("as root (or as Administrator on Windows)");
     h.get_by_label_contains("not readable without root");
-    h.get_by_label("4 unattributed");
-    h.get_by_label("hidden"); // the process cell of the unowned listener
+    click(&mut h, "hide why");
+    assert!(!has_text(&h, "as root"));
+    // The filter narrows the count, and can leave none.
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("631");
+    h.run();
+    h.get_by_label("2 sockets' owners are hidden,");
+    h.key_press(Key::Escape);
+    h.run();
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("0.0.0.0");
+    h.run();
+    h.get_by_label("1 socket's owner is hidden,");
+    h.key_press(Key::Escape);
+    h.run();
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("5432");
+    h.run();
+    assert!(!has_text(&h, "hidden,"));
+    h.key_press(Key::Escape);
+    h.run();
+    // Dismissed, it stays away.
+    click(&mut h, "Dismiss");
+    assert!(!has_text(&h, "hidden,"));
+    refresh(&rig, &mut h, {
+        let mut s = machine(T0 + 2_000);
+        let mut again = listener("0.0.0.0", 631, 1, "cupsd");
+        again.processes.clear();
+        s.sockets.push(again);
+        s.sort();
+        s
+    });
+    assert!(!has_text(&h, "hidden,"));
 }
 
 #[test]

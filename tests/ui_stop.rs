@@ -40,9 +40,14 @@ fn real_app(rig: &Rig, stop: EngineStop) -> Harness<'static, PortwiseApp> {
     services.source = Box::new(SystemSource::new());
     services.stop = Box::new(stop);
     services.clock = Box::new(portwise::util::time::now_unix_ms);
-    Rig::builder().build_eframe(move |cc| {
-        PortwiseApp::with_context(&cc.egui_ctx, Settings::default(), services)
-    })
+    // The details panel closed: a right-click selects its row, and the
+    // panel would show the menu's buttons a second time.
+    let settings = Settings {
+        details_open: false,
+        ..Settings::default()
+    };
+    Rig::builder()
+        .build_eframe(move |cc| PortwiseApp::with_context(&cc.egui_ctx, settings, services))
 }
 
 /// Refresh until the child's listener is in the table, filter on its port,

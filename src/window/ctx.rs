@@ -147,11 +147,12 @@ pub struct Toast {
 }
 
 impl Toast {
-    /// How long it stays: errors longer, so they can be read.
-    pub fn lifetime_ms(&self) -> u64 {
+    /// How long it stays; `None`: until dismissed. A failure stays until
+    /// the user has read it and clicked its ×.
+    pub fn lifetime_ms(&self) -> Option<u64> {
         match self.kind {
-            ToastKind::Error => 10_000,
-            _ => 4_000,
+            ToastKind::Error => None,
+            _ => Some(4_000),
         }
     }
 }
@@ -185,8 +186,10 @@ impl Toasts {
 
     /// Drop the toasts whose time is up.
     pub fn prune(&mut self, now_ms: u64) {
-        self.list
-            .retain(|t| now_ms.saturating_sub(t.shown_at_ms) < t.lifetime_ms());
+        self.list.retain(|t| {
+            t.lifetime_ms()
+                .is_none_or(|l| now_ms.saturating_sub(t.shown_at_ms) < l)
+        });
     }
 }
 

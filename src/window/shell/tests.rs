@@ -69,6 +69,8 @@ fn toasts_expire_and_can_be_dismissed() {
         1,
         "info goes after 4 s, errors stay longer"
     );
+    st.tick(600_000);
+    assert_eq!(st.toasts()[0].text, "b", "a failure stays until dismissed");
     st.apply(Action::DismissToast(id_b));
     assert!(st.toasts().is_empty());
 }

@@ -10,10 +10,14 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
     if toasts.is_empty() {
         return;
     }
-    // Wake once when the first of them is due to go (nothing else ticks).
+    // Wake once when the first of them is due to go (nothing else ticks);
+    // a failure stays until dismissed and wakes nothing.
     if let Some(left) = toasts
         .iter()
-        .map(|t| (t.shown_at_ms + t.lifetime_ms()).saturating_sub(state.now_ms))
+        .filter_map(|t| {
+            let life = t.lifetime_ms()?;
+            Some((t.shown_at_ms + life).saturating_sub(state.now_ms))
+        })
         .min()
     {
         ctx.request_repaint_after(std::time::Duration::from_millis(left.max(20)));

@@ -108,23 +108,28 @@ impl QuickFilter {
         }
     }
 
-    /// The engine filters these settings stand for: a socket is shown when
-    /// any of them matches. One filter, except for "Listening" without
-    /// "TIME_WAIT", which means TCP LISTEN plus bound UDP: two filters.
+    /// The filters these settings stand for: a socket is shown when any of
+    /// the engine's filters matches (one, except for "Listening" without
+    /// "TIME_WAIT", which means TCP LISTEN plus bound UDP: two) and the
+    /// filter box's words match its columns ([`TextQuery`]).
     pub fn to_filter(&self) -> ViewFilter {
-        let text = self.text.trim().to_string();
+        let text = TextQuery::new(&self.text);
         let f = |states: StateFilter, proto: Option<Proto>| Filter {
             states,
             proto,
             port: self.port,
-            text: text.clone(),
             ..Filter::default()
         };
         let proto = match (self.tcp, self.udp) {
             (true, true) => None,
             (true, false) => Some(Proto::Tcp),
             (false, true) => Some(Proto::Udp),
-            (false, false) => return ViewFilter { any_of: Vec::new() },
+            (false, false) => {
+                return ViewFilter {
+                    any_of: Vec::new(),
+                    text,
+                };
+            }
         };
         let only = |s: TcpState| StateFilter::Only([s].into_iter().collect());
         let any_of = if self.all_states {
@@ -146,19 +151,62 @@ impl QuickFilter {
                 (false, false) => Vec::new(),
             }
         };
-        ViewFilter { any_of }
+        ViewFilter { any_of, text }
     }
 }
 
-/// What the table shows: sockets that match any of the engine's filters.
+/// What the table shows: sockets that match any of the engine's filters
+/// and every word of the filter box.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewFilter {
     pub any_of: Vec<Filter>,
+    pub text: TextQuery,
 }
 
 impl ViewFilter {
-    pub fn matches(&self, e: &SocketEntry) -> bool {
-        self.any_of.iter().any(|f| f.matches(e))
+    /// `buf` is scratch space, reused from row to row.
+    pub fn matches(&self, e: &SocketEntry, buf: &mut String) -> bool {
+        self.any_of.iter().any(|f| f.matches(e)) && self.text.matches(e, buf)
+    }
+}
+
+/// The filter box: its words, lower-cased. A row matches when every word
+/// is found (case-insensitive, as a substring) in one of its columns'
+/// texts ([`Column::search_text`]): "python3 8080" keeps python3's
+/// sockets on port 8080.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TextQuery {
+    words: Vec<String>,
+}
+
+impl TextQuery {
+    pub fn new(text: &str) -> TextQuery {
+        TextQuery {
+            words: text.split_whitespace().map(str::to_lowercase).collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// Whether every word is in one of `e`'s columns. `buf` is scratch.
+    pub fn matches(&self, e: &SocketEntry, buf: &mut String) -> bool {
+        if self.words.is_empty() {
+            return true;
+        }
+        buf.clear();
+        for col in Column::ALL {
+            col.search_text(e, buf);
+            // Words never hold a newline: no match spans two columns.
+            buf.push('\n');
+        }
+        if buf.is_ascii() {
+            buf.make_ascii_lowercase();
+        } else {
+            *buf = buf.to_lowercase();
+        }
+        self.words.iter().all(|w| buf.contains(w.as_str()))
     }
 }
 
@@ -205,6 +253,52 @@ impl Column {
             Column::TimeWait => "TIME_WAIT left",
             Column::Remote => "Remote address",
             Column::LastOwner => "Last known owner",
+        }
+    }
+
+    /// Append what the filter box matches in this column for `e`: the
+    /// cell's text, with every holder where the cell shows the first, and
+    /// the full address where the cell shows a part. The TIME_WAIT
+    /// countdown changes every second and is not matched.
+    pub fn search_text(self, e: &SocketEntry, out: &mut String) {
+        use super::text as t;
+        use std::fmt::Write as _;
+        match self {
+            Column::Proto => out.push_str(t::proto_text(e)),
+            Column::Local => out.push_str(&t::socket_addr(e.local_addr, e.local_port)),
+            Column::Port => {
+                let _ = write!(out, "{}", e.local_port);
+            }
+            Column::State => out.push_str(t::state_text(e)),
+            Column::Process => {
+                if t::owner_hidden(e) {
+                    out.push_str("hidden");
+                }
+                for p in &e.processes {
+                    let _ = write!(out, "{} ({}) ", p.name, p.pid);
+                }
+                // Until the table has a namespace column: its names.
+                if let Some(ns) = &e.netns {
+                    if let Some(n) = &ns.name {
+                        let _ = write!(out, " {n}");
+                    }
+                    if let Some(c) = &ns.container {
+                        if let Some(n) = &c.name {
+                            let _ = write!(out, " {n}");
+                        }
+                        let _ = write!(out, " {}", c.short_id());
+                    }
+                }
+            }
+            Column::User => {
+                for u in e.processes.iter().filter_map(|p| p.user.as_deref()) {
+                    out.push_str(u);
+                    out.push(' ');
+                }
+            }
+            Column::TimeWait => {}
+            Column::Remote => out.push_str(&t::remote_text(e)),
+            Column::LastOwner => out.push_str(&t::last_owner_text(e)),
         }
     }
 

@@ -28,7 +28,7 @@ mod text;
 pub mod view;
 
 pub use changes::FADE_STEP_MS;
-pub use columns::{Column, Quick, QuickFilter, Sort, ViewFilter};
+pub use columns::{Column, Quick, QuickFilter, Sort, TextQuery, ViewFilter};
 pub use text::*;
 
 use std::collections::VecDeque;
@@ -112,6 +112,16 @@ pub enum Change {
     Gone,
 }
 
+/// Where a key moves the selection: up or down by rows, to the first or
+/// the last row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Up(usize),
+    Down(usize),
+    First,
+    Last,
+}
+
 /// Which part of a row to copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CopyWhat {
@@ -135,6 +145,12 @@ pub enum SocketsMsg {
     /// Ctrl+C: the selected row.
     CopySelected,
     ToggleDetails,
+    /// Enter: show the details panel (of the selected row).
+    OpenDetails,
+    /// "why?" on the hidden-owners line: show or hide the explanation.
+    ToggleHiddenWhy,
+    /// "Dismiss" on the hidden-owners line: not shown again this session.
+    DismissHidden,
     /// "Export…": ask for a file, then write the visible rows.
     Export,
     /// Write the visible rows to this path (chosen in a dialog).
@@ -223,6 +239,9 @@ pub fn update(
             }
         }
         SocketsMsg::ToggleDetails => *prefs.details_open = !*prefs.details_open,
+        SocketsMsg::OpenDetails => *prefs.details_open = true,
+        SocketsMsg::ToggleHiddenWhy => s.hidden_why = !s.hidden_why,
+        SocketsMsg::DismissHidden => s.hidden_dismissed = true,
         SocketsMsg::Export => ctx.effects.push(Effect::Export {
             suggested_name: "portwise-sockets.csv".into(),
         }),
@@ -320,6 +339,12 @@ pub struct SocketsState {
     /// How many lingering rows are shown.
     gone_shown: usize,
     pub selected: Option<RowKey>,
+    /// How many shown live rows have an owner this user cannot see.
+    hidden_shown: usize,
+    /// The hidden-owners line shows its explanation.
+    pub hidden_why: bool,
+    /// The hidden-owners line was dismissed (for this session).
+    pub hidden_dismissed: bool,
     /// The rows must be filtered and sorted again (a snapshot came, or the
     /// filter or the sort changed).
     rows_dirty: bool,
@@ -407,8 +432,9 @@ impl SocketsState {
         // (row, socket, the time its countdown counts from)
         let mut keyed: Vec<(RowRef, &SocketEntry, u64)> = Vec::new();
         let mut new_times = Vec::new();
+        let mut buf = String::new();
         for (i, e) in self.snapshot.sockets.iter().enumerate() {
-            if f.matches(e) {
+            if f.matches(e, &mut buf) {
                 keyed.push((RowRef::Live(i as u32), e, taken));
                 if let Some(&t) = self.appeared_at.get(i).filter(|t| **t != 0) {
                     new_times.push(t);
@@ -416,10 +442,11 @@ impl SocketsState {
             }
         }
         let live_shown = keyed.len();
+        self.hidden_shown = keyed.iter().filter(|(_, e, _)| owner_hidden(e)).count();
         keyed.extend(
             self.gone
                 .iter()
-                .filter(|g| f.matches(&g.entry))
+                .filter(|g| f.matches(&g.entry, &mut buf))
                 .map(|g| (RowRef::Gone(g.id), &g.entry, g.last_taken_at_ms)),
         );
         // Live rows come in sort_key order already; a stable sort finds
@@ -449,6 +476,11 @@ impl SocketsState {
     /// The table's rows, filtered and sorted.
     pub fn rows(&self) -> &[RowRef] {
         &self.rows
+    }
+
+    /// Shown live rows whose owner this user cannot see.
+    pub fn hidden_shown(&self) -> usize {
+        self.hidden_shown
     }
 
     /// Live sockets that pass the filter, and all live sockets.
@@ -499,6 +531,28 @@ impl SocketsState {
         s.binary_search_by(|e| RowKey::of(e).cmp(key))
             .ok()
             .map(|i| i as u32)
+    }
+
+    /// Where `step` moves the selection: the row's index in [`rows`] and
+    /// its key. With no row selected (or the selected one filtered out),
+    /// a step down starts at the first row and a step up at the last.
+    ///
+    /// [`rows`]: SocketsState::rows
+    pub fn step_selection(&self, step: Step) -> Option<(usize, RowKey)> {
+        let last = self.rows.len().checked_sub(1)?;
+        let at = self.selected.and_then(|k| {
+            self.rows
+                .iter()
+                .position(|r| self.entry(*r).is_some_and(|e| RowKey::of(e) == k))
+        });
+        let to = match (step, at) {
+            (Step::First, _) | (Step::Down(_), None) => 0,
+            (Step::Last, _) | (Step::Up(_), None) => last,
+            (Step::Down(n), Some(i)) => i.saturating_add(n).min(last),
+            (Step::Up(n), Some(i)) => i.saturating_sub(n),
+        };
+        let e = self.entry(self.rows[to])?;
+        Some((to, RowKey::of(e)))
     }
 
     /// The live rows the table shows, in its order (what Export writes).

@@ -386,3 +386,77 @@ fn all_states_includes_bound_only_sockets_and_says_so() {
         "{tip}"
     );
 }
+
+#[test]
+fn the_filter_matches_every_column_and_all_its_words() {
+    let mut st = AppState::new(Settings::default(), 1_000);
+    feed(&mut st, snap(1_000, base()));
+    st.apply(Action::Sockets(SocketsMsg::SetQuick(
+        Quick::AllStates,
+        true,
+    )));
+    let rows = |st: &mut AppState, text: &str| {
+        st.apply(Action::Sockets(SocketsMsg::SetFilterText(text.into())));
+        st.ensure_rows();
+        st.sockets
+            .rows()
+            .iter()
+            .map(|r| {
+                let e = st.sockets.entry(*r).unwrap();
+                (e.local_port, state_text(e))
+            })
+            .collect::<Vec<_>>()
+    };
+    // User, state, protocol, remote address, last owner, process.
+    assert_eq!(
+        rows(&mut st, "ALICE"),
+        vec![(22, "LISTEN"), (8080, "LISTEN"), (8080, "ESTABLISHED")]
+    );
+    assert_eq!(rows(&mut st, "time_wait"), vec![(8080, "TIME_WAIT")]);
+    assert_eq!(rows(&mut st, "udp"), vec![(5353, "bound")]);
+    assert_eq!(rows(&mut st, "10.0.0.2:51000"), vec![(8080, "ESTABLISHED")]);
+    assert_eq!(rows(&mut st, "was: server"), vec![(8080, "TIME_WAIT")]);
+    assert_eq!(rows(&mut st, "avahi (9)"), vec![(5353, "bound")]);
+    // Words combine with AND, each in any column.
+    assert_eq!(
+        rows(&mut st, "python3 established"),
+        vec![(8080, "ESTABLISHED")]
+    );
+    assert_eq!(rows(&mut st, "  sshd   22 "), vec![(22, "LISTEN")]);
+    assert!(rows(&mut st, "python3 sshd").is_empty());
+    // A word never spans two columns ("LISTEN" then "alice").
+    assert!(rows(&mut st, "listenalice").is_empty());
+    assert_eq!(rows(&mut st, "").len(), 5);
+}
+
+#[test]
+fn steps_move_the_selection_within_the_shown_rows() {
+    let mut st = AppState::new(Settings::default(), 1_000);
+    feed(&mut st, snap(1_000, base()));
+    // Rows: 22, 5353, 8080 LISTEN, 8080 TIME_WAIT.
+    let port = |st: &AppState, step| {
+        let (i, k) = st.sockets.step_selection(step).unwrap();
+        (i, k.local_port)
+    };
+    assert_eq!(port(&st, Step::Down(1)), (0, 22), "none selected: first");
+    assert_eq!(port(&st, Step::Up(1)), (3, 8080), "none selected: last");
+    st.apply(Action::Sockets(SocketsMsg::Select(Some(RowKey::of(
+        &listener(5353, "x", 1),
+    )))));
+    // The key of a row not shown selects nothing: start over.
+    assert_eq!(port(&st, Step::Down(1)), (0, 22));
+    // 22, then one down: 5353.
+    for _ in 0..2 {
+        let (_, k) = st.sockets.step_selection(Step::Down(1)).unwrap();
+        st.apply(Action::Sockets(SocketsMsg::Select(Some(k))));
+    }
+    assert_eq!(st.sockets.selected.unwrap().local_port, 5353);
+    assert_eq!(port(&st, Step::Down(1)), (2, 8080));
+    assert_eq!(port(&st, Step::Down(10)), (3, 8080));
+    assert_eq!(port(&st, Step::Up(10)), (0, 22));
+    assert_eq!(port(&st, Step::Last), (3, 8080));
+    assert_eq!(port(&st, Step::First), (0, 22));
+    st.apply(Action::Sockets(SocketsMsg::SetFilterText("nothing".into())));
+    st.ensure_rows();
+    assert_eq!(st.sockets.step_selection(Step::First), None);
+}

@@ -7,7 +7,7 @@ use egui_extras::TableBuilder;
 use crate::sockets::SocketEntry;
 use crate::window::shell::{Action, AppState, utc_clock_text};
 use crate::window::sockets::{
-    self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsMsg, SocketsState,
+    self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsMsg, SocketsState, Step,
 };
 use crate::window::widgets;
 
@@ -19,7 +19,7 @@ pub fn filter_id() -> Id {
 }
 
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
-    shortcuts(ui, state, out);
+    let keys = shortcuts(ui, state, out);
     if state.settings.details_open {
         egui::Panel::right("portwise.details")
             .default_size(280.0)
@@ -33,8 +33,8 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     .show(ui, |ui| details(ui, state, out));
             });
     }
-    toolbar(ui, state, out);
-    banners(ui, state);
+    toolbar(ui, state, out, keys.select_filter);
+    banners(ui, state, out);
 
     let sockets = &state.sockets;
     if sockets.received_at_ms.is_none() {
@@ -77,21 +77,74 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     egui::ScrollArea::horizontal()
         .id_salt("portwise.sockets_table_h")
         .auto_shrink([false, false])
-        .show(ui, |ui| table(ui, state, out));
+        .show(ui, |ui| table(ui, state, out, keys.scroll_to));
 }
 
-/// The view's keys: Ctrl+F filter, Ctrl+C copy the selected row (unless a
-/// text field has focus: then it copies its text), Esc clears the filter.
-fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+/// What the keys of this frame ask of the drawing.
+#[derive(Default)]
+struct Keys {
+    /// Select the filter's text (after the box is drawn: a box without
+    /// focus drops its selection when it draws).
+    select_filter: bool,
+    /// Scroll this row into view (the selection moved to it).
+    scroll_to: Option<usize>,
+}
+
+/// The row keys, unless a text field has focus: Up/Down, PageUp/PageDown,
+/// Home/End move the selection; Enter opens the details, Delete asks to
+/// stop the selected row's processes.
+fn row_keys(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, keys: &mut Keys) {
+    let page = ((ui.available_height() / ROW_HEIGHT) as usize)
+        .saturating_sub(3)
+        .max(1);
+    let none = Modifiers::NONE;
+    let step = ui.input_mut(|i| {
+        [
+            (Key::ArrowDown, Step::Down(1)),
+            (Key::ArrowUp, Step::Up(1)),
+            (Key::PageDown, Step::Down(page)),
+            (Key::PageUp, Step::Up(page)),
+            (Key::Home, Step::First),
+            (Key::End, Step::Last),
+        ]
+        .into_iter()
+        .find(|(k, _)| i.consume_key(none, *k))
+        .map(|(_, s)| s)
+    });
+    if let Some(step) = step
+        && let Some((index, key)) = state.sockets.step_selection(step)
+    {
+        out.push(Action::Sockets(SocketsMsg::Select(Some(key))));
+        keys.scroll_to = Some(index);
+    }
+    let Some(selected) = state.sockets.selected else {
+        return;
+    };
+    if ui.input_mut(|i| i.consume_key(none, Key::Enter)) && !state.settings.details_open {
+        out.push(Action::Sockets(SocketsMsg::OpenDetails));
+    }
+    if ui.input_mut(|i| i.consume_key(none, Key::Delete)) {
+        out.push(Action::Sockets(SocketsMsg::AskStop(selected)));
+    }
+}
+
+/// The view's keys: Ctrl+F focuses the filter and selects its text (so
+/// typing replaces it), Ctrl+C copies the selected row (unless a text field
+/// has focus: then it copies its text), Esc clears the filter.
+fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) -> Keys {
+    let mut keys = Keys::default();
     let ctrl_f = KeyboardShortcut::new(Modifiers::COMMAND, Key::F);
     if ui.input_mut(|i| i.consume_shortcut(&ctrl_f)) {
         ui.memory_mut(|m| m.request_focus(filter_id()));
+        keys.select_filter = true;
     }
     let modal_open = state.stop_dialog.is_some() || state.path_prompt.is_some();
     if !modal_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         out.push(Action::Sockets(SocketsMsg::ClearFilterText));
     }
-    let text_focused = ui.ctx().egui_wants_keyboard_input();
+    // Only a text field takes the keys: a focused row or button (a click
+    // focuses it) leaves them to the table.
+    let text_focused = ui.ctx().text_edit_focused();
     if !text_focused && !modal_open {
         // Native windows turn Ctrl+C into a Copy event; tests and some
         // platforms send the key itself.
@@ -103,10 +156,12 @@ fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         if copy && state.sockets.selected.is_some() {
             out.push(Action::Sockets(SocketsMsg::CopySelected));
         }
+        row_keys(ui, state, out, &mut keys);
     }
+    keys
 }
 
-fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, select_filter: bool) {
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("Filter");
         let mut text = state.settings.filter.text.clone();
@@ -119,6 +174,13 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             )
             .labelled_by(label.id)
             .on_hover_text("Ctrl+F focuses the filter, Esc clears it");
+        if select_filter {
+            let ctx = ui.ctx();
+            let mut edit = egui::TextEdit::load_state(ctx, filter_id()).unwrap_or_default();
+            let all = egui::text::CCursorRange::select_all_str(&text);
+            edit.cursor.set_char_range(Some(all));
+            egui::TextEdit::store_state(ctx, filter_id(), edit);
+        }
         if r.changed() {
             out.push(Action::Sockets(SocketsMsg::SetFilterText(text)));
         }
@@ -214,7 +276,7 @@ fn namespaces_toggle(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>)
     ui.separator();
 }
 
-fn banners(ui: &mut egui::Ui, state: &AppState) {
+fn banners(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let sockets = &state.sockets;
     if let Some(text) = sockets.netns_banner() {
         banner(ui, ui.visuals().weak_text_color(), &text);
@@ -236,35 +298,80 @@ fn banners(ui: &mut egui::Ui, state: &AppState) {
     if let Some(note) = &sockets.coverage_note {
         banner(ui, ui.visuals().weak_text_color(), note);
     }
-    let n = sockets.snapshot.unattributed;
-    if n > 0 {
-        let reason = sockets.snapshot.unattributed_reason.as_deref();
-        let text = if sockets.snapshot.privileged {
-            // Privileges do not help here: say what the engine found.
-            let what = if n == 1 {
-                "1 socket has no owner portwise can see".to_string()
-            } else {
-                format!("{n} sockets have no owner portwise can see")
-            };
-            match reason {
-                Some(r) => format!("{what}: {r}"),
-                None => format!("{what}."),
+    hidden_owners(ui, state, out);
+}
+
+/// One line when shown rows have owners this user cannot see ("1
+/// socket's owner is hidden, why?"), counting only the rows the filter
+/// shows; "why?" unfolds the explanation; "Dismiss" hides it.
+fn hidden_owners(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let sockets = &state.sockets;
+    let n = sockets.hidden_shown();
+    if n == 0 || sockets.hidden_dismissed {
+        return;
+    }
+    let color = widgets::warn_color(ui);
+    egui::Frame::group(ui.style())
+        .stroke(egui::Stroke::new(1.0, color))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                let what = if n == 1 {
+                    "1 socket's owner is hidden,".to_string()
+                } else {
+                    format!("{n} sockets' owners are hidden,")
+                };
+                ui.label(RichText::new(what).color(color));
+                let why = if sockets.hidden_why {
+                    "hide why"
+                } else {
+                    "why?"
+                };
+                if ui.link(why).clicked() {
+                    out.push(Action::Sockets(SocketsMsg::ToggleHiddenWhy));
+                }
+                ui.with_layout(Layout::right_to_left(Align::Center), |ui| {
+                    if ui
+                        .small_button("Dismiss")
+                        .on_hover_text("Hide this line until portwise restarts")
+                        .clicked()
+                    {
+                        out.push(Action::Sockets(SocketsMsg::DismissHidden));
+                    }
+                });
+            });
+            if sockets.hidden_why {
+                ui.label(hidden_why_text(&sockets.snapshot, n));
             }
-        } else {
-            let what = if n == 1 {
-                "1 socket has its owner hidden from this user".to_string()
-            } else {
-                format!("{n} sockets have owners hidden from this user")
-            };
-            let mut t = format!(
-                "{what}. Running portwise as root (or as Administrator on Windows) reveals them."
-            );
-            if let Some(r) = reason {
-                t.push_str(&format!(" ({r})"));
-            }
-            t
-        };
-        banner(ui, widgets::warn_color(ui), &text);
+        });
+}
+
+/// Why `n` shown sockets have no owner portwise can see.
+fn hidden_why_text(snapshot: &crate::sockets::Snapshot, n: usize) -> String {
+    let reason = crate::sockets::reason_for_some(snapshot, n);
+    let (they, belong) = if n == 1 {
+        ("Its owner", "belongs")
+    } else {
+        ("Their owners", "belong")
+    };
+    if snapshot.privileged {
+        // Privileges do not help here: say what the engine found.
+        match reason {
+            Some(r) => format!("{they} cannot be seen even with privileges: {r}"),
+            None => format!(
+                "{they} cannot be seen even with privileges: a process that just exited \
+                 or lives in another pid namespace."
+            ),
+        }
+    } else {
+        let mut t = format!(
+            "{they} {belong} to another user. Running portwise as root (or as Administrator \
+             on Windows) reveals them."
+        );
+        if let Some(r) = reason {
+            t.push_str(&format!(" ({r})"));
+        }
+        t
     }
 }
 
@@ -277,7 +384,7 @@ fn banner(ui: &mut egui::Ui, color: egui::Color32, text: &str) {
         });
 }
 
-fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, scroll_to: Option<usize>) {
     let sockets = &state.sockets;
     let rows = sockets.rows();
     let now = state.now_ms;
@@ -295,6 +402,9 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         .sense(Sense::click())
         .cell_layout(Layout::left_to_right(Align::Center))
         .min_scrolled_height(0.0);
+    if let Some(row) = scroll_to {
+        builder = builder.scroll_to_row(row, None);
+    }
     let last = Column::ALL.len() - 1;
     for (i, col) in Column::ALL.iter().enumerate() {
         let c = if i == last {
@@ -353,7 +463,8 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     });
                 }
                 let resp = row.response();
-                if resp.clicked() {
+                // A right-click selects the row its menu acts on.
+                if resp.clicked() || resp.secondary_clicked() {
                     out.push(Action::Sockets(SocketsMsg::Select(Some(key))));
                 }
                 resp.context_menu(|ui| {
