@@ -377,6 +377,17 @@ impl Session {
 
     /// Send one request and wait for its answer.
     pub fn request(&mut self, op: Op) -> Result<Answer, RequestError> {
+        self.request_within(op, None)
+    }
+
+    /// Send one request and wait at most `timeout` for its answer. A
+    /// session that missed an answer is out of step: it is closed (ssh
+    /// killed) and the request fails as lost.
+    pub fn request_within(
+        &mut self,
+        op: Op,
+        timeout: Option<Duration>,
+    ) -> Result<Answer, RequestError> {
         let id = self.next_id;
         self.next_id += 1;
         let mut line = serde_json::to_vec(&Request { id, op })
@@ -389,7 +400,20 @@ impl Session {
         if written.is_err() {
             return Err(self.lost());
         }
-        match self.lines.recv() {
+        let got = match timeout {
+            None => self.lines.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            Some(t) => self.lines.recv_timeout(t),
+        };
+        if matches!(got, Err(RecvTimeoutError::Timeout)) {
+            self.stdin = None;
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            return Err(RequestError::Lost(format!(
+                "no answer within {} s",
+                timeout.map_or(0, |t| t.as_secs())
+            )));
+        }
+        match got {
             Ok(Ok(Line::Text(bytes))) => {
                 let r: Response = serde_json::from_slice(&bytes)
                     .map_err(|e| RequestError::Protocol(e.to_string()))?;
