@@ -401,7 +401,10 @@ impl Session {
             return Err(self.lost());
         }
         let got = match timeout {
-            None => self.lines.recv().map_err(|_| RecvTimeoutError::Disconnected),
+            None => self
+                .lines
+                .recv()
+                .map_err(|_| RecvTimeoutError::Disconnected),
             Some(t) => self.lines.recv_timeout(t),
         };
         if matches!(got, Err(RecvTimeoutError::Timeout)) {
