@@ -165,6 +165,14 @@ impl PortwiseApp {
                 }
             }
             Effect::UsePath { job, path } => self.file_job(ctx, job, path),
+            Effect::UseHost(host) => {
+                let source = host
+                    .and_then(|h| self.state.hosts.source(&h))
+                    .map(|s| Box::new(s) as Box<dyn crate::sockets::SocketSource>);
+                if let Some(s) = &self.sampler {
+                    s.use_source(source, self.state.paused);
+                }
+            }
         }
     }
 

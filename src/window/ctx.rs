@@ -96,6 +96,8 @@ pub enum Effect {
         job: FileJob,
         path: PathBuf,
     },
+    /// Sample this host from now on (None: this machine).
+    UseHost(Option<String>),
 }
 
 /// Something to do with a file once a path is chosen.

@@ -16,10 +16,17 @@ pub enum View {
     FreePort,
     BindTest,
     Tuning,
+    Fleet,
 }
 
 impl View {
-    pub const ALL: &'static [View] = &[View::Sockets, View::FreePort, View::BindTest, View::Tuning];
+    pub const ALL: &'static [View] = &[
+        View::Sockets,
+        View::FreePort,
+        View::BindTest,
+        View::Tuning,
+        View::Fleet,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -27,6 +34,7 @@ impl View {
             View::FreePort => "Free port",
             View::BindTest => "Bind test",
             View::Tuning => "Kernel tuning",
+            View::Fleet => "Fleet",
         }
     }
 
@@ -37,6 +45,9 @@ impl View {
             View::BindTest => "Try a bind exactly as your server would, and see why it fails",
             View::Tuning => {
                 "Which kernel settings matter for your problem, and a file to apply them"
+            }
+            View::Fleet => {
+                "Every connected host side by side: who listens on a port, TIME_WAIT piles"
             }
         }
     }
@@ -58,6 +69,8 @@ pub struct Settings {
     pub interval_ms: u64,
     /// Whether the details side panel is open.
     pub details_open: bool,
+    /// Hosts connected to lately, newest first (the host picker offers them).
+    pub recent_hosts: Vec<String>,
 }
 
 impl Default for Settings {
@@ -69,6 +82,7 @@ impl Default for Settings {
             column_widths: Vec::new(),
             interval_ms: DEFAULT_INTERVAL_MS,
             details_open: true,
+            recent_hosts: Vec::new(),
         }
     }
 }
@@ -87,6 +101,9 @@ impl Settings {
         if !widths_ok {
             self.column_widths.clear();
         }
+        self.recent_hosts
+            .retain(|h| crate::remote::client::Dest::parse(h).is_ok());
+        self.recent_hosts.truncate(crate::window::hosts::RECENT_MAX);
         self
     }
 
