@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::agent::{BoundedLines, Line};
-use super::protocol::{Answer, Hello, MAX_LINE, Op, Outcome, PROTOCOL_VERSION, Request, Response};
+use super::protocol::{
+    Answer, Hello, MAX_ANSWER, Op, Outcome, PROTOCOL_VERSION, Request, Response,
+};
 
 /// The one command the remote shell ever runs to start the agent: the copy
 /// portwise installed in ~/.cache/portwise/ first, then `portwise` on PATH.
@@ -258,7 +260,7 @@ impl Session {
             std::thread::Builder::new()
                 .name(format!("ssh-out {dest}"))
                 .spawn(move || {
-                    let mut r = BoundedLines::new(BufReader::new(out), MAX_LINE);
+                    let mut r = BoundedLines::new(BufReader::new(out), MAX_ANSWER);
                     loop {
                         match r.next_line() {
                             Ok(Some(l)) => {

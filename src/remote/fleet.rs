@@ -43,6 +43,9 @@ pub struct HostState {
     pub refreshes: u64,
     /// Set when the failure is one a copy of portwise would fix.
     pub needs_install: bool,
+    /// Why the last attempt failed, kept while the next one connects;
+    /// cleared by a good refresh.
+    pub last_error: Option<String>,
 }
 
 /// Called from a host's worker thread when its status changes (the window
@@ -208,6 +211,7 @@ impl Fleet {
             refreshed_at: None,
             refreshes: 0,
             needs_install: false,
+            last_error: None,
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (jobs_tx, jobs) = mpsc::channel();
@@ -338,6 +342,11 @@ impl HostWorker {
             .map(|mut s| {
                 let kind_changed =
                     std::mem::discriminant(&s.status) != std::mem::discriminant(&status);
+                match &status {
+                    HostStatus::Failed { reason, .. } => s.last_error = Some(reason.clone()),
+                    HostStatus::Connected { .. } => s.last_error = None,
+                    HostStatus::Connecting => {}
+                }
                 s.status = status;
                 kind_changed
             })

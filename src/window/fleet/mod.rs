@@ -9,7 +9,7 @@ pub mod view;
 use crate::remote::fleet::HostStatus;
 use crate::remote::shown;
 use crate::sockets::{Snapshot, SocketEntry};
-use crate::window::hosts::{Tab, status_text};
+use crate::window::hosts::{Tab, host_status_text, status_text};
 
 /// What the Fleet view can ask for.
 #[derive(Clone, Debug)]
@@ -116,12 +116,14 @@ pub fn row(
 pub fn rows(tabs: &[Tab], port: Option<u16>) -> Vec<FleetRow> {
     tabs.iter()
         .map(|t| {
-            row(
+            let mut r = row(
                 t.dest.as_str(),
                 &t.state.status,
                 t.state.snapshot.as_deref(),
                 port,
-            )
+            );
+            r.status = host_status_text(&t.state);
+            r
         })
         .collect()
 }

@@ -129,6 +129,8 @@ pub struct Results {
 #[derive(Default)]
 pub struct HostsState {
     ssh: Option<Result<Ssh, String>>,
+    /// The portwise binary "Install" copies (None: this program).
+    binary: Option<PathBuf>,
     fleet: Option<Fleet>,
     /// The host shown (None: this machine).
     pub selected: Option<Dest>,
@@ -152,6 +154,12 @@ impl HostsState {
     /// (tests). Hosts already watched keep theirs.
     pub fn set_ssh(&mut self, ssh: Ssh) {
         self.ssh = Some(Ok(ssh));
+    }
+
+    /// Copy this portwise binary when asked to install (tests, whose own
+    /// program is the test binary).
+    pub fn set_binary(&mut self, exe: PathBuf) {
+        self.binary = Some(exe);
     }
 
     fn ssh(&mut self) -> Result<Ssh, String> {
@@ -212,6 +220,16 @@ pub fn status_text(s: &HostStatus) -> String {
             shown(reason, 600),
             retry_in.as_secs()
         ),
+    }
+}
+
+/// A host's status in words, with the last failure while it reconnects.
+pub fn host_status_text(s: &HostState) -> String {
+    match (&s.status, &s.last_error) {
+        (HostStatus::Connecting, Some(e)) => {
+            format!("connecting again… (last attempt: {})", shown(e, 600))
+        }
+        (status, _) => status_text(status),
     }
 }
 
@@ -332,9 +350,13 @@ pub fn update(
                 return None;
             }
             let d = dest.clone();
+            let binary = h.binary.clone();
             let started = ctx.spawn(
                 "portwise-install",
-                move || install::install(&ssh, &d, Mode::Batch),
+                move || match binary {
+                    Some(exe) => install::install_file(&ssh, &d, Mode::Batch, &exe),
+                    None => install::install(&ssh, &d, Mode::Batch),
+                },
                 move |r| HostsMsg::Installed(host, r),
             );
             if started {

@@ -8,7 +8,7 @@ use egui::{Id, Modal, RichText};
 use crate::remote::fleet::HostStatus;
 use crate::remote::install::local_uname;
 use crate::sockets::Proto;
-use crate::window::hosts::{HostsMsg, HostsState, RemoteOutput, status_text};
+use crate::window::hosts::{HostsMsg, HostsState, RemoteOutput, host_status_text};
 use crate::window::shell::{Action, AppState, View};
 use crate::window::tasks::Pending;
 use crate::window::widgets;
@@ -25,14 +25,14 @@ fn ok_color(ui: &egui::Ui) -> egui::Color32 {
     }
 }
 
-/// The tab of a host: a dot for its status and its latency.
-fn tab_text(name: &str, status: &HostStatus) -> String {
+/// The tab of a host: its name and status in a word or its latency.
+pub fn tab_text(name: &str, status: &HostStatus) -> String {
     match status {
-        HostStatus::Connecting => format!("◌ {name}"),
+        HostStatus::Connecting => format!("{name} · connecting…"),
         HostStatus::Connected { latency, .. } => {
-            format!("● {name}  {} ms", latency.as_millis())
+            format!("{name} · {} ms", latency.as_millis())
         }
-        HostStatus::Failed { .. } => format!("✖ {name}"),
+        HostStatus::Failed { .. } => format!("{name} · not connected"),
     }
 }
 
@@ -52,7 +52,7 @@ pub fn bar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             let selected = h.selected.as_ref() == Some(&t.dest);
             let r = ui
                 .selectable_label(selected, tab_text(&name, &t.state.status))
-                .on_hover_text(status_text(&t.state.status));
+                .on_hover_text(host_status_text(&t.state));
             if r.clicked() && !selected {
                 msg(out, HostsMsg::Select(Some(t.dest.as_str().to_string())));
             }
@@ -87,18 +87,22 @@ fn status_line(
     let name = crate::remote::shown(&host, 60);
     ui.horizontal_wrapped(|ui| match &t.state.status {
         HostStatus::Connecting => {
-            ui.spinner();
-            ui.label(format!("Connecting to {name} with ssh…"));
+            // No spinner: it repaints every frame; the worker wakes the
+            // window when the status changes.
+            ui.label(match &t.state.last_error {
+                Some(_) => format!("{name}: {}", host_status_text(&t.state)),
+                None => format!("Connecting to {name} with ssh…"),
+            });
         }
         HostStatus::Connected { .. } => {
             ui.label(
-                RichText::new(format!("{name}: {}", status_text(&t.state.status)))
+                RichText::new(format!("{name}: {}", host_status_text(&t.state)))
                     .color(ok_color(ui)),
             );
         }
         HostStatus::Failed { .. } => {
             ui.label(
-                RichText::new(format!("{name}: {}", status_text(&t.state.status)))
+                RichText::new(format!("{name}: {}", host_status_text(&t.state)))
                     .color(widgets::error_color(ui)),
             );
             if ui
@@ -187,7 +191,7 @@ pub fn picker(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
             }
             Pending::Done(names) => host_buttons(ui, names, "config", out),
             _ => {
-                ui.spinner();
+                ui.label(RichText::new("reading…").weak());
             }
         }
         let recent = &state.settings.recent_hosts;
@@ -387,10 +391,7 @@ fn output(
     match result {
         None | Some(Pending::NotAsked) => {}
         Some(Pending::Running) => {
-            ui.horizontal(|ui| {
-                ui.spinner();
-                ui.label("Waiting for the answer…");
-            });
+            ui.label("Waiting for the answer…");
         }
         Some(Pending::Done(Err(e))) => {
             ui.label(RichText::new(e).color(widgets::error_color(ui)));
