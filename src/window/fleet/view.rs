@@ -49,9 +49,11 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 Some(p) => format!("Listening on {p}"),
                 None => "Listening sockets".to_string(),
             };
+            let rows = rows(&state.hosts.tabs, asked);
             egui::Grid::new("fleet.table")
                 .num_columns(5)
                 .striped(true)
+                .min_col_width(90.0)
                 .spacing([16.0, 6.0])
                 .show(ui, |ui| {
                     for h in [
@@ -64,17 +66,17 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                         ui.label(RichText::new(h).strong());
                     }
                     ui.end_row();
-                    for r in rows(&state.hosts.tabs, asked) {
+                    for r in &rows {
                         ui.label(RichText::new(&r.host).strong());
-                        let status = RichText::new(&r.status);
-                        ui.add(
-                            egui::Label::new(if r.connected {
-                                status
-                            } else {
-                                status.color(widgets::error_color(ui))
-                            })
-                            .wrap(),
-                        );
+                        // The short status here; the reason below the table.
+                        let short = if r.connected {
+                            RichText::new(r.status.split(" (").next().unwrap_or_default())
+                        } else if r.status.starts_with("connecting") {
+                            RichText::new("connecting…")
+                        } else {
+                            RichText::new("not connected").color(widgets::error_color(ui))
+                        };
+                        ui.label(short).on_hover_text(&r.status);
                         ui.vertical(|ui| match (asked, r.listening) {
                             (_, None) => {
                                 ui.label("unknown");
@@ -84,7 +86,9 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                             }
                             (Some(_), Some(_)) => {
                                 for h in &r.holders {
-                                    ui.monospace(h);
+                                    // One line each: an address split over
+                                    // lines reads as two.
+                                    ui.add(egui::Label::new(RichText::new(h).monospace()).extend());
                                 }
                             }
                             (None, Some(n)) => {
@@ -98,5 +102,18 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                         ui.end_row();
                     }
                 });
+            let failed: Vec<_> = rows.iter().filter(|r| !r.connected).collect();
+            if !failed.is_empty() {
+                ui.add_space(8.0);
+                for r in failed {
+                    ui.add(
+                        egui::Label::new(
+                            RichText::new(format!("{}: {}", r.host, r.status))
+                                .color(widgets::error_color(ui)),
+                        )
+                        .wrap(),
+                    );
+                }
+            }
         });
 }
