@@ -34,7 +34,9 @@ mod linux {
 
     /// (this process, its ssh children, the agents) CPU seconds so far, and how
     /// many agents run.
-    fn cpu() -> (f64, f64, f64, usize) {
+    /// Only the agents under `dir` (the script's temporary remote HOME) count:
+    /// other portwise agents on the machine are not this benchmark's.
+    fn cpu(dir: &str) -> (f64, f64, f64, usize) {
         let me = std::process::id();
         let (mut own, mut ssh, mut agents, mut n) = (0.0, 0.0, 0.0, 0);
         if let Some((t, _, _)) = proc_info(me) {
@@ -49,7 +51,7 @@ mod linux {
             };
             if ppid == me && cmd.starts_with("ssh ") {
                 ssh += t;
-            } else if cmd.contains(".cache/portwise/portwise agent") {
+            } else if cmd.contains(".cache/portwise/portwise agent") && cmd.starts_with(dir) {
                 agents += t;
                 n += 1;
             }
@@ -104,7 +106,11 @@ mod linux {
             std::thread::sleep(Duration::from_millis(20));
         }
         let connected_in = started.elapsed();
-        let (own0, ssh0, ag0, _) = cpu();
+        let dir = std::path::Path::new(&a[1])
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (own0, ssh0, ag0, _) = cpu(&dir);
         let t0 = Instant::now();
         let mut seen: Vec<u64> = live(fleet.states())
             .iter()
@@ -127,7 +133,7 @@ mod linux {
             std::thread::sleep(Duration::from_millis(10));
         }
         let wall = t0.elapsed().as_secs_f64();
-        let (own1, ssh1, ag1, agents) = cpu();
+        let (own1, ssh1, ag1, agents) = cpu(&dir);
         lat.sort();
         let pct = |p: f64| {
             lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)

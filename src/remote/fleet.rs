@@ -83,12 +83,26 @@ struct Worker {
 pub struct HostLink {
     pub dest: Dest,
     jobs: Sender<Job>,
+    state: Arc<Mutex<HostState>>,
 }
 
 impl HostLink {
     /// Send `op` to the host and wait up to `timeout` for the answer. For
     /// background threads only: it waits on the network.
     pub fn call(&self, op: Op, timeout: Duration) -> Result<Answer, String> {
+        // Not connected: say so now rather than queue behind a connection
+        // attempt that may take ssh's whole ConnectTimeout.
+        let status = self.state.lock().map(|s| s.status.clone());
+        match status {
+            Ok(HostStatus::Connected { .. }) => {}
+            Ok(HostStatus::Connecting) => {
+                return Err(format!("not connected to {} yet: connecting…", self.dest));
+            }
+            Ok(HostStatus::Failed { reason, .. }) => {
+                return Err(format!("not connected to {}: {reason}", self.dest));
+            }
+            Err(_) => return Err(format!("{}: its state is unreadable", self.dest)),
+        }
         let (reply, answer) = mpsc::channel();
         self.jobs
             .send(Job::Call { op, reply })
@@ -254,6 +268,7 @@ impl Fleet {
         self.workers.get(dest).map(|w| HostLink {
             dest: dest.clone(),
             jobs: w.jobs.clone(),
+            state: Arc::clone(&w.state),
         })
     }
 
@@ -552,6 +567,17 @@ mod tests {
             e.starts_with("not connected to somewhere: cannot run ssh"),
             "{e}"
         );
+        // The host's worker answers fast too, without the state check.
+        let (reply, answer) = mpsc::channel();
+        f.workers[&d]
+            .jobs
+            .send(Job::Call {
+                op: Op::TuningShow { args: vec![] },
+                reply,
+            })
+            .unwrap();
+        let e = answer.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(e.unwrap_err().contains("cannot run ssh"));
         f.remove(&d);
         assert_eq!(f.hosts().count(), 0);
         let e = link.call(Op::TuningShow { args: vec![] }, Duration::from_secs(5));
