@@ -386,9 +386,7 @@ pub fn update(
         HostsMsg::SetFreeCount(n) => h.forms.free_count = n.clamp(1, 100),
         HostsMsg::SetFreeProto(p) => h.forms.free_proto = p,
         HostsMsg::Free => {
-            let Some((dest, link)) = selected_link(h) else {
-                return None;
-            };
+            let (dest, link) = selected_link(h)?;
             let (count, proto) = (
                 h.forms.free_count.to_string(),
                 proto_word(h.forms.free_proto),
@@ -432,9 +430,7 @@ pub fn update(
         HostsMsg::SetBindAddr(t) => h.forms.bind_addr = t,
         HostsMsg::SetBindProto(p) => h.forms.bind_proto = p,
         HostsMsg::BindTest => {
-            let Some((dest, link)) = selected_link(h) else {
-                return None;
-            };
+            let (dest, link) = selected_link(h)?;
             let port = h.forms.bind_port.trim().to_string();
             let results = h.results.entry(dest.clone()).or_default();
             if !matches!(port.parse::<u16>(), Ok(p) if p > 0) {
@@ -475,9 +471,7 @@ pub fn update(
             }
         }
         HostsMsg::Tuning => {
-            let Some((dest, link)) = selected_link(h) else {
-                return None;
-            };
+            let (dest, link) = selected_link(h)?;
             let command = cli(&["tuning", "show"], &dest);
             h.results.entry(dest.clone()).or_default().tuning = Pending::Running;
             let host = dest.as_str().to_string();
