@@ -5,7 +5,11 @@
 //! its ssh clients), agent CPU per host, and the latency of one refresh.
 //! Linux only (reads /proc).
 //!
-//! usage: remote_fleet SSH_CONFIG HOSTS SECONDS INTERVAL
+//! With a fifth argument, that alias is watched too but never waited for:
+//! the script points it at a port that accepts TCP and never speaks (the
+//! slowest host there is), to show the others keep their own clock.
+//!
+//! usage: remote_fleet SSH_CONFIG HOSTS SECONDS INTERVAL [SLOW_ALIAS]
 
 #[cfg(target_os = "linux")]
 mod linux {
@@ -30,7 +34,9 @@ mod linux {
 
     /// (this process, its ssh children, the agents) CPU seconds so far, and how
     /// many agents run.
-    fn cpu() -> (f64, f64, f64, usize) {
+    /// Only the agents under `dir` (the script's temporary remote HOME) count:
+    /// other portwise agents on the machine are not this benchmark's.
+    fn cpu(dir: &str) -> (f64, f64, f64, usize) {
         let me = std::process::id();
         let (mut own, mut ssh, mut agents, mut n) = (0.0, 0.0, 0.0, 0);
         if let Some((t, _, _)) = proc_info(me) {
@@ -45,7 +51,7 @@ mod linux {
             };
             if ppid == me && cmd.starts_with("ssh ") {
                 ssh += t;
-            } else if cmd.contains(".cache/portwise/portwise agent") {
+            } else if cmd.contains(".cache/portwise/portwise agent") && cmd.starts_with(dir) {
                 agents += t;
                 n += 1;
             }
@@ -55,8 +61,8 @@ mod linux {
 
     pub fn main() {
         let a: Vec<String> = std::env::args().collect();
-        if a.len() != 5 {
-            eprintln!("usage: remote_fleet SSH_CONFIG HOSTS SECONDS INTERVAL");
+        if a.len() != 5 && a.len() != 6 {
+            eprintln!("usage: remote_fleet SSH_CONFIG HOSTS SECONDS INTERVAL [SLOW_ALIAS]");
             std::process::exit(2);
         }
         let hosts: usize = a[2].parse().unwrap_or(20);
@@ -75,9 +81,21 @@ mod linux {
             let d = Dest::parse(&format!("pw-{i}")).unwrap_or_else(|e| panic!("{e}"));
             fleet.add(d).unwrap_or_else(|e| panic!("{e}"));
         }
-        // Wait for every host's first refresh.
+        let slow = a
+            .get(5)
+            .map(|s| Dest::parse(s).unwrap_or_else(|e| panic!("{e}")));
+        if let Some(d) = &slow {
+            fleet.add(d.clone()).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let live = |states: Vec<(Dest, portwise::remote::fleet::HostState)>| {
+            states
+                .into_iter()
+                .filter(|(d, _)| Some(d) != slow.as_ref())
+                .collect::<Vec<_>>()
+        };
+        // Wait for every live host's first refresh.
         loop {
-            let states = fleet.states();
+            let states = live(fleet.states());
             if states.iter().all(|(_, s)| s.refreshes >= 1) {
                 break;
             }
@@ -88,13 +106,20 @@ mod linux {
             std::thread::sleep(Duration::from_millis(20));
         }
         let connected_in = started.elapsed();
-        let (own0, ssh0, ag0, _) = cpu();
+        let dir = std::path::Path::new(&a[1])
+            .parent()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (own0, ssh0, ag0, _) = cpu(&dir);
         let t0 = Instant::now();
-        let mut seen: Vec<u64> = fleet.states().iter().map(|(_, s)| s.refreshes).collect();
+        let mut seen: Vec<u64> = live(fleet.states())
+            .iter()
+            .map(|(_, s)| s.refreshes)
+            .collect();
         let mut lat: Vec<Duration> = Vec::new();
         let mut failures = 0usize;
         while t0.elapsed() < Duration::from_secs_f64(secs) {
-            for (i, (_, s)) in fleet.states().iter().enumerate() {
+            for (i, (_, s)) in live(fleet.states()).iter().enumerate() {
                 if s.refreshes != seen[i] {
                     seen[i] = s.refreshes;
                     if let HostStatus::Connected { latency, .. } = s.status {
@@ -108,7 +133,7 @@ mod linux {
             std::thread::sleep(Duration::from_millis(10));
         }
         let wall = t0.elapsed().as_secs_f64();
-        let (own1, ssh1, ag1, agents) = cpu();
+        let (own1, ssh1, ag1, agents) = cpu(&dir);
         lat.sort();
         let pct = |p: f64| {
             lat.get(((lat.len() as f64 - 1.0) * p).round() as usize)
@@ -117,7 +142,7 @@ mod linux {
         println!(
             "hosts {hosts:>2}  connected in {:>5.2} s  refreshes {:>4} ({:.2}/s)  \
              local CPU {:>5.1}% (portwise {:.1}% + ssh {:.1}%)  agent CPU {:.2}% per host ({agents} agents)  \
-             refresh latency median {:.1} ms  p95 {:.1} ms  max {:.1} ms  failed samples {failures}",
+             refresh latency median {:.1} ms  p95 {:.1} ms  max {:.1} ms  failed samples {failures}{}",
             connected_in.as_secs_f64(),
             lat.len(),
             lat.len() as f64 / wall,
@@ -128,6 +153,10 @@ mod linux {
             pct(0.5),
             pct(0.95),
             pct(1.0),
+            match &slow {
+                Some(d) => format!("  (beside {d}: {:?})", fleet.state(d).map(|s| s.status)),
+                None => String::new(),
+            },
         );
     }
 }

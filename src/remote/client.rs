@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::agent::{BoundedLines, Line};
-use super::protocol::{Answer, Hello, MAX_LINE, Op, Outcome, PROTOCOL_VERSION, Request, Response};
+use super::protocol::{
+    Answer, Hello, MAX_ANSWER, Op, Outcome, PROTOCOL_VERSION, Request, Response,
+};
 
 /// The one command the remote shell ever runs to start the agent: the copy
 /// portwise installed in ~/.cache/portwise/ first, then `portwise` on PATH.
@@ -258,7 +260,7 @@ impl Session {
             std::thread::Builder::new()
                 .name(format!("ssh-out {dest}"))
                 .spawn(move || {
-                    let mut r = BoundedLines::new(BufReader::new(out), MAX_LINE);
+                    let mut r = BoundedLines::new(BufReader::new(out), MAX_ANSWER);
                     loop {
                         match r.next_line() {
                             Ok(Some(l)) => {
@@ -377,6 +379,17 @@ impl Session {
 
     /// Send one request and wait for its answer.
     pub fn request(&mut self, op: Op) -> Result<Answer, RequestError> {
+        self.request_within(op, None)
+    }
+
+    /// Send one request and wait at most `timeout` for its answer. A
+    /// session that missed an answer is out of step: it is closed (ssh
+    /// killed) and the request fails as lost.
+    pub fn request_within(
+        &mut self,
+        op: Op,
+        timeout: Option<Duration>,
+    ) -> Result<Answer, RequestError> {
         let id = self.next_id;
         self.next_id += 1;
         let mut line = serde_json::to_vec(&Request { id, op })
@@ -389,7 +402,23 @@ impl Session {
         if written.is_err() {
             return Err(self.lost());
         }
-        match self.lines.recv() {
+        let got = match timeout {
+            None => self
+                .lines
+                .recv()
+                .map_err(|_| RecvTimeoutError::Disconnected),
+            Some(t) => self.lines.recv_timeout(t),
+        };
+        if matches!(got, Err(RecvTimeoutError::Timeout)) {
+            self.stdin = None;
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            return Err(RequestError::Lost(format!(
+                "no answer within {} s",
+                timeout.map_or(0, |t| t.as_secs())
+            )));
+        }
+        match got {
             Ok(Ok(Line::Text(bytes))) => {
                 let r: Response = serde_json::from_slice(&bytes)
                     .map_err(|e| RequestError::Protocol(e.to_string()))?;

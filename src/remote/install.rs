@@ -50,6 +50,17 @@ else rm -f \"$d/portwise.part\"; exit 3; fi'"
 
 /// Copy the running binary to `dest`. Ok(message) on success.
 pub fn install(ssh: &Ssh, dest: &Dest, mode: Mode) -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    install_file(ssh, dest, mode, &exe)
+}
+
+/// Copy the portwise binary `exe` to `dest` (see [`install`]).
+pub fn install_file(
+    ssh: &Ssh,
+    dest: &Dest,
+    mode: Mode,
+    exe: &std::path::Path,
+) -> Result<String, String> {
     let here = local_uname().ok_or_else(|| {
         format!(
             "this portwise runs on {} and cannot copy itself to {dest}: install portwise there",
@@ -75,8 +86,7 @@ pub fn install(ssh: &Ssh, dest: &Dest, mode: Mode) -> Result<String, String> {
             super::shown(&there, 80)
         ));
     }
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    let bytes = std::fs::read(&exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+    let bytes = std::fs::read(exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
     let expected = sha256_hex(&bytes);
     let mut child = ssh
         .command(dest, mode, &receive_command(&expected))

@@ -11,6 +11,7 @@ pub mod client;
 pub mod fleet;
 pub mod install;
 pub mod protocol;
+pub mod ssh_config;
 
 /// `s` made safe to show on one line: control characters escaped, cut to
 /// `max` characters with an ellipsis.

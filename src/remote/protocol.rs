@@ -19,6 +19,11 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// answered with an error and skipped, never buffered whole.
 pub const MAX_LINE: usize = 1 << 20;
 
+/// The longest answer line the client reads (256 MiB): a snapshot of every
+/// socket of a busy server runs to tens of MiB (about 400 bytes a socket),
+/// far past what a request may be.
+pub const MAX_ANSWER: usize = 256 << 20;
+
 /// The agent's first line.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hello {

@@ -179,6 +179,14 @@ impl PortwiseApp {
             }
             Effect::UsePath { job, path } => self.file_job(ctx, job, path),
             Effect::Notify(note) => self.notifier.notify(note),
+            Effect::UseHost(host) => {
+                let source = host
+                    .and_then(|h| self.state.hosts.source(&h))
+                    .map(|s| Box::new(s) as Box<dyn crate::sockets::SocketSource>);
+                if let Some(s) = &self.sampler {
+                    s.use_source(source, self.state.paused);
+                }
+            }
         }
     }
 

@@ -101,6 +101,8 @@ pub enum Effect {
     },
     /// Show a desktop notification (watched ports, "Watch until free").
     Notify(crate::notify::Note),
+    /// Sample this host from now on (None: this machine).
+    UseHost(Option<String>),
 }
 
 /// Something to do with a file once a path is chosen.

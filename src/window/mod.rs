@@ -21,7 +21,9 @@ pub mod tasks;
 pub mod widgets;
 
 pub mod bind_test;
+pub mod fleet;
 pub mod free_port;
+pub mod hosts;
 pub mod sockets;
 pub mod stop;
 pub mod tuning;

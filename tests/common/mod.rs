@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod sshd;
 pub mod ui;
 
 use std::io::Read;

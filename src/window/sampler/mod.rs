@@ -12,6 +12,7 @@
 //! stays open all day. "Refresh now" and resuming always send one, so a
 //! person who asks sees an answer.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -50,13 +51,22 @@ enum Command {
     RefreshNow,
     Dispose(Box<Snapshot>),
     SetNetns(NetnsSelection),
+    /// Sample this source from now on (None: the one the sampler started
+    /// with), tagging what it sends with this generation.
+    UseSource(Option<Box<dyn SocketSource>>, u64),
 }
+
+/// A sample and the generation of the source that took it.
+type Tagged = (u64, Sample);
 
 /// Handle to the sampling thread. Dropping it stops the thread and waits
 /// for it (at most the time one snapshot takes).
 pub struct Sampler {
     commands: Option<Sender<Command>>,
-    samples: Receiver<Sample>,
+    samples: Receiver<Tagged>,
+    /// Bumped by [`Sampler::use_source`]: samples of an older source,
+    /// still in the channel, are dropped by [`Sampler::drain`].
+    generation: AtomicU64,
     thread: Option<JoinHandle<()>>,
     /// The inline sampler's source and queue ([`Sampler::inline`]).
     inline: Option<std::sync::Mutex<Inline>>,
@@ -68,7 +78,10 @@ pub struct Sampler {
 /// caller's thread. For UI tests, which then never wait for a snapshot.
 struct Inline {
     source: Box<dyn SocketSource>,
-    samples: Sender<Sample>,
+    /// The starting source while another is used.
+    home: Option<Box<dyn SocketSource>>,
+    generation: u64,
+    samples: Sender<Tagged>,
 }
 
 /// Store the source's namespace summary, for [`Sampler::netns_summary`].
@@ -117,6 +130,8 @@ impl Sampler {
         let worker = Worker {
             netns: netns.clone(),
             source,
+            home: None,
+            generation: 0,
             interval: interval.max(MIN_INTERVAL),
             paused,
             wake,
@@ -131,6 +146,7 @@ impl Sampler {
         Ok(Sampler {
             commands: Some(cmd_tx),
             samples: sample_rx,
+            generation: AtomicU64::new(0),
             thread: Some(thread),
             inline: None,
             netns,
@@ -146,9 +162,12 @@ impl Sampler {
         let s = Sampler {
             commands: None,
             samples: rx,
+            generation: AtomicU64::new(0),
             thread: None,
             inline: Some(std::sync::Mutex::new(Inline {
                 source,
+                home: None,
+                generation: 0,
                 samples: tx,
             })),
             netns: Arc::new(Mutex::new(None)),
@@ -167,7 +186,7 @@ impl Sampler {
         if let Ok(mut i) = m.lock() {
             let sample = take(i.source.as_mut());
             publish_netns(i.source.as_ref(), &self.netns);
-            let _ = i.samples.send(sample);
+            let _ = i.samples.send((i.generation, sample));
         }
         true
     }
@@ -228,6 +247,30 @@ impl Sampler {
         self.netns.lock().ok().and_then(|s| s.clone())
     }
 
+    /// Sample `source` from now on (another machine's, for one), or with
+    /// `None` the source the sampler started with (kept meanwhile, with its
+    /// memory). One snapshot of it is taken at once unless paused; nothing
+    /// the previous source took comes out of [`Sampler::drain`] after this
+    /// call.
+    pub fn use_source(&self, source: Option<Box<dyn SocketSource>>, paused: bool) {
+        let generation = self.generation.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(m) = &self.inline {
+            if let Ok(mut guard) = m.lock() {
+                let i = &mut *guard;
+                swap_source(&mut i.source, &mut i.home, source);
+                i.generation = generation;
+            }
+            if !paused {
+                self.take_inline();
+            }
+            return;
+        }
+        self.send(Command::UseSource(source, generation));
+        if !paused {
+            self.send(Command::RefreshNow);
+        }
+    }
+
     /// Drop a snapshot on the sampler thread, not the caller's: freeing
     /// 100k sockets takes a millisecond or two the window need not spend.
     pub fn dispose(&self, old: Snapshot) {
@@ -241,9 +284,11 @@ impl Sampler {
     /// blocks.
     pub fn drain(&self) -> Vec<Sample> {
         let mut out = Vec::new();
+        let current = self.generation.load(Ordering::Relaxed);
         loop {
             match self.samples.try_recv() {
-                Ok(s) => out.push(s),
+                Ok((g, s)) if g == current => out.push(s),
+                Ok(_) => {}
                 Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => return out,
             }
         }
@@ -252,7 +297,16 @@ impl Sampler {
     /// Wait up to `timeout` for the next message (for tests and tools; the
     /// window never blocks on the sampler).
     pub fn recv_timeout(&self, timeout: Duration) -> Option<Sample> {
-        self.samples.recv_timeout(timeout).ok()
+        let current = self.generation.load(Ordering::Relaxed);
+        let end = std::time::Instant::now() + timeout;
+        loop {
+            let left = end.saturating_duration_since(std::time::Instant::now());
+            match self.samples.recv_timeout(left) {
+                Ok((g, s)) if g == current => return Some(s),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
     }
 
     /// Stop the thread and wait for it. Returns false if it had panicked.
@@ -280,11 +334,14 @@ impl Drop for Sampler {
 struct Worker {
     source: Box<dyn SocketSource>,
     netns: Arc<Mutex<Option<NetnsSummary>>>,
+    /// The starting source while another is used.
+    home: Option<Box<dyn SocketSource>>,
+    generation: u64,
     interval: Duration,
     paused: bool,
     wake: Wake,
     commands: Receiver<Command>,
-    samples: Sender<Sample>,
+    samples: Sender<Tagged>,
     /// [`fingerprint`] of the last snapshot sent; `None` after an error
     /// (the next good snapshot must clear it in the window).
     last_sent: Option<u64>,
@@ -358,6 +415,15 @@ impl Worker {
                     due = Some(Instant::now());
                     continue;
                 }
+                Some(Command::UseSource(source, generation)) => {
+                    swap_source(&mut self.source, &mut self.home, source);
+                    self.generation = generation;
+                    // Another machine: its first snapshot is news even if
+                    // it looks like the last one sent.
+                    self.last_sent = None;
+                    self.force = true;
+                    continue;
+                }
                 None => {}
             }
             // Due: take one snapshot.
@@ -375,7 +441,7 @@ impl Worker {
             let asked = std::mem::take(&mut self.force);
             if !same || asked {
                 self.last_sent = print;
-                if self.samples.send(msg).is_err() {
+                if self.samples.send((self.generation, msg)).is_err() {
                     return; // the window is gone
                 }
                 (self.wake)();
@@ -385,6 +451,29 @@ impl Worker {
             } else {
                 Some(started + self.interval)
             };
+        }
+    }
+}
+
+/// Make `source` the one sampled (None: back to the starting one, kept in
+/// `home` meanwhile).
+fn swap_source(
+    current: &mut Box<dyn SocketSource>,
+    home: &mut Option<Box<dyn SocketSource>>,
+    source: Option<Box<dyn SocketSource>>,
+) {
+    match source {
+        Some(new) => {
+            let old = std::mem::replace(current, new);
+            // The starting source is kept; another remote one is dropped.
+            if home.is_none() {
+                *home = Some(old);
+            }
+        }
+        None => {
+            if let Some(h) = home.take() {
+                *current = h;
+            }
         }
     }
 }

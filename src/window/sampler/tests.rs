@@ -384,3 +384,49 @@ fn set_netns_reaches_the_source_and_its_summary_comes_back() {
     assert_eq!(src.netns_selection(), NetnsSelection::Named("blue".into()));
     assert_eq!(s.drain().len(), 1);
 }
+
+fn taken(s: &Sample) -> u64 {
+    match s {
+        Sample::Snapshot { snapshot, .. } => snapshot.taken_at_unix_ms,
+        Sample::Error(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn another_source_replaces_the_first_and_nothing_old_leaks_through() {
+    let (home, home_calls) = counting(None);
+    let (other, other_calls) = counting(None);
+    let s = Sampler::inline(home, false);
+    // The home source's first sample is still queued when the source
+    // changes: it must not come out as the new machine's.
+    s.use_source(Some(other), false);
+    let got = s.drain();
+    assert_eq!(got.len(), 1);
+    assert_eq!(other_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(taken(&got[0]), 1);
+    s.refresh_now();
+    assert_eq!(other_calls.load(Ordering::SeqCst), 2);
+    // Back home: the same source object (its count goes on), not a new one.
+    s.use_source(None, false);
+    let got = s.drain();
+    assert_eq!(got.len(), 1, "the other source's refresh is dropped");
+    assert_eq!(home_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(taken(&got[0]), 2);
+}
+
+#[test]
+fn a_threaded_sampler_switches_sources_too() {
+    let (home, home_calls) = counting(None);
+    let (other, other_calls) = counting(None);
+    let s = Sampler::spawn_paused(home, Duration::from_secs(60), Box::new(|| {})).unwrap();
+    s.use_source(Some(other), false);
+    let got = s.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(taken(&got), 1);
+    assert_eq!(other_calls.load(Ordering::SeqCst), 1);
+    assert_eq!(home_calls.load(Ordering::SeqCst), 0);
+    s.use_source(None, false);
+    let got = s.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert_eq!(taken(&got), 1);
+    assert_eq!(home_calls.load(Ordering::SeqCst), 1);
+    assert!(s.stop());
+}

@@ -27,7 +27,9 @@ use std::sync::Arc;
 use crate::sockets::{Proto, Snapshot};
 use crate::window::bind_test::{self, BindState};
 use crate::window::ctx::{Ctx, Toasts, Workers};
+use crate::window::fleet::{self, FleetMsg, FleetState};
 use crate::window::free_port::{self, FreePortState};
+use crate::window::hosts::{self, HostsMsg, HostsState};
 use crate::window::sampler::Sample;
 use crate::window::sockets::{self as sockets, Prefs, Request, SocketsMsg, SocketsState};
 use crate::window::stop::{self, StopDialog, StopMsg};
@@ -68,6 +70,9 @@ pub enum Action {
     Free(FreeAction),
     Bind(BindAction),
     Tuning(TuningAction),
+    /// The host bar, the host picker and the views run on a host.
+    Hosts(HostsMsg),
+    Fleet(FleetMsg),
     /// The "type a path" fallback of a file dialog that could not open.
     PathPromptEdit(String),
     PathPromptConfirm,
@@ -111,6 +116,9 @@ pub struct AppState {
     pub free: FreePortState,
     pub bind: BindState,
     pub tuning: TuningState,
+    /// Other machines: tabs, picker, the views run there.
+    pub hosts: HostsState,
+    pub fleet: FleetState,
     pub path_prompt: Option<PathPrompt>,
     /// Background work; results come back as [`Action`]s.
     pub tasks: Tasks<Action>,
@@ -148,6 +156,8 @@ impl AppState {
             free: FreePortState::default(),
             bind,
             tuning: TuningState::default(),
+            hosts: HostsState::default(),
+            fleet: FleetState::default(),
             path_prompt: None,
             tasks,
             workers,
@@ -164,6 +174,7 @@ impl AppState {
         self.now_ms = now_ms;
         self.sockets.prune(now_ms);
         self.toasts.prune(now_ms);
+        self.hosts.poll();
         {
             let mut ctx = feature_ctx!(self, Action::Bind);
             bind_test::tick(&mut self.bind, &mut ctx);
@@ -171,6 +182,10 @@ impl AppState {
         // A program run from the Free port view reports while any view shows.
         free_port::run::tick(&mut self.free);
         match self.settings.view {
+            View::Tuning if self.hosts.selected.is_some() => {
+                let mut ctx = feature_ctx!(self, Action::Hosts);
+                hosts::on_show_tuning(&mut self.hosts, &mut ctx);
+            }
             View::Tuning => {
                 let mut ctx = feature_ctx!(self, Action::Tuning);
                 tuning::on_show(&mut self.tuning, &mut ctx);
@@ -183,7 +198,7 @@ impl AppState {
                 let mut ctx = feature_ctx!(self, Action::Free);
                 free_port::on_show(&mut self.free, &mut ctx);
             }
-            View::Sockets => {}
+            View::Sockets | View::Fleet => {}
         }
         self.ensure_rows();
     }
@@ -291,6 +306,19 @@ impl AppState {
                 };
                 match request {
                     Some(Request::Show) => self.settings.view = View::Sockets,
+                    Some(Request::Stop { port, .. }) if self.hosts.selected.is_some() => {
+                        // The rows are another machine's: its pids mean
+                        // nothing here.
+                        let host = self.hosts.selected.as_ref().map(|d| d.to_string());
+                        self.toast(
+                            ToastKind::Error,
+                            format!(
+                                "The window stops processes on this machine only: run `portwise \
+                                 stop --host {} --port {port}` in a terminal to stop it there",
+                                host.unwrap_or_default()
+                            ),
+                        );
+                    }
                     Some(Request::Stop { port, pids }) => {
                         self.apply(Action::Stop(StopMsg::Plan { port, pids }));
                     }
@@ -322,6 +350,21 @@ impl AppState {
                 let mut ctx = feature_ctx!(self, Action::Tuning);
                 tuning::update(&mut self.tuning, a, &mut ctx);
             }
+            Action::Hosts(m) => {
+                let change = {
+                    let mut ctx = feature_ctx!(self, Action::Hosts);
+                    hosts::update(
+                        &mut self.hosts,
+                        m,
+                        &mut self.settings.recent_hosts,
+                        &mut ctx,
+                    )
+                };
+                if let Some(hosts::Change::Switched(host)) = change {
+                    self.switch_machine(host);
+                }
+            }
+            Action::Fleet(m) => fleet::update(&mut self.fleet, m),
             Action::PathPromptEdit(t) => {
                 if let Some(p) = self.path_prompt.as_mut() {
                     p.text = t;
@@ -344,6 +387,16 @@ impl AppState {
             }
             Action::PathPromptCancel => self.path_prompt = None,
         }
+    }
+
+    /// Another machine is shown: the Sockets view starts afresh (its
+    /// rows, highlights and selection were the other machine's) and the
+    /// sampler switches to it.
+    fn switch_machine(&mut self, host: Option<String>) {
+        self.sockets = SocketsState::default();
+        self.counts = (0, 0, 0);
+        self.sockets.mark_dirty();
+        self.effects.push(Effect::UseHost(host));
     }
 
     /// A file dialog could not open: ask for the path in the window instead.

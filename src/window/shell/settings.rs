@@ -16,10 +16,17 @@ pub enum View {
     FreePort,
     BindTest,
     Tuning,
+    Fleet,
 }
 
 impl View {
-    pub const ALL: &'static [View] = &[View::Sockets, View::FreePort, View::BindTest, View::Tuning];
+    pub const ALL: &'static [View] = &[
+        View::Sockets,
+        View::FreePort,
+        View::BindTest,
+        View::Tuning,
+        View::Fleet,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -27,6 +34,7 @@ impl View {
             View::FreePort => "Free port",
             View::BindTest => "Bind test",
             View::Tuning => "Kernel tuning",
+            View::Fleet => "Fleet",
         }
     }
 
@@ -37,6 +45,9 @@ impl View {
             View::BindTest => "Try a bind exactly as your server would, and see why it fails",
             View::Tuning => {
                 "Which kernel settings matter for your problem, and a file to apply them"
+            }
+            View::Fleet => {
+                "Every connected host side by side: who listens on a port, TIME_WAIT piles"
             }
         }
     }
@@ -61,6 +72,8 @@ pub struct Settings {
     /// The Bind test view's watched ports: a desktop notification when
     /// one becomes bindable or gets taken.
     pub watched_ports: Vec<crate::notify::WatchedPort>,
+    /// Hosts connected to lately, newest first (the host picker offers them).
+    pub recent_hosts: Vec<String>,
 }
 
 impl Default for Settings {
@@ -73,6 +86,7 @@ impl Default for Settings {
             interval_ms: DEFAULT_INTERVAL_MS,
             details_open: true,
             watched_ports: Vec::new(),
+            recent_hosts: Vec::new(),
         }
     }
 }
@@ -96,6 +110,9 @@ impl Settings {
         self.watched_ports
             .retain(|w| w.port != 0 && seen.insert((w.port, w.proto)));
         self.watched_ports.truncate(crate::notify::MAX_WATCHED);
+        self.recent_hosts
+            .retain(|h| crate::remote::client::Dest::parse(h).is_ok());
+        self.recent_hosts.truncate(crate::window::hosts::RECENT_MAX);
         self
     }
 

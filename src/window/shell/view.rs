@@ -22,18 +22,28 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             |ui, out| refresh_controls(ui, state, out),
         );
     });
+    egui::Panel::top("portwise.hosts").show(ui, |ui| {
+        crate::window::hosts::view::bar(ui, state, out);
+    });
     egui::Panel::bottom("portwise.status").show(ui, |ui| {
         super::status_bar::show(ui, state);
     });
-    egui::CentralPanel::default().show(ui, |ui| match state.settings.view {
-        View::Sockets => crate::window::sockets::view::show(ui, state, out),
-        View::FreePort => crate::window::free_port::view::show(ui, state, out),
-        View::BindTest => crate::window::bind_test::view::show(ui, state, out),
-        View::Tuning => crate::window::tuning::view::show(ui, state, out),
+    egui::CentralPanel::default().show(ui, |ui| {
+        if crate::window::hosts::view::show_remote(ui, state, out) {
+            return;
+        }
+        match state.settings.view {
+            View::Sockets => crate::window::sockets::view::show(ui, state, out),
+            View::FreePort => crate::window::free_port::view::show(ui, state, out),
+            View::BindTest => crate::window::bind_test::view::show(ui, state, out),
+            View::Tuning => crate::window::tuning::view::show(ui, state, out),
+            View::Fleet => crate::window::fleet::view::show(ui, state, out),
+        }
     });
 
     crate::window::stop::view::show(ui.ctx(), state, out);
     super::path_prompt::show(ui.ctx(), state, out);
+    crate::window::hosts::view::picker(ui.ctx(), state, out);
     super::toasts::show(ui.ctx(), state, out);
 }
 

@@ -277,7 +277,18 @@ impl Column {
                 for p in &e.processes {
                     let _ = write!(out, "{} ({}) ", p.name, p.pid);
                 }
-                // Until the table has a namespace column: its names.
+            }
+            Column::User => {
+                for u in e.processes.iter().filter_map(|p| p.user.as_deref()) {
+                    out.push_str(u);
+                    out.push(' ');
+                }
+            }
+            Column::Namespace => {
+                // The cell's text, plus what it abbreviates: the namespace's
+                // name and the container's name and short id, also for a
+                // port a proxy publishes for a container.
+                out.push_str(&t::namespace_text(e, None));
                 if let Some(ns) = &e.netns {
                     if let Some(n) = &ns.name {
                         let _ = write!(out, " {n}");
@@ -289,11 +300,11 @@ impl Column {
                         let _ = write!(out, " {}", c.short_id());
                     }
                 }
-            }
-            Column::User => {
-                for u in e.processes.iter().filter_map(|p| p.user.as_deref()) {
-                    out.push_str(u);
-                    out.push(' ');
+                if let Some(c) = e.published.as_ref().and_then(|p| p.container.as_ref()) {
+                    if let Some(n) = &c.name {
+                        let _ = write!(out, " {n}");
+                    }
+                    let _ = write!(out, " {}", c.short_id());
                 }
             }
             Column::TimeWait => {}
