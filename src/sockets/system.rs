@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::filter::StateFilter;
 use super::memory::{ConnKey, OwnerMemory};
 use super::model::{NetnsRef, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry};
 use super::namespaces::{self, ContainerNames, NetnsSelection, NetnsSummary, Target};
@@ -57,17 +58,36 @@ pub struct SystemSource<P = Current> {
 }
 
 /// The sockets one query is about: a local or remote port, and maybe one
-/// protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// protocol. The fewer sockets it keeps, the sooner the owner scan has
+/// found all their owners (Linux).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortScope {
     pub port: u16,
     pub proto: Option<Proto>,
+    /// Only sockets whose local port is `port`: a bind test's question (a
+    /// socket connected to the port from another one does not hold it).
+    pub local_only: bool,
+    /// Only sockets in these states: what a one-shot list shows. `None`
+    /// for repeated snapshots (`--watch`, the window), which remember the
+    /// owners of connections to name them on their TIME_WAIT sockets later.
+    pub states: Option<StateFilter>,
 }
 
 impl PortScope {
+    /// Every socket on `port`, local or remote, in any state.
+    pub fn port(port: u16, proto: Option<Proto>) -> Self {
+        PortScope {
+            port,
+            proto,
+            local_only: false,
+            states: None,
+        }
+    }
+
     fn keeps(&self, s: &SocketEntry) -> bool {
         self.proto.is_none_or(|p| p == s.proto)
-            && (s.local_port == self.port || s.remote_port == Some(self.port))
+            && (s.local_port == self.port || (!self.local_only && s.remote_port == Some(self.port)))
+            && self.states.as_ref().is_none_or(|f| f.matches(s))
     }
 }
 
@@ -169,7 +189,7 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
         platform: &P,
         capacity: usize,
         bound_only: bool,
-        scope: Option<PortScope>,
+        scope: Option<&PortScope>,
         meanwhile: &mut dyn FnMut(),
         targets: &[(Target, Option<Arc<NetnsRef>>)],
         strict: bool,
@@ -437,7 +457,7 @@ impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
             platform,
             capacity,
             self.bound_only,
-            self.scope,
+            self.scope.as_ref(),
             &mut || {
                 if first {
                     let no_uids = HashSet::new();
@@ -483,7 +503,7 @@ fn push_raw(
     table: &mut Table,
     r: RawSocket,
     netns: &Option<Arc<NetnsRef>>,
-    scope: Option<PortScope>,
+    scope: Option<&PortScope>,
 ) {
     let RawSocket {
         proto,

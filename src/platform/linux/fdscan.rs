@@ -163,6 +163,8 @@ struct Piece {
     cut: Option<u32>,
     /// `fds` continue an earlier partial read of the same process.
     continued: bool,
+    /// The process holds a wanted socket.
+    hit: bool,
 }
 
 /// What one thread did.
@@ -182,6 +184,8 @@ struct Seen {
     done: HashSet<u32>,
     /// Processes read in part, with what was read.
     partial: HashMap<u32, ProcessFds>,
+    /// Processes found holding a wanted socket.
+    hit: HashSet<u32>,
     unreadable: usize,
     links_read: usize,
 }
@@ -198,7 +202,11 @@ impl Seen {
                 mut fds,
                 cut,
                 continued,
+                hit,
             } = piece;
+            if hit {
+                self.hit.insert(pid);
+            }
             if continued && let Some(mut earlier) = self.partial.remove(&pid) {
                 // Both ascending, the continuation above the earlier part.
                 earlier.fds.append(&mut fds.fds);
@@ -245,7 +253,7 @@ fn run(
         seen.absorb(part, memory);
     }
     if !progress.stop.load(Ordering::Relaxed) && !seen.partial.is_empty() {
-        let rest: Vec<Item> = first
+        let mut rest: Vec<Item> = first
             .iter()
             .filter_map(|item| {
                 Some(Item {
@@ -254,6 +262,10 @@ fn run(
                 })
             })
             .collect();
+        // The sockets on one port are mostly one process's (a server's
+        // listener and the connections it accepted): the rest of the
+        // processes that hold some of them comes first.
+        rest.sort_by_key(|item| !seen.hit.contains(&item.pid));
         for part in pass(query, &progress, &rest, memory, max_threads) {
             seen.absorb(part, memory);
         }
@@ -419,6 +431,7 @@ fn work(
                     fds,
                     cut,
                     continued,
+                    hit: !hits.is_empty(),
                 });
             }
             Read::Unreadable(links) => {
@@ -508,6 +521,7 @@ fn complete_families(
                         fds,
                         cut,
                         continued,
+                        hit: !hits.is_empty(),
                     });
                 }
                 Read::Unreadable(links) => {
