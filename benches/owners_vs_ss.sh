@@ -23,7 +23,8 @@
 #          --watch-secs N (default 20), --tw N (TIME_WAIT sockets, default
 #          30000), --no-timewait, --watch-only (only part 2),
 #          --profile NAME (cargo profile to build and time, default
-#          release; `profiling` is release plus line tables).
+#          release; `profiling` is release plus line tables),
+#          --no-build (time the binaries of that profile as they are).
 # Prints the load average before and after each part: other work on the
 # machine slows both tools, but not equally (portwise reads /proc on
 # several threads, ss on one).
@@ -37,8 +38,9 @@ tw=30000
 timewait=1
 watch_only=0
 profile=release
+build=1
 usage() {
-  echo "usage: $0 [--runs N] [--watch-secs N] [--tw N] [--no-timewait] [--watch-only] [--profile NAME]" >&2
+  echo "usage: $0 [--runs N] [--watch-secs N] [--tw N] [--no-timewait] [--watch-only] [--profile NAME] [--no-build]" >&2
   exit 2
 }
 while [ $# -gt 0 ]; do
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
     --no-timewait) timewait=0; shift ;;
     --watch-only) watch_only=1; timewait=0; shift ;;
     --profile) profile="${2:-}"; shift 2 || usage ;;
+    --no-build) build=0; shift ;;
     *) usage ;;
   esac
 done
@@ -59,11 +62,14 @@ for tool in ss hyperfine jq lsof; do
   command -v "$tool" >/dev/null || { echo "$tool not found" >&2; exit 2; }
 done
 
-cargo build --profile "$profile" --quiet --bin portwise --example busy_owners
+if [ "$build" = 1 ]; then
+  cargo build --profile "$profile" --quiet --bin portwise --example busy_owners
+fi
 dir=target/$profile
 [ "$profile" = dev ] && dir=target/debug
 pw=$dir/portwise
 ex=$dir/examples/busy_owners
+[ -x "$pw" ] && [ -x "$ex" ] || { echo "$pw or $ex is missing: build them (drop --no-build)" >&2; exit 2; }
 work=$(mktemp -d)
 
 fixture_pid=

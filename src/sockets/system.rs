@@ -626,3 +626,69 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
         (lost.len(), Some(self.platform.unattributed_reason(&why)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sockets::model::TcpState;
+
+    fn entry(
+        proto: Proto,
+        local: &str,
+        remote: Option<&str>,
+        state: Option<TcpState>,
+    ) -> SocketEntry {
+        SocketEntry::new(
+            proto,
+            local.parse().unwrap(),
+            remote.map(|r| r.parse().unwrap()),
+            state,
+        )
+    }
+
+    #[test]
+    fn a_port_scope_keeps_what_its_query_needs() {
+        let listener = entry(Proto::Tcp, "127.0.0.1:8080", None, Some(TcpState::Listen));
+        let accepted = entry(
+            Proto::Tcp,
+            "127.0.0.1:8080",
+            Some("127.0.0.1:40000"),
+            Some(TcpState::Established),
+        );
+        let client = entry(
+            Proto::Tcp,
+            "127.0.0.1:40000",
+            Some("127.0.0.1:8080"),
+            Some(TcpState::Established),
+        );
+        let udp = entry(Proto::Udp, "127.0.0.1:8080", None, None);
+        let other = entry(Proto::Tcp, "127.0.0.1:8081", None, Some(TcpState::Listen));
+        let kept = |scope: &PortScope| -> Vec<bool> {
+            [&listener, &accepted, &client, &udp, &other]
+                .iter()
+                .map(|s| scope.keeps(s))
+                .collect()
+        };
+        // Every socket on the port, either end (a --watch, the window).
+        assert_eq!(
+            kept(&PortScope::port(8080, None)),
+            [true, true, true, true, false]
+        );
+        assert_eq!(
+            kept(&PortScope::port(8080, Some(Proto::Udp))),
+            [false, false, false, true, false]
+        );
+        // A bind test: the sockets whose local port it is.
+        let bind = PortScope {
+            local_only: true,
+            ..PortScope::port(8080, None)
+        };
+        assert_eq!(kept(&bind), [true, true, false, true, false]);
+        // A one-shot default list: listeners, UDP (and TIME_WAIT).
+        let shown = PortScope {
+            states: Some(StateFilter::PortHolders),
+            ..PortScope::port(8080, None)
+        };
+        assert_eq!(kept(&shown), [true, false, false, true, false]);
+    }
+}

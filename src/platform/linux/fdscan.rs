@@ -759,6 +759,12 @@ mod tests {
     use std::process::{Child, Command, Stdio};
     use std::time::{Duration, Instant};
 
+    /// The tests that start children holding sockets run one at a time:
+    /// a child forked by one holds every descriptor of this process until
+    /// its exec, and the other's waits for owners to hold still could
+    /// time out under load.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     /// Child processes, killed and reaped however the test ends.
     struct Kids(Vec<Child>);
 
@@ -834,6 +840,7 @@ mod tests {
 
     #[test]
     fn early_stop_names_the_same_owners_as_a_full_scan() {
+        let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let me = std::process::id();
         let mut kids = Kids(Vec::new());
         // a: this process only.
@@ -1010,6 +1017,7 @@ mod tests {
 
     #[test]
     fn low_descriptors_first_still_finds_sockets_above_them_on_any_thread_count() {
+        let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let mut kids = Kids(Vec::new());
         let upto = LOW_FDS as i32 + 200;
         // high: a child holds it far above its lowest LOW_FDS descriptors
