@@ -14,6 +14,11 @@
 //!   busy_owners churn [--rate N]
 //!       open N loopback connections per second, keep each about a second,
 //!       close it; run until stdin closes.
+//!   busy_owners timewait [--tw N] [--listeners N]
+//!       wait (at most 65 s) for older TIME_WAIT sockets to expire, then
+//!       leave N TIME_WAIT sockets on the listeners' ports (127.0.0.1 to
+//!       127.0.0.4); print "ready <count> time-wait"; run until stdin
+//!       closes (the TIME_WAIT sockets are the kernel's: gone 60 s later).
 //!   busy_owners floor
 //!       dump every TCP and UDP socket with sock_diag (one TCP request for
 //!       both families, as portwise sends; 1 MiB receive buffer) and
@@ -37,7 +42,10 @@ mod linux {
             Some("hold") => hold(&args[1..]),
             Some("churn") => churn(&args[1..]),
             Some("floor") => floor(),
-            _ => Err("usage: busy_owners fixture|churn|floor [options] (see the source)".into()),
+            Some("timewait") => timewait(&args[1..]),
+            _ => Err(
+                "usage: busy_owners fixture|churn|timewait|floor [options] (see the source)".into(),
+            ),
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
@@ -181,6 +189,73 @@ mod linux {
                 std::thread::sleep(wait);
             }
         }
+    }
+
+    /// The TIME_WAIT sockets of this network namespace, from the kernel's
+    /// counters ("TCP: inuse N orphan N tw N ...", man7 proc_net(5)).
+    fn time_wait_count() -> Res<usize> {
+        let text = std::fs::read_to_string("/proc/net/sockstat")?;
+        let tcp = text
+            .lines()
+            .find_map(|l| l.strip_prefix("TCP:"))
+            .ok_or("no TCP line in /proc/net/sockstat")?;
+        let words: Vec<&str> = tcp.split_whitespace().collect();
+        let tw = words
+            .chunks(2)
+            .find(|pair| pair.first() == Some(&"tw"))
+            .and_then(|pair| pair.get(1)?.parse().ok())
+            .ok_or("no tw count in /proc/net/sockstat")?;
+        Ok(tw)
+    }
+
+    /// Many TIME_WAIT sockets and few descriptors: `listeners` loopback
+    /// listeners (127.0.0.1 to 127.0.0.4), and `tw` connections to them
+    /// closed from the accepting side first, so each TIME_WAIT sits on a
+    /// listener's port and each client port is freed at once.
+    fn timewait(args: &[String]) -> Res<()> {
+        let tw = num(args, "--tw", 30_000)?.clamp(1, 60_000);
+        let count = num(args, "--listeners", 300)?.clamp(1, 2_000);
+        exit_with_stdin();
+        let max = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_max_tw_buckets")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        if let Some(max) = max
+            && max < tw + 1000
+        {
+            return Err(format!(
+                "net.ipv4.tcp_max_tw_buckets is {max}: past it the kernel destroys new \
+                 TIME_WAIT sockets at once; use --tw below {max} or raise the limit"
+            )
+            .into());
+        }
+        // TIME_WAIT left by earlier runs (or the churn) expires within 60 s
+        // (Linux TCP_TIMEWAIT_LEN).
+        let waited = Instant::now();
+        while time_wait_count()? > 1000 && waited.elapsed() < Duration::from_secs(65) {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        let mut listeners = Vec::with_capacity(count);
+        for i in 0..count {
+            let ip = format!("127.0.0.{}", 1 + i % 4);
+            listeners.push(TcpListener::bind((ip.as_str(), 0))?);
+        }
+        let mut buf = [0u8; 16];
+        for i in 0..tw {
+            let l = &listeners[i % listeners.len()];
+            let client = TcpStream::connect(l.local_addr()?)?;
+            let (server, _) = l.accept()?;
+            drop(server);
+            client.set_read_timeout(Some(Duration::from_secs(5)))?;
+            let _ = (&client).read(&mut buf)?;
+            drop(client);
+        }
+        println!("ready {} time-wait", time_wait_count()?);
+        std::io::stdout().flush()?;
+        let mut sink = [0u8; 64];
+        let mut stdin = std::io::stdin();
+        while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+        drop(listeners);
+        Ok(())
     }
 
     /// The bare dump: what any tool listing sockets has to wait for.

@@ -201,12 +201,12 @@ fn test_one(
 ) -> Result<(BindReport, Around), CliError> {
     let req = req.clone();
     let mut system = SystemSource::new();
-    // The diagnosis looks at the sockets on the tested port only (port 0,
-    // the ephemeral range, needs them all).
+    // The diagnosis looks at the sockets whose local port is the tested
+    // one only (port 0, the ephemeral range, needs them all).
     if req.port != 0 {
         system.set_port_scope(Some(PortScope {
-            port: req.port,
-            proto: None,
+            local_only: true,
+            ..PortScope::port(req.port, None)
         }));
     }
     // For people, every name from the system arrives escaped, and so does
@@ -273,6 +273,13 @@ impl Around {
         let mut source = SystemSource::new();
         source.set_netns(NetnsSelection::All);
         source.set_bound_only(false);
+        // Only the sockets on this local port and protocol are looked at
+        // (`on_port`): the owner scan then stops once it has found theirs
+        // instead of reading every process's descriptors.
+        source.set_port_scope(Some(PortScope {
+            local_only: true,
+            ..PortScope::port(port, Some(proto))
+        }));
         let Ok(snap) = source.snapshot() else {
             return Around::default();
         };

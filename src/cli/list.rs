@@ -133,10 +133,12 @@ pub fn run(args: ListArgs) -> CliResult {
     source.set_bound_only(
         matches!(&filter.states, StateFilter::Only(set) if set.contains(&TcpState::Closed)),
     );
-    // "Who holds port P?": look for the owners of those sockets alone.
+    // "Who holds port P?": look for the owners of those sockets alone, and
+    // in one snapshot only of those the filter shows (a --watch keeps every
+    // state: it remembers connections' owners for their TIME_WAIT rows).
     source.set_port_scope(filter.port.map(|port| PortScope {
-        port,
-        proto: filter.proto,
+        states: watch.is_none().then(|| filter.states.clone()),
+        ..PortScope::port(port, filter.proto)
     }));
     let clear = format == Format::Table && std::io::stdout().is_terminal();
     let mut first = true;

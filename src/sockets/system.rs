@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::filter::StateFilter;
 use super::memory::{ConnKey, OwnerMemory};
 use super::model::{NetnsRef, OwnerRef, ProcessInfo, Proto, Snapshot, SocketEntry};
 use super::namespaces::{self, ContainerNames, NetnsSelection, NetnsSummary, Target};
@@ -57,17 +58,36 @@ pub struct SystemSource<P = Current> {
 }
 
 /// The sockets one query is about: a local or remote port, and maybe one
-/// protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// protocol. The fewer sockets it keeps, the sooner the owner scan has
+/// found all their owners (Linux).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PortScope {
     pub port: u16,
     pub proto: Option<Proto>,
+    /// Only sockets whose local port is `port`: a bind test's question (a
+    /// socket connected to the port from another one does not hold it).
+    pub local_only: bool,
+    /// Only sockets in these states: what a one-shot list shows. `None`
+    /// for repeated snapshots (`--watch`, the window), which remember the
+    /// owners of connections to name them on their TIME_WAIT sockets later.
+    pub states: Option<StateFilter>,
 }
 
 impl PortScope {
+    /// Every socket on `port`, local or remote, in any state.
+    pub fn port(port: u16, proto: Option<Proto>) -> Self {
+        PortScope {
+            port,
+            proto,
+            local_only: false,
+            states: None,
+        }
+    }
+
     fn keeps(&self, s: &SocketEntry) -> bool {
         self.proto.is_none_or(|p| p == s.proto)
-            && (s.local_port == self.port || s.remote_port == Some(self.port))
+            && (s.local_port == self.port || (!self.local_only && s.remote_port == Some(self.port)))
+            && self.states.as_ref().is_none_or(|f| f.matches(s))
     }
 }
 
@@ -169,7 +189,7 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
         platform: &P,
         capacity: usize,
         bound_only: bool,
-        scope: Option<PortScope>,
+        scope: Option<&PortScope>,
         meanwhile: &mut dyn FnMut(),
         targets: &[(Target, Option<Arc<NetnsRef>>)],
         strict: bool,
@@ -445,7 +465,7 @@ impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
             platform,
             capacity,
             self.bound_only,
-            self.scope,
+            self.scope.as_ref(),
             &mut || {
                 if first {
                     let no_uids = HashSet::new();
@@ -491,7 +511,7 @@ fn push_raw(
     table: &mut Table,
     r: RawSocket,
     netns: &Option<Arc<NetnsRef>>,
-    scope: Option<PortScope>,
+    scope: Option<&PortScope>,
 ) {
     let RawSocket {
         proto,
@@ -612,5 +632,71 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             unreadable_processes: self.owners.unreadable_processes(),
         };
         (lost.len(), Some(self.platform.unattributed_reason(&why)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sockets::model::TcpState;
+
+    fn entry(
+        proto: Proto,
+        local: &str,
+        remote: Option<&str>,
+        state: Option<TcpState>,
+    ) -> SocketEntry {
+        SocketEntry::new(
+            proto,
+            local.parse().unwrap(),
+            remote.map(|r| r.parse().unwrap()),
+            state,
+        )
+    }
+
+    #[test]
+    fn a_port_scope_keeps_what_its_query_needs() {
+        let listener = entry(Proto::Tcp, "127.0.0.1:8080", None, Some(TcpState::Listen));
+        let accepted = entry(
+            Proto::Tcp,
+            "127.0.0.1:8080",
+            Some("127.0.0.1:40000"),
+            Some(TcpState::Established),
+        );
+        let client = entry(
+            Proto::Tcp,
+            "127.0.0.1:40000",
+            Some("127.0.0.1:8080"),
+            Some(TcpState::Established),
+        );
+        let udp = entry(Proto::Udp, "127.0.0.1:8080", None, None);
+        let other = entry(Proto::Tcp, "127.0.0.1:8081", None, Some(TcpState::Listen));
+        let kept = |scope: &PortScope| -> Vec<bool> {
+            [&listener, &accepted, &client, &udp, &other]
+                .iter()
+                .map(|s| scope.keeps(s))
+                .collect()
+        };
+        // Every socket on the port, either end (a --watch, the window).
+        assert_eq!(
+            kept(&PortScope::port(8080, None)),
+            [true, true, true, true, false]
+        );
+        assert_eq!(
+            kept(&PortScope::port(8080, Some(Proto::Udp))),
+            [false, false, false, true, false]
+        );
+        // A bind test: the sockets whose local port it is.
+        let bind = PortScope {
+            local_only: true,
+            ..PortScope::port(8080, None)
+        };
+        assert_eq!(kept(&bind), [true, true, false, true, false]);
+        // A one-shot default list: listeners, UDP (and TIME_WAIT).
+        let shown = PortScope {
+            states: Some(StateFilter::PortHolders),
+            ..PortScope::port(8080, None)
+        };
+        assert_eq!(kept(&shown), [true, false, false, true, false]);
     }
 }

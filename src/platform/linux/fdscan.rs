@@ -10,10 +10,11 @@
 //!   directory (no path walk of `/proc/PID/fd/N` per descriptor);
 //! - runs on several named threads (the work is system calls, which run in
 //!   parallel in the kernel), taking processes from a shared queue;
-//! - for a query about a few sockets, reads likely owners first and stops
-//!   once every wanted inode has an owner, then completes the owners'
-//!   families (a socket inherited through `fork()` is held by parent and
-//!   children alike);
+//! - for a query about a few sockets, reads likely owners first, then the
+//!   lowest [`LOW_FDS`] descriptors of every other process, then the rest,
+//!   and stops once every wanted inode has an owner; then completes the
+//!   owners' families (a socket inherited through `fork()` is held by
+//!   parent and children alike);
 //! - remembers each process's descriptors ([`FdMemory`]) so that the next
 //!   scan reads only the links of new descriptor numbers.
 //!
@@ -35,6 +36,25 @@ use crate::sockets::raw::OwnerScan;
 /// them in one call (about 24 bytes per entry).
 const DENTS_BUFFER: usize = 64 * 1024;
 
+/// How many of each process's lowest descriptors a query that stops early
+/// reads before reading the rest of any process. A server opens its
+/// listening sockets as it starts, so they sit among its lowest descriptor
+/// numbers, while the bulk of a busy process's descriptors (files,
+/// accepted connections, pipes) is opened later: reading the low
+/// descriptors of every process first names such a socket's owner after
+/// at most this many links per process instead of after whole tables. A
+/// socket on a higher number is found by the second pass, which reads the
+/// rest (then the first pass cost a second listing of the partly read
+/// processes).
+const LOW_FDS: usize = 128;
+
+/// `getdents64` room for the first pass: "." and "..", then [`LOW_FDS`]
+/// entries of 24 bytes (`struct linux_dirent64` with a name of up to four
+/// digits, 8-byte aligned). Larger descriptor numbers take 32 bytes, so
+/// the pass may list fewer per call; it reads on until it has seen
+/// [`LOW_FDS`].
+const LOW_BUFFER: usize = (LOW_FDS + 2) * 24;
+
 /// At most this many threads read /proc at once (the calling thread is one
 /// of them).
 const MAX_THREADS: usize = 8;
@@ -43,14 +63,25 @@ const MAX_THREADS: usize = 8;
 /// starting threads would cost more than it saves.
 const PROCESSES_PER_THREAD: usize = 16;
 
+/// How often (in descriptors) a read checks whether the scan may stop.
+const STOP_CHECK_EVERY: usize = 64;
+
 /// Scan for the owners of the sockets `query` asks for. `memory` is read
 /// when the query trusts it, and updated with every process read.
 pub fn scan(query: &OwnerQuery<'_>, memory: &mut FdMemory) -> OwnerScan {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_THREADS);
+    scan_on(query, memory, threads)
+}
+
+/// [`scan`] on at most `max_threads` threads.
+fn scan_on(query: &OwnerQuery<'_>, memory: &mut FdMemory, max_threads: usize) -> OwnerScan {
     if query.wanted.is_some_and(HashSet::is_empty) {
         return OwnerScan::default();
     }
     let pids = list_pids();
-    let mut result = run(query, &pids, memory);
+    let mut result = run(query, &pids, memory, max_threads);
     // A pass that trusted remembered descriptors can miss a socket opened
     // on a reused descriptor number: read everything again, for those
     // sockets only, if any is one this user could see.
@@ -69,7 +100,7 @@ pub fn scan(query: &OwnerQuery<'_>, memory: &mut FdMemory) -> OwnerScan {
                 trust_memory: false,
                 ..*query
             };
-            let more = run(&again, &pids, memory);
+            let more = run(&again, &pids, memory, max_threads);
             result.links_read += more.links_read;
             result.unreadable_processes = more.unreadable_processes;
             for (inode, pids) in more.owners {
@@ -96,83 +127,156 @@ fn list_pids() -> Vec<u32> {
     pids
 }
 
-/// What the scan threads share.
-struct Shared<'q> {
-    query: &'q OwnerQuery<'q>,
-    order: Vec<u32>,
-    next: AtomicUsize,
+/// Which of a process's descriptors one read covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Span {
+    /// All of them.
+    All,
+    /// The lowest [`LOW_FDS`] (at least; the listing calls that found them).
+    Low,
+    /// Those above `fd`: the rest of an earlier read of the process whose
+    /// /proc/PID/fd had inode `identity` (if it no longer has, the pid is
+    /// another process now, and all its descriptors are read).
+    Above { fd: u32, identity: u64 },
+}
+
+/// One process to read, and how much of it.
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    pid: u32,
+    span: Span,
+}
+
+/// What the scan threads share across passes.
+struct Progress {
     /// Wanted inodes without an owner yet (early stop only).
     missing: AtomicUsize,
     stop: AtomicBool,
     owners: Mutex<HashMap<u64, Vec<u32>>>,
 }
 
+/// What one thread read of one process.
+struct Piece {
+    pid: u32,
+    fds: ProcessFds,
+    /// Descriptors above this number were not read.
+    cut: Option<u32>,
+    /// `fds` continue an earlier partial read of the same process.
+    continued: bool,
+    /// The process holds a wanted socket.
+    hit: bool,
+}
+
 /// What one thread did.
 #[derive(Default)]
 struct Part {
-    read: Vec<(u32, ProcessFds)>,
-    visited: Vec<u32>,
+    read: Vec<Piece>,
+    /// Processes that are done with: unreadable or gone.
+    finished: Vec<u32>,
     unreadable: usize,
     links_read: usize,
 }
 
-/// One pass over the processes in `pids`, in the query's order.
-fn run(query: &OwnerQuery<'_>, pids: &[u32], memory: &mut FdMemory) -> OwnerScan {
-    let order = visiting_order(query, pids);
-    let wanted_count = query.wanted.map_or(usize::MAX, HashSet::len);
-    let shared = Shared {
-        query,
-        order,
-        next: AtomicUsize::new(0),
-        missing: AtomicUsize::new(wanted_count),
+/// What the passes of one scan have read so far.
+#[derive(Default)]
+struct Seen {
+    /// Processes read in full, unreadable or gone: not to read again.
+    done: HashSet<u32>,
+    /// Processes read in part, with what was read.
+    partial: HashMap<u32, ProcessFds>,
+    /// Processes found holding a wanted socket.
+    hit: HashSet<u32>,
+    unreadable: usize,
+    links_read: usize,
+}
+
+impl Seen {
+    /// Fold one thread's work in; complete reads go to `memory`.
+    fn absorb(&mut self, part: Part, memory: &mut FdMemory) {
+        self.unreadable += part.unreadable;
+        self.links_read += part.links_read;
+        self.done.extend(part.finished);
+        for piece in part.read {
+            let Piece {
+                pid,
+                mut fds,
+                cut,
+                continued,
+                hit,
+            } = piece;
+            if hit {
+                self.hit.insert(pid);
+            }
+            if continued && let Some(mut earlier) = self.partial.remove(&pid) {
+                // Both ascending, the continuation above the earlier part.
+                earlier.fds.append(&mut fds.fds);
+                fds = earlier;
+            } else {
+                self.partial.remove(&pid);
+            }
+            if cut.is_some() {
+                self.partial.insert(pid, fds);
+            } else {
+                self.done.insert(pid);
+                memory.processes.insert(pid, fds);
+            }
+        }
+    }
+
+    /// How to read the rest of a process read in part, if it was.
+    fn rest_of(&self, pid: u32) -> Option<Span> {
+        let p = self.partial.get(&pid)?;
+        Some(Span::Above {
+            fd: p.fds.last().map_or(0, |&(fd, _)| fd),
+            identity: p.identity,
+        })
+    }
+}
+
+/// One scan of the processes in `pids`: for an early stop, likely owners
+/// in full, then the low descriptors of the others, then their rest; else
+/// every process in full.
+fn run(
+    query: &OwnerQuery<'_>,
+    pids: &[u32],
+    memory: &mut FdMemory,
+    max_threads: usize,
+) -> OwnerScan {
+    let progress = Progress {
+        missing: AtomicUsize::new(query.wanted.map_or(usize::MAX, HashSet::len)),
         stop: AtomicBool::new(false),
         owners: Mutex::new(HashMap::new()),
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, MAX_THREADS)
-        .min(shared.order.len() / PROCESSES_PER_THREAD + 1);
-    let remembered: &FdMemory = memory;
-    let mut parts: Vec<Part> = std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        for n in 1..threads {
-            let shared = &shared;
-            let spawned = std::thread::Builder::new()
-                .name(format!("portwise-fdscan-{n}"))
-                .spawn_scoped(scope, move || work(shared, remembered));
-            // Without the thread, the others take its share.
-            if let Ok(handle) = spawned {
-                handles.push(handle);
-            }
+    let mut seen = Seen::default();
+    let first = visiting_order(query, pids);
+    for part in pass(query, &progress, &first, memory, max_threads) {
+        seen.absorb(part, memory);
+    }
+    if !progress.stop.load(Ordering::Relaxed) && !seen.partial.is_empty() {
+        let mut rest: Vec<Item> = first
+            .iter()
+            .filter_map(|item| {
+                Some(Item {
+                    pid: item.pid,
+                    span: seen.rest_of(item.pid)?,
+                })
+            })
+            .collect();
+        // The sockets on one port are mostly one process's (a server's
+        // listener and the connections it accepted): the rest of the
+        // processes that hold some of them comes first.
+        rest.sort_by_key(|item| !seen.hit.contains(&item.pid));
+        for part in pass(query, &progress, &rest, memory, max_threads) {
+            seen.absorb(part, memory);
         }
-        let mut parts = vec![work(&shared, remembered)];
-        for h in handles {
-            if let Ok(part) = h.join() {
-                parts.push(part);
-            }
-        }
-        parts
-    });
-    let stopped_early = shared.stop.load(Ordering::Relaxed);
-    let mut owners = shared
+    }
+    let stopped_early = progress.stop.load(Ordering::Relaxed);
+    let mut owners = progress
         .owners
         .into_inner()
         .unwrap_or_else(|e| e.into_inner());
-    let mut unreadable = 0;
-    let mut links_read = 0;
-    let mut visited: HashSet<u32> = HashSet::new();
-    for part in &mut parts {
-        unreadable += part.unreadable;
-        links_read += part.links_read;
-        visited.extend(part.visited.iter().copied());
-        for (pid, fds) in part.read.drain(..) {
-            memory.processes.insert(pid, fds);
-        }
-    }
     if stopped_early {
-        let family = complete_families(query, pids, &mut owners, &mut visited, memory);
-        unreadable += family.unreadable;
-        links_read += family.links_read;
+        complete_families(query, pids, &mut owners, &mut seen, memory);
     }
     for pids in owners.values_mut() {
         pids.sort_unstable();
@@ -180,33 +284,86 @@ fn run(query: &OwnerQuery<'_>, pids: &[u32], memory: &mut FdMemory) -> OwnerScan
     }
     OwnerScan {
         owners,
-        unreadable_processes: unreadable,
-        links_read,
+        unreadable_processes: seen.unreadable,
+        links_read: seen.links_read,
         stopped_early,
     }
 }
 
+/// Read `items` on up to `max_threads` named threads (the calling thread
+/// is one), each taking the next item from a shared index.
+fn pass(
+    query: &OwnerQuery<'_>,
+    progress: &Progress,
+    items: &[Item],
+    memory: &FdMemory,
+    max_threads: usize,
+) -> Vec<Part> {
+    let next = AtomicUsize::new(0);
+    let threads = max_threads
+        .clamp(1, MAX_THREADS)
+        .min(items.len() / PROCESSES_PER_THREAD + 1);
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for n in 1..threads {
+            let next = &next;
+            let spawned = std::thread::Builder::new()
+                .name(format!("portwise-fdscan-{n}"))
+                .spawn_scoped(scope, move || work(query, progress, items, next, memory));
+            // Without the thread, the others take its share.
+            if let Ok(handle) = spawned {
+                handles.push(handle);
+            }
+        }
+        let mut parts = vec![work(query, progress, items, &next, memory)];
+        for h in handles {
+            if let Ok(part) = h.join() {
+                parts.push(part);
+            }
+        }
+        parts
+    })
+}
+
 /// Likely owners first (seen before, then the sockets' users), the rest
-/// after, each group in pid order. Without an early stop the order only
-/// matters for balancing threads, so it stays plain pid order.
-fn visiting_order(query: &OwnerQuery<'_>, pids: &[u32]) -> Vec<u32> {
+/// after, each group in pid order. With an early stop, only the owners
+/// seen before are read in full at once; the others' low descriptors come
+/// first. Without one the order only matters for balancing threads, so it
+/// stays plain pid order.
+fn visiting_order(query: &OwnerQuery<'_>, pids: &[u32]) -> Vec<Item> {
     if !query.stop_early {
-        return pids.to_vec();
+        return pids
+            .iter()
+            .map(|&pid| Item {
+                pid,
+                span: Span::All,
+            })
+            .collect();
     }
     let known: HashSet<u32> = query.likely_pids.iter().copied().collect();
-    let mut first: Vec<u32> = pids.iter().copied().filter(|p| known.contains(p)).collect();
-    let mut by_user = Vec::new();
+    let low = |pid| Item {
+        pid,
+        span: Span::Low,
+    };
+    let mut first: Vec<Item> = pids
+        .iter()
+        .copied()
+        .filter(|p| known.contains(p))
+        .map(|pid| Item {
+            pid,
+            span: Span::All,
+        })
+        .collect();
     let mut rest = Vec::new();
     for &pid in pids.iter().filter(|p| !known.contains(p)) {
         if !query.likely_uids.is_empty()
             && process_uid(pid).is_some_and(|u| query.likely_uids.contains(&u))
         {
-            by_user.push(pid);
+            first.push(low(pid));
         } else {
-            rest.push(pid);
+            rest.push(low(pid));
         }
     }
-    first.append(&mut by_user);
     first.append(&mut rest);
     first
 }
@@ -233,42 +390,71 @@ fn proc_path(pid: u32, tail: &str) -> std::ffi::CString {
     std::ffi::CString::new(text).unwrap_or_default()
 }
 
-/// One thread's loop: take the next process until none is left or every
+/// One thread's loop: take the next item until none is left or every
 /// wanted inode has an owner.
-fn work(shared: &Shared<'_>, memory: &FdMemory) -> Part {
+fn work(
+    query: &OwnerQuery<'_>,
+    progress: &Progress,
+    items: &[Item],
+    next: &AtomicUsize,
+    memory: &FdMemory,
+) -> Part {
     let mut part = Part::default();
     let mut dents = vec![0u8; DENTS_BUFFER];
     let mut hits = Vec::new();
-    while !shared.stop.load(Ordering::Relaxed) {
-        let i = shared.next.fetch_add(1, Ordering::Relaxed);
-        let Some(&pid) = shared.order.get(i) else {
+    while !progress.stop.load(Ordering::Relaxed) {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(&Item { pid, span }) = items.get(i) else {
             break;
         };
         hits.clear();
         let before = memory.processes.get(&pid);
-        part.visited.push(pid);
-        match read_process(pid, shared.query, before, &mut dents, &mut hits) {
-            Read::Fds(fds, links) => {
+        let read = read_process(
+            pid,
+            query,
+            before,
+            span,
+            &progress.stop,
+            &mut dents,
+            &mut hits,
+        );
+        match read {
+            Read::Fds {
+                fds,
+                links,
+                cut,
+                continued,
+            } => {
                 part.links_read += links;
-                part.read.push((pid, fds));
+                part.read.push(Piece {
+                    pid,
+                    fds,
+                    cut,
+                    continued,
+                    hit: !hits.is_empty(),
+                });
             }
             Read::Unreadable(links) => {
                 part.links_read += links;
                 part.unreadable += 1;
+                part.finished.push(pid);
                 continue;
             }
-            Read::Gone => continue,
+            Read::Gone => {
+                part.finished.push(pid);
+                continue;
+            }
         }
         if hits.is_empty() {
             continue;
         }
-        let mut owners = shared.owners.lock().unwrap_or_else(|e| e.into_inner());
+        let mut owners = progress.owners.lock().unwrap_or_else(|e| e.into_inner());
         for &inode in &hits {
             let pids = owners.entry(inode).or_default();
-            if pids.is_empty() && shared.query.stop_early {
-                let left = shared.missing.fetch_sub(1, Ordering::Relaxed) - 1;
+            if pids.is_empty() && query.stop_early {
+                let left = progress.missing.fetch_sub(1, Ordering::Relaxed) - 1;
                 if left == 0 {
-                    shared.stop.store(true, Ordering::Relaxed);
+                    progress.stop.store(true, Ordering::Relaxed);
                 }
             }
             pids.push(pid);
@@ -289,10 +475,9 @@ fn complete_families(
     query: &OwnerQuery<'_>,
     pids: &[u32],
     owners: &mut HashMap<u64, Vec<u32>>,
-    visited: &mut HashSet<u32>,
+    seen: &mut Seen,
     memory: &mut FdMemory,
-) -> Part {
-    let mut part = Part::default();
+) {
     let mut parent: HashMap<u32, u32> = HashMap::new();
     let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
     for &pid in pids {
@@ -306,6 +491,8 @@ fn complete_families(
     queue.dedup();
     let mut dents = vec![0u8; DENTS_BUFFER];
     let mut hits = Vec::new();
+    // Nothing stops these reads half way.
+    let never = AtomicBool::new(false);
     while let Some(holder) = queue.pop() {
         let mut relatives: Vec<u32> = children.get(&holder).cloned().unwrap_or_default();
         if let Some(&pp) = parent.get(&holder)
@@ -314,22 +501,39 @@ fn complete_families(
             relatives.push(pp);
         }
         for pid in relatives {
-            if !visited.insert(pid) {
+            if seen.done.contains(&pid) {
                 continue;
             }
+            let span = seen.rest_of(pid).unwrap_or(Span::All);
             hits.clear();
             let before = memory.processes.get(&pid);
-            match read_process(pid, query, before, &mut dents, &mut hits) {
-                Read::Fds(fds, links) => {
-                    part.links_read += links;
-                    memory.processes.insert(pid, fds);
+            let mut part = Part::default();
+            match read_process(pid, query, before, span, &never, &mut dents, &mut hits) {
+                Read::Fds {
+                    fds,
+                    links,
+                    cut,
+                    continued,
+                } => {
+                    part.links_read = links;
+                    part.read.push(Piece {
+                        pid,
+                        fds,
+                        cut,
+                        continued,
+                        hit: !hits.is_empty(),
+                    });
                 }
                 Read::Unreadable(links) => {
-                    part.links_read += links;
-                    part.unreadable += 1;
+                    part.links_read = links;
+                    part.unreadable = 1;
+                    part.finished.push(pid);
                 }
-                Read::Gone => {}
+                Read::Gone => part.finished.push(pid),
             }
+            seen.absorb(part, memory);
+            // However the read ended, this process is not read again.
+            seen.done.insert(pid);
             if !hits.is_empty() {
                 for &inode in &hits {
                     owners.entry(inode).or_default().push(pid);
@@ -338,7 +542,6 @@ fn complete_families(
             }
         }
     }
-    part
 }
 
 /// The parent pid in /proc/PID/stat ("pid (comm) state ppid ..."; comm
@@ -352,20 +555,32 @@ fn parent_pid(pid: u32) -> Option<u32> {
 
 /// How reading one process went.
 enum Read {
-    /// Its descriptors, and how many links were read.
-    Fds(ProcessFds, usize),
+    /// Its descriptors (of the span asked for) and how many links were read.
+    Fds {
+        fds: ProcessFds,
+        links: usize,
+        /// Descriptors above this number were not read (a [`Span::Low`]
+        /// read, or the scan stopped meanwhile).
+        cut: Option<u32>,
+        /// `fds` are the rest of the earlier read a [`Span::Above`] named
+        /// (else the process changed, and they are all of it).
+        continued: bool,
+    },
     /// Its descriptors are not ours to read (links read before the refusal).
     Unreadable(usize),
     /// It exited meanwhile.
     Gone,
 }
 
-/// Read process `pid`'s descriptors, pushing the wanted socket inodes it
-/// holds onto `hits`.
+/// Read the `span` of process `pid`'s descriptors, pushing the wanted
+/// socket inodes it holds onto `hits`. Stops after the descriptor in hand
+/// once `stop` is set.
 fn read_process(
     pid: u32,
     query: &OwnerQuery<'_>,
     before: Option<&ProcessFds>,
+    span: Span,
+    stop: &AtomicBool,
     dents: &mut [u8],
     hits: &mut Vec<u64>,
 ) -> Read {
@@ -395,18 +610,35 @@ fn read_process(
             st.st_ino
         }
     };
+    // The rest of an earlier read: only if the pid is the same process.
+    let after = match span {
+        Span::Above { fd, identity: id } if id == identity => Some(fd),
+        _ => None,
+    };
+    let low = span == Span::Low;
+    let room = if low {
+        LOW_BUFFER.min(dents.len())
+    } else {
+        dents.len()
+    };
     let before = before.filter(|b| query.trust_memory && b.identity == identity);
-    let mut fds: Vec<(u32, u64)> = Vec::with_capacity(before.map_or(64, |b| b.fds.len() + 8));
+    let mut fds: Vec<(u32, u64)> = Vec::with_capacity(if low {
+        LOW_FDS
+    } else {
+        before.map_or(64, |b| b.fds.len() + 8)
+    });
     let mut links = 0usize;
+    let mut cut = None;
     let mut target = [0u8; 64];
-    loop {
-        // SAFETY: the kernel writes at most `dents.len()` bytes into `dents`.
+    'listing: loop {
+        // SAFETY: the kernel writes at most `room` <= `dents.len()` bytes
+        // into `dents`.
         let n = unsafe {
             libc::syscall(
                 libc::SYS_getdents64,
                 dir.as_raw_fd(),
                 dents.as_mut_ptr(),
-                dents.len(),
+                room,
             )
         };
         if n < 0 {
@@ -434,40 +666,56 @@ fn read_process(
                 // "." and "..".
                 continue;
             };
+            if after.is_some_and(|a| fd <= a) {
+                continue;
+            }
             if let Some(inode) = remembered(before, fd, query.live) {
                 fds.push((fd, inode));
                 note_hit(inode, query.wanted, hits);
-                continue;
-            }
-            links += 1;
-            // SAFETY: `name` is NUL-terminated and `target` is writable for
-            // its length.
-            let len = unsafe {
-                libc::readlinkat(
-                    dir.as_raw_fd(),
-                    name.as_ptr(),
-                    target.as_mut_ptr().cast(),
-                    target.len(),
-                )
-            };
-            if len < 0 {
-                match errno() {
-                    // Reading another process's links needs ptrace read
-                    // access: refused for one, refused for all.
-                    libc::EACCES | libc::EPERM => {
-                        hits.clear();
-                        return Read::Unreadable(links);
+            } else {
+                links += 1;
+                // SAFETY: `name` is NUL-terminated and `target` is writable
+                // for its length.
+                let len = unsafe {
+                    libc::readlinkat(
+                        dir.as_raw_fd(),
+                        name.as_ptr(),
+                        target.as_mut_ptr().cast(),
+                        target.len(),
+                    )
+                };
+                if len < 0 {
+                    match errno() {
+                        // Reading another process's links needs ptrace read
+                        // access: refused for one, refused for all.
+                        libc::EACCES | libc::EPERM => {
+                            hits.clear();
+                            return Read::Unreadable(links);
+                        }
+                        // Closed since the listing.
+                        _ => continue,
                     }
-                    // Closed since the listing.
-                    _ => continue,
                 }
+                let inode = socket_inode(&target[..len as usize]).unwrap_or(0);
+                fds.push((fd, inode));
+                note_hit(inode, query.wanted, hits);
             }
-            let inode = socket_inode(&target[..len as usize]).unwrap_or(0);
-            fds.push((fd, inode));
-            note_hit(inode, query.wanted, hits);
+            if fds.len().is_multiple_of(STOP_CHECK_EVERY) && stop.load(Ordering::Relaxed) {
+                cut = Some(fd);
+                break 'listing;
+            }
+        }
+        if low && fds.len() >= LOW_FDS {
+            cut = fds.last().map(|&(fd, _)| fd);
+            break;
         }
     }
-    Read::Fds(ProcessFds { identity, fds }, links)
+    Read::Fds {
+        fds: ProcessFds { identity, fds },
+        links,
+        cut,
+        continued: after.is_some(),
+    }
 }
 
 /// The inode a remembered descriptor held, if it can be trusted: it was
@@ -510,6 +758,12 @@ mod tests {
     use std::os::unix::process::CommandExt;
     use std::process::{Child, Command, Stdio};
     use std::time::{Duration, Instant};
+
+    /// The tests that start children holding sockets run one at a time:
+    /// a child forked by one holds every descriptor of this process until
+    /// its exec, and the other's waits for owners to hold still could
+    /// time out under load.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     /// Child processes, killed and reaped however the test ends.
     struct Kids(Vec<Child>);
@@ -586,6 +840,7 @@ mod tests {
 
     #[test]
     fn early_stop_names_the_same_owners_as_a_full_scan() {
+        let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         let me = std::process::id();
         let mut kids = Kids(Vec::new());
         // a: this process only.
@@ -722,6 +977,151 @@ mod tests {
         );
         assert!(third.owners[&fresh_inode].contains(&me));
         assert!(third.owners[&inode_of(&keep)].contains(&me));
+    }
+
+    /// `sleep 30` holding `fd` of this process as its descriptor `at`, with
+    /// /dev/null on every other descriptor from 3 below `upto`: a busy
+    /// process whose socket sits low or high among its descriptors.
+    fn spawn_busy(kids: &mut Kids, fd: i32, at: i32, upto: i32) -> u32 {
+        assert!(at >= 3 && upto < 800);
+        let null = std::fs::File::open("/dev/null").unwrap();
+        let null_fd = null.as_raw_fd();
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: fcntl and dup2 are async-signal-safe. The sources move
+        // above 800 first (close-on-exec copies), so filling 3.. cannot
+        // overwrite them; the copies made by dup2 survive exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                let sock = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 800);
+                let nul = libc::fcntl(null_fd, libc::F_DUPFD_CLOEXEC, 800);
+                if sock < 0 || nul < 0 || libc::dup2(sock, at) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                for n in (3..upto).filter(|&n| n != at) {
+                    if libc::dup2(nul, n) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().unwrap();
+        let pid = child.id();
+        kids.0.push(child);
+        pid
+    }
+
+    #[test]
+    fn low_descriptors_first_still_finds_sockets_above_them_on_any_thread_count() {
+        let _one_at_a_time = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let mut kids = Kids(Vec::new());
+        let upto = LOW_FDS as i32 + 200;
+        // high: a child holds it far above its lowest LOW_FDS descriptors
+        // (found by the second pass only); low: another child holds it at 3.
+        let high = listener();
+        let high_inode = inode_of(&high);
+        let high_kid = spawn_busy(&mut kids, high.as_raw_fd(), upto - 20, upto);
+        let low = listener();
+        let low_inode = inode_of(&low);
+        let low_kid = spawn_busy(&mut kids, low.as_raw_fd(), 3, upto);
+        // Only the children hold them now.
+        drop((high, low));
+        let wanted: HashSet<u64> = [high_inode, low_inode].into_iter().collect();
+        let uids = HashSet::new();
+        let expected: HashMap<u64, Vec<u32>> =
+            [(high_inode, vec![high_kid]), (low_inode, vec![low_kid])]
+                .into_iter()
+                .collect();
+        // Wait (bounded) until both children have exec'd: a child forked
+        // elsewhere in this binary (or ours, before exec) may hold them too.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let full = scan_on(
+                &query(&wanted, false, &[], &uids),
+                &mut FdMemory::default(),
+                1,
+            );
+            if only(&full, &wanted) == expected {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{:?}", only(&full, &wanted));
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Every way of scanning names the same owners: a full scan or an
+        // early stop, on one thread or several, with remembered
+        // descriptors or without.
+        let mut compared = 0;
+        for attempt in 0..10 {
+            let threads = [1, 2, 4][attempt % 3];
+            let mut memory = FdMemory::default();
+            let full = scan_on(&query(&wanted, false, &[], &uids), &mut memory, threads);
+            let early = scan_on(
+                &query(&wanted, true, &[], &uids),
+                &mut FdMemory::default(),
+                threads,
+            );
+            let again = scan_on(
+                &OwnerQuery {
+                    trust_memory: true,
+                    retry: Some(&wanted),
+                    ..query(&wanted, true, &[], &uids)
+                },
+                &mut memory,
+                threads,
+            );
+            let after = scan_on(
+                &query(&wanted, false, &[], &uids),
+                &mut FdMemory::default(),
+                threads,
+            );
+            if only(&full, &wanted) != expected || only(&after, &wanted) != expected {
+                // A passing holder (see above) between the scans.
+                continue;
+            }
+            assert_eq!(
+                only(&early, &wanted),
+                expected,
+                "early stop, {threads} threads"
+            );
+            assert_eq!(
+                only(&again, &wanted),
+                expected,
+                "remembered, {threads} threads"
+            );
+            assert!(!full.stopped_early);
+            compared += 1;
+        }
+        assert!(compared >= 3, "the owners never held still");
+
+        // The socket held low is found before the busy processes' upper
+        // descriptors are read: theirs (about 2 x 200 links) are skipped.
+        let just_low: HashSet<u64> = [low_inode].into_iter().collect();
+        let mut saved = false;
+        for _ in 0..10 {
+            let full = scan_on(
+                &query(&just_low, false, &[], &uids),
+                &mut FdMemory::default(),
+                2,
+            );
+            let early = scan_on(
+                &query(&just_low, true, &[], &uids),
+                &mut FdMemory::default(),
+                2,
+            );
+            assert_eq!(only(&early, &just_low), only(&full, &just_low));
+            if early.stopped_early && early.links_read + 300 <= full.links_read {
+                saved = true;
+                break;
+            }
+        }
+        assert!(
+            saved,
+            "the early stop never read fewer links than a full scan"
+        );
     }
 
     #[test]
