@@ -295,7 +295,11 @@ fn test_bind_from_an_ipv6_loopback_row_tests_that_address() {
     let port = held.local_addr().unwrap().port();
     let me = std::process::id();
     let rig = Rig::new();
-    let mut h = rig.harness(Default::default());
+    // The details panel closed, as above: a right-click selects its row.
+    let mut h = rig.harness(portwise::window::shell::Settings {
+        details_open: false,
+        ..Default::default()
+    });
     let snap = snapshot(T0, vec![listener("::1", port, me, "ui_bind")]);
     refresh(&rig, &mut h, snap);
     h.get_by_label(&format!("ui_bind ({me})")).click_secondary();

@@ -440,9 +440,23 @@ pub fn plan_port(port: u16, snap: &Snapshot) -> Result<Vec<StopTarget>, StopErro
         let Some(f) = facts_of(&sys, users.as_ref(), h.pid) else {
             continue;
         };
+        let mut notes = caveats(&f.name, Some(port), &names, &units);
+        // A proxy that publishes the port for a known container (docker-proxy,
+        // conmon, rootlessport): name the container and the command that
+        // stops it, since killing the proxy leaves the container publishing.
+        if let Some((p, cmd)) =
+            published_by(snap, port, h.pid).and_then(|p| Some((p, p.stop_command()?)))
+        {
+            notes.push(format!(
+                "{} publishes port {port} for container {}: stop the container \
+                 instead of its proxy: {cmd}",
+                p.via,
+                p.container.as_ref().map(|c| c.label()).unwrap_or_default()
+            ));
+        }
         out.push(StopTarget {
             pid: h.pid,
-            caveats: caveats(&f.name, Some(port), &names, &units),
+            caveats: notes,
             refusal: refusal(h.pid, &f.name),
             name: f.name,
             user: h.user.clone().or(f.user),
@@ -455,6 +469,14 @@ pub fn plan_port(port: u16, snap: &Snapshot) -> Result<Vec<StopTarget>, StopErro
         return Err(StopError::NothingHolds(port));
     }
     Ok(out)
+}
+
+/// What `pid` publishes on `port` for a container, where the snapshot knows.
+fn published_by(snap: &Snapshot, port: u16, pid: u32) -> Option<&crate::sockets::Published> {
+    snap.sockets
+        .iter()
+        .filter(|s| s.local_port == port && s.processes.iter().any(|p| p.pid == pid))
+        .find_map(|s| s.published.as_deref())
 }
 
 /// The OS's user list, where it may be read (not under Wine: see

@@ -228,3 +228,37 @@ fn stopper_reports_a_process_that_ignores_sigterm() {
     let r = s.stop(&t, true);
     assert_eq!(r.outcome, StopOutcome::Killed, "{}", r.message);
 }
+
+/// A proxy that publishes the port for a container: the plan names the
+/// container and the command that stops it, not only the proxy.
+#[test]
+fn plan_port_names_the_container_a_proxy_publishes_for() {
+    let child = Sleeper::spawn("exec sleep 30");
+    wait_started(child.pid());
+    let mut l = listener(8080, &[(child.pid(), "conmon")]);
+    l.published = Some(Box::new(crate::sockets::Published {
+        via: "conmon".into(),
+        container: Some(crate::sockets::Container {
+            runtime: "podman".into(),
+            id: "3f2a9c1b7d0e11223344".into(),
+            name: Some("web".into()),
+        }),
+        target: None,
+    }));
+    let plan = plan_port(8080, &snap(vec![l])).unwrap();
+    let t = plan.iter().find(|t| t.pid == child.pid()).unwrap();
+    assert!(
+        t.caveats
+            .iter()
+            .any(|c| c.contains("container web") && c.contains("podman stop web")),
+        "{:?}",
+        t.caveats
+    );
+    // Without a known container there is no such line.
+    let plain = plan_port(
+        8080,
+        &snap(vec![listener(8080, &[(child.pid(), "conmon")])]),
+    )
+    .unwrap();
+    assert!(plain[0].caveats.iter().all(|c| !c.contains("podman stop")));
+}
