@@ -59,7 +59,12 @@ fn stop_confirmation() {
         port: Some(5432),
         refusal: None,
     }];
-    let mut h = rig.harness(Settings::default());
+    // The details panel closed: a right-click selects its row, and the
+    // panel would show the menu's "Stop process…" a second time.
+    let mut h = rig.harness(Settings {
+        details_open: false,
+        ..Settings::default()
+    });
     refresh(&rig, &mut h, machine(T0));
     h.get_by_label("postgres (900)").click_secondary();
     h.run();
