@@ -107,3 +107,25 @@ fn right_to_left(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui)) -> f32 {
     })
     .inner
 }
+
+/// A label and a one-line text field named by it (so tests and screen
+/// readers find the field by the label's text). Returns the new text when
+/// the user changed it this frame.
+pub fn labelled_text(
+    ui: &mut egui::Ui,
+    label: &str,
+    text: &str,
+    hint: &str,
+    width: f32,
+) -> Option<String> {
+    let label = ui.label(label);
+    let mut t = text.to_owned();
+    let r = ui
+        .add(
+            egui::TextEdit::singleline(&mut t)
+                .hint_text(hint)
+                .desired_width(width),
+        )
+        .labelled_by(label.id);
+    r.changed().then_some(t)
+}

@@ -22,16 +22,13 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             );
             ui.add_space(8.0);
             ui.horizontal(|ui| {
-                let label = ui.label("Who listens on port");
-                let mut t = f.port_text.clone();
-                let r = ui
-                    .add(
-                        egui::TextEdit::singleline(&mut t)
-                            .hint_text("e.g. 8080")
-                            .desired_width(90.0),
-                    )
-                    .labelled_by(label.id);
-                if r.changed() {
+                if let Some(t) = crate::window::widgets::labelled_text(
+                    ui,
+                    "Who listens on port",
+                    &f.port_text,
+                    "e.g. 8080",
+                    90.0,
+                ) {
                     out.push(Action::Fleet(FleetMsg::SetPort(t)));
                 }
             });

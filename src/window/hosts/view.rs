@@ -318,29 +318,19 @@ fn bind(
         .num_columns(2)
         .spacing([12.0, 8.0])
         .show(ui, |ui| {
-            let label = ui.label("Port");
-            let mut t = h.forms.bind_port.clone();
-            let r = ui
-                .add(
-                    egui::TextEdit::singleline(&mut t)
-                        .hint_text("e.g. 8080")
-                        .desired_width(90.0),
-                )
-                .labelled_by(label.id);
-            if r.changed() {
+            if let Some(t) =
+                widgets::labelled_text(ui, "Port", &h.forms.bind_port, "e.g. 8080", 90.0)
+            {
                 msg(out, HostsMsg::SetBindPort(t));
             }
             ui.end_row();
-            let label = ui.label("Address");
-            let mut t = h.forms.bind_addr.clone();
-            let r = ui
-                .add(
-                    egui::TextEdit::singleline(&mut t)
-                        .hint_text("0.0.0.0, ::, 127.0.0.1 …")
-                        .desired_width(220.0),
-                )
-                .labelled_by(label.id);
-            if r.changed() {
+            if let Some(t) = widgets::labelled_text(
+                ui,
+                "Address",
+                &h.forms.bind_addr,
+                "0.0.0.0, ::, 127.0.0.1 …",
+                220.0,
+            ) {
                 msg(out, HostsMsg::SetBindAddr(t));
             }
             ui.end_row();
