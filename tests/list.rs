@@ -560,3 +560,49 @@ fn help_is_available_and_closed_pipes_are_not_errors() {
         .unwrap();
     assert!(err.is_empty(), "{err}");
 }
+
+/// A listener of another user (root) whose process `nobody` cannot see:
+/// the table names its user from the socket's uid, not "?", and says the
+/// process is hidden (issue 13: "show the user"). Needs root to be another
+/// user than `nobody`.
+#[test]
+fn a_hidden_owner_is_named_by_the_sockets_user() {
+    if !portwise::platform::os::process::is_elevated() {
+        eprintln!("SKIPPED a_hidden_owner_is_named_by_the_sockets_user: needs root");
+        return;
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("SKIPPED a_hidden_owner_is_named_by_the_sockets_user: setpriv is not installed");
+        return;
+    }
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port().to_string();
+    // setpriv changes uid before exec; leaving uid 0 drops the
+    // capabilities (capabilities(7), "Effect of user ID changes").
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(env!("CARGO_BIN_EXE_portwise"))
+        .args(["list", "--port", &port])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = text
+        .lines()
+        .find(|l| l.contains(&format!("127.0.0.1:{port} ")))
+        .unwrap_or_else(|| panic!("no row for the listener:\n{text}"));
+    assert!(row.contains("(hidden, see below)"), "{row}");
+    let user = row.split_whitespace().rev().nth(3).unwrap_or_default();
+    assert_eq!(user, "root", "the USER cell: {row}");
+    drop(l);
+}

@@ -392,7 +392,10 @@ fn render_table(
                     format!("(was {}, pid {})", o.name, o.pid),
                 )
             } else if is_unattributed(s) {
-                ("?".into(), "?".into(), "(hidden, see below)".into())
+                // The kernel says whose socket it is even when /proc hides
+                // the process (issue 13: show the user).
+                let user = snapshot.hidden_owner_user(s).unwrap_or_else(|| "?".into());
+                ("?".into(), user, "(hidden, see below)".into())
             } else {
                 ("-".into(), "-".into(), "-".into())
             };
@@ -586,6 +589,7 @@ mod tests {
             unattributed_reason: Some("1 socket held by processes of root (uid 0)".into()),
             privileged: false,
             sockets: vec![listen, tw, hidden],
+            owner_users: [(0, "root".to_string())].into_iter().collect(),
         }
     }
 
@@ -654,6 +658,8 @@ mod tests {
         assert!(lines[2].contains("59.2s"), "{}", lines[2]);
         assert!(lines[2].contains("(was python3, pid 4242)"));
         assert!(lines[3].contains("(hidden, see below)"));
+        // The kernel's uid names the user even though the process is hidden.
+        assert!(lines[3].contains(" root "), "{}", lines[3]);
         assert!(
             text.contains("3 sockets: 2 LISTEN, 1 TIME_WAIT\n"),
             "{text}"

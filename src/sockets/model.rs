@@ -398,9 +398,31 @@ pub struct Snapshot {
     pub privileged: bool,
     /// Sorted by [`SocketEntry::sort_key`].
     pub sockets: Vec<SocketEntry>,
+    /// Login names of the uids that hold sockets whose owner process this
+    /// user cannot see: the kernel reports a socket's uid (Linux sock_diag)
+    /// even when /proc hides its process, so the table can still say whose
+    /// it is. Not in JSON (the reason names them); see
+    /// [`Snapshot::hidden_owner_user`].
+    #[serde(skip)]
+    pub owner_users: std::collections::BTreeMap<u32, String>,
 }
 
 impl Snapshot {
+    /// Whose socket `e` is when its owner process is hidden from this user:
+    /// the login name of the socket's uid, or "uid N" where the name is not
+    /// known. `None` for a socket with a visible owner, a kernel-owned one
+    /// (TIME_WAIT, orphans) or one without a uid.
+    pub fn hidden_owner_user(&self, e: &SocketEntry) -> Option<String> {
+        if !crate::sockets::is_unattributed(e) {
+            return None;
+        }
+        let uid = e.uid?;
+        Some(match self.owner_users.get(&uid) {
+            Some(name) => name.clone(),
+            None => format!("uid {uid}"),
+        })
+    }
+
     /// Sort sockets (and each socket's processes) into the deterministic order.
     pub fn sort(&mut self) {
         for s in &mut self.sockets {

@@ -491,13 +491,14 @@ impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
             .iter()
             .filter(|s| is_unattributed(s))
             .collect();
-        let (count, reason) = self.explain_unattributed(&lost, privileged);
+        let (count, reason, owner_users) = self.explain_unattributed(&lost, privileged);
         let mut snapshot = Snapshot {
             taken_at_unix_ms,
             unattributed: count,
             unattributed_reason: reason,
             privileged,
             sockets: table.sockets,
+            owner_users,
         };
         // The model's order (Snapshot::sort), computed on packed integer
         // keys; each socket's processes are already sorted by pid.
@@ -562,7 +563,8 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             .copied()
             .filter(|s| is_unattributed(s))
             .collect();
-        self.explain_unattributed(&lost, privileged)
+        let (count, reason, _) = self.explain_unattributed(&lost, privileged);
+        (count, reason)
     }
 
     /// The container of each socket's owner (or, in another namespace, of
@@ -601,14 +603,22 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
         );
     }
 
-    /// Count the sockets whose owner could not be found, and say why.
+    /// Count the sockets whose owner could not be found, say why, and name
+    /// the users their uids stand for.
     fn explain_unattributed(
         &mut self,
         lost: &[&SocketEntry],
         privileged: bool,
-    ) -> (usize, Option<String>) {
+    ) -> (usize, Option<String>, BTreeMap<u32, String>) {
+        let mut names = BTreeMap::new();
         if lost.is_empty() {
-            return (0, None);
+            return (0, None, names);
+        }
+        let uids: BTreeSet<u32> = lost.iter().filter_map(|s| s.uid).collect();
+        for uid in uids {
+            if let Some(name) = self.processes.user_name(uid) {
+                names.insert(uid, name);
+            }
         }
         let me = self.platform.current_uid();
         let foreign: Vec<u32> = lost
@@ -616,10 +626,10 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             .filter_map(|s| s.uid)
             .filter(|uid| Some(*uid) != me)
             .collect();
-        let uids: BTreeSet<u32> = foreign.iter().copied().collect();
-        let foreign_users = uids
+        let foreign_uids: BTreeSet<u32> = foreign.iter().copied().collect();
+        let foreign_users = foreign_uids
             .into_iter()
-            .map(|uid| match self.processes.user_name(uid) {
+            .map(|uid| match names.get(&uid) {
                 Some(name) => format!("{name} (uid {uid})"),
                 None => format!("uid {uid}"),
             })
@@ -631,7 +641,11 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             privileged,
             unreadable_processes: self.owners.unreadable_processes(),
         };
-        (lost.len(), Some(self.platform.unattributed_reason(&why)))
+        (
+            lost.len(),
+            Some(self.platform.unattributed_reason(&why)),
+            names,
+        )
     }
 }
 

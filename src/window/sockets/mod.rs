@@ -608,6 +608,7 @@ pub fn with_sockets(s: &Snapshot, sockets: Vec<crate::sockets::SocketEntry>) -> 
         unattributed_reason: s.unattributed_reason.clone(),
         privileged: s.privileged,
         sockets,
+        owner_users: s.owner_users.clone(),
     }
 }
 
