@@ -2,8 +2,8 @@
 //!
 //! A TIME_WAIT socket has no process (the kernel keeps it), so the only
 //! honest way to say "who left this" is to remember the owner seen while the
-//! connection was alive, keyed by protocol and 4-tuple, and label it as a
-//! memory. The memory is bounded in size and forgets an entry once its
+//! connection was alive, keyed by network namespace, protocol and 4-tuple,
+//! and label it as a memory. The memory is bounded in size and forgets an entry once its
 //! connection is gone: when a remembered TIME_WAIT socket disappears, or when
 //! a connection has not been seen for [`OwnerMemory::FORGET_AFTER`].
 
@@ -13,9 +13,14 @@ use std::time::{Duration, Instant};
 
 use super::model::{OwnerRef, Proto};
 
-/// Protocol and 4-tuple of a connection.
+/// Network namespace, protocol and 4-tuple of a connection. Two namespaces
+/// (two containers) can each have 127.0.0.1:8080 <-> 127.0.0.1:40000 at the
+/// same time: without the namespace one's TIME_WAIT would be named after the
+/// other's process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ConnKey {
+    /// The namespace's inode; 0 where the OS has no namespaces to tell.
+    pub netns: u64,
     pub proto: Proto,
     pub local: SocketAddr,
     pub remote: SocketAddr,
@@ -133,6 +138,7 @@ mod tests {
 
     fn key(remote_port: u16) -> ConnKey {
         ConnKey {
+            netns: 0,
             proto: Proto::Tcp,
             local: "127.0.0.1:8080".parse().unwrap(),
             remote: SocketAddr::new("127.0.0.1".parse().unwrap(), remote_port),

@@ -364,6 +364,7 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
                 return None;
             };
             Some(ConnKey {
+                netns: s.netns.as_ref().map_or(0, |n| n.inode),
                 proto: s.proto,
                 local: std::net::SocketAddr::new(s.local_addr, s.local_port),
                 remote: std::net::SocketAddr::new(ip, port),
