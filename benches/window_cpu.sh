@@ -5,7 +5,10 @@
 #  - churn: one new TIME_WAIT socket on loopback every 2 s (a python3 client
 #           connects to a loopback listener and closes first);
 #  - countdowns: the churn stopped, its TIME_WAIT rows still count down on
-#           screen (one repaint a second).
+#           screen (one repaint a second);
+#  - minimised: the churn again, the window minimised (only where a window
+#           manager can minimise it: openbox is started on the Xvfb display
+#           when installed; the phase is skipped, saying so, otherwise).
 # Each is measured over SECONDS_EACH seconds (default 20) after a 5 s
 # warm-up, from /proc/<pid>/stat (user+system time of every thread of the
 # window, llvmpipe's included), as a percentage of one core.
@@ -48,22 +51,23 @@ if ! xdpyinfo -display "$display" >/dev/null 2>&1 && [ ! -e "/tmp/.X11-unix/X${d
 fi
 clk=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# user+system ticks per thread name ("portwise" is the UI thread).
+threads() { for t in /proc/"$app"/task/*; do
+  printf '%s %s\n' "$(tr ' ' _ <"$t/comm" 2>/dev/null)" "$(awk '{print $14 + $15}' "$t/stat" 2>/dev/null)"
+done | awk 'NF == 2 { s[$1] += $2 } END { for (k in s) print k, s[k] }' | sort; }
 measure() { # label
-  local t0 t1 w0 w1
-  t0=$(ticks "$app"); w0=$(date +%s.%N)
+  local t0 t1 w0 w1 p0 p1
+  p0=$(threads); t0=$(ticks "$app"); w0=$(date +%s.%N)
   sleep "$secs"
-  t1=$(ticks "$app"); w1=$(date +%s.%N)
+  p1=$(threads); t1=$(ticks "$app"); w1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" -v c="$clk" -v w0="$w0" -v w1="$w1" -v l="$1" \
-    'BEGIN { printf "%-6s %5.1f%% of one core over %.1f s\n", l, 100*(b-a)/c/(w1-w0), w1-w0 }'
+    'BEGIN { printf "%-10s %5.1f%% of one core over %.1f s", l, 100*(b-a)/c/(w1-w0), w1-w0 }'
+  # The split by thread (threads that ended meanwhile are left out).
+  join <(echo "$p0") <(echo "$p1") | awk -v c="$clk" -v w="$(echo "$w1 - $w0" | bc)" \
+    '{ d = $3 - $2; if (d > 0) printf "  %s %.1f%%", $1, 100 * d / c / w } END { print "" }'
 }
-HOME=$tmp XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config DISPLAY=$display \
-  LIBGL_ALWAYS_SOFTWARE=1 "$bin" >/dev/null 2>&1 &
-app=$!
-pids+=("$app")
-sleep 5
-kill -0 "$app"
-measure idle
-python3 - "$secs" <<'PY' &
+churn() { # seconds: one new TIME_WAIT on loopback every 2 s
+python3 - "$1" <<'PY' &
 import socket, sys, time
 end = time.time() + int(sys.argv[1]) + 2
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(16)
@@ -73,9 +77,37 @@ while time.time() < end:
     time.sleep(1.95)
 PY
 pids+=($!)
+}
+HOME=$tmp XDG_DATA_HOME=$tmp/data XDG_CONFIG_HOME=$tmp/config DISPLAY=$display \
+  LIBGL_ALWAYS_SOFTWARE=1 "$bin" >/dev/null 2>&1 &
+app=$!
+pids+=("$app")
+sleep 5
+kill -0 "$app"
+measure idle
+churn "$secs"
 sleep 1
 measure churn
 # The churn has stopped; its TIME_WAIT rows (60 s each) are still on
 # screen counting down: one repaint a second, nothing else.
 sleep 2
 measure countdowns
+# Minimised: needs a window manager to honour the request (Xvfb alone has
+# none); the ICCCM WM_STATE "Iconic" confirms it took effect.
+if command -v openbox >/dev/null && command -v xdotool >/dev/null && command -v xprop >/dev/null; then
+  DISPLAY=$display openbox >/dev/null 2>&1 &
+  pids+=($!)
+  sleep 1
+  win=$(DISPLAY=$display xdotool search --pid "$app" | head -n 1)
+  DISPLAY=$display xdotool windowminimize "$win"
+  sleep 1
+  if DISPLAY=$display xprop -id "$win" WM_STATE | grep -q Iconic; then
+    churn "$secs"
+    sleep 1
+    measure minimised
+  else
+    echo "minimised: skipped (the window manager did not minimise the window)"
+  fi
+else
+  echo "minimised: skipped (needs openbox, xdotool and xprop to minimise the window under Xvfb)"
+fi
