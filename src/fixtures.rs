@@ -29,6 +29,7 @@ pub fn process(pid: u32, name: &str) -> ProcessInfo {
         name: name.into(),
         user: Some("alice".into()),
         exe: Some(format!("/usr/bin/{name}")),
+        cmdline: None,
     }
 }
 
@@ -47,6 +48,7 @@ pub fn bare(
             name: name.into(),
             user: None,
             exe: None,
+            cmdline: None,
         }];
     }
     e.inode = u64::from(port);

@@ -260,7 +260,7 @@ fn time_wait_shows_in_every_format_with_the_right_count() {
     assert_eq!(
         lines.next(),
         Some(
-            "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,time_wait_expires_in_ms"
+            "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,time_wait_expires_in_ms,command"
         )
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();

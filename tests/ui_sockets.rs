@@ -828,3 +828,404 @@ fn settings_persist_across_runs() {
     assert_eq!(restored.sort.column, Column::State);
     assert_eq!(restored.interval_ms, 2_000);
 }
+
+/// `machine` with command lines: two python3 servers that differ only in
+/// their arguments (one with an escape sequence, one very long), and a
+/// listener whose owner is hidden.
+fn servers(taken: u64) -> portwise::sockets::Snapshot {
+    let mut snap = machine(taken);
+    let args = |v: &[&str]| Some(v.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+    for e in &mut snap.sockets {
+        if let Some(p) = e.processes.first_mut()
+            && p.pid == 4242
+        {
+            p.cmdline = args(&["python3", "-m", "http.server", "8080"]);
+        }
+    }
+    let mut other = listener("127.0.0.1", 9090, 4343, "python3");
+    other.processes[0].cmdline = args(&["python3", "/srv/app.py", "--title", "red\u{1b}[31m"]);
+    let long = format!("--token-file=/run/{}", "x".repeat(200));
+    let mut third = listener("127.0.0.1", 7070, 4444, "python3");
+    third.processes[0].cmdline = args(&["python3", "worker.py", long.as_str()]);
+    let mut hidden = listener("0.0.0.0", 631, 1, "cupsd");
+    hidden.processes.clear();
+    snap.sockets.extend([other, third, hidden]);
+    snap.sort();
+    snap.unattributed = 1;
+    snap
+}
+
+#[test]
+fn the_command_line_column_tells_servers_apart_safely() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    refresh(&rig, &mut h, servers(T0));
+    h.get_by_label("Command line"); // the header
+    h.get_by_label("python3 -m http.server 8080");
+    // A control character is shown escaped, never sent to the screen.
+    h.get_by_label("python3 /srv/app.py --title red\\x1b[31m");
+    assert!(!has_text(&h, "\u{1b}"));
+    // A long line is cut with "…"; the whole line is on hover.
+    // (A label the column clips carries its text as the node's value.)
+    let text = |n: &egui_kittest::Node<'_>| {
+        let ak = n.accesskit_node();
+        ak.label()
+            .or_else(|| ak.value())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let cut = h
+        .query_all_by_label_contains("python3 worker.py --token-file=")
+        .map(|n| text(&n))
+        .find(|l| l.ends_with('…'))
+        .expect("the long command line, elided");
+    assert_eq!(cut.chars().count(), 121, "{cut}");
+    h.query_all_by_label_contains("python3 worker.py --token-file=")
+        .find(|n| text(n) == cut)
+        .unwrap()
+        .hover();
+    h.run();
+    h.run();
+    h.get_by_label_contains(&format!(
+        "4444: python3 worker.py --token-file=/run/{}",
+        "x".repeat(200)
+    ));
+    // The hidden owner's row shows nothing (no guess): the only cells of
+    // the 631 row are its address, port, state and "hidden".
+    assert!(!has_text(&h, "cupsd"));
+    // The filter matches arguments: one python3 server out of three.
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("http.server");
+    h.run();
+    assert_eq!(shown_ports(&h), vec![8080]);
+    h.key_press(Key::Escape);
+    h.run();
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("python3 app.py");
+    h.run();
+    assert_eq!(shown_ports(&h), vec![9090]);
+    // The Details panel shows the whole line too.
+    h.get_by_label("python3 (4343)").click();
+    h.run();
+    assert_eq!(
+        h.query_all_by_label("Command line").count(),
+        2,
+        "header and details"
+    );
+    assert_eq!(
+        h.query_all_by_label("python3 /srv/app.py --title red\\x1b[31m")
+            .count(),
+        2,
+        "in the table and in the details"
+    );
+}
+
+/// The column chooser's checkbox for `title` (the menu must be open).
+fn tick(h: &mut H, title: &str) {
+    let node = h
+        .query_all_by_label(title)
+        .find(|n| n.accesskit_node().role() == Role::CheckBox)
+        .unwrap_or_else(|| panic!("no checkbox {title:?}"));
+    node.click();
+    h.run();
+}
+
+fn header_shown(h: &H, title: &str) -> bool {
+    h.query_all_by_label(title)
+        .any(|n| n.accesskit_node().role() == Role::Button)
+}
+
+#[test]
+fn the_column_chooser_hides_columns_keeps_one_and_persists() {
+    let rig = Rig::new();
+    let mut settings = Settings {
+        details_open: false,
+        ..Settings::default()
+    };
+    // A saved width for Remote address (stored by column, not position).
+    settings.column_widths = Column::ALL.iter().map(|c| c.default_width()).collect();
+    settings.column_widths[Column::Remote.store_index()] = 230.0;
+    let mut h = rig.harness(settings);
+    refresh(&rig, &mut h, servers(T0));
+    assert!(header_shown(&h, "User"));
+    click(&mut h, "Columns");
+    tick(&mut h, "User");
+    assert!(!header_shown(&h, "User"), "User hidden");
+    assert_eq!(h.state().state.settings.hidden_columns, vec![Column::User]);
+    // The Remote column keeps its own width when a column before it hides.
+    let remote_width = |h: &H| {
+        h.query_all_by_label("Remote address")
+            .find(|n| n.accesskit_node().role() == Role::Button)
+            .map(|n| n.rect().width())
+            .unwrap()
+    };
+    let _ = remote_width(&h);
+    let rects: Vec<f32> = (0..1).map(|_| remote_width(&h)).collect();
+    assert!(rects[0] <= 230.0 + 0.5, "the header fits its column");
+    assert_eq!(
+        h.state().state.settings.column_width(Column::Remote),
+        230.0,
+        "the saved width stays"
+    );
+    // The filter matches shown columns only: "alice" is in the hidden
+    // User column alone.
+    // The menu stays open for more boxes; Esc closes it (and leaves the
+    // filter alone).
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("x");
+    h.run();
+    h.key_press(Key::Escape);
+    h.run();
+    assert!(
+        !h.query_all_by_label("User")
+            .any(|n| n.accesskit_node().role() == Role::CheckBox)
+    );
+    assert_eq!(h.state().state.settings.filter.text, "x");
+    h.key_press(Key::Escape);
+    h.run();
+    assert_eq!(h.state().state.settings.filter.text, "");
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("alice");
+    h.run();
+    h.get_by_label("No sockets match the filter");
+    click(&mut h, "Columns");
+    tick(&mut h, "User");
+    assert!(header_shown(&h, "User"));
+    assert_eq!(
+        shown_ports(&h),
+        vec![5353, 5432, 7070, 8080, 9090],
+        "alice's rows are back"
+    );
+    // Hide all but one: the last one cannot be unticked.
+    for col in Column::ORDER.iter().skip(1) {
+        tick(&mut h, col.title());
+    }
+    assert_eq!(
+        h.state().state.settings.shown_columns(),
+        vec![Column::Proto]
+    );
+    let proto_box = h
+        .query_all_by_label("Proto")
+        .find(|n| n.accesskit_node().role() == Role::CheckBox)
+        .unwrap();
+    assert!(
+        proto_box.accesskit_node().is_disabled(),
+        "the last column stays"
+    );
+    let _ = proto_box;
+    tick(&mut h, "Command line");
+    tick(&mut h, "Port");
+
+    // Remembered across runs.
+    let mut storage = MemStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let saved = h.state().state.settings.clone();
+    drop(h);
+    let rig2 = Rig::new();
+    let services = rig2.services();
+    let h2: Harness<'_, PortwiseApp> =
+        Harness::builder()
+            .with_size([1280.0, 720.0])
+            .build_eframe(|cc| {
+                cc.storage = Some(&storage);
+                PortwiseApp::new(cc, services)
+            });
+    let restored = &h2.state().state.settings;
+    assert_eq!(*restored, saved);
+    assert_eq!(
+        restored.shown_columns(),
+        vec![Column::Proto, Column::Port, Column::Command]
+    );
+}
+
+#[test]
+fn a_store_from_before_the_column_chooser_still_loads() {
+    // Settings as an older portwise saved them: ten widths (no Command
+    // line column), no hidden columns.
+    let rig = Rig::new();
+    let mut settings = Settings {
+        interval_ms: 2_000,
+        ..Settings::default()
+    };
+    settings.column_widths = Column::ALL.iter().map(|c| c.default_width()).collect();
+    settings.column_widths[Column::User.store_index()] = 99.0;
+    let mut h = rig.harness(settings);
+    let mut storage = MemStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    drop(h);
+    let key = portwise::window::app::SETTINGS_KEY;
+    let new = storage.0.get(key).expect("settings saved").clone();
+    let old = new
+        .replace("hidden_columns:[],", "")
+        .replace(",180.0]", "]");
+    assert!(
+        !old.contains("hidden_columns") && old.len() < new.len(),
+        "{old}"
+    );
+    storage.0.insert(key.into(), old);
+    let services = rig.services();
+    let h: Harness<'_, PortwiseApp> =
+        Harness::builder()
+            .with_size([1280.0, 720.0])
+            .build_eframe(|cc| {
+                cc.storage = Some(&storage);
+                PortwiseApp::new(cc, services)
+            });
+    let s = &h.state().state.settings;
+    assert_eq!(s.interval_ms, 2_000, "the old store was read");
+    assert!(s.hidden_columns.is_empty());
+    assert_eq!(s.column_width(Column::User), 99.0);
+    assert_eq!(
+        s.column_width(Column::Command),
+        Column::Command.default_width()
+    );
+}
+
+#[test]
+fn filter_by_this_process_shows_its_sockets_until_cleared() {
+    let rig = Rig::new();
+    let settings = Settings {
+        details_open: false,
+        ..Settings::default()
+    };
+    let mut h = rig.harness(settings);
+    refresh(&rig, &mut h, servers(T0));
+    assert_eq!(
+        shown_ports(&h),
+        vec![631, 5353, 5432, 7070, 8080, 8080, 8080, 9090]
+    );
+    // Three python3 servers: the one right-clicked (pid 4242, port 8080)
+    // keeps its listener and the TIME_WAIT it left.
+    h.get_by_label("python3 (4242)").click_secondary();
+    h.run();
+    click(&mut h, "Filter by this process");
+    assert_eq!(shown_ports(&h), vec![8080, 8080]);
+    h.get_by_label("was: python3 (4242)");
+    assert!(!has_text(&h, "python3 (4343)"));
+    // It survives a new snapshot, and its chip clears it.
+    refresh(&rig, &mut h, servers(T0 + 1_000));
+    assert_eq!(shown_ports(&h), vec![8080, 8080]);
+    click(&mut h, "Process python3 (4242) ×");
+    assert_eq!(shown_ports(&h).len(), 8);
+    assert!(h.state().state.settings.filter.process.is_none());
+    // A row whose owner is hidden has no process to filter by.
+    h.get_by_label("hidden").click_secondary();
+    h.run();
+    assert!(disabled(&h, "Filter by this process"));
+    // "Reset the filter" clears it too.
+    h.key_press(Key::Escape);
+    h.run();
+    h.get_by_label("python3 (4343)").click_secondary();
+    h.run();
+    click(&mut h, "Filter by this process");
+    assert_eq!(shown_ports(&h), vec![9090]);
+    click(&mut h, "UDP");
+    click(&mut h, "TCP");
+    click(&mut h, "Reset the filter");
+    assert_eq!(shown_ports(&h).len(), 8);
+}
+
+/// The focused widget's name, rect and visible (unclipped) part, after
+/// the last frame.
+fn focused(h: &H) -> Option<(String, egui::Rect, egui::Rect)> {
+    let id = h.ctx.memory(|m| m.focused())?;
+    let (rect, visible) = h.ctx.viewport(|v| {
+        v.prev_pass
+            .widgets
+            .get(id)
+            .map(|w| (w.rect, w.interact_rect))
+    })?;
+    let name = h
+        .root()
+        .children_recursive()
+        .find(|n| n.accesskit_node().locate().0.0 == id.value())
+        .map(|n| {
+            let ak = n.accesskit_node();
+            ak.label()
+                .or_else(|| ak.value())
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_default();
+    Some((name, rect, visible))
+}
+
+#[test]
+fn tab_runs_left_to_right_through_toolbar_table_and_details() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    refresh(&rig, &mut h, servers(T0));
+    h.get_by_label("python3 (4343)").click(); // details of a row
+    h.run();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::F);
+    h.run();
+    let (first, start, v) = focused(&h).expect("the filter has focus");
+    let mut seen = vec![(first, start, v)];
+    for _ in 0..200 {
+        h.key_press(Key::Tab);
+        h.run();
+        let Some(f) = focused(&h) else { break };
+        if f.1 == start {
+            break; // round again
+        }
+        seen.push(f);
+    }
+    // What Tab visits in the Sockets view: from the filter until it leaves
+    // for the window's top bar (above the filter) or its status bar.
+    let details_left = h
+        .query_all_by_label("Details")
+        .find(|n| {
+            n.accesskit_node().role() == Role::Heading || n.accesskit_node().role() == Role::Label
+        })
+        .map(|n| n.rect().left())
+        .expect("the details heading");
+    // Only the labelled controls: egui_extras's column resize handles and
+    // the rows' cells have no name. (egui adds the panel's own "Resize
+    // panel" splitter last, whatever the order of the rest.)
+    let in_view: Vec<&(String, egui::Rect, egui::Rect)> = seen
+        .iter()
+        .take_while(|(_, r, _)| r.top() >= start.top() - 2.0)
+        .filter(|(name, _, _)| !name.is_empty() && name != "Resize panel")
+        .collect();
+    let names: Vec<&str> = in_view.iter().map(|(n, _, _)| n.as_str()).collect();
+    // The labelled controls, in the order they are seen on screen: the
+    // toolbar left to right, the table (headers left to right, then rows
+    // top to bottom), then the Details panel on the right. (The region is
+    // told by the visible part: a header scrolled under the panel is still
+    // the table's.)
+    let key = |(_, r, visible): &(String, egui::Rect, egui::Rect)| {
+        let region = u8::from(visible.is_positive() && visible.left() >= details_left - 1.0);
+        (
+            region,
+            (r.top() / 4.0).round() as i64,
+            r.left().round() as i64,
+        )
+    };
+    for w in in_view.windows(2) {
+        assert!(
+            key(w[0]) <= key(w[1]),
+            "Tab went from {:?} {:?} (visible {:?}) back to {:?} {:?}; details at {details_left}; order: {names:?}",
+            w[0].0,
+            w[0].1,
+            w[0].2,
+            w[1].0,
+            w[1].1
+        );
+    }
+    for want in [
+        "TCP",
+        "Columns",
+        "Export…",
+        "Proto",
+        "Last known owner",
+        "Copy row",
+    ] {
+        assert!(names.contains(&want), "Tab reaches {want:?}: {names:?}");
+    }
+    let at = |n: &str| names.iter().position(|x| *x == n).unwrap();
+    assert!(at("Export…") < at("Proto") && at("Last known owner") < at("Copy row"));
+}

@@ -553,6 +553,7 @@ mod tests {
                 name: "web, \"dev\"".into(),
                 user: Some("alice".into()),
                 exe: Some("/usr/bin/python3".into()),
+                cmdline: None,
             }],
             inode: 10,
             uid: Some(1000),
@@ -636,15 +637,15 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,time_wait_expires_in_ms"
+            "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,time_wait_expires_in_ms,command"
         );
         assert_eq!(
             lines[1],
-            "tcp,ipv4,127.0.0.1,8080,,,LISTEN,4242,\"web, \"\"dev\"\"\","
+            "tcp,ipv4,127.0.0.1,8080,,,LISTEN,4242,\"web, \"\"dev\"\"\",,"
         );
         assert_eq!(
             lines[2],
-            "tcp,ipv4,127.0.0.1,8080,127.0.0.1,40000,TIME_WAIT,,,59250"
+            "tcp,ipv4,127.0.0.1,8080,127.0.0.1,40000,TIME_WAIT,,,59250,"
         );
     }
 

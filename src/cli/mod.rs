@@ -278,6 +278,9 @@ pub fn escape_snapshot(snap: &mut Snapshot) {
             if let Some(e) = &mut p.exe {
                 escape_in_place(e);
             }
+            for a in p.cmdline.iter_mut().flatten() {
+                escape_in_place(a);
+            }
         }
         if let Some(o) = &mut s.last_known_owner {
             escape_in_place(&mut o.name);

@@ -1,10 +1,12 @@
 //! The documented CSV form of a list of sockets (`portwise list --csv` and
 //! the window's export).
 
+#[cfg(doc)]
+use super::model::ProcessInfo;
 use super::model::SocketEntry;
 
 /// The header line (without its newline).
-pub const CSV_HEADER: &str = "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,time_wait_expires_in_ms";
+pub const CSV_HEADER: &str = "proto,family,local_addr,local_port,remote_addr,remote_port,state,pids,process,time_wait_expires_in_ms,command";
 
 /// CSV text: the header, then one line per socket. Several pids or process
 /// names are joined with ';'. Fields are quoted where needed (RFC 4180).
@@ -16,6 +18,13 @@ pub fn to_csv<'a>(rows: impl IntoIterator<Item = &'a SocketEntry>) -> String {
     for s in rows {
         let pids: Vec<String> = s.processes.iter().map(|p| p.pid.to_string()).collect();
         let names: Vec<&str> = s.processes.iter().map(|p| p.name.as_str()).collect();
+        // Each holder's command line ([`ProcessInfo::command_line`]), empty
+        // where unknown, joined with ';' like the names.
+        let commands: Vec<String> = s
+            .processes
+            .iter()
+            .map(|p| p.command_line().unwrap_or_default())
+            .collect();
         let fields = [
             s.proto.as_str().to_string(),
             s.family.as_str().to_string(),
@@ -31,6 +40,11 @@ pub fn to_csv<'a>(rows: impl IntoIterator<Item = &'a SocketEntry>) -> String {
             s.time_wait_expires_in_ms
                 .map(|ms| ms.to_string())
                 .unwrap_or_default(),
+            if commands.iter().all(String::is_empty) {
+                String::new()
+            } else {
+                commands.join(";")
+            },
         ];
         for (i, f) in fields.iter().enumerate() {
             if i > 0 {
@@ -51,7 +65,7 @@ const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 /// One field, quoted where needed (RFC 4180). A field that starts with a
 /// formula character ([`FORMULA_START`]) is neutralised as OWASP advises: a
 /// leading `'` makes spreadsheets show it as text, and the field is quoted.
-/// Only process names can start so (portwise's own fields are numbers,
+/// Only process names and command lines can start so (portwise's own fields are numbers,
 /// addresses, states or empty); a process named `=cmd|calc!A0` arrives as
 /// `"'=cmd|calc!A0"`, one named `-bash` as `"'-bash"`. JSON keeps the
 /// exact names.
@@ -84,6 +98,7 @@ mod tests {
                     name: n.to_string(),
                     user: None,
                     exe: None,
+                    cmdline: None,
                 })
                 .collect(),
             ..SocketEntry::new(
@@ -126,5 +141,25 @@ mod tests {
         // Ordinary names, and an IPv6 address starting with ':', unchanged.
         assert_eq!(process_field(&["python3"]), "python3");
         assert_eq!(process_field(&["python3", "=x"]), "python3;=x");
+    }
+
+    #[test]
+    fn the_command_column_is_last_quoted_and_formula_safe() {
+        let mut e = named(&["python3"]);
+        e.processes[0].cmdline = Some(vec![
+            "python3".into(),
+            "-m".into(),
+            "http.server".into(),
+            "a,b".into(),
+        ]);
+        let text = to_csv([&e]);
+        let line = text.lines().nth(1).unwrap();
+        assert!(line.ends_with(",\"python3 -m http.server a,b\""), "{line}");
+        e.processes[0].cmdline = Some(vec!["=cmd|calc!A0".into()]);
+        let text = to_csv([&e]);
+        assert!(text.lines().nth(1).unwrap().ends_with(",\"'=cmd|calc!A0\""));
+        // Unknown: an empty cell.
+        e.processes[0].cmdline = None;
+        assert!(to_csv([&e]).lines().nth(1).unwrap().ends_with(",,"));
     }
 }

@@ -189,6 +189,7 @@ mod tests {
                 name: "Python3".into(),
                 user: Some("alice".into()),
                 exe: None,
+                cmdline: None,
             }],
             inode: 1,
             ..SocketEntry::new(

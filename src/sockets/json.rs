@@ -123,6 +123,17 @@ pub fn push_entry(out: &mut Vec<u8>, s: &SocketEntry) {
         push_opt_str(out, p.user.as_deref());
         out.extend_from_slice(b",\"exe\":");
         push_opt_str(out, p.exe.as_deref());
+        // As serde writes it: left out when unknown.
+        if let Some(args) = &p.cmdline {
+            out.extend_from_slice(b",\"cmdline\":[");
+            for (j, a) in args.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                push_str(out, a);
+            }
+            out.push(b']');
+        }
         out.push(b'}');
     }
     out.extend_from_slice(b"],\"time_wait_expires_in_ms\":");
@@ -274,12 +285,18 @@ mod tests {
                         name: "quote\" back\\ tab\t é 日本".into(),
                         user: None,
                         exe: Some("/opt/x\u{7f}/\u{1}bin".into()),
+                        cmdline: Some(vec![
+                            "/opt/x".into(),
+                            "-c".into(),
+                            "a \"b\"\n\u{1b}[31m".into(),
+                        ]),
                     },
                     ProcessInfo {
                         pid: u32::MAX,
                         name: String::new(),
                         user: Some("alice".into()),
                         exe: None,
+                        cmdline: None,
                     },
                 ],
                 ..base.clone()

@@ -178,6 +178,40 @@ pub struct ProcessInfo {
     pub user: Option<String>,
     /// Path of the executable; `None` where it cannot be read.
     pub exe: Option<String>,
+    /// The command line, one string per argument (the program first), as
+    /// the OS reports it (`/proc/PID/cmdline` on Linux); `None` where it
+    /// cannot be read or is empty (kernel threads, zombies, another user's
+    /// process where the OS hides it). Left out of JSON when `None`, so
+    /// older readers and writers still agree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cmdline: Option<Vec<String>>,
+}
+
+impl ProcessInfo {
+    /// The command line as one line, arguments separated by spaces; an
+    /// argument that is empty or holds whitespace or a quote is put in
+    /// single quotes (shell style), so `python3 -c 'print(1)'` reads as
+    /// typed. `None` when the command line is unknown.
+    pub fn command_line(&self) -> Option<String> {
+        let args = self.cmdline.as_ref()?;
+        let mut out = String::new();
+        for (i, a) in args.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            if a.is_empty()
+                || a.chars()
+                    .any(|c| c.is_whitespace() || c == '\'' || c == '"')
+            {
+                out.push('\'');
+                out.push_str(&a.replace('\'', "'\\''"));
+                out.push('\'');
+            } else {
+                out.push_str(a);
+            }
+        }
+        Some(out)
+    }
 }
 
 /// Who held a connection before it went into TIME_WAIT: remembered by the

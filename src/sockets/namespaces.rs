@@ -814,6 +814,7 @@ mod tests {
             name: "docker-proxy".into(),
             user: None,
             exe: None,
+            cmdline: None,
         };
         let socket = |port: u16| SocketEntry {
             processes: vec![holder.clone()],
@@ -933,6 +934,7 @@ mod tests {
             name: "rootlessport".into(),
             user: None,
             exe: None,
+            cmdline: None,
         };
         let socket = |pid: u32| SocketEntry {
             processes: vec![holder(pid)],

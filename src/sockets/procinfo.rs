@@ -1,4 +1,4 @@
-//! Process name, user and executable, from one long-lived
+//! Process name, user, executable and command line, from one long-lived
 //! `sysinfo::System` that refreshes only the pids a snapshot needs.
 
 use std::collections::{BTreeMap, HashMap};
@@ -43,8 +43,9 @@ impl ProcessTable {
         }
     }
 
-    /// Name, user and exe of each pid in `pids`, refreshing those processes
-    /// only. A pid missing from the result has exited (or cannot be seen).
+    /// Name, user, exe and command line of each pid in `pids`, refreshing
+    /// those processes only (each process's exe and command line are read
+    /// once, when it is first seen: `UpdateKind::OnlyIfNotSet`). A pid missing from the result has exited (or cannot be seen).
     pub fn lookup(&mut self, pids: &[u32]) -> BTreeMap<u32, ProcessInfo> {
         let mut out = BTreeMap::new();
         let Some(system) = self.system.as_mut() else {
@@ -82,6 +83,7 @@ impl ProcessTable {
                     name: p.name().to_string_lossy().into_owned(),
                     user,
                     exe: p.exe().map(|e| e.to_string_lossy().into_owned()),
+                    cmdline: cmdline_of(p),
                 },
             );
         }
@@ -122,7 +124,9 @@ impl ProcessTable {
 /// What [`refresh_pids`] reads besides the user.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Also {
-    /// The executable path (socket owners).
+    /// The executable path and the command line (socket owners: only the
+    /// pids that hold a socket, so a snapshot reads `/proc/PID/cmdline` once
+    /// per new owner, never per descriptor or per other process).
     Exe,
     /// The command line (stop's identity check).
     Cmd,
@@ -136,10 +140,26 @@ pub fn refresh_pids(system: &mut System, pids: &[u32], also: Also) {
         .without_tasks()
         .with_user(UpdateKind::OnlyIfNotSet);
     let kind = match also {
-        Also::Exe => kind.with_exe(UpdateKind::OnlyIfNotSet),
+        Also::Exe => kind
+            .with_exe(UpdateKind::OnlyIfNotSet)
+            .with_cmd(UpdateKind::OnlyIfNotSet),
         Also::Cmd => kind.with_cmd(UpdateKind::OnlyIfNotSet),
     };
     system.refresh_processes_specifics(ProcessesToUpdate::Some(&wanted), true, kind);
+}
+
+/// A process's arguments, `None` when the OS gives none (kernel threads,
+/// zombies, a process whose command line cannot be read).
+fn cmdline_of(p: &sysinfo::Process) -> Option<Vec<String>> {
+    let cmd = p.cmd();
+    if cmd.is_empty() {
+        return None;
+    }
+    Some(
+        cmd.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect(),
+    )
 }
 
 fn bare(pid: u32) -> ProcessInfo {
@@ -148,6 +168,7 @@ fn bare(pid: u32) -> ProcessInfo {
         name: String::new(),
         user: None,
         exe: None,
+        cmdline: None,
     }
 }
 
@@ -169,5 +190,24 @@ mod tests {
         let info = found.get(&me).expect("this process is visible");
         assert!(!info.name.is_empty());
         assert!(!found.contains_key(&(u32::MAX - 1)));
+    }
+
+    #[test]
+    fn reads_a_child_s_arguments() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("7.25")
+            .spawn()
+            .expect("sleep runs");
+        let mut table = ProcessTable::new();
+        let found = table.lookup(&[child.id()]);
+        let _ = child.kill();
+        let _ = child.wait();
+        let info = found.get(&child.id()).expect("the child is visible");
+        let args = info.cmdline.as_ref().expect("its command line is read");
+        assert_eq!(args.last().map(String::as_str), Some("7.25"));
+        assert_eq!(
+            info.command_line().as_deref(),
+            Some(args.join(" ").as_str())
+        );
     }
 }

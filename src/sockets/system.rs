@@ -350,6 +350,7 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
                         name: String::new(),
                         user: None,
                         exe: None,
+                        cmdline: None,
                     })
                 })
                 .collect();

@@ -24,6 +24,7 @@ fn listener(port: u16, pids: &[(u32, &str)]) -> SocketEntry {
                 name: name.into(),
                 user: None,
                 exe: None,
+                cmdline: None,
             })
             .collect(),
         inode: 1,

@@ -11,6 +11,7 @@ fn proc_(pid: u32, name: &str) -> ProcessInfo {
         name: name.into(),
         user: Some("alice".into()),
         exe: None,
+        cmdline: None,
     }
 }
 

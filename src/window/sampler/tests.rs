@@ -340,6 +340,7 @@ fn the_fingerprint_ignores_only_the_clock_and_time_wait_left() {
         name: "x".into(),
         user: None,
         exe: None,
+        cmdline: None,
     });
     assert_ne!(fingerprint(&mut c), base, "a new owner is a change");
     let mut d = a.clone();

@@ -246,8 +246,11 @@ impl AppState {
 
     /// Rebuild the table's rows if a snapshot, the filter or the sort changed.
     pub fn ensure_rows(&mut self) {
-        self.sockets
-            .ensure_rows(&self.settings.filter, self.settings.sort);
+        self.sockets.ensure_rows(
+            &self.settings.filter,
+            self.settings.sort,
+            &self.settings.hidden_columns,
+        );
     }
 
     /// The effects queued since the last call.
@@ -300,6 +303,7 @@ impl AppState {
                         filter: &mut s.filter,
                         sort: &mut s.sort,
                         column_widths: &mut s.column_widths,
+                        hidden_columns: &mut s.hidden_columns,
                         details_open: &mut s.details_open,
                     };
                     sockets::update(&mut self.sockets, prefs, msg, &mut ctx)

@@ -57,6 +57,9 @@ impl View {
 pub const INTERVALS_MS: &[u64] = &[500, 1_000, 2_000, 5_000, 10_000];
 pub const DEFAULT_INTERVAL_MS: u64 = 1_000;
 
+/// How many column widths a store held before the Command line column.
+const WIDTHS_BEFORE_COMMAND: usize = 10;
+
 /// What persists across runs (eframe storage).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -66,6 +69,10 @@ pub struct Settings {
     pub sort: Sort,
     /// Column widths in [`Column::ALL`] order; empty means the defaults.
     pub column_widths: Vec<f32>,
+    /// The Sockets table's columns the column chooser hides (at least one
+    /// stays shown). A store written before this field loads with every
+    /// column shown.
+    pub hidden_columns: Vec<Column>,
     pub interval_ms: u64,
     /// Whether the details side panel is open.
     pub details_open: bool,
@@ -83,6 +90,7 @@ impl Default for Settings {
             filter: QuickFilter::default(),
             sort: Sort::default(),
             column_widths: Vec::new(),
+            hidden_columns: Vec::new(),
             interval_ms: DEFAULT_INTERVAL_MS,
             details_open: true,
             watched_ports: Vec::new(),
@@ -97,6 +105,15 @@ impl Settings {
         if !INTERVALS_MS.contains(&self.interval_ms) {
             self.interval_ms = DEFAULT_INTERVAL_MS;
         }
+        // A store from before the Command line column has one width
+        // fewer: the new column (last in `Column::ALL`) gets its default.
+        if self.column_widths.len() == WIDTHS_BEFORE_COMMAND {
+            self.column_widths.extend(
+                Column::ALL[WIDTHS_BEFORE_COMMAND..]
+                    .iter()
+                    .map(|c| c.default_width()),
+            );
+        }
         let widths_ok = self.column_widths.len() == Column::ALL.len()
             && self
                 .column_widths
@@ -104,6 +121,12 @@ impl Settings {
                 .all(|w| w.is_finite() && *w >= 10.0 && *w <= 4000.0);
         if !widths_ok {
             self.column_widths.clear();
+        }
+        let mut seen_cols = std::collections::HashSet::new();
+        self.hidden_columns.retain(|c| seen_cols.insert(*c));
+        if self.hidden_columns.len() >= Column::ALL.len() {
+            // At least one column stays shown.
+            self.hidden_columns.clear();
         }
         // No port 0, no repeats, at most notify::MAX_WATCHED.
         let mut seen = std::collections::HashSet::new();
@@ -118,11 +141,18 @@ impl Settings {
 
     /// The width of a column: saved, else its default.
     pub fn column_width(&self, col: Column) -> f32 {
-        Column::ALL
-            .iter()
-            .position(|c| *c == col)
-            .and_then(|i| self.column_widths.get(i).copied())
+        self.column_widths
+            .get(col.store_index())
+            .copied()
             .unwrap_or_else(|| col.default_width())
+    }
+
+    /// The Sockets table's shown columns, left to right.
+    pub fn shown_columns(&self) -> Vec<Column> {
+        Column::ORDER
+            .into_iter()
+            .filter(|c| !self.hidden_columns.contains(c))
+            .collect()
     }
 
     pub fn interval(&self) -> Duration {

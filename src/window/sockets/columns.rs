@@ -21,6 +21,32 @@ pub struct QuickFilter {
     /// Only sockets with this local or remote port (set from the Bind test
     /// view's holders).
     pub port: Option<u16>,
+    /// Only the sockets of one process ("Filter by this process" in a row's
+    /// menu). Not persisted: a pid means nothing after a restart.
+    #[serde(skip)]
+    pub process: Option<ProcessPick>,
+}
+
+/// The process "Filter by this process" picked: by pid, not by name, since
+/// the name is what every python server shares ("python3"), while the pid
+/// is the one server the user right-clicked. A socket held by several
+/// processes (a pre-forking server's workers) picks all of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcessPick {
+    pub pids: Vec<u32>,
+    /// What the toolbar's chip says: "python3 (4242)".
+    pub label: String,
+}
+
+impl ProcessPick {
+    /// A socket is the process's when one of the pids holds it, or, for a
+    /// TIME_WAIT remnant, when one of them was its last known owner.
+    pub fn matches(&self, e: &SocketEntry) -> bool {
+        e.processes.iter().any(|p| self.pids.contains(&p.pid))
+            || e.last_known_owner
+                .as_ref()
+                .is_some_and(|o| self.pids.contains(&o.pid))
+    }
 }
 
 impl Default for QuickFilter {
@@ -35,6 +61,7 @@ impl Default for QuickFilter {
             tcp: true,
             udp: true,
             port: None,
+            process: None,
         }
     }
 }
@@ -110,10 +137,13 @@ impl QuickFilter {
 
     /// The filters these settings stand for: a socket is shown when any of
     /// the engine's filters matches (one, except for "Listening" without
-    /// "TIME_WAIT", which means TCP LISTEN plus bound UDP: two) and the
-    /// filter box's words match its columns ([`TextQuery`]).
-    pub fn to_filter(&self) -> ViewFilter {
-        let text = TextQuery::new(&self.text);
+    /// "TIME_WAIT", which means TCP LISTEN plus bound UDP: two), the picked
+    /// process holds it, and the filter box's words match its shown
+    /// columns ([`TextQuery`]; `hidden` columns are not matched: a row
+    /// kept for a text nobody can see would look like a wrong match).
+    pub fn to_filter(&self, hidden: &[Column]) -> ViewFilter {
+        let text = TextQuery::new(&self.text, hidden);
+        let process = self.process.clone();
         let f = |states: StateFilter, proto: Option<Proto>| Filter {
             states,
             proto,
@@ -127,6 +157,7 @@ impl QuickFilter {
             (false, false) => {
                 return ViewFilter {
                     any_of: Vec::new(),
+                    process,
                     text,
                 };
             }
@@ -151,7 +182,11 @@ impl QuickFilter {
                 (false, false) => Vec::new(),
             }
         };
-        ViewFilter { any_of, text }
+        ViewFilter {
+            any_of,
+            process,
+            text,
+        }
     }
 }
 
@@ -160,29 +195,38 @@ impl QuickFilter {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ViewFilter {
     pub any_of: Vec<Filter>,
+    pub process: Option<ProcessPick>,
     pub text: TextQuery,
 }
 
 impl ViewFilter {
     /// `buf` is scratch space, reused from row to row.
     pub fn matches(&self, e: &SocketEntry, buf: &mut String) -> bool {
-        self.any_of.iter().any(|f| f.matches(e)) && self.text.matches(e, buf)
+        self.any_of.iter().any(|f| f.matches(e))
+            && self.process.as_ref().is_none_or(|p| p.matches(e))
+            && self.text.matches(e, buf)
     }
 }
 
 /// The filter box: its words, lower-cased. A row matches when every word
-/// is found (case-insensitive, as a substring) in one of its columns'
-/// texts ([`Column::search_text`]): "python3 8080" keeps python3's
-/// sockets on port 8080.
+/// is found (case-insensitive, as a substring) in one of its shown
+/// columns' texts ([`Column::search_text`]): "python3 8080" keeps
+/// python3's sockets on port 8080.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TextQuery {
     words: Vec<String>,
+    /// The columns matched: the shown ones.
+    columns: Vec<Column>,
 }
 
 impl TextQuery {
-    pub fn new(text: &str) -> TextQuery {
+    pub fn new(text: &str, hidden: &[Column]) -> TextQuery {
         TextQuery {
             words: text.split_whitespace().map(str::to_lowercase).collect(),
+            columns: Column::ORDER
+                .into_iter()
+                .filter(|c| !hidden.contains(c))
+                .collect(),
         }
     }
 
@@ -196,7 +240,7 @@ impl TextQuery {
             return true;
         }
         buf.clear();
-        for col in Column::ALL {
+        for col in &self.columns {
             col.search_text(e, buf);
             // Words never hold a newline: no match spans two columns.
             buf.push('\n');
@@ -218,6 +262,8 @@ pub enum Column {
     Port,
     State,
     Process,
+    /// The owners' command lines (arguments): which python3 server.
+    Command,
     User,
     /// The network namespace or container (Linux); empty for portwise's
     /// own namespace.
@@ -228,7 +274,10 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 10] = [
+    /// Every column, in the order their widths are stored in the settings
+    /// (`Settings::column_widths`): new columns are added at the end, so a
+    /// store written before them keeps its widths.
+    pub const ALL: [Column; 11] = [
         Column::Proto,
         Column::Local,
         Column::Port,
@@ -239,7 +288,28 @@ impl Column {
         Column::TimeWait,
         Column::Remote,
         Column::LastOwner,
+        Column::Command,
     ];
+
+    /// Every column, in the table's order (left to right).
+    pub const ORDER: [Column; 11] = [
+        Column::Proto,
+        Column::Local,
+        Column::Port,
+        Column::State,
+        Column::Process,
+        Column::Command,
+        Column::User,
+        Column::Namespace,
+        Column::TimeWait,
+        Column::Remote,
+        Column::LastOwner,
+    ];
+
+    /// Where this column's width is stored ([`Column::ALL`]'s order).
+    pub fn store_index(self) -> usize {
+        Column::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
 
     pub fn title(self) -> &'static str {
         match self {
@@ -248,6 +318,7 @@ impl Column {
             Column::Port => "Port",
             Column::State => "State",
             Column::Process => "Process",
+            Column::Command => "Command line",
             Column::User => "User",
             Column::Namespace => "Namespace / container",
             Column::TimeWait => "TIME_WAIT left",
@@ -276,6 +347,12 @@ impl Column {
                 }
                 for p in &e.processes {
                     let _ = write!(out, "{} ({}) ", p.name, p.pid);
+                }
+            }
+            Column::Command => {
+                for c in e.processes.iter().filter_map(|p| p.command_line()) {
+                    out.push_str(&c);
+                    out.push(' ');
                 }
             }
             Column::User => {
@@ -321,6 +398,7 @@ impl Column {
             Column::Port => 50.0,
             Column::State => 90.0,
             Column::Process => 160.0,
+            Column::Command => 180.0,
             Column::User => 70.0,
             Column::Namespace => 110.0,
             Column::TimeWait => 110.0,

@@ -28,7 +28,7 @@ mod text;
 pub mod view;
 
 pub use changes::FADE_STEP_MS;
-pub use columns::{Column, Quick, QuickFilter, Sort, TextQuery, ViewFilter};
+pub use columns::{Column, ProcessPick, Quick, QuickFilter, Sort, TextQuery, ViewFilter};
 pub use text::*;
 
 use std::collections::VecDeque;
@@ -139,7 +139,17 @@ pub enum SocketsMsg {
     SetQuick(Quick, bool),
     /// Sort by this column; again on the same column flips the direction.
     SortBy(Column),
-    SetColumnWidths(Vec<f32>),
+    /// The widths of the shown columns (the table reports them as the user
+    /// drags); the hidden ones keep theirs.
+    SetColumnWidths(Vec<(Column, f32)>),
+    /// The column chooser: show or hide a column. The last shown column
+    /// cannot be hidden.
+    SetColumnShown(Column, bool),
+    /// "Filter by this process" in a row's menu: show only the sockets of
+    /// the processes holding this row's socket.
+    FilterByProcess(RowKey),
+    /// Drop the process filter.
+    ClearProcessFilter,
     Select(Option<RowKey>),
     Copy(CopyWhat, RowKey),
     /// Ctrl+C: the selected row.
@@ -188,6 +198,8 @@ pub struct Prefs<'a> {
     pub sort: &'a mut Sort,
     /// Column widths in [`Column::ALL`] order; empty means the defaults.
     pub column_widths: &'a mut Vec<f32>,
+    /// The columns the chooser hides.
+    pub hidden_columns: &'a mut Vec<Column>,
     pub details_open: &'a mut bool,
 }
 
@@ -227,9 +239,50 @@ pub fn update(
             s.rows_dirty = true;
         }
         SocketsMsg::SetColumnWidths(w) => {
-            if w.len() == Column::ALL.len() {
-                *prefs.column_widths = w;
+            let widths = prefs.column_widths;
+            if widths.len() != Column::ALL.len() {
+                *widths = Column::ALL.iter().map(|c| c.default_width()).collect();
             }
+            for (col, width) in w {
+                if width.is_finite()
+                    && let Some(slot) = widths.get_mut(col.store_index())
+                {
+                    *slot = width;
+                }
+            }
+        }
+        SocketsMsg::SetColumnShown(col, shown) => {
+            let hidden = prefs.hidden_columns;
+            if shown {
+                hidden.retain(|c| *c != col);
+            } else if !hidden.contains(&col) && hidden.len() + 1 < Column::ALL.len() {
+                hidden.push(col);
+            } else {
+                return None;
+            }
+            // The filter matches shown columns only.
+            s.rows_dirty = true;
+        }
+        SocketsMsg::FilterByProcess(key) => match s.find(&key) {
+            Some((e, _)) if !e.processes.is_empty() => {
+                let mut pids: Vec<u32> = e.processes.iter().map(|p| p.pid).collect();
+                pids.sort_unstable();
+                pids.dedup();
+                prefs.filter.process = Some(ProcessPick {
+                    label: process_text(e),
+                    pids,
+                });
+                s.rows_dirty = true;
+            }
+            Some(_) => ctx.toast(
+                ToastKind::Error,
+                "No visible process holds this socket, so there is no process to filter by",
+            ),
+            None => ctx.toast(ToastKind::Error, "That socket is gone"),
+        },
+        SocketsMsg::ClearProcessFilter => {
+            prefs.filter.process = None;
+            s.rows_dirty = true;
         }
         SocketsMsg::Select(k) => s.selected = k,
         SocketsMsg::Copy(what, key) => s.copy(what, &key, ctx),
@@ -412,10 +465,11 @@ impl SocketsState {
         self.error = Some((message, now_ms));
     }
 
-    /// Rebuild the rows if a snapshot, the filter or the sort changed.
-    pub fn ensure_rows(&mut self, filter: &QuickFilter, sort: Sort) {
+    /// Rebuild the rows if a snapshot, the filter, the sort or the shown
+    /// columns changed (the filter box matches the shown ones).
+    pub fn ensure_rows(&mut self, filter: &QuickFilter, sort: Sort, hidden: &[Column]) {
         if self.rows_dirty {
-            self.rebuild_rows(filter, sort);
+            self.rebuild_rows(filter, sort, hidden);
             self.rows_dirty = false;
         }
     }
@@ -426,8 +480,8 @@ impl SocketsState {
     }
 
     /// Filter and sort all rows (live and lingering) into the table's order.
-    pub fn rebuild_rows(&mut self, filter: &QuickFilter, sort: Sort) {
-        let f = filter.to_filter();
+    pub fn rebuild_rows(&mut self, filter: &QuickFilter, sort: Sort, hidden: &[Column]) {
+        let f = filter.to_filter(hidden);
         let taken = self.snapshot.taken_at_unix_ms;
         // (row, socket, the time its countdown counts from)
         let mut keyed: Vec<(RowRef, &SocketEntry, u64)> = Vec::new();

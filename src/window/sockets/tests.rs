@@ -300,10 +300,10 @@ fn export_writes_visible_rows_as_csv_or_json() {
     let text = std::fs::read_to_string(dir.path().join("out.csv")).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], export::CSV_HEADER);
-    assert_eq!(lines[1], "tcp,ipv4,127.0.0.1,8080,,,LISTEN,4242,python3,");
+    assert_eq!(lines[1], "tcp,ipv4,127.0.0.1,8080,,,LISTEN,4242,python3,,");
     assert_eq!(
         lines[2],
-        "tcp,ipv4,127.0.0.1,8080,127.0.0.1,40000,TIME_WAIT,,,30000"
+        "tcp,ipv4,127.0.0.1,8080,127.0.0.1,40000,TIME_WAIT,,,30000,"
     );
     assert_eq!(lines.len(), 3);
 
@@ -336,7 +336,7 @@ fn csv_quotes_fields_that_need_it() {
         out.lines()
             .nth(1)
             .unwrap()
-            .ends_with(",3,\"we,ird \"\"name\"\"\",")
+            .ends_with(",3,\"we,ird \"\"name\"\"\",,")
     );
 }
 

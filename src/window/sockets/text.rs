@@ -65,6 +65,16 @@ pub(super) fn compare(
                 (None, None) => std::cmp::Ordering::Equal,
             }
         }
+        Column::Command => {
+            // Known command lines first, then by text.
+            let key = |e: &SocketEntry| e.processes.first().and_then(|p| p.command_line());
+            match (key(a), key(b)) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            }
+        }
         Column::User => user_text(a).cmp(user_text(b)),
         Column::Namespace => {
             // Rows of other namespaces (and containers) together, by name.
@@ -141,6 +151,51 @@ pub fn process_text(e: &SocketEntry) -> String {
         [p] => format!("{} ({})", p.name, p.pid),
         [p, rest @ ..] => format!("{} ({}) +{}", p.name, p.pid, rest.len()),
     }
+}
+
+/// How many characters of a command line the table's cell shows; the
+/// rest is elided with "…" and the whole line is on hover
+/// ([`command_full_text`]).
+pub const COMMAND_CELL_CHARS: usize = 120;
+
+/// The Command line cell: the first holder's arguments
+/// ([`crate::sockets::ProcessInfo::command_line`]) with control characters
+/// escaped (`\x1b`: a process's arguments are anyone's text), cut to
+/// [`COMMAND_CELL_CHARS`] with "…"; "+N" when more processes hold the
+/// socket. Empty when no holder's command line is known, and for hidden
+/// owners: never a guess.
+pub fn command_text(e: &SocketEntry) -> String {
+    let Some(first) = e.processes.first().and_then(|p| p.command_line()) else {
+        return String::new();
+    };
+    let line = crate::util::text::escape_control(&first);
+    let mut out: String = line.chars().take(COMMAND_CELL_CHARS).collect();
+    if line.chars().nth(COMMAND_CELL_CHARS).is_some() {
+        out.push('…');
+    }
+    if e.processes.len() > 1 {
+        out.push_str(&format!(" +{}", e.processes.len() - 1));
+    }
+    out
+}
+
+/// Every holder's full command line, escaped, one per line with its pid
+/// ("4242: python3 -m http.server 8000"): the cell's hover text and the
+/// Details panel's. `None` when none is known.
+pub fn command_full_text(e: &SocketEntry) -> Option<String> {
+    let lines: Vec<String> = e
+        .processes
+        .iter()
+        .filter_map(|p| {
+            let c = p.command_line()?;
+            Some(format!(
+                "{}: {}",
+                p.pid,
+                crate::util::text::escape_control(&c)
+            ))
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// True for a socket whose owner exists but cannot be seen by this user

@@ -18,10 +18,37 @@ pub fn filter_id() -> Id {
     Id::unique("portwise.filter")
 }
 
+/// Where the Details panel's last width is kept (egui memory).
+fn details_width_id() -> Id {
+    Id::unique("portwise.details_width")
+}
+
+/// The view: the toolbar, banners and table on the left, the Details panel
+/// on the right. The panel is drawn last, so that Tab runs left to right
+/// (egui moves focus in the order widgets are created): its room is kept
+/// free first, at the width it had last frame.
 pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     let keys = shortcuts(ui, state, out);
-    if state.settings.details_open {
-        egui::Panel::right("portwise.details")
+    let full = ui.available_rect_before_wrap();
+    let open = state.settings.details_open;
+    let mut left = full;
+    if open {
+        let w = ui
+            .data(|d| d.get_temp::<f32>(details_width_id()))
+            .unwrap_or(280.0)
+            .clamp(200.0, full.width().max(200.0));
+        left.max.x = (full.max.x - w).max(full.min.x);
+    }
+    let mut main = ui.new_child(
+        egui::UiBuilder::new()
+            .id_salt("portwise.sockets_main")
+            .max_rect(left)
+            .layout(*ui.layout()),
+    );
+    main.set_clip_rect(left.intersect(ui.clip_rect()));
+    main_area(&mut main, state, out, &keys);
+    if open {
+        let r = egui::Panel::right("portwise.details")
             .default_size(280.0)
             .min_size(200.0)
             .show(ui, |ui| {
@@ -32,7 +59,17 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     .auto_shrink([false, false])
                     .show(ui, |ui| details(ui, state, out));
             });
+        let w = r.response.rect.width();
+        if (w - full.width() + left.width()).abs() > 0.5 {
+            // The panel was resized (or first shown): lay out again at once.
+            ui.data_mut(|d| d.insert_temp(details_width_id(), w));
+            ui.ctx().request_discard("the details panel changed width");
+        }
     }
+}
+
+/// The toolbar, banners and the table.
+fn main_area(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, keys: &Keys) {
     toolbar(ui, state, out, keys.select_filter);
     banners(ui, state, out);
 
@@ -61,6 +98,9 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     if state.settings.filter.port.is_some() {
                         out.push(Action::Sockets(SocketsMsg::ClearPortFilter));
                     }
+                    if state.settings.filter.process.is_some() {
+                        out.push(Action::Sockets(SocketsMsg::ClearProcessFilter));
+                    }
                     for q in Quick::ALL {
                         let default = crate::window::sockets::QuickFilter::default().get(q);
                         if state.settings.filter.get(q) != default {
@@ -78,6 +118,36 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         .id_salt("portwise.sockets_table_h")
         .auto_shrink([false, false])
         .show(ui, |ui| table(ui, state, out, keys.scroll_to));
+}
+
+/// "Columns": a checkbox per column, in the table's order; the last shown
+/// column cannot be unticked.
+fn column_chooser(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
+    let shown = state.settings.shown_columns();
+    // Stays open while boxes are ticked: choosing several columns is one
+    // visit, closed by a click outside or Esc.
+    let config = egui::containers::menu::MenuConfig::new()
+        .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
+    let (button, _) = egui::containers::menu::MenuButton::new("Columns")
+        .config(config)
+        .ui(ui, |ui| {
+            for col in Column::ORDER {
+                let mut on = shown.contains(&col);
+                let last = on && shown.len() == 1;
+                let r = ui.add_enabled(!last, egui::Checkbox::new(&mut on, col.title()));
+                let r = if last {
+                    r.on_disabled_hover_text("At least one column stays shown")
+                } else {
+                    r
+                };
+                if r.changed() {
+                    out.push(Action::Sockets(SocketsMsg::SetColumnShown(col, on)));
+                }
+            }
+        });
+    button.on_hover_text(
+        "Choose the table's columns (remembered); the filter matches the shown columns",
+    );
 }
 
 /// What the keys of this frame ask of the drawing.
@@ -139,7 +209,9 @@ fn shortcuts(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) -> Keys
         keys.select_filter = true;
     }
     let modal_open = state.stop_dialog.is_some() || state.path_prompt.is_some();
-    if !modal_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
+    // An open menu (the column chooser, a row's menu) takes Esc first.
+    let menu_open = egui::Popup::is_any_open(ui.ctx());
+    if !modal_open && !menu_open && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         out.push(Action::Sockets(SocketsMsg::ClearFilterText));
     }
     // Only a text field takes the keys: a focused row or button (a click
@@ -194,6 +266,17 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, select_fi
         {
             out.push(Action::Sockets(SocketsMsg::ClearPortFilter));
         }
+        if let Some(p) = &state.settings.filter.process
+            && ui
+                .button(format!("Process {} ×", p.label))
+                .on_hover_text(
+                    "Showing only this process's sockets (and the TIME_WAIT it left); \
+                     click to show every process",
+                )
+                .clicked()
+        {
+            out.push(Action::Sockets(SocketsMsg::ClearProcessFilter));
+        }
         ui.separator();
         let all_states = state.settings.filter.all_states;
         for q in Quick::ALL {
@@ -218,6 +301,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, select_fi
         }
         ui.separator();
         namespaces_toggle(ui, state, out);
+        column_chooser(ui, state, out);
         if ui
             .button("Export…")
             .on_hover_text("Save the rows shown (not the fading ones) as CSV or JSON")
@@ -396,7 +480,6 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, scroll_to: 
     ui.style_mut().interaction.selectable_labels = false;
 
     let mut builder = TableBuilder::new(ui)
-        .id_salt("portwise.sockets_table")
         .striped(true)
         .resizable(true)
         .sense(Sense::click())
@@ -405,8 +488,11 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, scroll_to: 
     if let Some(row) = scroll_to {
         builder = builder.scroll_to_row(row, None);
     }
-    let last = Column::ALL.len() - 1;
-    for (i, col) in Column::ALL.iter().enumerate() {
+    // Only the shown columns; each keeps its own width (stored by column,
+    // not by position, so hiding one does not shift the others' widths).
+    let columns = state.settings.shown_columns();
+    let last = columns.len().saturating_sub(1);
+    for (i, col) in columns.iter().enumerate() {
         let c = if i == last {
             egui_extras::Column::remainder().at_least(60.0)
         } else {
@@ -414,10 +500,18 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, scroll_to: 
         };
         builder = builder.column(c.clip(true));
     }
+    // The table's state (egui_extras keeps widths by position) is per set
+    // of shown columns: a column shown again starts at its saved width,
+    // not at its neighbour's.
+    let mut table_id = Id::unique("portwise.sockets_table");
+    for c in &columns {
+        table_id = table_id.with(c.store_index());
+    }
+    builder = builder.id_salt(table_id);
 
     builder
         .header(ROW_HEIGHT + 2.0, |mut header| {
-            for col in Column::ALL {
+            for &col in &columns {
                 header.col(|ui| {
                     let r = ui
                         .add(egui::Button::new(RichText::new(col.title()).strong()).frame(false))
@@ -432,15 +526,20 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, scroll_to: 
             }
         })
         .body(|body| {
-            let widths = body.widths().to_vec();
-            let changed = widths.len() == Column::ALL.len()
-                && Column::ALL
+            let widths = body.widths();
+            let changed: Vec<(Column, f32)> = if widths.len() == columns.len() {
+                columns
                     .iter()
-                    .zip(&widths)
+                    .zip(widths)
                     .take(last)
-                    .any(|(c, w)| (state.settings.column_width(*c) - w).abs() > 0.5);
-            if changed {
-                out.push(Action::Sockets(SocketsMsg::SetColumnWidths(widths)));
+                    .filter(|(c, w)| (state.settings.column_width(**c) - **w).abs() > 0.5)
+                    .map(|(c, w)| (*c, *w))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            if !changed.is_empty() {
+                out.push(Action::Sockets(SocketsMsg::SetColumnWidths(changed)));
             }
             body.rows(ROW_HEIGHT, rows.len(), |mut row| {
                 let r = rows[row.index()];
@@ -452,7 +551,7 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, scroll_to: 
                 let bg = sockets.highlight(r, now);
                 let gone = matches!(r, RowRef::Gone(_));
                 let taken = sockets.taken_at(r);
-                for col in Column::ALL {
+                for &col in &columns {
                     row.col(|ui| {
                         if let Some((change, h)) = bg {
                             let rect = ui.max_rect().expand2(0.5 * ui.spacing().item_spacing);
@@ -532,6 +631,19 @@ fn cell(
                 text(ui, s::process_text(e));
             }
         }
+        Column::Command => {
+            let t = s::command_text(e);
+            if !t.is_empty() {
+                let r = ui.label(if gone {
+                    RichText::new(t).strikethrough()
+                } else {
+                    RichText::new(t)
+                });
+                if let Some(full) = s::command_full_text(e) {
+                    r.on_hover_text(full);
+                }
+            }
+        }
         Column::User => text(ui, s::user_text(e).to_string()),
         Column::Namespace => text(ui, s::namespace_text(e, own)),
         Column::TimeWait => {
@@ -570,6 +682,20 @@ fn row_actions(ui: &mut egui::Ui, e: &SocketEntry, key: RowKey, live: bool, out:
     }
     if ui.button("Copy row").clicked() {
         out.push(Action::Sockets(SocketsMsg::Copy(CopyWhat::Row, key)));
+        ui.close();
+    }
+    let has_owner = !e.processes.is_empty();
+    let r = ui.add_enabled(has_owner, egui::Button::new("Filter by this process"));
+    let r = if has_owner {
+        r.on_hover_text(format!(
+            "Show only the sockets of {} (by pid); click its chip in the toolbar to undo",
+            s::process_text(e)
+        ))
+    } else {
+        r.on_disabled_hover_text("No visible process holds this socket")
+    };
+    if r.clicked() {
+        out.push(Action::Sockets(SocketsMsg::FilterByProcess(key)));
         ui.close();
     }
     if ui
@@ -645,6 +771,12 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 kv("User", p.user.clone().unwrap_or_else(|| "unknown".into()));
                 if let Some(exe) = &p.exe {
                     kv("Executable", exe.clone());
+                }
+                if let Some(cmd) = p.command_line() {
+                    kv(
+                        "Command line",
+                        crate::util::text::escape_control(&cmd).into_owned(),
+                    );
                 }
             }
             if let Some(ns) = &e.netns {
