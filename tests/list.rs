@@ -264,7 +264,7 @@ fn time_wait_shows_in_every_format_with_the_right_count() {
         )
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    assert!(rows.iter().all(|r| r.len() == 10), "{text}");
+    assert!(rows.iter().all(|r| r.len() == 11), "{text}");
     let tw: Vec<&Vec<&str>> = rows
         .iter()
         .filter(|r| r[6] == "TIME_WAIT" && ours(r[2], r[3], r[4], r[5]))
@@ -395,7 +395,78 @@ fn json_has_exactly_the_documented_fields() {
     let p = &s["processes"][0];
     let mut pkeys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
     pkeys.sort();
-    assert_eq!(pkeys, ["exe", "name", "pid", "user"]);
+    // cmdline is left out where the OS gives none; this test's own
+    // process has one: its arguments, as the OS reports them.
+    assert_eq!(pkeys, ["cmdline", "exe", "name", "pid", "user"]);
+    let mine: Vec<String> = std::env::args().collect();
+    let got: Vec<String> = p["cmdline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, mine);
+}
+
+/// Two python3 servers that differ only in their arguments: `list` tells
+/// them apart in JSON and CSV, and the table stays as it was.
+#[test]
+fn command_lines_tell_two_python3_servers_apart() {
+    if common::wine_hides_owners() {
+        return;
+    }
+    let ok = Command::new("python3")
+        .arg("-c")
+        .arg("pass")
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIPPED: python3 is not installed");
+        return;
+    }
+    // Each binds 127.0.0.1:0, prints its port, then waits for stdin to close.
+    let script = "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen()\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()";
+    let start = |tag: &str| {
+        let mut child = Command::new("python3")
+            .args(["-c", script, tag, "two words"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line.trim().parse().unwrap();
+        (Reaper(child), port)
+    };
+    let (_a, port_a) = start("--serve=alpha");
+    let (_b, port_b) = start("--serve=beta");
+    for (port, tag) in [(port_a, "--serve=alpha"), (port_b, "--serve=beta")] {
+        let v = list_json(&["--port", &port.to_string()]);
+        let s = &sockets(&v)[0];
+        let p = &s["processes"][0];
+        assert_eq!(p["name"], "python3");
+        let args: Vec<&str> = p["cmdline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(args.len(), 5, "{args:?}");
+        assert!(args[0].contains("python3"), "{args:?}");
+        assert_eq!(args[1..], ["-c", script, tag, "two words"]);
+        // CSV: the last column, the arguments as one line (a newline in
+        // the script quoted, as RFC 4180 wants).
+        let out = portwise(&["list", "--port", &port.to_string(), "--csv"]);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with("proto,"), "{text}");
+        assert!(text.lines().next().unwrap().ends_with(",command"));
+        assert!(
+            text.trim_end().ends_with(&format!("{tag} 'two words'\"")),
+            "{text}"
+        );
+    }
 }
 
 /// Kills the child when the test ends, passing or not.
