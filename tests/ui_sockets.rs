@@ -379,7 +379,11 @@ fn stop_from_the_context_menu_confirms_then_reports_in_a_toast() {
     // The confirmation shows pid, name, user and command line.
     h.get_by_label("Stop this process?");
     h.get_by_label("4242");
-    h.get_by_label("python3 -m http.server 8080");
+    // The program by its file name; the whole path on hover.
+    h.get_by_label("python3 -m http.server 8080").hover();
+    h.run();
+    h.run();
+    h.get_by_label("4242: /usr/local/bin/python3 -m http.server 8080");
     assert!(rig.stop.stopped.lock().unwrap().is_empty(), "nothing yet");
 
     click(&mut h, "Stop");
@@ -839,7 +843,7 @@ fn servers(taken: u64) -> portwise::sockets::Snapshot {
         if let Some(p) = e.processes.first_mut()
             && p.pid == 4242
         {
-            p.cmdline = args(&["python3", "-m", "http.server", "8080"]);
+            p.cmdline = args(&["/usr/local/bin/python3", "-m", "http.server", "8080"]);
         }
     }
     let mut other = listener("127.0.0.1", 9090, 4343, "python3");
@@ -861,7 +865,11 @@ fn the_command_line_column_tells_servers_apart_safely() {
     let mut h = rig.harness(Settings::default());
     refresh(&rig, &mut h, servers(T0));
     h.get_by_label("Command line"); // the header
-    h.get_by_label("python3 -m http.server 8080");
+    // The program by its file name; the whole path on hover.
+    h.get_by_label("python3 -m http.server 8080").hover();
+    h.run();
+    h.run();
+    h.get_by_label("4242: /usr/local/bin/python3 -m http.server 8080");
     // A control character is shown escaped, never sent to the screen.
     h.get_by_label("python3 /srv/app.py --title red\\x1b[31m");
     assert!(!has_text(&h, "\u{1b}"));

@@ -159,13 +159,33 @@ pub fn process_text(e: &SocketEntry) -> String {
 pub const COMMAND_CELL_CHARS: usize = 120;
 
 /// The Command line cell: the first holder's arguments
-/// ([`crate::sockets::ProcessInfo::command_line`]) with control characters
-/// escaped (`\x1b`: a process's arguments are anyone's text), cut to
-/// [`COMMAND_CELL_CHARS`] with "…"; "+N" when more processes hold the
-/// socket. Empty when no holder's command line is known, and for hidden
-/// owners: never a guess.
+/// ([`crate::sockets::ProcessInfo::command_line`]), the program by its
+/// file name only (`/root/.pyenv/versions/3.11.7/bin/python3 -m
+/// http.server 8000` reads `python3 -m http.server 8000`: the arguments
+/// are what tells two servers apart; the path is on hover and in Details),
+/// with control characters escaped (`\x1b`: a process's arguments are
+/// anyone's text), cut to [`COMMAND_CELL_CHARS`] with "…"; "+N" when more
+/// processes hold the socket. Empty when no holder's command line is
+/// known, and for hidden owners: never a guess.
 pub fn command_text(e: &SocketEntry) -> String {
-    let Some(first) = e.processes.first().and_then(|p| p.command_line()) else {
+    let Some(p) = e.processes.first() else {
+        return String::new();
+    };
+    let Some(first) = p.cmdline.as_ref().and_then(|args| {
+        let program = args.first()?;
+        let short = program
+            .rsplit(['/', '\\'])
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(program);
+        let mut shortened = args.clone();
+        shortened[0] = short.to_string();
+        crate::sockets::ProcessInfo {
+            cmdline: Some(shortened),
+            ..p.clone()
+        }
+        .command_line()
+    }) else {
         return String::new();
     };
     let line = crate::util::text::escape_control(&first);
