@@ -92,9 +92,12 @@ fn the_engine_plans_a_real_listener_and_the_stopper_gets_it() {
     // The plan comes from the engine: this pid, and its real command line.
     h.get_by_label("Stop this process?");
     h.get_by_label(&pid.to_string());
-    h.get_by_label_contains(CHILD_LISTENER_ARG);
+    // Shown twice: in the dialog, and in the table's Command line column
+    // behind it.
+    assert_eq!(h.query_all_by_label_contains(CHILD_LISTENER_ARG).count(), 2);
     let planned = h.state().state.stop_dialog.clone().unwrap();
     assert_eq!(planned.targets.len(), 1);
+    assert!(planned.targets[0].cmdline.contains(CHILD_LISTENER_ARG));
     assert_eq!(planned.targets[0].port, Some(port), "planned by port");
 
     h.get_by_label("Stop").click();
