@@ -56,10 +56,9 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
 
 fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
     let valid = f.request();
-    let label = if f.count == 1 {
-        "Grab a free port".to_string()
-    } else {
-        format!("Grab {} free ports", f.count)
+    let label = match f.count() {
+        Ok(1) | Err(_) => "Grab a free port".to_string(),
+        Ok(n) => format!("Grab {n} free ports"),
     };
     ui.horizontal(|ui| {
         let button = egui::Button::new(RichText::new(label).size(20.0).strong())
@@ -299,15 +298,20 @@ fn options(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         if r.changed() {
             out.push(Action::Free(FreeAction::SetReserve(reserve)));
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("How many");
-            let mut n = f.count;
+            let mut t = f.count_text.clone();
             let r = ui
-                .add(egui::DragValue::new(&mut n).range(1..=COUNT_MAX).speed(0.1))
+                .add(egui::TextEdit::singleline(&mut t).desired_width(50.0))
                 .labelled_by(label.id)
                 .on_hover_text(format!("1 to {COUNT_MAX} distinct ports"));
-            if r.changed() && n != f.count {
-                out.push(Action::Free(FreeAction::SetCount(n)));
+            if r.changed() {
+                out.push(Action::Free(FreeAction::SetCount(t)));
+            }
+            // Said beside the field; the grab button is off until it is
+            // fixed (never a silent 0 -> 1 or 5000 -> 100).
+            if let Err(e) = f.count() {
+                ui.label(RichText::new(e).color(widgets::error_color(ui)));
             }
         });
     });
