@@ -56,7 +56,11 @@ fn the_count_is_checked_never_clamped() {
         parse_count("5000").unwrap_err(),
         "How many: 5000 is more than the window grabs at once (at most 100)"
     );
-    assert!(parse_count("99999999999999999999999").unwrap_err().contains("more than"));
+    assert!(
+        parse_count("99999999999999999999999")
+            .unwrap_err()
+            .contains("more than")
+    );
     assert_eq!(
         parse_count("abc").unwrap_err(),
         "How many: 'abc' is not a number (enter 1 to 100)"

@@ -5,7 +5,7 @@
 use egui::{RichText, Sense};
 
 use crate::handoff::session::{Status, Stream};
-use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION, reservation_note};
+use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION_WINDOW, reservation_note};
 use crate::window::free_port::{self, COUNT_MAX, FreePortState, StrategyKind, run};
 use crate::window::shell::{Action, AppState, FreeAction, utc_clock_text};
 use crate::window::widgets;
@@ -162,7 +162,7 @@ fn run_command(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         ui.label(
             RichText::new(
                 "The port is in $PORT, and {port} in the command is replaced with it. portwise \
-                 holds the port until the program binds it (portwise run --port N).",
+                 holds the port until the program binds it.",
             )
             .weak(),
         );
@@ -461,7 +461,7 @@ fn race(ui: &mut egui::Ui) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.add(
-            egui::Label::new(RACE_EXPLANATION)
+            egui::Label::new(RACE_EXPLANATION_WINDOW)
                 .wrap()
                 .sense(Sense::hover()),
         );
