@@ -166,7 +166,8 @@ pub fn still_running_text(t: &StopTarget, waited_ms: u64) -> String {
 /// "5 s", "0.3 s".
 pub fn waited_text(ms: u64) -> String {
     if ms >= 1000 {
-        format!("{} s", ms.div_ceil(1000))
+        // To the nearest second: a 5 s wait that took 5.04 s is "5 s".
+        format!("{} s", (ms + 500) / 1000)
     } else {
         format!("{:.1} s", ms as f64 / 1000.0)
     }
