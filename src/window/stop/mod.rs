@@ -139,7 +139,19 @@ pub fn update(dialog: &mut Option<StopDialog>, msg: StopMsg, ctx: &mut Ctx<'_, S
                 } else {
                     ToastKind::Error
                 };
-                ctx.toast(kind, r.message);
+                let text = match r.outcome {
+                    // The engine's words name the CLI command to run
+                    // elevated; the window says how to do it here.
+                    StopOutcome::PermissionDenied => format!(
+                        "Permission denied: {} (pid {}) runs as {}; start portwise elevated \
+                         (root, or as Administrator) to stop it",
+                        t.name,
+                        t.pid,
+                        t.user.as_deref().unwrap_or("another user")
+                    ),
+                    _ => r.message,
+                };
+                ctx.toast(kind, text);
             }
             if !survivors.is_empty() {
                 *dialog = Some(StopDialog {

@@ -110,10 +110,16 @@ fn stop_flow_plans_confirms_and_reports() {
         vec![stop_report(
             &target,
             StopOutcome::PermissionDenied,
-            "permission denied: run sudo portwise",
+            "permission denied: run sudo portwise stop --pid 4242",
         )],
     );
-    assert_eq!(st.toasts().last().unwrap().kind, ToastKind::Error);
+    let t = st.toasts().last().unwrap();
+    assert_eq!(t.kind, ToastKind::Error);
+    assert_eq!(
+        t.text,
+        "Permission denied: python3 (pid 4242) runs as alice; start portwise elevated (root, or \
+         as Administrator) to stop it"
+    );
     planned(&mut st, Err("permission denied".into()));
     assert!(st.stop_dialog.is_none());
     assert!(
