@@ -122,20 +122,27 @@ fn a_real_loopback_listener_shows_its_holder() {
     assert_eq!(d.cause, Cause::Listener);
     h.get_by_label("Another socket is bound to this port");
     h.get_by_label_contains(&format!("(pid {me}) already listens on 127.0.0.1:{port}"));
-    h.get_by_label(&format!("portwise stop --pid {me}"));
-
-    // Its fix commands copy.
-    let copy_stop = format!("Copy: portwise stop --pid {me}");
-    h.query_all_by_label("Copy")
-        .find(|n| n.accesskit_node().description().as_deref() == Some(copy_stop.as_str()))
-        .map(|n| n.click())
-        .unwrap_or_else(|| panic!("no copy button for the stop command"));
-    h.run();
+    // The window's fixes are its own buttons, not CLI commands (issue 13
+    // §4): "Stop process…" opens the stop confirmation for the holder.
     assert!(
-        rig.clipboard
-            .texts()
-            .contains(&format!("portwise stop --pid {me}"))
+        !has_text(&h, "portwise stop --pid"),
+        "a CLI command as a fix"
     );
+    rig.stop
+        .targets
+        .lock()
+        .unwrap()
+        .push(stop_target(me, "ui_bind", port));
+    click(&mut h, "Stop process…");
+    settled(&mut h, |app| app.state.stop_dialog.is_some());
+    h.get_by_label("Stop this process?");
+    assert_eq!(
+        h.state().state.stop_dialog.as_ref().unwrap().targets[0].pid,
+        me
+    );
+    click(&mut h, "Cancel");
+    assert!(h.state().state.stop_dialog.is_none());
+    assert!(rig.stop.stopped.lock().unwrap().is_empty());
 
     // Clicking the holder opens the Sockets view on that port.
     let holder = h

@@ -71,7 +71,7 @@ fn several_ports_from_a_range_for_tcp_and_udp() {
     set_field(&mut h, "How many", "3");
     h.key_press(egui::Key::Enter);
     h.run();
-    assert_eq!(h.state().state.free.count, 3);
+    assert_eq!(h.state().state.free.count(), Ok(3));
     h.get_by_label("portwise free --count 3 --proto both --range 42000-42999");
     click(&mut h, "Grab 3 free ports");
     settled(&mut h, |app| app.state.free.history.len() == 3);
@@ -138,4 +138,34 @@ fn a_reserved_port_shows_as_reserved_in_time_wait() {
     rig.set_now(T0 + 10_000);
     h.run();
     h.get_by_label("reserved (TIME_WAIT), 50 s left");
+}
+
+/// "How many" is checked as typed: 0, 5000 and a word each get a message
+/// beside the field and turn the grab button off; nothing is clamped.
+#[test]
+fn a_bad_count_is_said_beside_the_field_and_blocks_the_grab() {
+    let rig = Rig::new();
+    let mut h = on_view(&rig, View::FreePort);
+    for (typed, says) in [
+        ("0", "How many: at least 1 (up to 100)"),
+        (
+            "5000",
+            "How many: 5000 is more than the window grabs at once (at most 100)",
+        ),
+        ("many", "How many: 'many' is not a number (enter 1 to 100)"),
+    ] {
+        set_field(&mut h, "How many", typed);
+        assert_eq!(h.state().state.free.count_text, typed, "kept as typed");
+        h.get_by_label(says);
+        assert!(disabled(&h, "Grab a free port"), "grab with {typed:?}");
+        // The button does nothing while off, and no port is picked.
+        h.get_by_label("Grab a free port").click();
+        h.run();
+        assert!(h.state().state.free.history.is_empty());
+        assert!(!h.state().state.free.busy());
+    }
+    set_field(&mut h, "How many", "2");
+    assert!(!has_text(&h, "How many:"), "the message went");
+    assert!(!disabled(&h, "Grab 2 free ports"));
+    h.get_by_label("portwise free --count 2");
 }

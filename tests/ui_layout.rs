@@ -336,7 +336,7 @@ fn free_port(rig: &Rig, size: (f32, f32)) -> H {
             )),
             Action::Free(FreeAction::SetRangeFrom("47000".into())),
             Action::Free(FreeAction::SetRangeTo("47999".into())),
-            Action::Free(FreeAction::SetCount(3)),
+            Action::Free(FreeAction::SetCount("3".into())),
             Action::Free(FreeAction::Grab),
         ],
     );

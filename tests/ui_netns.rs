@@ -411,6 +411,9 @@ fn the_bind_test_of_a_published_port_says_to_stop_the_container() {
     click(&mut h, "Test");
     h.get_by_label("Published port");
     h.get_by_label("• conmon (pid 7171) holds it: published by container web");
-    h.get_by_label("Stop the container, not its proxy: podman stop web");
+    // The command to stop it, marked as one for a terminal.
+    h.get_by_label("Stop the container, not its proxy.");
+    h.get_by_label("In a terminal:");
+    h.get_by_label("podman stop web");
     drop(held);
 }

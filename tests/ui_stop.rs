@@ -142,3 +142,108 @@ fn stop_really_stops_a_real_listener() {
     assert!(status.is_some(), "the child is still running");
     assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err());
 }
+
+/// This test binary re-run as the listener child, started through `sh`
+/// with SIGTERM ignored: an ignored signal stays ignored across exec
+/// (POSIX execve(2)), so the child really shrugs SIGTERM off. Returns once
+/// it accepts.
+#[cfg(unix)]
+fn spawn_stubborn_listener() -> (Kid, u16) {
+    use std::process::{Command, Stdio};
+    let port = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let exe = std::env::current_exe().unwrap();
+    let kid = Kid(Command::new("sh")
+        .args([
+            "-c",
+            "trap '' TERM; exec \"$0\" --exact child_listener --include-ignored --nocapture \
+             --test-threads=1",
+        ])
+        .arg(exe)
+        .env(CHILD_PORT, port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap());
+    common::eventually("the child to listen", || {
+        TcpStream::connect((Ipv4Addr::LOCALHOST, port)).ok()
+    });
+    (kid, port)
+}
+
+/// Issue 13 §4: a process that SIGTERM did not end. The real stopper asks
+/// a real child that ignores SIGTERM (with a short wait, so the test does
+/// not take 5 s), the window says it is still running in a failure toast
+/// that stays, and offers Kill in the dialog for that same process; Kill
+/// really ends it (SIGKILL) and frees its port.
+#[test]
+#[cfg(unix)]
+fn a_process_that_ignores_sigterm_is_offered_kill_and_killed() {
+    use portwise::window::shell::ToastKind;
+    use std::os::unix::process::ExitStatusExt as _;
+    let (mut kid, port) = spawn_stubborn_listener();
+    let pid = kid.0.id();
+    let rig = Rig::new();
+    let stopper =
+        SystemStopper::new(Box::new(SystemSource::new())).with_grace(Duration::from_millis(400));
+    let mut h = real_app(&rig, EngineStop::new(Box::new(stopper)));
+    open_stop_dialog(&mut h, port, pid);
+    h.get_by_label("Stop this process?");
+    h.get_by_label("Stop").click();
+    settled(&mut h, |app| {
+        app.state
+            .stop_dialog
+            .as_ref()
+            .is_some_and(|d| d.still_running.is_some())
+    });
+    h.run();
+    // SIGTERM was sent and ignored: the child still runs and listens.
+    assert!(kid.0.try_wait().unwrap().is_none(), "SIGTERM ended it");
+    assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok());
+    let d = h.state().state.stop_dialog.clone().unwrap();
+    assert_eq!(d.targets.len(), 1);
+    assert_eq!(d.targets[0].pid, pid, "the same process");
+    h.get_by_label("Still running: kill it?");
+    h.get_by_label_contains("did not exit within");
+    let toast = h
+        .state()
+        .state
+        .toasts()
+        .iter()
+        .find(|t| t.text.contains("still running"))
+        .cloned()
+        .expect("a toast says it is still running");
+    assert_eq!(
+        toast.kind,
+        ToastKind::Error,
+        "a failure: stays until dismissed"
+    );
+    assert!(toast.text.contains(&format!("pid {pid}")), "{}", toast.text);
+    assert!(!toast.text.contains("--"), "no CLI flag: {}", toast.text);
+    // Its own button names what to do; "Stop" is not offered again.
+    assert!(h.query_by_label("Stop").is_none());
+    h.get_by_label("Leave it running");
+
+    h.get_by_label("Kill").click();
+    settled(&mut h, |app| {
+        app.state
+            .toasts()
+            .iter()
+            .any(|t| t.kind == ToastKind::Success && t.text.contains(&pid.to_string()))
+    });
+    assert!(h.state().state.stop_dialog.is_none());
+    let t0 = Instant::now();
+    let mut status = kid.0.try_wait().unwrap();
+    while status.is_none() && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+        status = kid.0.try_wait().unwrap();
+    }
+    let status = status.expect("the child is still running after Kill");
+    assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status:?}");
+    assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err());
+    // The still-running failure is still on screen until dismissed.
+    assert!(h.state().state.toasts().iter().any(|t| t.id == toast.id));
+}

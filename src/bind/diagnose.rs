@@ -11,7 +11,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use super::facts::{OsKind, SystemFacts};
-use super::{BindRequest, Cause, Diagnosis, ErrorClass, Fix, HiddenOwner, ProbeFailure};
+use super::{BindRequest, Cause, Diagnosis, ErrorClass, Fix, FixAction, HiddenOwner, ProbeFailure};
 use crate::ports::range::{any_contains, normalize};
 use crate::ports::{PortRange, PrivilegedPorts};
 use crate::sockets::{
@@ -174,6 +174,10 @@ fn fix_pick_other() -> Fix {
         "Use another port: this prints one that is free now, outside the ephemeral range",
         Some("portwise free".into()),
     )
+    .acting(FixAction::GrabFreePort)
+    .in_window(
+        "Use another port: Free port grabs one that is free now, outside the ephemeral range",
+    )
 }
 
 /// How to stop each holder, with the cases where stopping the process does
@@ -215,10 +219,13 @@ fn fixes_stop(holders: &[Holder], req: &BindRequest, f: &SystemFacts) -> Vec<Fix
                 };
                 out.push(Fix::new(text, Some(cmd)));
             }
-            _ => out.push(Fix::new(
-                format!("Stop {} (pid {}) if you no longer need it", h.name, h.pid),
-                Some(format!("portwise stop --pid {}", h.pid)),
-            )),
+            _ => out.push(
+                Fix::new(
+                    format!("Stop {} (pid {}) if you no longer need it", h.name, h.pid),
+                    Some(format!("portwise stop --pid {}", h.pid)),
+                )
+                .acting(FixAction::StopProcess { pid: h.pid }),
+            ),
         }
     }
     out
@@ -234,16 +241,25 @@ fn fix_hidden(req: &BindRequest, f: &SystemFacts) -> Fix {
             "The owner is hidden even from this elevated run: it may live in another PID \
              namespace (a container) or have exited just now. See every socket on the port",
             Some(format!("portwise list --all --port {}", req.port)),
-        );
+        )
+        .acting(FixAction::ShowPort);
     }
     match os {
         OsKind::Windows => Fix::new(
             "The owner is hidden from this user: run this from an Administrator terminal to see it",
             Some(cmd),
+        )
+        .in_window(
+            "The owner is hidden from this user: start portwise as Administrator to see it, or \
+             run this in an Administrator terminal",
         ),
         _ => Fix::new(
             "The owner is hidden from this user: run it elevated to see it",
             Some(elevated(os, &cmd)),
+        )
+        .in_window(
+            "The owner is hidden from this user: start portwise elevated to see it, or run \
+             this in a terminal",
         ),
     }
 }

@@ -133,11 +133,42 @@ impl fmt::Display for Cause {
     }
 }
 
-/// One next step. `command`, when present, can be copied and run as is.
+/// One next step. `command`, when present, can be copied and run as is
+/// (what the CLI shows). Where the window can do the same with one of its
+/// own controls, `action` says which, and `window_text` words the step
+/// for the window when `text` describes the command (neither is in the
+/// JSON: `fixes[].command` is the CLI's).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Fix {
     pub text: String,
     pub command: Option<String>,
+    #[serde(skip)]
+    pub action: Option<FixAction>,
+    #[serde(skip)]
+    pub window_text: Option<String>,
+}
+
+/// A fix the window does with a button instead of a command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FixAction {
+    /// Test the same bind again.
+    TestAgain,
+    /// The same bind with SO_REUSEADDR set.
+    TestWithReuseAddr,
+    /// The same bind with IPV6_V6ONLY set.
+    TestWithV6Only,
+    /// The same port and options on another address.
+    TestAddress(IpAddr),
+    /// Re-test until it binds.
+    WatchUntilFree,
+    /// Stop this process (with its confirmation).
+    StopProcess { pid: u32 },
+    /// Every socket on the port.
+    ShowPort,
+    /// Every socket, in all states.
+    ShowAllSockets,
+    /// Pick a free port instead.
+    GrabFreePort,
 }
 
 impl Fix {
@@ -145,7 +176,26 @@ impl Fix {
         Fix {
             text: text.into(),
             command,
+            action: None,
+            window_text: None,
         }
+    }
+
+    /// The window does this with a control of its own.
+    pub fn acting(mut self, action: FixAction) -> Fix {
+        self.action = Some(action);
+        self
+    }
+
+    /// The step in the window's words.
+    pub fn in_window(mut self, text: impl Into<String>) -> Fix {
+        self.window_text = Some(text.into());
+        self
+    }
+
+    /// What the window says for this step.
+    pub fn window_text(&self) -> &str {
+        self.window_text.as_deref().unwrap_or(&self.text)
     }
 }
 

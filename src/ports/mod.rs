@@ -55,6 +55,23 @@ pub const RACE_EXPLANATION: &str = "A free port is only free at the moment it is
     socket (such as another caller's reservation) is on it, and that same socket makes the \
     reservation. Concurrent `portwise free --reserve` calls never print the same port.";
 
+/// [`RACE_EXPLANATION`] in the window's words: its controls ("Reserve for
+/// about a minute", "Assigned by the OS") instead of the CLI's flags.
+pub const RACE_EXPLANATION_WINDOW: &str = "A free port is only free at the moment it is \
+    checked: between picking it and your program binding it, another process can take it. \
+    Picking outside the ephemeral range keeps outgoing connections and port-0 binds (which use \
+    that range) away from it. \"Reserve for about a minute\" goes one step further: it leaves the \
+    port in TIME_WAIT on 127.0.0.1. For about 60 s on Linux (30 s on macOS), a bind without \
+    SO_REUSEADDR (e.g. another tool probing for a free port) fails on it, while your server that \
+    sets SO_REUSEADDR can bind it. With \"Assigned by the OS\" (a port inside the ephemeral \
+    range) it also keeps Linux's port-0 binds from handing it out. On Windows its effect is not \
+    verified. Only handing over an already-bound socket closes the race completely.\n\n\
+    Without the reservation, two grabs at the same time (two windows, or this window and a \
+    script) may get the same port: nothing holds a port once it is shown. With it, checking and \
+    claiming are one step: the port is bound without SO_REUSEADDR, which fails if any other \
+    socket (such as another grab's reservation) is on it, and that same socket makes the \
+    reservation. Reserved grabs never get the same port.";
+
 /// TCP, UDP, or a port free for both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -40,7 +40,24 @@ pub struct Recommendation {
 pub struct Note {
     pub goal: Goal,
     pub text: String,
+    /// The note in the window's words, where `text` names a CLI command
+    /// or flag (not in the JSON, which is the CLI's).
+    #[serde(skip)]
+    pub window_text: Option<String>,
 }
+
+impl Note {
+    /// What the window says.
+    pub fn window_text(&self) -> &str {
+        self.window_text.as_deref().unwrap_or(&self.text)
+    }
+}
+
+/// The note that Bind test finds a live holder, for the CLI and the window.
+const FIND_HOLDER_CLI: &str = "If a live process still holds the port, find and stop it: `portwise bind-test PORT` names \
+     the holder.";
+const FIND_HOLDER_WINDOW: &str = "If a live process still holds the port, find and stop it: the \
+     Bind test view names the holder, and Stop process… ends it.";
 
 /// What to change (and say) on one OS for a set of goals.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -84,6 +101,16 @@ impl Plan {
         self.notes.push(Note {
             goal,
             text: text.into(),
+            window_text: None,
+        });
+    }
+
+    /// A note the window words differently (its controls, not flags).
+    fn note_both(&mut self, goal: Goal, cli: impl Into<String>, window: impl Into<String>) {
+        self.notes.push(Note {
+            goal,
+            text: cli.into(),
+            window_text: Some(window.into()),
         });
     }
 }
@@ -242,16 +269,15 @@ fn linux(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                  affects outgoing connect(); tcp_fin_timeout only affects orphaned FIN_WAIT_2 \
                  sockets; tcp_tw_recycle no longer exists (removed in Linux 4.12).",
             );
-            p.note(
-                goal,
-                "If a live process still holds the port, find and stop it: `portwise bind-test \
-                 PORT` names the holder.",
-            );
+            p.note_both(goal, FIND_HOLDER_CLI, FIND_HOLDER_WINDOW);
             if p.reserve.is_empty() {
-                p.note(
+                p.note_both(
                     goal,
                     "What a kernel setting can do: keep your service's port out of the ephemeral \
                      range, so an outgoing connection never takes it first (--reserve-ports PORT).",
+                    "What a kernel setting can do: keep your service's port out of the ephemeral \
+                     range, so an outgoing connection never takes it first (tick \"Keep my \
+                     service ports free\" and type the port).",
                 );
             } else {
                 p.note(
@@ -446,11 +472,7 @@ fn macos(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                  shorten it for every connection on the machine; SO_REUSEADDR in the server is \
                  the right fix.",
             );
-            p.note(
-                goal,
-                "If a live process still holds the port, find and stop it: `portwise bind-test \
-                 PORT` names the holder.",
-            );
+            p.note_both(goal, FIND_HOLDER_CLI, FIND_HOLDER_WINDOW);
         }
         Goal::Outbound => {
             let new = macos_range(p, now);
@@ -674,11 +696,7 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                  user account, the bind fails with WSAEACCES (10013). SO_EXCLUSIVEADDRUSE forbids \
                  any sharing, but may delay a server's own restart as described above.",
             );
-            p.note(
-                goal,
-                "If a live process still holds the port, find and stop it: `portwise bind-test \
-                 PORT` names the holder.",
-            );
+            p.note_both(goal, FIND_HOLDER_CLI, FIND_HOLDER_WINDOW);
         }
         Goal::Outbound => {
             let (start_now, num_now) = sys
@@ -695,7 +713,7 @@ fn windows(p: &mut Plan, goal: Goal, sys: &dyn Sysctls) {
                     "Widen the dynamic port range from {start_now}-{} to {start}-65535 ({num} \
                      ports), for IPv4 and IPv6. Risk: Hyper-V, WinNAT, WSL2 and Docker may \
                      reserve blocks inside this range, so ports your services need may become \
-                     excluded; reserve those first (--reserve-ports).",
+                     excluded; reserve those first (the goal \"keep my service ports free\").",
                     (start_now + num_now).saturating_sub(1)
                 ),
                 true,

@@ -159,7 +159,8 @@ fn privileged(c: &Case<'_>, pp: &PrivilegedPorts) -> Parts {
                 Fix::new(
                     format!("Bind the wildcard {wildcard} instead"),
                     Some(retest(&wild_req, "")),
-                ),
+                )
+                .acting(FixAction::TestAddress(wild_req.addr)),
                 fix_pick_other(),
                 Fix::new("Or run it as root", Some(elevated(f.os, &retest(req, "")))),
             ];

@@ -51,10 +51,14 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
         if direct.iter().any(|(_, s)| s.processes.is_empty()) {
             fixes.push(fix_hidden(req, f));
         }
-        fixes.push(Fix::new(
-            "Or wait until it lets go: this retries for up to 60 s",
-            Some(retest(req, " --wait 60")),
-        ));
+        fixes.push(
+            Fix::new(
+                "Or wait until it lets go: this retries for up to 60 s",
+                Some(retest(req, " --wait 60")),
+            )
+            .acting(FixAction::WatchUntilFree)
+            .in_window("Or wait until it lets go: re-test every second until it binds"),
+        );
         fixes.push(fix_pick_other());
         return (Cause::Listener, text, fixes);
     }
@@ -83,11 +87,12 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
         ));
     }
     let fixes = vec![
-        Fix::new("Try again", Some(retest(req, ""))),
+        Fix::new("Try again", Some(retest(req, ""))).acting(FixAction::TestAgain),
         Fix::new(
             format!("See every socket on port {p}"),
             Some(format!("portwise list --all --port {p}")),
-        ),
+        )
+        .acting(FixAction::ShowPort),
         fix_pick_other(),
     ];
     (Cause::Unknown, text, fixes)
@@ -119,7 +124,8 @@ fn dual_stack(c: &Case<'_>, s: &SocketEntry) -> Parts {
             Fix::new(
                 "Bind IPv6 only: set IPV6_V6ONLY on your [::] socket",
                 Some(retest(req, " --v6only")),
-            ),
+            )
+            .acting(FixAction::TestWithV6Only),
         );
         format!(
             "Your [::] socket is dual-stack (IPV6_V6ONLY is off), so it also needs IPv4 port \
@@ -282,6 +288,12 @@ pub(super) fn time_wait_cause(c: &Case<'_>) -> Parts {
         // Microsoft page, Enhanced Socket Security): never the advice there.
         OsKind::Windows => {}
     }
+    // In the window: tick SO_REUSEADDR and test again.
+    if !req.reuseaddr
+        && let Some(fix) = fixes.last_mut()
+    {
+        fix.action = Some(FixAction::TestWithReuseAddr);
+    }
     let wait_s = match (longest, f.time_wait_ms) {
         (Some(ms), _) => secs_ceil(ms) + 1,
         (None, Some(tw)) => secs_ceil(tw),
@@ -290,7 +302,11 @@ pub(super) fn time_wait_cause(c: &Case<'_>) -> Parts {
     fixes.push(Fix::new(
         format!("Wait for TIME_WAIT to expire (up to {wait_s} s), retrying until it binds"),
         Some(retest(req, &format!(" --wait {wait_s}"))),
-    ));
+    )
+    .acting(FixAction::WatchUntilFree)
+    .in_window(format!(
+        "Wait for TIME_WAIT to expire (up to {wait_s} s), re-testing every second until it binds"
+    )));
     fixes.push(fix_pick_other());
     (Cause::TimeWait, text, fixes)
 }
@@ -306,10 +322,13 @@ fn exhausted(c: &Case<'_>) -> Parts {
     if tw > 0 {
         text.push_str(&format!(" {tw} sockets on this machine are in TIME_WAIT."));
     }
-    let mut fixes = vec![Fix::new(
-        "See which processes hold many ports",
-        Some("portwise list --all".into()),
-    )];
+    let mut fixes = vec![
+        Fix::new(
+            "See which processes hold many ports",
+            Some("portwise list --all".into()),
+        )
+        .acting(FixAction::ShowAllSockets),
+    ];
     // The widened range comes from the tuning guide, from the current one:
     // never narrower, never below ip_unprivileged_port_start, start and end
     // of different parity (knowledge file, tunables table).
@@ -387,9 +406,12 @@ fn exhausted(c: &Case<'_>) -> Parts {
     if fixes.len() == before {
         text.push_str(" The range is already as wide as portwise would make it.");
     }
-    fixes.push(Fix::new(
-        "Or bind a fixed port outside the ephemeral range",
-        Some("portwise free".into()),
-    ));
+    fixes.push(
+        Fix::new(
+            "Or bind a fixed port outside the ephemeral range",
+            Some("portwise free".into()),
+        )
+        .acting(FixAction::GrabFreePort),
+    );
     (Cause::Exhausted, text, fixes)
 }

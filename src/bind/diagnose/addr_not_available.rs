@@ -57,7 +57,7 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
             } else {
                 format!("Bind {a}, an address of this machine (it binds now)")
             };
-            Fix::new(what, Some(retest(&alt, "")))
+            Fix::new(what, Some(retest(&alt, ""))).acting(FixAction::TestAddress(*a))
         })
         .collect();
     if f.alternatives.is_empty() {

@@ -85,16 +85,29 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
              the old socket needs it too, so it works from the next restart on",
             (!req.reuseaddr).then(|| retest(req, " --reuseaddr")),
         ));
+        if !req.reuseaddr
+            && let Some(f) = fixes.last_mut()
+        {
+            f.action = Some(FixAction::TestWithReuseAddr);
+        }
     }
     let wait_s = f.fin_timeout_s.unwrap_or(60).max(1) + 1;
     fixes.push(Fix::new(
         format!("Wait for the kernel to finish them (FIN_WAIT_2: up to {wait_s} s), retrying until it binds"),
         Some(retest(req, &format!(" --wait {wait_s}"))),
-    ));
-    fixes.push(Fix::new(
-        format!("See every socket on port {p}, with the peers"),
-        Some(format!("portwise list --all --port {p}")),
-    ));
+    )
+    .acting(FixAction::WatchUntilFree)
+    .in_window(format!(
+        "Wait for the kernel to finish them (FIN_WAIT_2: up to {wait_s} s), re-testing every \
+         second until it binds"
+    )));
+    fixes.push(
+        Fix::new(
+            format!("See every socket on port {p}, with the peers"),
+            Some(format!("portwise list --all --port {p}")),
+        )
+        .acting(FixAction::ShowPort),
+    );
     fixes.push(fix_pick_other());
     (Cause::Orphaned, text, fixes)
 }

@@ -18,7 +18,7 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
              that set SO_EXCLUSIVEADDRUSE, or one of another user account.",
         );
     }
-    let mut fixes = vec![Fix::new("Try again", Some(retest(req, "")))];
+    let mut fixes = vec![Fix::new("Try again", Some(retest(req, ""))).acting(FixAction::TestAgain)];
     if f.os == OsKind::Windows {
         fixes.push(Fix::new(
             "See the excluded port ranges",

@@ -71,8 +71,8 @@ pub fn dual_stack_bind_covers_ipv4() -> bool {
 pub fn reservation_note() -> &'static str {
     "Leaves the port in TIME_WAIT on 127.0.0.1 for 60 s: meanwhile a bind without SO_REUSEADDR \
      (e.g. another tool probing for a free port) fails on it with EADDRINUSE, while your server \
-     that sets SO_REUSEADDR can bind it. For a port inside the ephemeral range (--os) it also \
-     keeps port-0 binds from handing it out."
+     that sets SO_REUSEADDR can bind it. For a port inside the ephemeral range (one the OS \
+     assigned) it also keeps port-0 binds from handing it out."
 }
 
 /// Whether the `--reserve` listener sets SO_REUSEADDR: yes. Its accepted

@@ -12,8 +12,8 @@ pub mod view;
 use std::net::IpAddr;
 
 use crate::bind::{
-    BindReport, BindRequest, ErrorClass, ProbeError, ProbeFailure, SystemFacts, TimeWaitInfo,
-    port_use, probe, report_with_facts, success_notes, systemd_holds, time_wait_on,
+    BindReport, BindRequest, ErrorClass, FixAction, ProbeError, ProbeFailure, SystemFacts,
+    TimeWaitInfo, port_use, probe, report_with_facts, success_notes, systemd_holds, time_wait_on,
 };
 use crate::notify::{Note, PortWatcher, WatchedPort};
 use crate::platform::{HOST, HostPorts, ProcessIdentity};
@@ -32,6 +32,9 @@ pub enum BindAction {
     SetReusePort(bool),
     SetV6Only(bool),
     Test,
+    /// A fix's button that changes the form and tests again: tick
+    /// SO_REUSEADDR or IPV6_V6ONLY, another address, or the same again.
+    TestFix(FixAction),
     /// Start (true) or stop "watch until free".
     Watch(bool),
     /// The system facts for a diagnosis arrived.
@@ -733,6 +736,23 @@ pub fn update(b: &mut BindState, a: BindAction, ctx: &mut Ctx<'_, BindAction>) {
             b.edited();
         }
         BindAction::Test => {
+            b.stop_watch();
+            if b.test(ctx.snapshot, ctx.now_ms) {
+                ctx.effects.push(Effect::RefreshNow);
+            }
+        }
+        BindAction::TestFix(fix) => {
+            match fix {
+                FixAction::TestWithReuseAddr => b.reuseaddr = true,
+                FixAction::TestWithV6Only => b.v6only = true,
+                FixAction::TestAddress(addr) => {
+                    b.addr_text = crate::bind::address_text(&addr);
+                }
+                FixAction::TestAgain => {}
+                // Not a change of the form: the view routes these.
+                _ => return,
+            }
+            b.edited();
             b.stop_watch();
             if b.test(ctx.snapshot, ctx.now_ms) {
                 ctx.effects.push(Effect::RefreshNow);

@@ -6,7 +6,8 @@
 use egui::{RichText, Sense};
 
 use crate::bind::{
-    BindReport, Cause, Diagnosis, OsKind, SockOption, bind_test_command, option_help,
+    BindReport, Cause, Diagnosis, Fix, FixAction, OsKind, SockOption, bind_test_command,
+    option_help,
 };
 use crate::notify::PortStatus;
 use crate::sockets::Proto;
@@ -443,7 +444,11 @@ fn elsewhere(ui: &mut egui::Ui, state: &AppState, rep: &BindReport) {
     for (text, command) in &published {
         ui.add(egui::Label::new(format!("• {text}")).wrap());
         if let Some(c) = command {
-            ui.label(format!("Stop the container, not its proxy: {c}"));
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Stop the container, not its proxy.");
+                ui.label(RichText::new(TERMINAL).weak());
+                ui.add(egui::Label::new(RichText::new(c).monospace()).sense(Sense::hover()));
+            });
         }
     }
 }
@@ -572,27 +577,104 @@ fn diagnosis(
         ui.add_space(6.0);
         ui.strong("What to do");
         for (i, f) in d.fixes.iter().enumerate() {
-            ui.push_id(i, |ui| {
-                ui.add(egui::Label::new(format!("• {}", f.text)).wrap());
-                if let Some(c) = &f.command {
-                    ui.horizontal(|ui| {
-                        ui.add_space(14.0);
-                        ui.add(
-                            egui::Label::new(RichText::new(c).monospace()).sense(Sense::hover()),
-                        );
-                        if ui
-                            .small_button("Copy")
-                            .on_hover_text(format!("Copy: {c}"))
-                            .clicked()
-                        {
-                            out.push(Action::CopyText {
-                                text: c.clone(),
-                                notice: "Copied the command".into(),
-                            });
-                        }
-                    });
-                }
-            });
+            ui.push_id(i, |ui| fix(ui, state, r, f, out));
         }
     }
 }
+
+/// One fix: in the window's words, with the window's own button for it
+/// (the form, Watch until free, Stop process…, Show in Sockets, Free
+/// port); a step only a terminal can do shows its command to copy,
+/// labelled as such.
+fn fix(ui: &mut egui::Ui, state: &AppState, r: &BindResult, f: &Fix, out: &mut Vec<Action>) {
+    ui.add(egui::Label::new(format!("• {}", f.window_text())).wrap());
+    let port = r.request.port;
+    if let Some(a) = &f.action {
+        let (label, tip, action) = match a {
+            FixAction::TestAgain => (
+                "Test again".to_string(),
+                "Bind once more with the same fields".to_string(),
+                Action::Bind(BindAction::TestFix(a.clone())),
+            ),
+            FixAction::TestWithReuseAddr => (
+                "Tick SO_REUSEADDR and test again".to_string(),
+                "Set SO_REUSEADDR in the form, then bind once more".to_string(),
+                Action::Bind(BindAction::TestFix(a.clone())),
+            ),
+            FixAction::TestWithV6Only => (
+                "Tick IPV6_V6ONLY and test again".to_string(),
+                "Set IPV6_V6ONLY in the form, then bind once more".to_string(),
+                Action::Bind(BindAction::TestFix(a.clone())),
+            ),
+            FixAction::TestAddress(addr) => {
+                let text = crate::bind::address_text(addr);
+                (
+                    format!("Test {text}"),
+                    format!("Put {text} in the Address field, then bind once more"),
+                    Action::Bind(BindAction::TestFix(a.clone())),
+                )
+            }
+            FixAction::WatchUntilFree => (
+                "Watch until free".to_string(),
+                "Re-test every second and say when the port binds".to_string(),
+                Action::Bind(BindAction::Watch(true)),
+            ),
+            FixAction::StopProcess { pid } => (
+                "Stop process…".to_string(),
+                "Show what would be stopped, and confirm".to_string(),
+                Action::Stop(crate::window::stop::StopMsg::Plan {
+                    port,
+                    pids: vec![*pid],
+                }),
+            ),
+            FixAction::ShowPort => (
+                "Show in Sockets".to_string(),
+                format!("Every socket on port {port}, in the Sockets view"),
+                Action::Sockets(s::SocketsMsg::ShowPort(port)),
+            ),
+            FixAction::ShowAllSockets => (
+                "Show in Sockets".to_string(),
+                "Every socket, in the Sockets view (tick All states)".to_string(),
+                Action::ShowView(crate::window::shell::View::Sockets),
+            ),
+            FixAction::GrabFreePort => (
+                "Open Free port".to_string(),
+                "Grab a free port in the Free port view".to_string(),
+                Action::ShowView(crate::window::shell::View::FreePort),
+            ),
+        };
+        // A watch already running needs no second start.
+        let busy = matches!(a, FixAction::WatchUntilFree) && state.bind.watch.is_some();
+        ui.horizontal(|ui| {
+            ui.add_space(14.0);
+            let b = ui
+                .add_enabled(!busy, egui::Button::new(label))
+                .on_hover_text(tip)
+                .on_disabled_hover_text("Already watching");
+            if b.clicked() {
+                out.push(action);
+            }
+        });
+        return;
+    }
+    if let Some(c) = &f.command {
+        ui.horizontal_wrapped(|ui| {
+            ui.add_space(14.0);
+            ui.label(RichText::new(TERMINAL).weak());
+            ui.add(egui::Label::new(RichText::new(c).monospace()).sense(Sense::hover()));
+            if ui
+                .small_button("Copy")
+                .on_hover_text(format!("Copy: {c}"))
+                .clicked()
+            {
+                out.push(Action::CopyText {
+                    text: c.clone(),
+                    notice: "Copied the command".into(),
+                });
+            }
+        });
+    }
+}
+
+/// The label before a command the window cannot run for the user.
+pub const TERMINAL: &str = "In a terminal:";

@@ -25,7 +25,8 @@ pub enum FreeAction {
     SetRangeFrom(String),
     SetRangeTo(String),
     SetReserve(bool),
-    SetCount(usize),
+    /// The "How many" field was edited (checked, never clamped).
+    SetCount(String),
     Grab,
     /// Copy one port of the history.
     Copy(u16),
@@ -103,7 +104,8 @@ pub struct FreePortState {
     pub range_from: String,
     pub range_to: String,
     pub reserve: bool,
-    pub count: usize,
+    /// The "How many" field as typed ([`FreePortState::count`] checks it).
+    pub count_text: String,
     /// A grab on its worker.
     pub grab: Pending<()>,
     /// The ports of the last grab.
@@ -133,7 +135,7 @@ impl Default for FreePortState {
             range_from: "20000".into(),
             range_to: "29999".into(),
             reserve: false,
-            count: 1,
+            count_text: "1".into(),
             grab: Pending::NotAsked,
             last: Vec::new(),
             error: None,
@@ -158,7 +160,36 @@ fn range_field(name: &str, text: &str) -> Result<u16, String> {
     }
 }
 
+/// The "How many" field: 1 to [`COUNT_MAX`], or a message saying what is
+/// wrong with the typed text (never a silent clamp: 0 and 5000 are
+/// refused, not turned into 1 and 100).
+pub fn parse_count(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(format!("How many: enter a number from 1 to {COUNT_MAX}"));
+    }
+    match t.parse::<u64>() {
+        Ok(n) if (1..=COUNT_MAX as u64).contains(&n) => Ok(n as usize),
+        Ok(0) => Err(format!("How many: at least 1 (up to {COUNT_MAX})")),
+        Ok(n) => Err(format!(
+            "How many: {n} is more than the window grabs at once (at most {COUNT_MAX})"
+        )),
+        // Digits too many for a u64 are still a number, just far too big.
+        Err(_) if t.chars().all(|c| c.is_ascii_digit()) => Err(format!(
+            "How many: {t} is more than the window grabs at once (at most {COUNT_MAX})"
+        )),
+        Err(_) => Err(format!(
+            "How many: '{t}' is not a number (enter 1 to {COUNT_MAX})"
+        )),
+    }
+}
+
 impl FreePortState {
+    /// How many ports to grab, or why the field's text is not a count.
+    pub fn count(&self) -> Result<usize, String> {
+        parse_count(&self.count_text)
+    }
+
     /// The custom range, or why it is not one.
     pub fn range(&self) -> Result<PortRange, String> {
         let lo = range_field("From", &self.range_from)?;
@@ -178,15 +209,10 @@ impl FreePortState {
             StrategyKind::Os => Strategy::Os,
             StrategyKind::Range => Strategy::Range(self.range()?),
         };
-        if !(1..=COUNT_MAX).contains(&self.count) {
-            return Err(format!(
-                "How many: {} is not from 1 to {COUNT_MAX}",
-                self.count
-            ));
-        }
+        let count = self.count()?;
         Ok(FreeRequest {
             strategy,
-            count: self.count,
+            count,
             proto: self.proto,
             reserve: self.reserve && self.reserve_applies(),
         })
@@ -276,7 +302,7 @@ pub fn update(f: &mut FreePortState, a: FreeAction, ctx: &mut Ctx<'_, FreeAction
         FreeAction::SetRangeFrom(t) => f.range_from = t,
         FreeAction::SetRangeTo(t) => f.range_to = t,
         FreeAction::SetReserve(on) => f.reserve = on,
-        FreeAction::SetCount(n) => f.count = n.clamp(1, COUNT_MAX),
+        FreeAction::SetCount(t) => f.count_text = t,
         FreeAction::Grab => {
             if let Some(req) = f.start() {
                 // Pick as `portwise free` does: read the OS facts, then pick.

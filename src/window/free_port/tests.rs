@@ -28,7 +28,7 @@ fn free_request_follows_the_options_and_names_bad_values() {
     f.range_to = "9100".into();
     f.proto = ProtoChoice::Udp;
     f.reserve = true;
-    f.count = 4;
+    f.count_text = "4".into();
     let req = f.request().unwrap();
     assert_eq!(
         req.strategy,
@@ -39,8 +39,44 @@ fn free_request_follows_the_options_and_names_bad_values() {
         free_port::cli_equivalent(&req),
         "portwise free --count 4 --proto udp --range 9000-9100"
     );
-    f.count = 0;
+    f.count_text = "0".into();
     assert!(f.request().unwrap_err().contains("How many"));
+}
+
+#[test]
+fn the_count_is_checked_never_clamped() {
+    use crate::window::free_port::{COUNT_MAX, parse_count};
+    assert_eq!(parse_count("1"), Ok(1));
+    assert_eq!(parse_count(" 100 "), Ok(COUNT_MAX));
+    assert_eq!(
+        parse_count("0").unwrap_err(),
+        "How many: at least 1 (up to 100)"
+    );
+    assert_eq!(
+        parse_count("5000").unwrap_err(),
+        "How many: 5000 is more than the window grabs at once (at most 100)"
+    );
+    assert!(
+        parse_count("99999999999999999999999")
+            .unwrap_err()
+            .contains("more than")
+    );
+    assert_eq!(
+        parse_count("abc").unwrap_err(),
+        "How many: 'abc' is not a number (enter 1 to 100)"
+    );
+    assert!(parse_count("-3").unwrap_err().contains("not a number"));
+    assert!(parse_count("").unwrap_err().contains("enter a number"));
+    // The state keeps what was typed: nothing turns 0 into 1 behind the
+    // user's back, and a grab is refused until the field is fixed.
+    let mut st = AppState::new(Settings::default(), 5_000);
+    st.apply(Action::Free(FreeAction::SetCount("0".into())));
+    assert_eq!(st.free.count_text, "0");
+    st.apply(Action::Free(FreeAction::Grab));
+    assert!(st.tasks.queued().is_empty(), "no grab with a bad count");
+    st.apply(Action::Free(FreeAction::SetCount("5000".into())));
+    assert_eq!(st.free.count_text, "5000");
+    assert!(st.free.request().is_err());
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use egui::{RichText, Sense};
 
 use crate::handoff::session::{Status, Stream};
-use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION, reservation_note};
+use crate::ports::{OUTSIDE_EPHEMERAL_WHY, ProtoChoice, RACE_EXPLANATION_WINDOW, reservation_note};
 use crate::window::free_port::{self, COUNT_MAX, FreePortState, StrategyKind, run};
 use crate::window::shell::{Action, AppState, FreeAction, utc_clock_text};
 use crate::window::widgets;
@@ -56,10 +56,9 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
 
 fn grab(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
     let valid = f.request();
-    let label = if f.count == 1 {
-        "Grab a free port".to_string()
-    } else {
-        format!("Grab {} free ports", f.count)
+    let label = match f.count() {
+        Ok(1) | Err(_) => "Grab a free port".to_string(),
+        Ok(n) => format!("Grab {n} free ports"),
     };
     ui.horizontal(|ui| {
         let button = egui::Button::new(RichText::new(label).size(20.0).strong())
@@ -163,7 +162,7 @@ fn run_command(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         ui.label(
             RichText::new(
                 "The port is in $PORT, and {port} in the command is replaced with it. portwise \
-                 holds the port until the program binds it (portwise run --port N).",
+                 holds the port until the program binds it.",
             )
             .weak(),
         );
@@ -299,15 +298,20 @@ fn options(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         if r.changed() {
             out.push(Action::Free(FreeAction::SetReserve(reserve)));
         }
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("How many");
-            let mut n = f.count;
+            let mut t = f.count_text.clone();
             let r = ui
-                .add(egui::DragValue::new(&mut n).range(1..=COUNT_MAX).speed(0.1))
+                .add(egui::TextEdit::singleline(&mut t).desired_width(50.0))
                 .labelled_by(label.id)
                 .on_hover_text(format!("1 to {COUNT_MAX} distinct ports"));
-            if r.changed() && n != f.count {
-                out.push(Action::Free(FreeAction::SetCount(n)));
+            if r.changed() {
+                out.push(Action::Free(FreeAction::SetCount(t)));
+            }
+            // Said beside the field; the grab button is off until it is
+            // fixed (never a silent 0 -> 1 or 5000 -> 100).
+            if let Err(e) = f.count() {
+                ui.label(RichText::new(e).color(widgets::error_color(ui)));
             }
         });
     });
@@ -457,7 +461,7 @@ fn race(ui: &mut egui::Ui) {
     egui::Frame::group(ui.style()).show(ui, |ui| {
         ui.set_width(ui.available_width());
         ui.add(
-            egui::Label::new(RACE_EXPLANATION)
+            egui::Label::new(RACE_EXPLANATION_WINDOW)
                 .wrap()
                 .sense(Sense::hover()),
         );

@@ -11,9 +11,15 @@ pub use crate::stop::{StopOutcome, StopReport, StopService, StopTarget};
 use crate::window::ctx::{Ctx, Effect, ToastKind};
 
 /// The confirmation dialog: what would be stopped, and what will not be.
+/// After a polite stop that did not end a process, the same dialog comes
+/// back for it ([`StopDialog::still_running`]) and offers Kill.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StopDialog {
     pub targets: Vec<StopTarget>,
+    /// Set when `targets` were asked to stop (SIGTERM where the OS has
+    /// it) and were still running when the wait ran out: how long the
+    /// stop waited (ms). The dialog then says so and offers only Kill.
+    pub still_running: Option<u64>,
 }
 
 impl StopDialog {
@@ -42,8 +48,12 @@ pub enum StopMsg {
         force: bool,
     },
     Cancel,
-    /// The stops finished: one report each.
-    Finished(Vec<StopReport>),
+    /// The stops finished: each target with its report. `force`: they were
+    /// killed at once rather than asked to stop.
+    Finished {
+        force: bool,
+        results: Vec<(StopTarget, StopReport)>,
+    },
 }
 
 /// Handle one message; `dialog` is the confirmation on screen.
@@ -67,7 +77,12 @@ pub fn update(dialog: &mut Option<StopDialog>, msg: StopMsg, ctx: &mut Ctx<'_, S
             );
         }
         StopMsg::Planned(planned) => match planned {
-            Ok(targets) if !targets.is_empty() => *dialog = Some(StopDialog { targets }),
+            Ok(targets) if !targets.is_empty() => {
+                *dialog = Some(StopDialog {
+                    targets,
+                    still_running: None,
+                })
+            }
             Ok(_) => ctx.toast(ToastKind::Error, "Nothing to stop: the process is gone"),
             Err(e) => ctx.toast(ToastKind::Error, format!("Cannot stop: {e}")),
         },
@@ -87,25 +102,86 @@ pub fn update(dialog: &mut Option<StopDialog>, msg: StopMsg, ctx: &mut Ctx<'_, S
             let service = ctx.workers.stop.clone();
             if ctx.spawn(
                 "portwise-stop",
-                move || targets.iter().map(|t| service.stop(t, force)).collect(),
-                StopMsg::Finished,
+                move || {
+                    targets
+                        .into_iter()
+                        .map(|t| {
+                            let r = service.stop(&t, force);
+                            (t, r)
+                        })
+                        .collect()
+                },
+                move |results| StopMsg::Finished { force, results },
             ) {
-                ctx.toast(ToastKind::Info, format!("Stopping {}…", names.join(", ")));
+                let verb = if force { "Killing" } else { "Stopping" };
+                ctx.toast(ToastKind::Info, format!("{verb} {}…", names.join(", ")));
             }
         }
         StopMsg::Cancel => *dialog = None,
-        StopMsg::Finished(reports) => {
+        StopMsg::Finished { force, results } => {
             // Say how it went, and refresh so the table shows it.
-            for r in reports {
+            let mut survivors = Vec::new();
+            let mut waited_ms = 0;
+            for (t, r) in results {
+                if r.outcome == StopOutcome::StillRunning && !force {
+                    // Asked politely and still there: the toast says so
+                    // in the window's words (the engine's message names
+                    // the CLI's flag), and the dialog comes back with
+                    // Kill for this very process (the same start time:
+                    // the engine refuses a pid that was reused).
+                    ctx.toast(ToastKind::Error, still_running_text(&t, r.elapsed_ms));
+                    waited_ms = waited_ms.max(r.elapsed_ms);
+                    survivors.push(t);
+                    continue;
+                }
                 let kind = if r.outcome.stopped() {
                     ToastKind::Success
                 } else {
                     ToastKind::Error
                 };
-                ctx.toast(kind, r.message);
+                let text = match r.outcome {
+                    // The engine's words name the CLI command to run
+                    // elevated; the window says how to do it here.
+                    StopOutcome::PermissionDenied => format!(
+                        "Permission denied: {} (pid {}) runs as {}; start portwise elevated \
+                         (root, or as Administrator) to stop it",
+                        t.name,
+                        t.pid,
+                        t.user.as_deref().unwrap_or("another user")
+                    ),
+                    _ => r.message,
+                };
+                ctx.toast(kind, text);
+            }
+            if !survivors.is_empty() {
+                *dialog = Some(StopDialog {
+                    targets: survivors,
+                    still_running: Some(waited_ms),
+                });
             }
             ctx.effects.push(Effect::RefreshNow);
         }
+    }
+}
+
+/// "python3 (pid 4242) is still running 5 s after it was asked to stop":
+/// the toast for a process that outlived a polite stop.
+pub fn still_running_text(t: &StopTarget, waited_ms: u64) -> String {
+    format!(
+        "{} (pid {}) is still running {} after it was asked to stop: Kill ends it at once",
+        t.name,
+        t.pid,
+        waited_text(waited_ms)
+    )
+}
+
+/// "5 s", "0.3 s".
+pub fn waited_text(ms: u64) -> String {
+    if ms >= 1000 {
+        // To the nearest second: a 5 s wait that took 5.04 s is "5 s".
+        format!("{} s", (ms + 500) / 1000)
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
     }
 }
 

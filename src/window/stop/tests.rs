@@ -83,7 +83,13 @@ fn stop_flow_plans_confirms_and_reports() {
         st.take_effects().is_empty() && st.tasks.queued().is_empty(),
         "nothing stoppable"
     );
-    let finished = |st: &mut AppState, r| st.apply(Action::Stop(StopMsg::Finished(r)));
+    let finished = |st: &mut AppState, r: Vec<StopReport>| {
+        let results = r.into_iter().map(|r| (target.clone(), r)).collect();
+        st.apply(Action::Stop(StopMsg::Finished {
+            force: false,
+            results,
+        }))
+    };
     finished(
         &mut st,
         vec![StopReport {
@@ -104,10 +110,16 @@ fn stop_flow_plans_confirms_and_reports() {
         vec![stop_report(
             &target,
             StopOutcome::PermissionDenied,
-            "permission denied: run sudo portwise",
+            "permission denied: run sudo portwise stop --pid 4242",
         )],
     );
-    assert_eq!(st.toasts().last().unwrap().kind, ToastKind::Error);
+    let t = st.toasts().last().unwrap();
+    assert_eq!(t.kind, ToastKind::Error);
+    assert_eq!(
+        t.text,
+        "Permission denied: python3 (pid 4242) runs as alice; start portwise elevated (root, or \
+         as Administrator) to stop it"
+    );
     planned(&mut st, Err("permission denied".into()));
     assert!(st.stop_dialog.is_none());
     assert!(
@@ -117,4 +129,82 @@ fn stop_flow_plans_confirms_and_reports() {
             .text
             .contains("permission denied")
     );
+}
+
+/// A process that outlived SIGTERM: an error toast that stays, and the
+/// dialog back for that same target (same pid and start time) with Kill,
+/// which asks the stopper to kill exactly it.
+#[test]
+fn still_running_after_a_polite_stop_offers_kill_for_the_same_process() {
+    let service = std::sync::Arc::new(RecordingStop::default());
+    let workers = crate::window::ctx::Workers {
+        stop: service.clone(),
+        sysctls: std::sync::Arc::new(crate::tuning::NoSystem),
+        wake: std::sync::Arc::new(|| {}),
+    };
+    let mut st = AppState::with(Settings::default(), 0, Tasks::manual(), workers);
+    let target = StopTarget {
+        start_time: 987_654,
+        ..stop_target(4242, "python3", 8080)
+    };
+    let other = stop_target(4343, "node", 8080);
+    st.apply(Action::Stop(StopMsg::Finished {
+        force: false,
+        results: vec![
+            (
+                target.clone(),
+                StopReport {
+                    elapsed_ms: 5_000,
+                    ..stop_report(
+                        &target,
+                        StopOutcome::StillRunning,
+                        "python3 (pid 4242) is still running 5 s after SIGTERM; `portwise stop \
+                         --pid 4242 --force` kills it at once",
+                    )
+                },
+            ),
+            (
+                other.clone(),
+                stop_report(&other, StopOutcome::Terminated, "stopped node"),
+            ),
+        ],
+    }));
+    let d = st.stop_dialog.clone().expect("the dialog is back");
+    assert_eq!(d.targets, vec![target.clone()], "only the survivor");
+    assert_eq!(d.still_running, Some(5_000));
+    let errors: Vec<_> = st
+        .toasts()
+        .iter()
+        .filter(|t| t.kind == ToastKind::Error)
+        .collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(
+        errors[0].text,
+        "python3 (pid 4242) is still running 5 s after it was asked to stop: Kill ends it at once"
+    );
+    assert!(!errors[0].text.contains("--"), "no CLI flag in the window");
+    // The failure stays: an hour later it is still there.
+    st.tick(3_600_000);
+    assert!(st.toasts().iter().any(|t| t.text.contains("still running")));
+
+    st.apply(Action::Stop(StopMsg::Confirm { force: true }));
+    assert_eq!(st.tasks.queued(), vec!["portwise-stop"]);
+    st.tasks.run_queued(None);
+    assert_eq!(*service.stops.lock().unwrap(), vec![(4242, true)]);
+
+    // A forced stop that leaves it running (stuck in the kernel) does not
+    // offer Kill again: the engine's words say what happened.
+    st.stop_dialog = None;
+    st.apply(Action::Stop(StopMsg::Finished {
+        force: true,
+        results: vec![(
+            target.clone(),
+            stop_report(
+                &target,
+                StopOutcome::StillRunning,
+                "still running after being killed",
+            ),
+        )],
+    }));
+    assert!(st.stop_dialog.is_none());
 }

@@ -158,7 +158,7 @@ fn notes(ui: &mut egui::Ui, t: &TuningState) {
             for n in notes {
                 ui.horizontal_top(|ui| {
                     ui.label("•");
-                    ui.add(egui::Label::new(&n.text).wrap());
+                    ui.add(egui::Label::new(n.window_text()).wrap());
                 });
             }
         }
