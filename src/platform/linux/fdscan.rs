@@ -969,8 +969,9 @@ mod tests {
         let mut memory = FdMemory::default();
         let old = listener();
         let number = old.as_raw_fd();
+        let old_inode = inode_of(&old);
         let first = scan(&OwnerQuery::everything(&uids), &mut memory);
-        assert!(first.owners[&inode_of(&old)].contains(&me));
+        assert!(first.owners[&old_inode].contains(&me));
         // Close the socket at `number` and put a new one there: as many
         // descriptors as before, the same numbers.
         let new = listener();
@@ -981,7 +982,7 @@ mod tests {
         let new_inode = inode_of(&new);
         drop(new);
         let mut live: HashSet<u64> = first.owners.keys().copied().collect();
-        live.remove(&inode_of(&old));
+        live.remove(&old_inode);
         live.insert(new_inode);
         let wanted: HashSet<u64> = [new_inode].into_iter().collect();
         let second = scan(
