@@ -166,7 +166,7 @@ mod tests {
                     return true;
                 }
                 let yes = bc[at + 1] as usize;
-                if yes < 4 || yes % 4 != 0 {
+                if yes < 4 || !yes.is_multiple_of(4) {
                     return false;
                 }
                 at += yes;
