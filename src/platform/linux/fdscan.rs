@@ -1009,44 +1009,6 @@ mod tests {
     }
 
     #[test]
-    fn a_process_with_an_unchanged_table_still_names_its_sockets() {
-        let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-        let mut kids = Kids(Vec::new());
-        let held = listener();
-        let pid = spawn_holding(&mut kids, held.as_raw_fd(), "sleep", &["30"]);
-        let inode = inode_of(&held);
-        let wanted: HashSet<u64> = [inode].into_iter().collect();
-        let uids = HashSet::new();
-        let mut memory = FdMemory::default();
-        // Wait for the child's exec: until then it holds all our fds.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let s = scan(&OwnerQuery::everything(&uids), &mut memory);
-            let exec_done = std::fs::read_link(format!("/proc/{pid}/exe"))
-                .is_ok_and(|p| p.to_string_lossy().contains("sleep"));
-            if exec_done && s.owners.get(&inode).is_some_and(|p| p.contains(&pid)) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the child never held the socket");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let before = memory.processes[&pid].clone();
-        let live: HashSet<u64> = [inode].into_iter().collect();
-        let again = scan(
-            &OwnerQuery {
-                wanted: Some(&wanted),
-                trust_memory: true,
-                live: Some(&live),
-                retry: Some(&wanted),
-                ..OwnerQuery::everything(&uids)
-            },
-            &mut memory,
-        );
-        assert!(again.owners[&inode].contains(&pid));
-        assert_eq!(memory.processes[&pid], before);
-    }
-
-    #[test]
     fn remembered_descriptors_are_read_once_and_reused_numbers_are_caught() {
         let me = std::process::id();
         let keep = listener();
