@@ -75,11 +75,21 @@ work=$(mktemp -d)
 fixture_pid=
 churn_pid=
 tw_pid=
+# Exit status: 0 when every goal timed was met, 1 when one was missed, 2 on
+# bad usage or a missing tool. The cleanup must not change it: `wait` on a
+# process it just killed returns 143 (128 + SIGTERM), and under `set -e` that
+# status, as the last of an && list, used to end the script with 143.
+missed=0
 cleanup() {
+  local status=$?
+  set +e
   for p in $churn_pid $fixture_pid $tw_pid; do
-    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    kill "$p" 2>/dev/null
+    wait "$p" 2>/dev/null
   done
   rm -rf "$work"
+  if [ "$status" = 0 ] && [ "$missed" != 0 ]; then status=1; fi
+  exit "$status"
 }
 trap cleanup EXIT
 
@@ -106,7 +116,8 @@ row() { # json, label, command, reference command, goal ("" or a number)
       else verdict = sprintf("<= %.2f: MISSED by %.2f", g, ratio - g)
     } else if (g == "ref") verdict = "(reference)"
     printf "%-44s %8.1f ms  %8.1f ms  %5.2fx  %s   [fastest %.1f / %.1f ms]\n",
-      l, m * 1000, r * 1000, ratio, verdict, fm * 1000, fr * 1000 }'
+      l, m * 1000, r * 1000, ratio, verdict, fm * 1000, fr * 1000
+    if (verdict ~ /MISSED/) exit 3 }' || missed=1
 }
 
 # The fixture runs until its stdin (a fifo we hold open) closes.
@@ -183,7 +194,8 @@ awk -v p="$pw_cpu" -v s="$ss_cpu" -v n="$watch_secs" -v t="$tcp_now" 'BEGIN {
   verdict = ratio <= 0.5 ? "<= 0.50: met" : sprintf("<= 0.50: MISSED by %.2f", ratio - 0.5)
   printf "%-44s %8.2f s   %8.2f s   %5.2fx  %s\n",
     "list --watch 1 --all CPU / ss -tanp each s", p, s, ratio, verdict
-  printf "   (%d s each, %d TCP sockets at the end)\n", n, t }'
+  printf "   (%d s each, %d TCP sockets at the end)\n", n, t
+  if (ratio > 0.5) exit 3 }' || missed=1
 kill "$churn_pid" 2>/dev/null; wait "$churn_pid" 2>/dev/null || true
 churn_pid=
 echo "   after: $(load)"

@@ -18,6 +18,17 @@ use crate::sockets::model::Proto;
 use crate::sockets::owners::{FdMemory, OwnerQuery};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
 
+/// Which sockets a port query needs from [`SocketTable::dump_scoped`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DumpScope {
+    pub port: u16,
+    /// Only sockets whose local port is `port`; else also those whose
+    /// remote port is.
+    pub local_only: bool,
+    /// Only this protocol's sockets.
+    pub proto: Option<Proto>,
+}
+
 /// The OS's socket table, and how to find the processes behind it.
 pub trait SocketTable {
     /// Every TCP and UDP socket, IPv4 and IPv6, handed to `each` as the OS
@@ -32,6 +43,20 @@ pub trait SocketTable {
         meanwhile: &mut dyn FnMut(),
         bound_only: bool,
     ) -> Result<(), String>;
+
+    /// [`SocketTable::dump`] for one port's sockets: an OS that can ask its
+    /// kernel for them alone (Linux: a sock_diag filter) lists fewer; the
+    /// others list everything. Either way the caller filters each socket
+    /// itself: `scope` only lets the OS send less.
+    fn dump_scoped(
+        &self,
+        each: &mut dyn FnMut(RawSocket),
+        meanwhile: &mut dyn FnMut(),
+        bound_only: bool,
+        _scope: Option<DumpScope>,
+    ) -> Result<(), String> {
+        self.dump(each, meanwhile, bound_only)
+    }
 
     /// About how many sockets the dump will list, when that is cheap to know.
     fn count_hint(&self) -> Option<usize> {

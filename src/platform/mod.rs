@@ -65,7 +65,7 @@ pub use windows::{self as os, Windows as Current};
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
 compile_error!("portwise supports Linux, macOS and Windows");
 
-pub use contract::{HostPorts, ProcessIdentity, SocketTable, SysctlReader};
+pub use contract::{DumpScope, HostPorts, ProcessIdentity, SocketTable, SysctlReader};
 pub use types::{ErrorClass, Os, PrivilegedPorts};
 
 /// True when this Windows build runs under Wine (always false elsewhere).

@@ -165,6 +165,13 @@ impl OwnerCache {
         pids
     }
 
+    /// Whether the last scan looked for `inode` and found no process
+    /// holding it (its owner is hidden from this user, lives in another
+    /// pid namespace, or it is the kernel's own socket).
+    pub fn was_unplaced(&self, inode: u64) -> bool {
+        self.unplaced.contains(&inode)
+    }
+
     /// The pids holding `inode`, as of the last scan.
     pub fn owners_of(&self, inode: u64) -> &[u32] {
         self.owners.get(&inode).map(Vec::as_slice).unwrap_or(&[])

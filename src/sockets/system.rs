@@ -14,7 +14,7 @@ use super::owners::{FdMemory, OwnerCache, OwnerQuery};
 use super::procinfo::ProcessTable;
 use super::raw::{NetnsDiscovery, OwnerScan, RawSocket, Unattributed};
 use super::{SocketSource, SourceError, is_unattributed};
-use crate::platform::{Current, HOST, ProcessIdentity, SocketTable, os};
+use crate::platform::{Current, DumpScope, HOST, ProcessIdentity, SocketTable, os};
 use crate::util::time::now_unix_ms;
 
 /// How long a namespace discovery is reused while only the own namespace
@@ -110,6 +110,8 @@ struct Table {
     owned: Vec<usize>,
     /// Orphans with the last pid the OS remembers (macOS), by index.
     last_pids: Vec<(usize, u32)>,
+    /// The indexes of the own network namespace's sockets.
+    own: std::ops::Range<usize>,
 }
 
 impl SystemSource {
@@ -200,10 +202,17 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             with_inode: Vec::new(),
             owned: Vec::new(),
             last_pids: Vec::new(),
+            own: 0..0,
         };
         let mut listed = Vec::new();
         let mut skipped = Vec::new();
         let mut meanwhile = Some(meanwhile);
+        // Ask the OS for the scope's sockets only, where it can filter.
+        let dump_scope = scope.map(|s| DumpScope {
+            port: s.port,
+            local_only: s.local_only,
+            proto: s.proto,
+        });
         if !matches!(targets.first(), Some((Target::Own, _))) {
             // The early owner scan needs no namespace: run it first.
             if let Some(m) = meanwhile.take() {
@@ -216,23 +225,27 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
                 Target::Own => {
                     let mut nothing = || {};
                     let early = meanwhile.take();
+                    let start = table.sockets.len();
                     platform
-                        .dump(
+                        .dump_scoped(
                             &mut |r| push_raw(&mut table, r, tag, scope),
                             early.unwrap_or(&mut nothing),
                             bound_only,
+                            dump_scope,
                         )
                         .map_err(SourceError)?;
+                    table.own = start..table.sockets.len();
                 }
                 Target::Other(ns) => {
                     // Sockets opened inside belong to that namespace; the
                     // rows join the same table (inodes are machine-wide).
                     let before = table.sockets.len();
                     let result = os::netns::run_in(ns, || {
-                        HOST.dump(
+                        HOST.dump_scoped(
                             &mut |r| push_raw(&mut table, r, tag, scope),
                             &mut || {},
                             bound_only,
+                            dump_scope,
                         )
                     })
                     .and_then(|r| r);
@@ -270,8 +283,30 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
             .collect();
         let scoped = self.scope.is_some();
         let likely = self.owners.known_pids();
+        // A second pass is worth it only for sockets this user can see the
+        // owners of (all of them with privileges), and only for sockets no
+        // earlier scan has already looked for in vain: a socket whose
+        // holder is out of sight (another pid namespace, the kernel's own)
+        // would otherwise cost a read of every descriptor on the machine
+        // at every refresh. The periodic full scan still looks for it.
+        let me = self.platform.current_uid();
+        let all = self.platform.is_elevated();
+        let retry: HashSet<u64> = table
+            .with_inode
+            .iter()
+            .map(|&i| &table.sockets[i])
+            .filter(|s| all || s.uid.is_none() || s.uid == me)
+            .filter(|s| !self.owners.was_unplaced(s.inode))
+            .map(|s| s.inode)
+            .collect();
         let platform = &self.platform;
         let fds = &mut self.fds;
+        let bound_only = self.bound_only;
+        let dump_scope = self.scope.as_ref().map(|s| DumpScope {
+            port: s.port,
+            local_only: s.local_only,
+            proto: s.proto,
+        });
         // A socket opened between the early scan and the dump reaching it
         // stays unattributed in this snapshot (the reason says so); the
         // next snapshot scans for it.
@@ -285,14 +320,6 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
                 } else {
                     HashSet::new()
                 };
-                // A second pass is worth it only for sockets this user can
-                // see the owners of (all of them with privileges).
-                let me = platform.current_uid();
-                let all = platform.is_elevated();
-                let retry: HashSet<u64> = sockets()
-                    .filter(|s| all || s.uid.is_none() || s.uid == me)
-                    .map(|s| s.inode)
-                    .collect();
                 let query = OwnerQuery {
                     wanted: Some(wanted),
                     stop_early: scoped,
@@ -300,9 +327,42 @@ impl<P: SocketTable + ProcessIdentity> SystemSource<P> {
                     likely_uids: &uids,
                     trust_memory,
                     live: Some(wanted),
-                    retry: Some(&retry),
+                    retry: None,
                 };
-                platform.scan_owners(&query, fds)
+                let mut result = platform.scan_owners(&query, fds);
+                if !trust_memory {
+                    return result;
+                }
+                // A pass that trusted remembered descriptors can miss a
+                // socket opened on a reused descriptor number: read
+                // everything again for the sockets it left unresolved. But
+                // first drop those closed since the dump (under churn nearly
+                // every refresh has one, and looking for a closed socket
+                // reads every descriptor on the machine): a second dump
+                // costs a fraction of that.
+                let unresolved: HashSet<u64> = retry
+                    .iter()
+                    .filter(|i| !result.owners.contains_key(i))
+                    .copied()
+                    .collect();
+                if unresolved.is_empty() {
+                    return result;
+                }
+                let still = still_open(platform, table, &unresolved, bound_only, dump_scope);
+                if still.is_empty() {
+                    return result;
+                }
+                let again = OwnerQuery {
+                    wanted: Some(&still),
+                    stop_early: true,
+                    trust_memory: false,
+                    ..query
+                };
+                let more = platform.scan_owners(&again, fds);
+                result.links_read += more.links_read;
+                result.unreadable_processes = more.unreadable_processes;
+                result.owners.extend(more.owners);
+                result
             })
         });
         let mut out = table.listed_pids.clone();
@@ -507,6 +567,46 @@ impl<P: SocketTable + ProcessIdentity + Send> SocketSource for SystemSource<P> {
         order::sort_sockets(&mut snapshot.sockets);
         Ok(snapshot)
     }
+}
+
+/// Which of the `unresolved` inodes are still open: those of the own
+/// network namespace are looked up in a second dump of it (a socket closed
+/// since the first has no owner left to find); those of other namespaces
+/// are kept (entering them again would cost more than it saves).
+fn still_open<P: SocketTable>(
+    platform: &P,
+    table: &Table,
+    unresolved: &HashSet<u64>,
+    bound_only: bool,
+    scope: Option<DumpScope>,
+) -> HashSet<u64> {
+    let own: HashSet<u64> = table
+        .own
+        .clone()
+        .filter_map(|i| table.sockets.get(i))
+        .map(|s| s.inode)
+        .filter(|i| unresolved.contains(i))
+        .collect();
+    let mut still: HashSet<u64> = unresolved.difference(&own).copied().collect();
+    if own.is_empty() {
+        return still;
+    }
+    let mut alive = HashSet::new();
+    let redump = platform.dump_scoped(
+        &mut |r| {
+            if own.contains(&r.inode) {
+                alive.insert(r.inode);
+            }
+        },
+        &mut || {},
+        bound_only,
+        scope,
+    );
+    if redump.is_err() {
+        return unresolved.clone();
+    }
+    still.extend(alive);
+    still
 }
 
 /// One dumped socket into the table, tagged with its namespace.

@@ -600,14 +600,14 @@ fn read_process(
     }
     // SAFETY: `raw` is a descriptor we just opened and nobody else owns.
     let dir = unsafe { OwnedFd::from_raw_fd(raw) };
-    let identity = {
+    let (identity, open_fds) = {
         // SAFETY: `st` is written by the kernel for an open descriptor.
         unsafe {
             let mut st: libc::stat = std::mem::zeroed();
             if libc::fstat(dir.as_raw_fd(), &mut st) != 0 {
                 return Read::Gone;
             }
-            st.st_ino
+            (st.st_ino, st.st_size)
         }
     };
     // The rest of an earlier read: only if the pid is the same process.
@@ -622,6 +622,20 @@ fn read_process(
         dents.len()
     };
     let before = before.filter(|b| query.trust_memory && b.identity == identity);
+    if span == Span::All
+        && let Some(b) = before
+        && unchanged(b, open_fds, query.live)
+    {
+        for &(_, inode) in &b.fds {
+            note_hit(inode, query.wanted, hits);
+        }
+        return Read::Fds {
+            fds: b.clone(),
+            links: 0,
+            cut: None,
+            continued: false,
+        };
+    }
     let mut fds: Vec<(u32, u64)> = Vec::with_capacity(if low {
         LOW_FDS
     } else {
@@ -716,6 +730,27 @@ fn read_process(
         cut,
         continued: after.is_some(),
     }
+}
+
+/// Whether a process's remembered descriptors can stand for its table
+/// without listing it: it has as many open descriptors as remembered (Linux
+/// 6.2 and later report that count as the st_size of /proc/PID/fd, fs/proc/
+/// fd.c `proc_fd_getattr()`; older kernels report 0, and then every process
+/// is listed), and every remembered socket is still open (a closed one's
+/// number may hold a new socket). A number closed and reopened with the
+/// count unchanged on something that was not a socket before is missed, as
+/// when the listing is read (see `FdMemory`): the new socket stays
+/// unresolved, and the second pass, which trusts no memory, finds it.
+fn unchanged(before: &ProcessFds, open_fds: i64, live: Option<&HashSet<u64>>) -> bool {
+    let Some(live) = live else {
+        return false;
+    };
+    open_fds > 0
+        && usize::try_from(open_fds).is_ok_and(|n| n == before.fds.len())
+        && before
+            .fds
+            .iter()
+            .all(|&(_, inode)| inode == 0 || live.contains(&inode))
 }
 
 /// The inode a remembered descriptor held, if it can be trusted: it was
@@ -924,6 +959,53 @@ mod tests {
             }
             assert!(compared, "the owners never held still");
         }
+    }
+
+    #[test]
+    fn a_socket_swapped_in_on_the_same_number_with_the_same_count_is_named() {
+        let _one = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let me = std::process::id();
+        let uids = HashSet::new();
+        let mut memory = FdMemory::default();
+        let old = listener();
+        let number = old.as_raw_fd();
+        let old_inode = inode_of(&old);
+        let first = scan(&OwnerQuery::everything(&uids), &mut memory);
+        assert!(first.owners[&old_inode].contains(&me));
+        // Close the socket at `number` and put a new one there: as many
+        // descriptors as before, the same numbers.
+        let new = listener();
+        // SAFETY: both descriptors are open and owned by this test; dup2
+        // closes `old`'s socket atomically and the original of `new` is
+        // closed when `new` drops.
+        assert_eq!(unsafe { libc::dup2(new.as_raw_fd(), number) }, number);
+        let new_inode = inode_of(&new);
+        drop(new);
+        let mut live: HashSet<u64> = first.owners.keys().copied().collect();
+        live.remove(&old_inode);
+        live.insert(new_inode);
+        let wanted: HashSet<u64> = [new_inode].into_iter().collect();
+        let second = scan(
+            &OwnerQuery {
+                wanted: Some(&wanted),
+                trust_memory: true,
+                live: Some(&live),
+                // No second pass: the first must find it.
+                retry: None,
+                ..OwnerQuery::everything(&uids)
+            },
+            &mut memory,
+        );
+        assert!(
+            second
+                .owners
+                .get(&new_inode)
+                .is_some_and(|p| p.contains(&me)),
+            "{:?}",
+            second.owners.get(&new_inode)
+        );
+        // `old` now names the new socket's descriptor: it closes it.
+        drop(old);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and tunables from /proc/sys.
 
 pub mod container;
+pub mod diag_filter;
 pub mod fdscan;
 pub use super::unix_fs as fs;
 pub mod netns;
@@ -15,7 +16,7 @@ use std::io;
 
 use socket2::Socket;
 
-use super::contract::{HostPorts, ProcessIdentity, SocketTable, SysctlReader};
+use super::contract::{DumpScope, HostPorts, ProcessIdentity, SocketTable, SysctlReader};
 use super::range::PortRange;
 use super::types::{ErrorClass, PrivilegedPorts};
 use crate::sockets::model::Proto;
@@ -34,6 +35,26 @@ impl SocketTable for Linux {
         bound_only: bool,
     ) -> Result<(), String> {
         sockets::dump(each, meanwhile, bound_only)
+    }
+
+    fn dump_scoped(
+        &self,
+        each: &mut dyn FnMut(RawSocket),
+        meanwhile: &mut dyn FnMut(),
+        bound_only: bool,
+        scope: Option<DumpScope>,
+    ) -> Result<(), String> {
+        let filter = scope.map(|s| diag_filter::PortFilter {
+            port: s.port,
+            local_only: s.local_only,
+        });
+        sockets::dump_scoped(
+            each,
+            meanwhile,
+            bound_only,
+            filter,
+            scope.and_then(|s| s.proto),
+        )
     }
 
     fn count_hint(&self) -> Option<usize> {

@@ -20,6 +20,7 @@ use netlink_packet_sock_diag::inet::{
 };
 use netlink_sys::{Socket, SocketAddr as NetlinkAddr, protocols::NETLINK_SOCK_DIAG};
 
+use super::diag_filter::{self, PortFilter};
 use crate::sockets::model::{Proto, TcpState};
 use crate::sockets::owners::{FdMemory, OwnerQuery};
 use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
@@ -85,6 +86,24 @@ pub fn dump(
     meanwhile: &mut dyn FnMut(),
     bound_only: bool,
 ) -> Result<(), String> {
+    dump_scoped(each, meanwhile, bound_only, None, None)
+}
+
+/// [`dump`], asking the kernel for the sockets of one port only when
+/// `filter` says so (see [`diag_filter`]), and for one protocol's only when
+/// `proto` says so. What the kernel's filter lets through is a superset of
+/// nothing the caller wants to miss: the caller still filters each socket.
+pub fn dump_scoped(
+    each: &mut dyn FnMut(RawSocket),
+    meanwhile: &mut dyn FnMut(),
+    bound_only: bool,
+    filter: Option<PortFilter>,
+    proto: Option<Proto>,
+) -> Result<(), String> {
+    let attr = filter.map(diag_filter::attribute).unwrap_or_default();
+    let attr = attr.as_slice();
+    let tcp_wanted = proto != Some(Proto::Udp);
+    let udp_wanted = proto != Some(Proto::Tcp);
     let tcp = open_socket()?;
     let side = open_socket()?;
     // Deep enough for the reader to run ahead while this thread is busy.
@@ -94,9 +113,13 @@ pub fn dump(
         let reader = std::thread::Builder::new()
             .name("portwise-sock-diag".into())
             .spawn_scoped(scope, move || {
+                if !tcp_wanted {
+                    return Ok(());
+                }
                 read_tcp(
                     &tcp,
                     ALL_STATES,
+                    attr,
                     &mut || free_rx.try_recv().ok(),
                     &mut |batch| {
                         full_tx.send(batch).map_err(|_| {
@@ -108,7 +131,8 @@ pub fn dump(
             })
             .map_err(|e| format!("cannot start the socket reader thread: {e}"))?;
         meanwhile();
-        let mut failure = read_udp_and_bound(&side, each, bound_only).err();
+        let mut failure =
+            read_udp_and_bound(&side, each, udp_wanted, bound_only && tcp_wanted, attr).err();
         // Ends when the reader is done and drops its sender.
         for batch in full_rx.iter() {
             if failure.is_none()
@@ -180,22 +204,48 @@ struct Batch {
 /// The TCP table: IPv4 and IPv6 in one walk of the kernel's connection
 /// table when the legacy request is available; else one request per
 /// family. A refusal comes before any socket, so nothing is listed twice.
+/// `attr`: the request's filter attribute, or empty; a kernel that refuses
+/// the requests with it is asked again without it.
 fn read_tcp(
     socket: &Socket,
     states: u32,
+    attr: &[u8],
     pool: &mut Pool<'_>,
     deliver: &mut Deliver<'_>,
 ) -> Result<(), String> {
-    send_tcp_all_families(socket, states, 1)?;
+    match read_tcp_with(socket, states, attr, pool, deliver) {
+        Err(DumpError::Refused(_, 0)) if !attr.is_empty() => {
+            read_tcp_with(socket, states, &[], pool, deliver)
+        }
+        other => other,
+    }
+    .map_err(DumpError::into_message)
+}
+
+fn read_tcp_with(
+    socket: &Socket,
+    states: u32,
+    attr: &[u8],
+    pool: &mut Pool<'_>,
+    deliver: &mut Deliver<'_>,
+) -> Result<(), DumpError> {
+    send_tcp_all_families(socket, states, attr, 1).map_err(DumpError::Broken)?;
     match read_dump(socket, IPPROTO_TCP, pool, deliver) {
         Ok(_) => {}
         Err(DumpError::Refused(_, 0)) => {
             for (seq, family) in [(2, AF_INET), (3, AF_INET6)] {
-                send_request(socket, family, IPPROTO_TCP, states, seq)?;
-                read_dump(socket, IPPROTO_TCP, pool, deliver).map_err(DumpError::into_message)?;
+                send_request(socket, family, IPPROTO_TCP, states, attr, seq)
+                    .map_err(DumpError::Broken)?;
+                match read_dump(socket, IPPROTO_TCP, pool, deliver) {
+                    // IPv4 was listed: asking again would list it twice.
+                    Err(e) if family == AF_INET6 => {
+                        return Err(DumpError::Broken(e.into_message()));
+                    }
+                    other => other?,
+                };
             }
         }
-        Err(e) => return Err(e.into_message()),
+        Err(e) => return Err(e),
     }
     Ok(())
 }
@@ -205,19 +255,32 @@ fn read_tcp(
 fn read_udp_and_bound(
     socket: &Socket,
     each: &mut dyn FnMut(RawSocket),
+    udp: bool,
     bound_only: bool,
+    attr: &[u8],
 ) -> Result<(), String> {
     let mut decode = |batch: Batch| {
         decode_batch(&batch, each).map_err(DumpError::Broken)?;
         Ok(Some(batch.bytes))
     };
-    for (seq, family) in [(1, AF_INET), (2, AF_INET6)] {
-        send_request(socket, family, IPPROTO_UDP, ALL_STATES, seq)?;
-        read_dump(socket, IPPROTO_UDP, &mut || None, &mut decode)
+    if udp {
+        let mut attr = attr;
+        for (seq, family) in [(1, AF_INET), (2, AF_INET6)] {
+            send_request(socket, family, IPPROTO_UDP, ALL_STATES, attr, seq)?;
+            match read_dump(socket, IPPROTO_UDP, &mut || None, &mut decode) {
+                // A refused filter: ask again without it.
+                Err(DumpError::Refused(_, 0)) if !attr.is_empty() => {
+                    attr = &[];
+                    send_request(socket, family, IPPROTO_UDP, ALL_STATES, attr, seq)?;
+                    read_dump(socket, IPPROTO_UDP, &mut || None, &mut decode)
+                }
+                other => other,
+            }
             .map_err(DumpError::into_message)?;
+        }
     }
     if bound_only {
-        read_tcp(socket, BOUND_INACTIVE, &mut || None, &mut decode)?;
+        read_tcp(socket, BOUND_INACTIVE, attr, &mut || None, &mut decode)?;
     }
     Ok(())
 }
@@ -340,31 +403,62 @@ impl DumpError {
 /// connection table returns IPv4 and IPv6 sockets; two SOCK_DIAG_BY_FAMILY
 /// requests walk the whole table twice, and that walk is most of the cost
 /// on a table full of TIME_WAIT (`ss -t` sends one request per family).
-fn send_tcp_all_families(socket: &Socket, states: u32, seq: u32) -> Result<(), String> {
+fn send_tcp_all_families(
+    socket: &Socket,
+    states: u32,
+    attr: &[u8],
+    seq: u32,
+) -> Result<(), String> {
     // family, src_len, dst_len, ext (4 bytes), inet_diag_sockid (48 bytes),
     // idiag_states, idiag_dbs.
     const REQ_LEN: usize = 60;
+    let len = NLMSG_HDRLEN + REQ_LEN + attr.len();
     let mut header = NetlinkHeader::default();
-    header.length = (NLMSG_HDRLEN + REQ_LEN) as u32;
+    header.length = len as u32;
     header.message_type = TCPDIAG_GETSOCK;
     header.flags = NLM_F_REQUEST | NLM_F_DUMP;
     header.sequence_number = seq;
-    let mut bytes = vec![0u8; NLMSG_HDRLEN + REQ_LEN];
+    let mut bytes = vec![0u8; len];
     header.emit(&mut bytes[..NLMSG_HDRLEN]);
     bytes[NLMSG_HDRLEN + 52..NLMSG_HDRLEN + 56].copy_from_slice(&states.to_ne_bytes());
+    bytes[NLMSG_HDRLEN + REQ_LEN..].copy_from_slice(attr);
     socket
         .send(&bytes, 0)
         .map_err(|e| format!("cannot send the sock_diag request: {e}"))?;
     Ok(())
 }
 
+/// A `SOCK_DIAG_BY_FAMILY` dump request (`struct inet_diag_req_v2`), with
+/// `attr` (a filter attribute, or empty) after it.
 fn send_request(
     socket: &Socket,
     family: u8,
     protocol: u8,
     states: u32,
+    attr: &[u8],
     seq: u32,
 ) -> Result<(), String> {
+    if !attr.is_empty() {
+        // sdiag_family, sdiag_protocol, idiag_ext, pad, idiag_states,
+        // inet_diag_sockid (48 bytes).
+        const REQ_LEN: usize = 56;
+        let len = NLMSG_HDRLEN + REQ_LEN + attr.len();
+        let mut header = NetlinkHeader::default();
+        header.length = len as u32;
+        header.message_type = SOCK_DIAG_BY_FAMILY;
+        header.flags = NLM_F_REQUEST | NLM_F_DUMP;
+        header.sequence_number = seq;
+        let mut bytes = vec![0u8; len];
+        header.emit(&mut bytes[..NLMSG_HDRLEN]);
+        bytes[NLMSG_HDRLEN] = family;
+        bytes[NLMSG_HDRLEN + 1] = protocol;
+        bytes[NLMSG_HDRLEN + 4..NLMSG_HDRLEN + 8].copy_from_slice(&states.to_ne_bytes());
+        bytes[NLMSG_HDRLEN + REQ_LEN..].copy_from_slice(attr);
+        socket
+            .send(&bytes, 0)
+            .map_err(|e| format!("cannot send the sock_diag request: {e}"))?;
+        return Ok(());
+    }
     let mut header = NetlinkHeader::default();
     header.flags = NLM_F_REQUEST | NLM_F_DUMP;
     header.sequence_number = seq;
