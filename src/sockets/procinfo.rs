@@ -198,11 +198,25 @@ mod tests {
             .arg("7.25")
             .spawn()
             .expect("sleep runs");
-        let mut table = ProcessTable::new();
-        let found = table.lookup(&[child.id()]);
+        // Right after spawn the child may not have exec'd yet (its command
+        // line is then the parent's, or empty): look again, for up to 5 s.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let info = loop {
+            let mut table = ProcessTable::new();
+            let found = table.lookup(&[child.id()]);
+            let info = found.get(&child.id()).cloned();
+            let done = info
+                .as_ref()
+                .and_then(|i| i.cmdline.as_ref())
+                .is_some_and(|a| a.last().map(String::as_str) == Some("7.25"));
+            if done || std::time::Instant::now() > deadline {
+                break info;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
         let _ = child.kill();
         let _ = child.wait();
-        let info = found.get(&child.id()).expect("the child is visible");
+        let info = info.expect("the child is visible");
         let args = info.cmdline.as_ref().expect("its command line is read");
         assert_eq!(args.last().map(String::as_str), Some("7.25"));
         assert_eq!(
