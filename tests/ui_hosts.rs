@@ -303,7 +303,9 @@ fn fleet_view_compares_hosts_on_a_real_sshd() {
             r.holders[0].starts_with(&format!("tcp 127.0.0.1:{port} ")),
             "{r:?}"
         );
-        assert!(r.holders[0].ends_with(&format!("({me})")), "{r:?}");
+        // This process holds it; a child caught between fork and exec
+        // (an ssh being started) may briefly hold a copy too.
+        assert!(r.holders[0].contains(&format!(" ({me})")), "{r:?}");
         assert!(r.time_wait.unwrap_or(0) >= 3, "{r:?}");
         assert!(r.unattributed.is_some());
     }
