@@ -506,31 +506,7 @@ fn as_nobody(args: &[&str]) -> Option<Output> {
     if !portwise::platform::os::process::is_elevated() {
         return Some(bin().args(args).output().unwrap());
     }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("SKIPPED: running as root and setpriv is not installed");
-        return None;
-    }
-    // setpriv changes uid before exec; leaving uid 0 drops the
-    // capabilities (capabilities(7), "Effect of user ID changes").
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-        ])
-        .arg(env!("CARGO_BIN_EXE_portwise"))
-        .args(args)
-        .output()
-        .unwrap();
-    if out.stdout.is_empty() {
-        eprintln!(
-            "SKIPPED: could not run as an unprivileged user: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
-    }
-    Some(out)
+    common::portwise_as_nobody(args)
 }
 
 /// A listener whose process the user cannot see: the diagnosis shows the

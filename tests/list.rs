@@ -638,29 +638,11 @@ fn help_is_available_and_closed_pipes_are_not_errors() {
 /// user than `nobody`.
 #[test]
 fn a_hidden_owner_is_named_by_the_sockets_user() {
-    if !portwise::platform::os::process::is_elevated() {
-        eprintln!("SKIPPED a_hidden_owner_is_named_by_the_sockets_user: needs root");
-        return;
-    }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("SKIPPED a_hidden_owner_is_named_by_the_sockets_user: setpriv is not installed");
-        return;
-    }
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port().to_string();
-    // setpriv changes uid before exec; leaving uid 0 drops the
-    // capabilities (capabilities(7), "Effect of user ID changes").
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-        ])
-        .arg(env!("CARGO_BIN_EXE_portwise"))
-        .args(["list", "--port", &port])
-        .output()
-        .unwrap();
+    let Some(out) = common::portwise_as_nobody(&["list", "--port", &port]) else {
+        return;
+    };
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),

@@ -139,3 +139,38 @@ pub fn wine_hides_owners() -> bool {
     }
     false
 }
+
+/// Run portwise as `nobody` (uid 65534) with every capability dropped, from
+/// a test running as root: what an unprivileged user sees. `None` (after
+/// saying SKIPPED) when this is not root or `setpriv` cannot do it.
+pub fn portwise_as_nobody(args: &[&str]) -> Option<std::process::Output> {
+    if !portwise::platform::os::process::is_elevated() {
+        eprintln!("SKIPPED: running portwise as another user needs root");
+        return None;
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: running as root and setpriv is not installed");
+        return None;
+    }
+    // setpriv changes uid before exec; leaving uid 0 drops the
+    // capabilities (capabilities(7), "Effect of user ID changes").
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(env!("CARGO_BIN_EXE_portwise"))
+        .args(args)
+        .output()
+        .ok()?;
+    if out.stdout.is_empty() {
+        eprintln!(
+            "SKIPPED: could not run as an unprivileged user: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    Some(out)
+}
