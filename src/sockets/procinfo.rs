@@ -192,12 +192,33 @@ mod tests {
         assert!(!found.contains_key(&(u32::MAX - 1)));
     }
 
+    /// The child of [`reads_a_child_s_arguments`]: waits while it is looked
+    /// at (killed by its parent; 7 s at most).
+    #[test]
+    #[ignore = "run by reads_a_child_s_arguments as its child"]
+    fn sleeper_child() {
+        if std::env::var_os("PORTWISE_SLEEPER").is_some() {
+            std::thread::sleep(std::time::Duration::from_secs(7));
+        }
+    }
+
     #[test]
     fn reads_a_child_s_arguments() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("7.25")
+        // This test binary itself, running only `sleeper_child` (which
+        // waits while the variable is set); "7.25" is a second name filter
+        // that matches no test, there to be found at the end of its command
+        // line. `sleep` would not exist on Windows.
+        let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--ignored",
+                "--exact",
+                "sockets::procinfo::tests::sleeper_child",
+                "7.25",
+            ])
+            .env("PORTWISE_SLEEPER", "1")
+            .stdout(std::process::Stdio::null())
             .spawn()
-            .expect("sleep runs");
+            .expect("the test binary runs");
         // Right after spawn the child may not have exec'd yet (its command
         // line is then the parent's, or empty): look again, for up to 5 s.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
