@@ -679,7 +679,11 @@ fn banner_when_some_owners_are_hidden() {
     let mut snap = machine(T0 + 1_000);
     let mut hidden = listener("0.0.0.0", 631, 1, "cupsd");
     hidden.processes.clear();
+    // The kernel says whose socket it is (sock_diag's uid) even though
+    // the process is hidden: the User column names that user.
+    hidden.uid = Some(0);
     snap.sockets.push(hidden);
+    snap.owner_users.insert(0, "root".into());
     let mut hidden_tw = time_wait(8080, 41_002, 1_000, None);
     hidden_tw.state = Some(portwise::sockets::TcpState::Established);
     hidden_tw.remote_port = Some(631);
@@ -695,6 +699,7 @@ fn banner_when_some_owners_are_hidden() {
     assert!(!has_text(&h, "as root"), "the details wait for 'why?'");
     h.get_by_label("2 unattributed");
     h.get_by_label("hidden"); // the process cell of the unowned listener
+    h.get_by_label("root"); // its User cell, from the socket's uid
     click(&mut h, "All states");
     h.get_by_label("2 sockets' owners are hidden,");
     click(&mut h, "why?");
@@ -722,6 +727,17 @@ fn banner_when_some_owners_are_hidden() {
     h.get_by_role(Role::TextInput).type_text("5432");
     h.run();
     assert!(!has_text(&h, "hidden,"));
+    h.key_press(Key::Escape);
+    h.run();
+    // The filter matches the hidden owner's user, and Details names it.
+    h.get_by_role(Role::TextInput).focus();
+    h.run();
+    h.get_by_role(Role::TextInput).type_text("root");
+    h.run();
+    assert_eq!(shown_ports(&h), vec![631]);
+    h.get_by_label("hidden").click();
+    h.run();
+    h.get_by_label("root (the socket's, as the kernel reports it)");
     h.key_press(Key::Escape);
     h.run();
     // Dismissed, it stays away.

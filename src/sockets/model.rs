@@ -441,20 +441,30 @@ pub struct Snapshot {
     pub owner_users: std::collections::BTreeMap<u32, String>,
 }
 
+/// [`Snapshot::hidden_owner_user`] with the login names in `users` (uid to
+/// name): for a front end that keeps the names of several snapshots, so a
+/// row that outlived its snapshot is still named.
+pub fn hidden_owner_name<'a>(
+    e: &SocketEntry,
+    users: &'a std::collections::BTreeMap<u32, String>,
+) -> Option<std::borrow::Cow<'a, str>> {
+    if !crate::sockets::is_unattributed(e) {
+        return None;
+    }
+    let uid = e.uid?;
+    Some(match users.get(&uid) {
+        Some(name) => std::borrow::Cow::Borrowed(name.as_str()),
+        None => std::borrow::Cow::Owned(format!("uid {uid}")),
+    })
+}
+
 impl Snapshot {
     /// Whose socket `e` is when its owner process is hidden from this user:
     /// the login name of the socket's uid, or "uid N" where the name is not
     /// known. `None` for a socket with a visible owner, a kernel-owned one
     /// (TIME_WAIT, orphans) or one without a uid.
     pub fn hidden_owner_user(&self, e: &SocketEntry) -> Option<String> {
-        if !crate::sockets::is_unattributed(e) {
-            return None;
-        }
-        let uid = e.uid?;
-        Some(match self.owner_users.get(&uid) {
-            Some(name) => name.clone(),
-            None => format!("uid {uid}"),
-        })
+        hidden_owner_name(e, &self.owner_users).map(std::borrow::Cow::into_owned)
     }
 
     /// Sort sockets (and each socket's processes) into the deterministic order.

@@ -19,6 +19,11 @@ impl SocketsState {
         let first = self.received_at_ms.is_none();
         self.coverage_note = crate::sockets::coverage_note(snap.privileged);
         self.rows_dirty = true;
+        for (uid, name) in &snap.owner_users {
+            if self.users.get(uid) != Some(name) {
+                self.users.insert(*uid, name.clone());
+            }
+        }
         let old = std::mem::replace(&mut self.snapshot, Arc::new(snap));
         let old_taken = old.taken_at_unix_ms;
         self.received_at_ms = Some(now_ms);

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::text::Users;
 use crate::sockets::filter::{Filter, StateFilter};
 use crate::sockets::{Proto, SocketEntry, TcpState};
 
@@ -200,11 +201,12 @@ pub struct ViewFilter {
 }
 
 impl ViewFilter {
-    /// `buf` is scratch space, reused from row to row.
-    pub fn matches(&self, e: &SocketEntry, buf: &mut String) -> bool {
+    /// `buf` is scratch space, reused from row to row; `users`: see
+    /// [`super::text::user_text`].
+    pub fn matches(&self, e: &SocketEntry, users: &Users, buf: &mut String) -> bool {
         self.any_of.iter().any(|f| f.matches(e))
             && self.process.as_ref().is_none_or(|p| p.matches(e))
-            && self.text.matches(e, buf)
+            && self.text.matches(e, users, buf)
     }
 }
 
@@ -235,13 +237,13 @@ impl TextQuery {
     }
 
     /// Whether every word is in one of `e`'s columns. `buf` is scratch.
-    pub fn matches(&self, e: &SocketEntry, buf: &mut String) -> bool {
+    pub fn matches(&self, e: &SocketEntry, users: &Users, buf: &mut String) -> bool {
         if self.words.is_empty() {
             return true;
         }
         buf.clear();
         for col in &self.columns {
-            col.search_text(e, buf);
+            col.search_text(e, users, buf);
             // Words never hold a newline: no match spans two columns.
             buf.push('\n');
         }
@@ -331,7 +333,7 @@ impl Column {
     /// cell's text, with every holder where the cell shows the first, and
     /// the full address where the cell shows a part. The TIME_WAIT
     /// countdown changes every second and is not matched.
-    pub fn search_text(self, e: &SocketEntry, out: &mut String) {
+    pub fn search_text(self, e: &SocketEntry, users: &Users, out: &mut String) {
         use super::text as t;
         use std::fmt::Write as _;
         match self {
@@ -359,6 +361,9 @@ impl Column {
                 for u in e.processes.iter().filter_map(|p| p.user.as_deref()) {
                     out.push_str(u);
                     out.push(' ');
+                }
+                if let Some(u) = crate::sockets::hidden_owner_name(e, users) {
+                    out.push_str(&u);
                 }
             }
             Column::Namespace => {

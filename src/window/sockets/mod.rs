@@ -394,6 +394,9 @@ pub struct SocketsState {
     pub selected: Option<RowKey>,
     /// How many shown live rows have an owner this user cannot see.
     hidden_shown: usize,
+    /// Login names of the uids whose sockets' owners were hidden, from
+    /// every snapshot so far: a lingering row is still named.
+    users: Users,
     /// The hidden-owners line shows its explanation.
     pub hidden_why: bool,
     /// The hidden-owners line was dismissed (for this session).
@@ -488,7 +491,7 @@ impl SocketsState {
         let mut new_times = Vec::new();
         let mut buf = String::new();
         for (i, e) in self.snapshot.sockets.iter().enumerate() {
-            if f.matches(e, &mut buf) {
+            if f.matches(e, &self.users, &mut buf) {
                 keyed.push((RowRef::Live(i as u32), e, taken));
                 if let Some(&t) = self.appeared_at.get(i).filter(|t| **t != 0) {
                     new_times.push(t);
@@ -500,13 +503,13 @@ impl SocketsState {
         keyed.extend(
             self.gone
                 .iter()
-                .filter(|g| f.matches(&g.entry, &mut buf))
+                .filter(|g| f.matches(&g.entry, &self.users, &mut buf))
                 .map(|g| (RowRef::Gone(g.id), &g.entry, g.last_taken_at_ms)),
         );
         // Live rows come in sort_key order already; a stable sort finds
         // those runs, so the default order costs little.
         keyed.sort_by(|(_, x, tx), (_, y, ty)| {
-            let ord = compare(sort.column, x, y, *tx, *ty)
+            let ord = compare(sort.column, x, y, (*tx, *ty), &self.users)
                 .then_with(|| RowKey::of(x).cmp(&RowKey::of(y)));
             if sort.descending { ord.reverse() } else { ord }
         });
@@ -535,6 +538,11 @@ impl SocketsState {
     /// Shown live rows whose owner this user cannot see.
     pub fn hidden_shown(&self) -> usize {
         self.hidden_shown
+    }
+
+    /// Whose sockets the hidden owners' are, by uid ([`text::user_text`]).
+    pub fn users(&self) -> &Users {
+        &self.users
     }
 
     /// Live sockets that pass the filter, and all live sockets.
@@ -635,7 +643,7 @@ impl SocketsState {
             return;
         };
         let taken = gone.map_or(self.snapshot.taken_at_unix_ms, |g| g.last_taken_at_ms);
-        let text = SocketsState::copy_text(what, e, taken, ctx.now_ms);
+        let text = self.copy_text(what, e, taken, ctx.now_ms);
         let notice = match what {
             CopyWhat::Port | CopyWhat::Address => format!("Copied {text}"),
             CopyWhat::Row => "Copied the row".to_string(),
@@ -644,11 +652,11 @@ impl SocketsState {
     }
 
     /// The text one of [`CopyWhat`] puts on the clipboard for a socket.
-    pub fn copy_text(what: CopyWhat, e: &SocketEntry, taken_at: u64, now_ms: u64) -> String {
+    pub fn copy_text(&self, what: CopyWhat, e: &SocketEntry, taken_at: u64, now_ms: u64) -> String {
         match what {
             CopyWhat::Port => e.local_port.to_string(),
             CopyWhat::Address => socket_addr(e.local_addr, e.local_port),
-            CopyWhat::Row => row_line(e, taken_at, now_ms),
+            CopyWhat::Row => row_line(e, taken_at, now_ms, &self.users),
         }
     }
 }

@@ -460,3 +460,63 @@ fn steps_move_the_selection_within_the_shown_rows() {
     st.ensure_rows();
     assert_eq!(st.sockets.step_selection(Step::First), None);
 }
+
+/// A socket whose owner process is hidden still has a user: the one the
+/// kernel reports (its uid, named by the snapshot). The User cell, the
+/// sort, the filter and a copied row name it, also once the socket has
+/// gone and lingers, after a snapshot that no longer names that uid.
+#[test]
+fn a_hidden_owner_is_named_by_the_sockets_user() {
+    let mut st = AppState::new(Settings::default(), 1_000);
+    let mut hidden = listener(631, "cupsd", 1);
+    hidden.processes.clear();
+    hidden.uid = Some(0);
+    let mut unknown = listener(632, "x", 2);
+    unknown.processes.clear();
+    unknown.uid = Some(4321);
+    let mut s = base();
+    s.extend([hidden.clone(), unknown]);
+    let mut first = snap(1_000, s);
+    first.sort();
+    first.owner_users.insert(0, "root".into());
+    feed(&mut st, first);
+    let users = st.sockets.users().clone();
+    assert_eq!(user_text(&hidden, &users), "root");
+    let key = RowKey::of(&hidden);
+
+    st.apply(Action::Sockets(SocketsMsg::SetFilterText("root".into())));
+    st.ensure_rows();
+    assert_eq!(ports(&st), vec![631]);
+    st.apply(Action::Sockets(SocketsMsg::SetFilterText(
+        "uid 4321".into(),
+    )));
+    st.ensure_rows();
+    assert_eq!(ports(&st), vec![632], "an unnamed uid is shown as a number");
+
+    st.apply(Action::Sockets(SocketsMsg::SetFilterText(String::new())));
+    st.apply(Action::Sockets(SocketsMsg::SortBy(Column::User)));
+    st.ensure_rows();
+    // "" (no user known) < "alice" < "root" < "uid 4321".
+    let sorted = ports(&st);
+    assert_eq!(sorted.len(), 6);
+    assert_eq!(sorted[4..], [631, 632], "{sorted:?}");
+
+    // Gone, it lingers, still named though the new snapshot has no names.
+    let mut next = snap(2_000, base());
+    next.sort();
+    feed(&mut st, next);
+    assert!(st.sockets.find(&key).is_some_and(|(_, g)| g.is_some()));
+    st.apply(Action::Sockets(SocketsMsg::Copy(CopyWhat::Row, key)));
+    let copied: Vec<String> = st
+        .take_effects()
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::CopyText(t) => Some(t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        copied,
+        vec!["TCP\t127.0.0.1:631\tLISTEN\t\troot\t\t\t".to_string()]
+    );
+}

@@ -1,12 +1,12 @@
 //! The Sockets view's cell texts and sort order: pure functions shared by
 //! the table, the details panel, copy, export and the tests.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use super::{Column, countdown_text};
 use crate::sockets::{Family, Proto, SocketEntry};
 
-/// How two rows compare on `col` (`ta`, `tb`: their snapshots' times).
 /// The Namespace / Container cell: the container, or the namespace's name
 /// or inode; for a port a proxy (docker-proxy, conmon, rootlessport)
 /// publishes, the container behind it; empty for the rest of portwise's
@@ -42,12 +42,14 @@ pub fn container_detail(c: &crate::sockets::Container) -> String {
     }
 }
 
+/// How two rows compare on `col` (`ta`, `tb`: their snapshots' times;
+/// `users`: see [`user_text`]).
 pub(super) fn compare(
     col: Column,
     a: &SocketEntry,
     b: &SocketEntry,
-    ta: u64,
-    tb: u64,
+    (ta, tb): (u64, u64),
+    users: &Users,
 ) -> std::cmp::Ordering {
     match col {
         Column::Proto => (a.proto, a.family).cmp(&(b.proto, b.family)),
@@ -75,7 +77,7 @@ pub(super) fn compare(
                 (None, None) => std::cmp::Ordering::Equal,
             }
         }
-        Column::User => user_text(a).cmp(user_text(b)),
+        Column::User => user_text(a, users).cmp(&user_text(b, users)),
         Column::Namespace => {
             // Rows of other namespaces (and containers) together, by name.
             let key = |e: &SocketEntry| e.netns.as_ref().map(|n| n.describe());
@@ -145,11 +147,13 @@ pub fn state_text(e: &SocketEntry) -> &'static str {
 }
 
 /// "python3 (4242)", "nginx (10) +3" for several holders, "" for none.
+/// Names are escaped (`\x1b`): a process names itself.
 pub fn process_text(e: &SocketEntry) -> String {
+    let esc = crate::util::text::escape_control;
     match e.processes.as_slice() {
         [] => String::new(),
-        [p] => format!("{} ({})", p.name, p.pid),
-        [p, rest @ ..] => format!("{} ({}) +{}", p.name, p.pid, rest.len()),
+        [p] => format!("{} ({})", esc(&p.name), p.pid),
+        [p, rest @ ..] => format!("{} ({}) +{}", esc(&p.name), p.pid, rest.len()),
     }
 }
 
@@ -224,11 +228,18 @@ pub fn owner_hidden(e: &SocketEntry) -> bool {
     crate::sockets::is_unattributed(e)
 }
 
-pub fn user_text(e: &SocketEntry) -> &str {
-    e.processes
-        .iter()
-        .find_map(|p| p.user.as_deref())
-        .unwrap_or("")
+/// Login names by uid, of the users whose sockets' owners are hidden
+/// ([`crate::sockets::Snapshot::owner_users`], kept across snapshots).
+pub type Users = std::collections::BTreeMap<u32, String>;
+
+/// The User cell: the first holder's user; for a hidden owner, the user
+/// the kernel says the socket belongs to (its uid, named from `users`);
+/// empty for kernel-owned sockets.
+pub fn user_text<'a>(e: &'a SocketEntry, users: &'a Users) -> Cow<'a, str> {
+    match e.processes.iter().find_map(|p| p.user.as_deref()) {
+        Some(u) => Cow::Borrowed(u),
+        None => crate::sockets::hidden_owner_name(e, users).unwrap_or(Cow::Borrowed("")),
+    }
 }
 
 pub fn remote_text(e: &SocketEntry) -> String {
@@ -242,7 +253,11 @@ pub fn remote_text(e: &SocketEntry) -> String {
 /// "was: python3 (4242)" for a TIME_WAIT socket whose owner the engine saw.
 pub fn last_owner_text(e: &SocketEntry) -> String {
     match &e.last_known_owner {
-        Some(o) => format!("was: {} ({})", o.name, o.pid),
+        Some(o) => format!(
+            "was: {} ({})",
+            crate::util::text::escape_control(&o.name),
+            o.pid
+        ),
         None => String::new(),
     }
 }
@@ -261,7 +276,7 @@ pub fn time_wait_left_ms(e: &SocketEntry, taken_at_ms: u64, now_ms: u64) -> Opti
 /// One line describing the whole row, tab-separated like a spreadsheet
 /// paste: proto, local, state, process, user, TIME_WAIT left, remote, last
 /// owner (empty fields kept).
-pub fn row_line(e: &SocketEntry, taken_at_ms: u64, now_ms: u64) -> String {
+pub fn row_line(e: &SocketEntry, taken_at_ms: u64, now_ms: u64, users: &Users) -> String {
     let tw = time_wait_left_ms(e, taken_at_ms, now_ms)
         .map(countdown_text)
         .unwrap_or_default();
@@ -270,7 +285,7 @@ pub fn row_line(e: &SocketEntry, taken_at_ms: u64, now_ms: u64) -> String {
         socket_addr(e.local_addr, e.local_port),
         state_text(e).to_string(),
         process_text(e),
-        user_text(e).to_string(),
+        user_text(e, users).into_owned(),
         tw,
         remote_text(e),
         last_owner_text(e),

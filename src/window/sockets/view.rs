@@ -5,6 +5,7 @@ use egui::{Align, Id, Key, KeyboardShortcut, Layout, Modifiers, RichText, Sense}
 use egui_extras::TableBuilder;
 
 use crate::sockets::SocketEntry;
+use crate::util::text::escape_control as esc;
 use crate::window::shell::{Action, AppState, utc_clock_text};
 use crate::window::sockets::{
     self as s, Change, Column, CopyWhat, Quick, RowKey, RowRef, SocketsMsg, SocketsState, Step,
@@ -472,7 +473,6 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, scroll_to: 
     let sockets = &state.sockets;
     let rows = sockets.rows();
     let now = state.now_ms;
-    let own = sockets.own_netns();
     let selected = sockets.selected;
     let sort = state.settings.sort;
     // Cells are not text-selectable: a click anywhere on a row selects it
@@ -558,7 +558,7 @@ fn table(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, scroll_to: 
                             let color = widgets::highlight(ui, change == Change::New, h);
                             ui.painter().rect_filled(rect, 0.0, color);
                         }
-                        cell(ui, col, e, taken, now, gone, own);
+                        cell(ui, col, e, taken, now, gone, sockets);
                     });
                 }
                 let resp = row.response();
@@ -592,6 +592,21 @@ fn sort_arrow(ui: &mut egui::Ui, descending: bool) {
     ));
 }
 
+/// Why a socket's owner is hidden: without privileges, most likely another
+/// user's process (and elevation shows it); with them, elevation would not
+/// help, so it is not suggested.
+pub fn hidden_owner_hover(privileged: bool) -> &'static str {
+    if privileged {
+        "portwise cannot see the owner, although it runs elevated: a process that exited \
+         between the socket list and the process scan (the next refresh shows), or one in \
+         another pid namespace"
+    } else {
+        "portwise cannot see the owner: most likely another user's process (start portwise \
+         as root or as Administrator to see it). The User column says whose socket it is, \
+         where the system reports it."
+    }
+}
+
 fn cell(
     ui: &mut egui::Ui,
     col: Column,
@@ -599,7 +614,7 @@ fn cell(
     taken: u64,
     now: u64,
     gone: bool,
-    own: Option<u64>,
+    sockets: &SocketsState,
 ) {
     // Empty cells draw nothing: fewer widgets per frame.
     let text = |ui: &mut egui::Ui, t: String| {
@@ -622,11 +637,7 @@ fn cell(
         Column::Process => {
             if s::owner_hidden(e) {
                 ui.label(RichText::new("hidden").weak().italics())
-                    .on_hover_text(
-                        "portwise cannot see the owner: without privileges, another \
-                         user's process (run as root or Administrator to see it); with \
-                         them, a process that just exited or lives in another pid namespace",
-                    );
+                    .on_hover_text(hidden_owner_hover(sockets.snapshot.privileged));
             } else {
                 text(ui, s::process_text(e));
             }
@@ -644,8 +655,8 @@ fn cell(
                 }
             }
         }
-        Column::User => text(ui, s::user_text(e).to_string()),
-        Column::Namespace => text(ui, s::namespace_text(e, own)),
+        Column::User => text(ui, s::user_text(e, sockets.users()).into_owned()),
+        Column::Namespace => text(ui, s::namespace_text(e, sockets.own_netns())),
         Column::TimeWait => {
             if let Some(left) = s::time_wait_left_ms(e, taken, now) {
                 widgets::countdown(ui, left, 48.0);
@@ -765,18 +776,21 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             }
             if s::owner_hidden(e) {
                 kv("Process", "hidden from this user".into());
+                if let Some(user) = crate::sockets::hidden_owner_name(e, sockets.users()) {
+                    kv(
+                        "User",
+                        format!("{user} (the socket's, as the kernel reports it)"),
+                    );
+                }
             }
             for p in &e.processes {
-                kv("Process", format!("{} (pid {})", p.name, p.pid));
+                kv("Process", format!("{} (pid {})", esc(&p.name), p.pid));
                 kv("User", p.user.clone().unwrap_or_else(|| "unknown".into()));
                 if let Some(exe) = &p.exe {
-                    kv("Executable", exe.clone());
+                    kv("Executable", esc(exe).into_owned());
                 }
                 if let Some(cmd) = p.command_line() {
-                    kv(
-                        "Command line",
-                        crate::util::text::escape_control(&cmd).into_owned(),
-                    );
+                    kv("Command line", esc(&cmd).into_owned());
                 }
             }
             if let Some(ns) = &e.netns {
