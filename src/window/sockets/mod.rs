@@ -319,9 +319,9 @@ pub fn update(
                     pids,
                 });
             }
-            Some(_) => ctx.toast(
+            Some(e) => ctx.toast(
                 ToastKind::Error,
-                "No visible process holds this socket, so there is nothing to stop",
+                nothing_to_stop_text(e, s.snapshot.privileged),
             ),
             None => ctx.toast(ToastKind::Error, "That socket is gone"),
         },
@@ -359,6 +359,22 @@ pub fn exported<M: 'static>(path: &Path, result: &Result<usize, String>, ctx: &m
             format!("Exported {n} rows to {}", path.display()),
         ),
         Err(e) => ctx.toast(ToastKind::Error, format!("Export failed: {e}")),
+    }
+}
+
+/// Why a row without a visible process cannot be stopped, and what would
+/// help: the kernel frees its own sockets; elevation is suggested only
+/// where it would show the owner.
+fn nothing_to_stop_text(e: &SocketEntry, privileged: bool) -> &'static str {
+    if e.is_kernel_owned() || e.orphan {
+        "The kernel holds this socket, not a process, so there is nothing to stop: it frees \
+         it by itself"
+    } else if privileged {
+        "No visible process holds this socket (it may have just exited), so there is nothing \
+         to stop"
+    } else {
+        "This socket's owner is hidden from this user, so there is nothing to stop here: \
+         start portwise elevated (root, or as Administrator) to see and stop it"
     }
 }
 

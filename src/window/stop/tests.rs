@@ -36,7 +36,20 @@ fn stop_flow_plans_confirms_and_reports() {
         wake: std::sync::Arc::new(|| {}),
     };
     let mut st = AppState::with(Settings::default(), 0, Tasks::manual(), workers);
-    feed(&mut st, snap(0, base()));
+    let mut hidden = listener(631, "cupsd", 1);
+    hidden.processes.clear();
+    let mut sockets = base();
+    sockets.push(hidden.clone());
+    let mut first = snap(0, sockets);
+    first.sort();
+    feed(&mut st, first);
+    // A hidden owner: nothing to stop here, and elevation would show it
+    // (the snapshot was taken without privileges).
+    st.apply(Action::Sockets(SocketsMsg::AskStop(RowKey::of(&hidden))));
+    assert!(st.tasks.queued().is_empty());
+    assert!(st.toasts().last().unwrap().text.contains(
+        "hidden from this user, so there is nothing to stop here: start portwise elevated"
+    ));
     let k = RowKey::of(&listener(8080, "python3", 4242));
     st.apply(Action::Sockets(SocketsMsg::AskStop(k)));
     assert_eq!(st.tasks.queued(), vec!["portwise-plan"]);
@@ -50,6 +63,13 @@ fn stop_flow_plans_confirms_and_reports() {
     ))));
     assert!(st.take_effects().is_empty() && st.tasks.queued().is_empty());
     assert!(st.toasts().last().unwrap().text.contains("nothing to stop"));
+    assert!(
+        st.toasts()
+            .last()
+            .unwrap()
+            .text
+            .contains("The kernel holds")
+    );
 
     let target = StopTarget {
         cmdline: "python3 -m http.server 8080".into(),
