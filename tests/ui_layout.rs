@@ -22,7 +22,7 @@ use common::ui::*;
 use egui::Rect;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::NodeT as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use portwise::window::app::PortwiseApp;
 use portwise::window::shell::{Action, BindAction, FreeAction, Settings, View};
 use portwise::window::sockets::SocketsMsg;
@@ -472,4 +472,49 @@ fn the_checker_finds_overlaps_and_cut_off_widgets() {
         visible: cv,
     };
     assert!(!fully_shown(&w, window), "{c:?} in {window:?}");
+}
+
+/// At the size the window opens with, the Sockets toolbar is one line,
+/// with every control it can have on a Linux machine ("All namespaces"
+/// too) and the Details panel open.
+#[test]
+fn the_sockets_toolbar_is_one_line_at_the_default_size() {
+    let rig = Rig::new();
+    rig.source
+        .set_netns_summary(Some(portwise::sockets::NetnsSummary {
+            own: Some(1),
+            others: 2,
+            listed: vec![1],
+            privileged: true,
+            ..Default::default()
+        }));
+    let [w, hgt] = portwise::window::app::DEFAULT_SIZE;
+    let mut h = sockets(&rig, (w, hgt));
+    h.run();
+    let controls = [
+        "Listening",
+        "TIME_WAIT",
+        "All states",
+        "TCP",
+        "UDP",
+        "All namespaces",
+        "Columns",
+        "Export…",
+    ];
+    let top_of = |h: &H, name: &str| {
+        let nodes: Vec<_> = h
+            .query_all_by_label(name)
+            .filter(|n| !matches!(n.accesskit_node().role(), Role::Label | Role::Heading))
+            .collect();
+        assert_eq!(nodes.len(), 1, "one control named {name:?}");
+        nodes[0].rect().center().y
+    };
+    let filter = h.get_by_role(Role::TextInput).rect().center().y;
+    for name in controls.iter().chain(&["Details"]) {
+        let y = top_of(&h, name);
+        assert!(
+            (y - filter).abs() < 4.0,
+            "{name:?} is on another line than the filter ({y} vs {filter})"
+        );
+    }
 }

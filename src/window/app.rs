@@ -25,6 +25,9 @@ pub use crate::window::services::{
 /// Key of the persisted [`Settings`] in eframe's storage.
 pub const SETTINGS_KEY: &str = "portwise.settings";
 
+/// The window's size when it first opens (logical points).
+pub const DEFAULT_SIZE: [f32; 2] = [1220.0, 720.0];
+
 /// A file dialog that returns within this long never appeared.
 const DIALOG_GONE_AT_ONCE: Duration = Duration::from_millis(150);
 
@@ -325,7 +328,7 @@ pub fn run() -> ExitCode {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("portwise")
         .with_app_id("portwise")
-        .with_inner_size([1220.0, 720.0])
+        .with_inner_size(DEFAULT_SIZE)
         .with_min_inner_size([640.0, 360.0]);
     match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")) {
         Ok(icon) => viewport = viewport.with_icon(Arc::new(icon)),

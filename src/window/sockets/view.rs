@@ -243,7 +243,7 @@ fn toolbar(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>, select_fi
                 egui::TextEdit::singleline(&mut text)
                     .id(filter_id())
                     .hint_text("port, address, process, pid")
-                    .desired_width(220.0),
+                    .desired_width(170.0),
             )
             .labelled_by(label.id)
             .on_hover_text("Ctrl+F focuses the filter, Esc clears it");
@@ -597,9 +597,9 @@ fn sort_arrow(ui: &mut egui::Ui, descending: bool) {
 /// help, so it is not suggested.
 pub fn hidden_owner_hover(privileged: bool) -> &'static str {
     if privileged {
-        "portwise cannot see the owner, although it runs elevated: a process that exited \
-         between the socket list and the process scan (the next refresh shows), or one in \
-         another pid namespace"
+        "portwise cannot see the owner, although it runs elevated: a process whose open \
+         files the system hides even then (a container or a security policy), one in \
+         another pid namespace, or one that exited while the list was taken"
     } else {
         "portwise cannot see the owner: most likely another user's process (start portwise \
          as root or as Administrator to see it). The User column says whose socket it is, \
