@@ -123,12 +123,16 @@ fn who(s: &SocketEntry, f: &SystemFacts) -> String {
         if s.orphan {
             return "no process (the kernel finishes this closed connection)".into();
         }
+        // Elevated, "this user cannot see" would read as a permission
+        // problem that elevation solves: it is not one.
+        let unseen = if f.elevated {
+            "even this elevated run cannot see"
+        } else {
+            "this user cannot see"
+        };
         return match s.uid {
-            Some(uid) => format!(
-                "a process of {} that this user cannot see",
-                f.user_text(uid)
-            ),
-            None => "a process this user cannot see".into(),
+            Some(uid) => format!("a process of {} that {unseen}", f.user_text(uid)),
+            None => format!("a process {unseen}"),
         };
     }
     s.processes

@@ -820,6 +820,12 @@ fn a_hidden_owner_shows_its_uid_and_elevation_only_when_not_elevated() {
         c.contains(&"portwise list --all --port 8080".to_string()),
         "{c:?}"
     );
+    assert!(
+        d.explanation
+            .starts_with("a process of user root (uid 0) that even this elevated run cannot see"),
+        "{}",
+        d.explanation
+    );
 }
 
 #[test]
