@@ -477,6 +477,40 @@ fn orphan_check() {
         let (_, l) = json(&["list", "--all", "--port", &p]);
         let states = l.to_string();
         assert!(states.contains("FIN_WAIT_2"), "{states}");
+        // With tcp_fin_timeout at most 60 s the kernel finishes the orphan
+        // as a timewait socket and reports its timer (net/ipv4/tcp.c
+        // tcp_close()): the time left is listed, within that bound.
+        let fin_s: u64 = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_fin_timeout")
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(60);
+        let orphan = l["sockets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["state"] == "FIN_WAIT_2" && s["local_port"] == port)
+            .unwrap_or_else(|| panic!("the orphan in {l}"))
+            .clone();
+        if fin_s <= 60 {
+            let left = orphan["time_wait_expires_in_ms"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("a timer for {orphan}"));
+            assert!(left > 0 && left <= fin_s * 1000, "{orphan}");
+            // The table's TIME LEFT column: "59.2s".
+            let out = portwise(&["list", "--all", "--port", &p]);
+            let table = String::from_utf8_lossy(&out.stdout);
+            let row = table
+                .lines()
+                .find(|l| l.contains("FIN_WAIT_2"))
+                .unwrap_or_else(|| panic!("{table}"));
+            let secs: f64 = row
+                .split_whitespace()
+                .nth(4)
+                .and_then(|t| t.strip_suffix('s'))
+                .and_then(|t| t.parse().ok())
+                .unwrap_or_else(|| panic!("a time left in {row:?}"));
+            assert!(secs > 0.0 && secs <= fin_s as f64, "{row}");
+        }
 
         let (code, v) = json(&["bind-test", &p, "--addr", "127.0.0.1"]);
         assert_eq!(code, 1, "{v}");
@@ -487,6 +521,9 @@ fn orphan_check() {
         assert!(t.contains("net.ipv4.tcp_fin_timeout"), "{t}");
         assert!(t.contains("SO_REUSEADDR"), "{t}");
         assert!(!t.contains("cannot see"), "{t}");
+        if fin_s <= 60 {
+            assert!(t.contains("The kernel's timer frees it within"), "{t}");
+        }
         assert!(v["holders"].as_array().unwrap().is_empty(), "{v}");
         let fixes = v["fixes"].to_string();
         assert!(!fixes.contains("sudo"), "{fixes}");

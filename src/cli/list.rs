@@ -304,10 +304,13 @@ fn endpoint(ip: &std::net::IpAddr, port: u16) -> String {
     out
 }
 
-/// "59.3s": the TIME_WAIT countdown, only where the OS reported one.
+/// "59.3s": the TIME_WAIT countdown (or an orphaned FIN_WAIT_2's, which the
+/// kernel finishes the same way), only where the OS reported one.
 fn time_left(s: &SocketEntry) -> String {
     match (s.state, s.time_wait_expires_in_ms) {
-        (Some(TcpState::TimeWait), Some(ms)) => format!("{:.1}s", ms as f64 / 1000.0),
+        (_, Some(ms)) if s.is_kernel_owned() || s.orphan => {
+            format!("{:.1}s", ms as f64 / 1000.0)
+        }
         (Some(TcpState::TimeWait), None) => "not reported".to_string(),
         _ => String::new(),
     }

@@ -331,7 +331,10 @@ pub struct SocketEntry {
     /// (the kernel owns those) and for sockets whose owner cannot be seen.
     pub processes: Vec<ProcessInfo>,
     /// Time left before the kernel frees a TIME_WAIT socket, where the OS
-    /// reports it (Linux sock_diag). `None` elsewhere: never invented.
+    /// reports it (Linux sock_diag). Also, on Linux, for an orphaned
+    /// FIN_WAIT_2 connection the kernel keeps as a timewait socket (what
+    /// `ss -o` shows as `timer:(timewait,…)` on a FIN-WAIT-2 row): its time
+    /// left before it is dropped. `None` elsewhere: never invented.
     pub time_wait_expires_in_ms: Option<u64>,
     /// For TIME_WAIT sockets: the owner seen earlier while the connection was
     /// alive, if this engine saw it.

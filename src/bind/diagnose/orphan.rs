@@ -70,6 +70,16 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
             text.push_str(" You set it on the new socket, so the old one did not.");
         }
     }
+    // The kernel's own timer, where it reports one for every orphan
+    // (an orphaned FIN_WAIT_2 it finishes as a timewait socket).
+    let timers: Option<Vec<u64>> = orphans.iter().map(|s| s.time_wait_expires_in_ms).collect();
+    let frees_in_s = timers.and_then(|t| t.into_iter().max()).map(secs_ceil);
+    if let Some(s) = frees_in_s {
+        text.push_str(&format!(
+            " The kernel's timer frees {} within {s} s.",
+            if n == 1 { "it" } else { "them all" }
+        ));
+    }
     let tw = c.found.time_waits.len();
     if tw > 0 {
         text.push_str(&format!(
@@ -91,16 +101,24 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
             f.action = Some(FixAction::TestWithReuseAddr);
         }
     }
-    let wait_s = f.fin_timeout_s.unwrap_or(60).max(1) + 1;
-    fixes.push(Fix::new(
-        format!("Wait for the kernel to finish them (FIN_WAIT_2: up to {wait_s} s), retrying until it binds"),
-        Some(retest(req, &format!(" --wait {wait_s}"))),
-    )
-    .acting(FixAction::WatchUntilFree)
-    .in_window(format!(
-        "Wait for the kernel to finish them (FIN_WAIT_2: up to {wait_s} s), re-testing every \
-         second until it binds"
-    )));
+    let (wait_s, how_long) = match frees_in_s {
+        Some(s) => (s + 1, format!("its timer says {s} s")),
+        None => {
+            let s = f.fin_timeout_s.unwrap_or(60).max(1) + 1;
+            (s, format!("FIN_WAIT_2: up to {s} s"))
+        }
+    };
+    fixes.push(
+        Fix::new(
+            format!("Wait for the kernel to finish them ({how_long}), retrying until it binds"),
+            Some(retest(req, &format!(" --wait {wait_s}"))),
+        )
+        .acting(FixAction::WatchUntilFree)
+        .in_window(format!(
+            "Wait for the kernel to finish them ({how_long}), re-testing every second until it \
+             binds"
+        )),
+    );
     fixes.push(
         Fix::new(
             format!("See every socket on port {p}, with the peers"),

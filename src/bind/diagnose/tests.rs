@@ -786,7 +786,49 @@ fn orphaned_fin_wait_2_is_a_kernel_leftover() {
         assert!(c.contains(&"portwise bind-test 8080 --addr 127.0.0.1 --reuseaddr".to_string()));
         assert!(c.contains(&"portwise bind-test 8080 --addr 127.0.0.1 --wait 31".to_string()));
         assert!(d.hidden_owners.is_empty());
+        assert!(!t.contains("timer"), "no timer reported, none said: {t}");
     }
+}
+
+/// Where the kernel reports an orphan's timer (Linux, a FIN_WAIT_2 kept as
+/// a timewait socket), the explanation and the wait use the longest one
+/// instead of the tcp_fin_timeout bound; one orphan without a timer
+/// brings the bound back.
+#[test]
+fn orphans_with_the_kernels_timer_say_when_they_go() {
+    let mut a = orphan("127.0.0.1:8080", "127.0.0.1:50000", TcpState::FinWait2, 0);
+    a.time_wait_expires_in_ms = Some(12_300);
+    let mut b = orphan("127.0.0.1:8080", "127.0.0.1:50001", TcpState::FinWait2, 0);
+    b.time_wait_expires_in_ms = Some(4_000);
+    let f = facts(OsKind::Linux);
+    let d = diagnose(
+        &req("127.0.0.1", 8080),
+        &in_use_err(),
+        &snap(vec![a.clone(), b]),
+        &f,
+    );
+    assert!(
+        d.explanation
+            .contains("The kernel's timer frees them all within 13 s."),
+        "{}",
+        d.explanation
+    );
+    assert!(
+        commands(&d).contains(&"portwise bind-test 8080 --addr 127.0.0.1 --wait 14".to_string()),
+        "{:?}",
+        commands(&d)
+    );
+    let c = orphan("127.0.0.1:8080", "127.0.0.1:50002", TcpState::LastAck, 0);
+    let d = diagnose(
+        &req("127.0.0.1", 8080),
+        &in_use_err(),
+        &snap(vec![a, c]),
+        &f,
+    );
+    assert!(!d.explanation.contains("timer"), "{}", d.explanation);
+    assert!(
+        commands(&d).contains(&"portwise bind-test 8080 --addr 127.0.0.1 --wait 61".to_string())
+    );
 }
 
 /// A live socket whose process is hidden: its uid (and user name) is

@@ -33,10 +33,16 @@ use crate::sockets::raw::{OwnerScan, RawSocket, Unattributed};
 /// when `idiag_timer` is 3 (TIME_WAIT): see its src/inet/response.rs.
 const EXPIRES_OFFSET: usize = 52;
 
-/// `idiag_timer` value of a TIME_WAIT socket. The kernel then reports the
+/// `idiag_timer` value of a timewait socket. The kernel then reports the
 /// time left in `idiag_expires`, in milliseconds (net/ipv4/inet_diag.c,
 /// `inet_twsk_diag_fill()`: `jiffies_delta_to_msecs(tmo)`); `ss -o` prints it
-/// as `timer:(timewait,…)`.
+/// as `timer:(timewait,…)`. A timewait socket is a TIME_WAIT one, or an
+/// orphaned FIN_WAIT_2 connection the kernel moved into the timewait
+/// machinery to finish it (net/ipv4/tcp.c `tcp_close()` and tcp_input.c
+/// `tcp_rcv_state_process()`: `tcp_time_wait(sk, TCP_FIN_WAIT2, tmo)` when
+/// `tcp_fin_time()` is at most 60 s); the dump then reports the state
+/// `tw_substate`, FIN_WAIT_2. Full sockets never report timer 3
+/// (`inet_sk_diag_fill()`: 1 retransmit, 2 keepalive, 4 zero-window probe).
 const TIMER_TIME_WAIT: u8 = 3;
 
 /// Every real state, TCP_ESTABLISHED (1) to TCP_NEW_SYN_RECV (12). UDP
@@ -508,15 +514,16 @@ fn parse_inet(payload: &[u8], protocol: u8) -> Result<Option<RawSocket>, String>
         Some(peer)
     };
     let raw_timer = payload.get(2).copied().unwrap_or(0);
-    let time_wait_expires_in_ms =
-        if state == Some(TcpState::TimeWait) && raw_timer == TIMER_TIME_WAIT {
-            payload
-                .get(EXPIRES_OFFSET..EXPIRES_OFFSET + 4)
-                .and_then(|b| b.try_into().ok())
-                .map(|b| u64::from(u32::from_ne_bytes(b)))
-        } else {
-            None
-        };
+    let time_wait_expires_in_ms = if matches!(state, Some(TcpState::TimeWait | TcpState::FinWait2))
+        && raw_timer == TIMER_TIME_WAIT
+    {
+        payload
+            .get(EXPIRES_OFFSET..EXPIRES_OFFSET + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(|b| u64::from(u32::from_ne_bytes(b)))
+    } else {
+        None
+    };
     Ok(Some(RawSocket {
         proto,
         local,

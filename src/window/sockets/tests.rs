@@ -520,3 +520,17 @@ fn a_hidden_owner_is_named_by_the_sockets_user() {
         vec!["TCP\t127.0.0.1:631\tLISTEN\t\troot\t\t\t".to_string()]
     );
 }
+
+/// An orphaned FIN_WAIT_2 the kernel reports a timer for counts down like
+/// TIME_WAIT; a live connection's timer (none is read) shows nothing.
+#[test]
+fn an_orphan_with_a_kernel_timer_counts_down() {
+    let mut orphan = sock(Proto::Tcp, 8080, Some(TcpState::FinWait2), None);
+    orphan.orphan = true;
+    orphan.time_wait_expires_in_ms = Some(30_000);
+    assert_eq!(time_wait_left_ms(&orphan, 1_000, 11_000), Some(20_000));
+    let mut live = listener(8080, "python3", 4242);
+    live.state = Some(TcpState::FinWait2);
+    live.time_wait_expires_in_ms = Some(30_000);
+    assert_eq!(time_wait_left_ms(&live, 1_000, 11_000), None);
+}

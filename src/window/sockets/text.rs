@@ -262,11 +262,11 @@ pub fn last_owner_text(e: &SocketEntry) -> String {
     }
 }
 
-/// Time left before the kernel frees a TIME_WAIT socket, counted down from
-/// the snapshot it came in: `None` when not TIME_WAIT or when the OS does
-/// not report it.
+/// Time left before the kernel frees a TIME_WAIT socket (or an orphaned
+/// FIN_WAIT_2 it finishes the same way), counted down from the snapshot it
+/// came in: `None` for other sockets or when the OS does not report it.
 pub fn time_wait_left_ms(e: &SocketEntry, taken_at_ms: u64, now_ms: u64) -> Option<u64> {
-    if !e.is_kernel_owned() {
+    if !e.is_kernel_owned() && !e.orphan {
         return None;
     }
     let at_snapshot = e.time_wait_expires_in_ms?;
