@@ -168,10 +168,22 @@ fn watch_until_free_says_when_the_port_binds() {
     let port = held.local_addr().unwrap().port();
     set_field(&mut h, "Port", &port.to_string());
     set_field(&mut h, "Address", "127.0.0.1");
-    // While watching a spinner turns, so the ui never settles: step it.
     h.get_by_label("Watch until free").click();
     h.run_steps(3);
     assert!(h.state().state.bind.watch.is_some());
+    // Watching is quiet: nothing animates while it waits (a spinner did,
+    // every frame, for as long as the watch lasted). The next frame is
+    // the next attempt's, up to a second away.
+    h.run();
+    let delay = h
+        .output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .map_or(std::time::Duration::MAX, |v| v.repaint_delay);
+    assert!(
+        delay >= std::time::Duration::from_millis(100),
+        "watching repaints every {delay:?}"
+    );
     h.get_by_label("Stop watching");
     h.get_by_label_contains("Watching: re-testing every second");
     h.get_by_label_contains("EADDRINUSE");

@@ -341,8 +341,10 @@ fn buttons(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         }
     });
     if let Some(w) = b.watch {
+        // No spinner: it repaints every frame, for as long as the watch
+        // lasts (minutes: 150% of a core with software GL). Each attempt's
+        // result wakes the window once a second, which updates this line.
         ui.horizontal(|ui| {
-            ui.spinner();
             ui.label(format!(
                 "Watching: re-testing every second (attempt {}, {} s so far). Portwise says so \
                  here as soon as the port binds.",
@@ -532,10 +534,10 @@ fn diagnosis(
             } else {
                 format!("{n} sockets in TIME_WAIT")
             };
-            match r.time_wait_left_ms(state.now_ms) {
+            match r.time_wait_left_ms(widgets::countdown_clock(state.now_ms)) {
                 Some(left) => {
                     ui.label(format!("{what}; the last one frees in"));
-                    widgets::countdown(ui, left, 80.0);
+                    widgets::countdown(ui, left, 80.0, state.now_ms);
                 }
                 None => {
                     ui.label(format!(
