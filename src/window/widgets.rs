@@ -17,8 +17,8 @@ pub fn highlight(ui: &egui::Ui, new: bool, strength: f32) -> Color32 {
 }
 
 /// "42 s" and a bar `width` wide draining from the full TIME_WAIT length
-/// to 0.
-pub fn countdown(ui: &mut egui::Ui, left_ms: u64, width: f32) {
+/// to 0. `left_ms`: the time left at [`countdown_clock`]`(now_ms)`.
+pub fn countdown(ui: &mut egui::Ui, left_ms: u64, width: f32, now_ms: u64) {
     let (rect, _) = ui.allocate_exact_size(egui::vec2(width, 6.0), egui::Sense::hover());
     let painter = ui.painter();
     let v = ui.visuals();
@@ -27,24 +27,35 @@ pub fn countdown(ui: &mut egui::Ui, left_ms: u64, width: f32) {
     fill.set_width(rect.width() * countdown_fraction(left_ms));
     painter.rect_filled(fill, 2.0, v.selection.bg_fill);
     ui.label(countdown_text(left_ms));
-    repaint_for_countdown(ui, left_ms);
+    repaint_for_countdown(ui, left_ms, now_ms);
 }
 
-/// Ask for one repaint when a countdown's whole-second text
-/// ([`countdown_text`], rounded up) next changes. Call it where a countdown
-/// is drawn: then only what is on screen ticks, once a second, and nothing
-/// ticks for rows scrolled away, other views or a hidden window.
-pub fn repaint_for_countdown(ui: &egui::Ui, left_ms: u64) {
-    if let Some(ms) = ms_to_next_second(left_ms) {
+/// The clock countdowns are drawn at: `now_ms` down to its whole second.
+/// Every socket's timer has its own phase; counted from this clock, every
+/// countdown on screen changes its text at the same instant, the clock's
+/// next second, so thirty rows cost one repaint a second, not thirty. A
+/// countdown then reads up to a second high, never low.
+pub fn countdown_clock(now_ms: u64) -> u64 {
+    now_ms - now_ms % 1000
+}
+
+/// Ask for one repaint at the clock's next whole second, when a countdown
+/// drawn at [`countdown_clock`] next changes; nothing once it shows 0.
+/// Call it where a countdown is drawn: then only what is on screen ticks,
+/// once a second, and nothing ticks for rows scrolled away, other views or
+/// a hidden window.
+pub fn repaint_for_countdown(ui: &egui::Ui, left_ms: u64, now_ms: u64) {
+    if let Some(ms) = ms_to_next_tick(left_ms, now_ms) {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(ms));
     }
 }
 
-/// Milliseconds until a rounded-up seconds countdown at `left_ms` shows
-/// the next number; `None` at 0 (it shows "0 s" for good).
-pub fn ms_to_next_second(left_ms: u64) -> Option<u64> {
-    (left_ms > 0).then(|| (left_ms - 1) % 1000 + 1)
+/// Milliseconds from `now_ms` until the clock's next whole second, where a
+/// countdown at `left_ms` shows its next number; `None` at 0 (it shows
+/// "0 s" for good).
+pub fn ms_to_next_tick(left_ms: u64, now_ms: u64) -> Option<u64> {
+    (left_ms > 0).then(|| 1000 - now_ms % 1000)
 }
 
 /// A colour for warnings that reads on both themes.

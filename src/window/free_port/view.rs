@@ -426,9 +426,10 @@ fn history(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                     ui.label(RichText::new(g.port.to_string()).monospace().strong());
                     ui.label(proto_name(g.proto));
                     ui.label(utc_clock_text(g.grabbed_at_ms));
-                    let status = free_port::status_text(g, state.now_ms);
-                    if let Some(left) = free_port::time_wait_left_ms(g, state.now_ms) {
-                        widgets::repaint_for_countdown(ui, left);
+                    let clock = widgets::countdown_clock(state.now_ms);
+                    let status = free_port::status_text(g, clock);
+                    if let Some(left) = free_port::time_wait_left_ms(g, clock) {
+                        widgets::repaint_for_countdown(ui, left, state.now_ms);
                     }
                     let color = if status.starts_with("now ") {
                         widgets::warn_color(ui)

@@ -658,8 +658,8 @@ fn cell(
         Column::User => text(ui, s::user_text(e, sockets.users()).into_owned()),
         Column::Namespace => text(ui, s::namespace_text(e, sockets.own_netns())),
         Column::TimeWait => {
-            if let Some(left) = s::time_wait_left_ms(e, taken, now) {
-                widgets::countdown(ui, left, 48.0);
+            if let Some(left) = s::time_wait_left_ms(e, taken, widgets::countdown_clock(now)) {
+                widgets::countdown(ui, left, 48.0, now);
             } else if e.is_kernel_owned() {
                 ui.label(RichText::new("not reported").weak())
                     .on_hover_text("This OS does not report how long TIME_WAIT has left");
@@ -752,8 +752,9 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     if gone.is_some() {
         ui.label(RichText::new("Closed since the last refresh").color(widgets::error_color(ui)));
     }
-    if let Some(left) = s::time_wait_left_ms(e, taken, state.now_ms) {
-        widgets::repaint_for_countdown(ui, left);
+    let clock = widgets::countdown_clock(state.now_ms);
+    if let Some(left) = s::time_wait_left_ms(e, taken, clock) {
+        widgets::repaint_for_countdown(ui, left, state.now_ms);
     }
     egui::Grid::new("portwise.details_grid")
         .num_columns(2)
@@ -771,7 +772,7 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
             if !remote.is_empty() {
                 kv("Remote", remote);
             }
-            if let Some(left) = s::time_wait_left_ms(e, taken, state.now_ms) {
+            if let Some(left) = s::time_wait_left_ms(e, taken, clock) {
                 kv("Frees in", s::countdown_text(left));
             }
             if s::owner_hidden(e) {
