@@ -3,7 +3,11 @@
 # Xvfb with software GL, in three situations:
 #  - idle:  nothing on the machine changes;
 #  - churn: one new TIME_WAIT socket on loopback every 2 s (a python3 client
-#           connects to a loopback listener and closes first);
+#           connects to a loopback listener and closes first), measured
+#           from its start;
+#  - steady: the same churn after a minute, when TIME_WAIT rows expire as
+#           fast as new ones come (about 30 on screen, each counting down
+#           with its own timer phase);
 #  - countdowns: the churn stopped, its TIME_WAIT rows still count down on
 #           screen (one repaint a second);
 #  - minimised: the churn again, the window minimised (only where a window
@@ -85,9 +89,14 @@ pids+=("$app")
 sleep 5
 kill -0 "$app"
 measure idle
-churn "$secs"
+# One churn for both churn phases: the first SECONDS_EACH, then after a
+# minute of it (TIME_WAIT lasts 60 s on Linux: the pile stops growing).
+churn $((secs + 40 + secs))
 sleep 1
 measure churn
+sleep 40
+echo "  (TIME_WAIT sockets now: $(ss -Htan state time-wait | wc -l))"
+measure steady
 # The churn has stopped; its TIME_WAIT rows (60 s each) are still on
 # screen counting down: one repaint a second, nothing else.
 sleep 2
