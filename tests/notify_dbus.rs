@@ -123,9 +123,23 @@ fn child_on_the_session_bus() {
             && all.contains(&format!("string \"{SUMMARY}\""))
             && all.contains(&format!("string \"{BODY}\""))
     });
+    // No notification server runs on this bus: the call fails, and the
+    // notifier says so once (the window shows it in a toast).
+    let start = Instant::now();
+    let mut failure = None;
+    while failure.is_none() && start.elapsed() < Duration::from_secs(10) {
+        failure = desktop.take_failure();
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let _ = monitor.kill();
     let _ = monitor.wait();
     let _ = reader.join();
     assert!(seen, "no Notify call seen: {:?}", lines.lock().unwrap());
+    let failure = failure.expect("the failed Notify call was not reported");
+    assert!(
+        failure.starts_with("cannot show a desktop notification:"),
+        "{failure}"
+    );
+    assert_eq!(desktop.take_failure(), None, "reported once");
     println!("child ok");
 }

@@ -496,3 +496,31 @@ fn port_80_as_a_normal_user_is_not_told_to_test_again() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Where notifications cannot be shown (no notification server, no
+/// session bus), the window says so in a toast that stays, instead of
+/// only on stderr.
+#[test]
+fn a_notifier_that_fails_is_said_in_the_window() {
+    struct Failing(bool);
+    impl portwise::notify::Notifier for Failing {
+        fn notify(&mut self, _: portwise::notify::Note) {}
+        fn take_failure(&mut self) -> Option<String> {
+            (!std::mem::replace(&mut self.0, true)).then(|| {
+                "cannot show a desktop notification: Failed to connect to the session bus"
+                    .to_string()
+            })
+        }
+    }
+    let rig = Rig::new();
+    let mut h = real_app_on_rig_clock(&rig);
+    h.state_mut().set_notifier(Box::new(Failing(false)));
+    h.run();
+    h.get_by_label_contains(
+        "Desktop notifications cannot be shown (cannot show a desktop notification: Failed to \
+         connect to the session bus)",
+    );
+    rig.set_now(T0 + 3_600_000);
+    h.run();
+    h.get_by_label_contains("Desktop notifications cannot be shown");
+}

@@ -192,6 +192,11 @@ fn change_note(w: &WatchedPort, before: &PortStatus, now: &PortStatus) -> Option
 /// Where notes go. Must not block: the window calls it on its UI thread.
 pub trait Notifier: Send {
     fn notify(&mut self, note: Note);
+    /// Why notes could not be shown, once: the first failure since the
+    /// last call (the window says it in a toast). `None` when all went out.
+    fn take_failure(&mut self) -> Option<String> {
+        None
+    }
 }
 
 /// Drops every note.
@@ -222,12 +227,35 @@ impl Notifier for Recording {
 
 /// The desktop's notifications, shown from one worker thread
 /// ("portwise-notify", started on first use) so a slow or missing
-/// notification server never holds up the window. Failures go to stderr
-/// once (a desktop without a notification server is common).
-#[derive(Debug, Default)]
+/// notification server never holds up the window. The first failure (a
+/// desktop without a notification server is common) goes to stderr and to
+/// [`Notifier::take_failure`], and wakes the window so it can say so.
+#[derive(Default)]
 pub struct Desktop {
     tx: Option<Sender<Note>>,
     failed: bool,
+    /// The worker's first failure, until taken.
+    failure: Arc<Mutex<Option<String>>>,
+    /// Called after a failure is stored (the window's repaint).
+    wake: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl Desktop {
+    /// A notifier that calls `wake` when a failure is there to be taken.
+    pub fn with_wake(wake: Arc<dyn Fn() + Send + Sync>) -> Desktop {
+        Desktop {
+            wake: Some(wake),
+            ..Desktop::default()
+        }
+    }
+
+    fn fail(&mut self, why: String) {
+        eprintln!("portwise: {why}");
+        if let Ok(mut f) = self.failure.lock() {
+            *f = Some(why);
+        }
+        self.failed = true;
+    }
 }
 
 impl Notifier for Desktop {
@@ -237,15 +265,28 @@ impl Notifier for Desktop {
         }
         if self.tx.is_none() {
             let (tx, rx) = channel::<Note>();
+            let failure = Arc::clone(&self.failure);
+            let wake = self.wake.clone();
             let spawned = std::thread::Builder::new()
                 .name("portwise-notify".into())
                 .spawn(move || {
                     let mut told = false;
                     for n in rx {
-                        if let Err(e) = crate::platform::notify::show(&n.summary, &n.body)
+                        // Shown by the desktop, which may not expect
+                        // control characters: a process names itself.
+                        let summary = crate::util::text::escape_control(&n.summary);
+                        let body = crate::util::text::escape_control_keep_lines(&n.body);
+                        if let Err(e) = crate::platform::notify::show(&summary, &body)
                             && !told
                         {
-                            eprintln!("portwise: cannot show a desktop notification: {e}");
+                            let why = format!("cannot show a desktop notification: {e}");
+                            eprintln!("portwise: {why}");
+                            if let Ok(mut f) = failure.lock() {
+                                *f = Some(why);
+                            }
+                            if let Some(w) = &wake {
+                                w();
+                            }
                             told = true;
                         }
                     }
@@ -253,8 +294,7 @@ impl Notifier for Desktop {
             match spawned {
                 Ok(_) => self.tx = Some(tx),
                 Err(e) => {
-                    eprintln!("portwise: cannot start the notification thread: {e}");
-                    self.failed = true;
+                    self.fail(format!("cannot start the notification thread: {e}"));
                     return;
                 }
             }
@@ -262,8 +302,12 @@ impl Notifier for Desktop {
         if let Some(tx) = &self.tx
             && tx.send(note).is_err()
         {
-            self.failed = true;
+            self.fail("the notification thread has stopped".into());
         }
+    }
+
+    fn take_failure(&mut self) -> Option<String> {
+        self.failure.lock().ok()?.take()
     }
 }
 

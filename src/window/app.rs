@@ -59,7 +59,10 @@ impl PortwiseApp {
         cc.egui_ctx
             .options_mut(|o| o.theme_preference = egui::ThemePreference::System);
         let mut app = Self::with_context(&cc.egui_ctx, settings, services);
-        app.set_notifier(Box::new(crate::notify::Desktop::default()));
+        let ctx = cc.egui_ctx.clone();
+        app.set_notifier(Box::new(crate::notify::Desktop::with_wake(Arc::new(
+            move || ctx.request_repaint(),
+        ))));
         app
     }
 
@@ -256,6 +259,15 @@ impl PortwiseApp {
         // results are there at once).
         self.state.poll_tasks();
         self.run_effects(ctx);
+        if let Some(why) = self.notifier.take_failure() {
+            self.state.toast(
+                crate::window::shell::ToastKind::Error,
+                format!(
+                    "Desktop notifications cannot be shown ({why}). Watched ports still show \
+                     their status in Bind test, and Watch until free says so there."
+                ),
+            );
+        }
     }
 
     /// When the window must next wake although nothing arrives, or `None`
