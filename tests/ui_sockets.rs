@@ -253,10 +253,12 @@ fn time_wait_countdown_follows_the_clock() {
     h.get_by_label("42 s");
     h.get_by_label("13 s"); // 12.3 s rounds up
 
+    // Drawn at the clock's whole second (T0 + 2 s), so every countdown
+    // changes on the same frame: 9.8 s left reads "11 s" until T0 + 3 s.
     rig.set_now(T0 + 2_500);
     h.run();
     h.get_by_label("40 s");
-    h.get_by_label("10 s");
+    h.get_by_label("11 s");
 
     rig.set_now(T0 + 13_000);
     h.run();

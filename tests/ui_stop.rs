@@ -244,6 +244,102 @@ fn a_process_that_ignores_sigterm_is_offered_kill_and_killed() {
     let status = status.expect("the child is still running after Kill");
     assert_eq!(status.signal(), Some(9), "killed by SIGKILL: {status:?}");
     assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err());
-    // The still-running failure is still on screen until dismissed.
-    assert!(h.state().state.toasts().iter().any(|t| t.id == toast.id));
+    // The still-running failure was about this process: killed, it is
+    // taken back (it stayed on screen, wrong, until dismissed).
+    assert!(!h.state().state.toasts().iter().any(|t| t.id == toast.id));
+}
+
+/// A process may name itself anything, control characters included
+/// (prctl PR_SET_NAME): a python3 child named "ev<ESC>[31mil<LF>x"
+/// listens on loopback. Wherever the window shows that name (the table,
+/// the bind test's holder and explanation, the stop dialog, the toast
+/// after the stop) it reads `ev\x1b[31mil\x0ax`, never the raw characters.
+#[test]
+fn a_process_named_with_control_characters_is_shown_escaped() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    if portwise::platform::OS_NAME != "linux" {
+        eprintln!("SKIPPED: prctl(PR_SET_NAME) is Linux's");
+        return;
+    }
+    const SCRIPT: &str = r#"
+import ctypes, socket, sys, time
+ctypes.CDLL(None).prctl(15, b"ev\x1b[31mil\nx", 0, 0, 0)
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+time.sleep(30)
+"#;
+    let Ok(child) = Command::new("python3")
+        .args(["-c", SCRIPT])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        eprintln!("SKIPPED: python3 is not installed");
+        return;
+    };
+    let mut kid = Kid(child);
+    let pid = kid.0.id();
+    let mut line = String::new();
+    BufReader::new(kid.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().expect("the child's port");
+    const SHOWN: &str = "ev\\x1b[31mil\\x0ax";
+    let raw_shown = |h: &Harness<'static, PortwiseApp>| {
+        h.query_all_by_label_contains("\u{1b}").count()
+            + h.query_all_by_label_contains("il\nx").count()
+    };
+
+    let rig = Rig::new();
+    let recorder = RecordingStopper::default();
+    let mut h = real_app(&rig, EngineStop::new(Box::new(recorder.clone())));
+    // The table.
+    open_stop_dialog(&mut h, port, pid);
+    h.get_by_label(&format!("{SHOWN} ({pid})"));
+    // The stop dialog (planned by the engine from the real process).
+    h.get_by_label("Stop this process?");
+    h.get_by_label(SHOWN);
+    assert_eq!(raw_shown(&h), 0, "a raw control character in the window");
+    h.get_by_label("Cancel").click();
+    h.run();
+
+    // The bind test: the holder and the explanation.
+    h.get_by_label("Bind test").click();
+    h.run();
+    set_field(&mut h, "Port", &port.to_string());
+    set_field(&mut h, "Address", "127.0.0.1");
+    h.get_by_label("Test").click();
+    settled(&mut h, |app| {
+        app.state.bind.result.as_ref().is_some_and(|r| {
+            r.report
+                .diagnosis
+                .as_ref()
+                .is_some_and(|d| d.holders.iter().any(|x| x.pid == pid))
+        })
+    });
+    // The holder's button, the explanation, the stop fix.
+    assert!(
+        h.query_all_by_label_contains(&format!("{SHOWN} (pid {pid})"))
+            .count()
+            >= 2
+    );
+    assert_eq!(raw_shown(&h), 0, "a raw control character in the window");
+
+    // Stopped from the bind test's fix: the toast names it escaped.
+    h.get_by_label("Stop process…").click();
+    settled(&mut h, |app| app.state.stop_dialog.is_some());
+    h.get_by_label("Stop").click();
+    settled(&mut h, |_| !recorder.calls.lock().unwrap().is_empty());
+    settled(&mut h, |app| {
+        app.state
+            .toasts()
+            .iter()
+            .any(|t| t.text.starts_with("Stopped"))
+    });
+    h.get_by_label_contains(&format!("Stopped {SHOWN} ({pid})"));
+    assert_eq!(raw_shown(&h), 0, "a raw control character in the window");
+    drop(kid);
 }

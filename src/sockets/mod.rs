@@ -29,7 +29,7 @@ pub mod system;
 pub use filter::{Filter, StateFilter};
 pub use model::{
     Container, Family, NetnsRef, OwnerRef, ProcessInfo, Proto, Published, Snapshot, SocketEntry,
-    TcpState, hidden_owner_name,
+    TcpState, hidden_owner_name, quote_args,
 };
 pub use namespaces::{NetnsSelection, NetnsSummary};
 pub use port_use::{Holder, PortUse, TimeWaitInfo, holders_on, port_use, time_wait_on};

@@ -193,25 +193,30 @@ impl ProcessInfo {
     /// single quotes (shell style), so `python3 -c 'print(1)'` reads as
     /// typed. `None` when the command line is unknown.
     pub fn command_line(&self) -> Option<String> {
-        let args = self.cmdline.as_ref()?;
-        let mut out = String::new();
-        for (i, a) in args.iter().enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
-            if a.is_empty()
-                || a.chars()
-                    .any(|c| c.is_whitespace() || c == '\'' || c == '"')
-            {
-                out.push('\'');
-                out.push_str(&a.replace('\'', "'\\''"));
-                out.push('\'');
-            } else {
-                out.push_str(a);
-            }
-        }
-        Some(out)
+        Some(quote_args(self.cmdline.as_ref()?))
     }
+}
+
+/// Arguments as one line, shell style: see [`ProcessInfo::command_line`].
+/// Control characters are kept (escape them to show the line).
+pub fn quote_args(args: &[String]) -> String {
+    let mut out = String::new();
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if a.is_empty()
+            || a.chars()
+                .any(|c| c.is_whitespace() || c == '\'' || c == '"')
+        {
+            out.push('\'');
+            out.push_str(&a.replace('\'', "'\\''"));
+            out.push('\'');
+        } else {
+            out.push_str(a);
+        }
+    }
+    out
 }
 
 /// Who held a connection before it went into TIME_WAIT: remembered by the

@@ -299,11 +299,14 @@ fn facts_of(sys: &System, users: Option<&Users>, pid: u32) -> Option<ProcessFact
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
+    // Shown as the Sockets view's Command line shows it: quoted like a
+    // shell, control characters escaped (`\x1b`).
     let cmdline = if cmd.is_empty() {
         format!("[{name}]")
     } else {
-        one_line(&cmd.join(" "))
+        crate::sockets::quote_args(&cmd)
     };
+    let cmdline = crate::util::text::escape_control(&cmdline).into_owned();
     let user = p
         .user_id()
         .and_then(|uid| users?.get_user_by_id(uid))
@@ -314,21 +317,6 @@ fn facts_of(sys: &System, users: Option<&Users>, pid: u32) -> Option<ProcessFact
         cmdline,
         start_time: start,
     })
-}
-
-/// Control characters (a `python -c` script's newlines) escaped, so the
-/// command line shows on one line.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .flat_map(|c| {
-            let esc: Vec<char> = if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            };
-            esc
-        })
-        .collect()
 }
 
 /// Why a kernel thread is not stopped.

@@ -98,9 +98,12 @@ fn pid_one_zero_and_self_are_refused() {
 
 #[test]
 fn command_lines_show_on_one_line() {
+    let args: Vec<String> = ["evil\x1b[2J", "-c", "\nimport x\tq", "arg with space"]
+        .map(String::from)
+        .to_vec();
     assert_eq!(
-        one_line("python3 -c \nimport x\tq"),
-        "python3 -c \\nimport x\\tq"
+        crate::util::text::escape_control(&crate::sockets::quote_args(&args)),
+        "evil\\x1b[2J -c '\\x0aimport x\\x09q' 'arg with space'"
     );
 }
 

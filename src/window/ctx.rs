@@ -167,15 +167,30 @@ pub struct Toasts {
 }
 
 impl Toasts {
+    /// Show `text`, one paragraph. Control characters in it, line feeds
+    /// included, are escaped (`\x1b`, `\x0a`): a toast often names a
+    /// process, and a process names itself.
     pub fn push(&mut self, kind: ToastKind, text: impl Into<String>, now_ms: u64) {
         let id = self.next;
         self.next += 1;
+        let text = text.into();
+        let text = match crate::util::text::escape_control(&text) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(escaped) => escaped,
+        };
         self.list.push(Toast {
             id,
             kind,
-            text: text.into(),
+            text,
             shown_at_ms: now_ms,
         });
+    }
+
+    /// Take back the toasts whose text starts with `prefix` (one that
+    /// reported a problem since solved).
+    pub fn dismiss_starting_with(&mut self, prefix: &str) {
+        let prefix = crate::util::text::escape_control(prefix);
+        self.list.retain(|t| !t.text.starts_with(prefix.as_ref()));
     }
 
     pub fn all(&self) -> &[Toast] {

@@ -220,7 +220,7 @@ fn watched(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
                     Some(PortStatus::Taken { by }) => format!("held by {by}"),
                     Some(PortStatus::Busy { why }) => format!("not bindable yet: {why}"),
                 };
-                ui.label(format!("{label}: {status}"));
+                ui.label(format!("{label}: {}", sys(&status)));
                 if ui
                     .small_button(format!("Remove {label}"))
                     .on_hover_text("Stop watching this port")
@@ -355,6 +355,13 @@ fn buttons(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     }
 }
 
+/// Text that carries what the system said (process names, users: a
+/// process names itself) with its control characters escaped (`\x1b`,
+/// `\x0a`), as the command line prints it. One paragraph each.
+fn sys(s: &str) -> std::borrow::Cow<'_, str> {
+    crate::util::text::escape_control(s)
+}
+
 /// The cause in a few plain words (the explanation says the rest).
 fn cause_title(c: Cause) -> &'static str {
     match c {
@@ -428,7 +435,7 @@ fn elsewhere(ui: &mut egui::Ui, state: &AppState, rep: &BindReport) {
         ui.add_space(6.0);
         ui.label(RichText::new("In other network namespaces").strong());
         for l in &found {
-            ui.add(egui::Label::new(format!("• {}", l.note)).wrap());
+            ui.add(egui::Label::new(format!("• {}", sys(&l.note))).wrap());
         }
     }
     // A port a container runtime's proxy holds: stop the container, not
@@ -502,7 +509,7 @@ fn diagnosis(
 ) {
     ui.add_space(6.0);
     ui.label(RichText::new(cause_title(d.cause)).size(16.0).strong());
-    ui.add(egui::Label::new(&d.explanation).wrap());
+    ui.add(egui::Label::new(sys(&d.explanation)).wrap());
     let port = r.request.port;
     if !d.holders.is_empty() {
         ui.add_space(6.0);
@@ -515,7 +522,7 @@ fn diagnosis(
                     .map(|u| format!(", user {u}"))
                     .unwrap_or_default();
                 let r = ui
-                    .button(format!("{} (pid {}){user}", h.name, h.pid))
+                    .button(format!("{} (pid {}){user}", sys(&h.name), h.pid))
                     .on_hover_text(format!(
                         "Show every socket on port {port} in the Sockets view"
                     ));
@@ -589,7 +596,7 @@ fn diagnosis(
 /// port); a step only a terminal can do shows its command to copy,
 /// labelled as such.
 fn fix(ui: &mut egui::Ui, state: &AppState, r: &BindResult, f: &Fix, out: &mut Vec<Action>) {
-    ui.add(egui::Label::new(format!("• {}", f.window_text())).wrap());
+    ui.add(egui::Label::new(format!("• {}", sys(f.window_text()))).wrap());
     let port = r.request.port;
     if let Some(a) = &f.action {
         let (label, tip, action) = match a {

@@ -448,7 +448,7 @@ pub fn status_text(g: &Grabbed, now_ms: u64) -> String {
         let who: Vec<String> = u
             .holders
             .iter()
-            .map(|h| format!("{} ({})", h.name, h.pid))
+            .map(|h| format!("{} ({})", crate::util::text::escape_control(&h.name), h.pid))
             .collect();
         return format!("now held by {}", who.join(", "));
     }

@@ -134,6 +134,10 @@ pub fn update(dialog: &mut Option<StopDialog>, msg: StopMsg, ctx: &mut Ctx<'_, S
                     survivors.push(t);
                     continue;
                 }
+                if r.outcome.stopped() {
+                    // An earlier "still running" toast for it is now wrong.
+                    ctx.toasts.dismiss_starting_with(&still_running_prefix(&t));
+                }
                 let kind = if r.outcome.stopped() {
                     ToastKind::Success
                 } else {
@@ -168,11 +172,16 @@ pub fn update(dialog: &mut Option<StopDialog>, msg: StopMsg, ctx: &mut Ctx<'_, S
 /// the toast for a process that outlived a polite stop.
 pub fn still_running_text(t: &StopTarget, waited_ms: u64) -> String {
     format!(
-        "{} (pid {}) is still running {} after it was asked to stop: Kill ends it at once",
-        t.name,
-        t.pid,
+        "{} {} after it was asked to stop: Kill ends it at once",
+        still_running_prefix(t),
         waited_text(waited_ms)
     )
+}
+
+/// How [`still_running_text`] starts, for `t` (the same process: pid and
+/// name).
+fn still_running_prefix(t: &StopTarget) -> String {
+    format!("{} (pid {}) is still running", t.name, t.pid)
 }
 
 /// "5 s", "0.3 s".

@@ -211,6 +211,14 @@ fn still_running_after_a_polite_stop_offers_kill_for_the_same_process() {
     assert_eq!(st.tasks.queued(), vec!["portwise-stop"]);
     st.tasks.run_queued(None);
     assert_eq!(*service.stops.lock().unwrap(), vec![(4242, true)]);
+    // Killed: the "still running" toast was about it, and is taken back.
+    st.poll_tasks();
+    assert!(
+        !st.toasts().iter().any(|t| t.text.contains("still running")),
+        "{:?}",
+        st.toasts()
+    );
+    assert!(st.toasts().iter().any(|t| t.kind == ToastKind::Success));
 
     // A forced stop that leaves it running (stuck in the kernel) does not
     // offer Kill again: the engine's words say what happened.

@@ -3,6 +3,7 @@
 
 use egui::{Id, Modal, RichText};
 
+use crate::util::text::escape_control as esc;
 use crate::window::shell::{Action, AppState};
 use crate::window::stop::StopMsg;
 use crate::window::widgets;
@@ -44,21 +45,21 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
                         ui.monospace(t.pid.to_string());
                         ui.end_row();
                         ui.label("Name");
-                        ui.strong(&t.name);
+                        ui.strong(esc(&t.name));
                         ui.end_row();
                         ui.label("User");
-                        ui.label(t.user.as_deref().unwrap_or("unknown"));
+                        ui.label(esc(t.user.as_deref().unwrap_or("unknown")));
                         ui.end_row();
                         ui.label("Command line");
                         ui.add(egui::Label::new(RichText::new(&t.cmdline).monospace()).wrap());
                         ui.end_row();
                     });
                 for c in &t.caveats {
-                    ui.label(RichText::new(c.as_str()).color(widgets::warn_color(ui)));
+                    ui.label(RichText::new(esc(c.as_str())).color(widgets::warn_color(ui)));
                 }
                 if let Some(r) = &t.refusal {
                     ui.label(
-                        RichText::new(format!("portwise will not stop it: {r}"))
+                        RichText::new(format!("portwise will not stop it: {}", esc(r)))
                             .color(widgets::error_color(ui)),
                     );
                 }
