@@ -529,12 +529,20 @@ impl SocketsState {
                 .then_with(|| RowKey::of(x).cmp(&RowKey::of(y)));
             if sort.descending { ord.reverse() } else { ord }
         });
+        // A selection the filter hides is dropped: Details, Delete and
+        // Ctrl+C must not act on a row that is not on screen.
+        let selection_shown = self
+            .selected
+            .is_none_or(|k| keyed.iter().any(|(_, e, _)| RowKey::of(e) == k));
         let mut rows = std::mem::take(&mut self.rows);
         rows.clear();
         rows.extend(keyed.iter().map(|(r, _, _)| *r));
         self.gone_shown = rows.len() - live_shown;
         self.live_shown = live_shown;
         self.rows = rows;
+        if !selection_shown {
+            self.selected = None;
+        }
         new_times.sort_unstable();
         self.new_shown_times = new_times;
     }

@@ -456,6 +456,12 @@ fn steps_move_the_selection_within_the_shown_rows() {
     assert_eq!(port(&st, Step::Up(10)), (0, 22));
     assert_eq!(port(&st, Step::Last), (3, 8080));
     assert_eq!(port(&st, Step::First), (0, 22));
+    // The filter hides the selected row: the selection goes with it, so
+    // Details, Delete and Ctrl+C cannot act on a row off screen.
+    st.apply(Action::Sockets(SocketsMsg::SetFilterText("sshd".into())));
+    st.ensure_rows();
+    assert_eq!(ports(&st), vec![22]);
+    assert_eq!(st.sockets.selected, None);
     st.apply(Action::Sockets(SocketsMsg::SetFilterText("nothing".into())));
     st.ensure_rows();
     assert_eq!(st.sockets.step_selection(Step::First), None);

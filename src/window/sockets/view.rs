@@ -776,7 +776,14 @@ fn details(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
                 kv("Frees in", s::countdown_text(left));
             }
             if s::owner_hidden(e) {
-                kv("Process", "hidden from this user".into());
+                kv(
+                    "Process",
+                    if sockets.snapshot.privileged {
+                        "hidden, even from this elevated run".into()
+                    } else {
+                        "hidden from this user".into()
+                    },
+                );
                 if let Some(user) = crate::sockets::hidden_owner_name(e, sockets.users()) {
                     kv(
                         "User",
