@@ -380,6 +380,8 @@ fn localhost_tests_both_loopbacks_in_the_window() {
     set_field(&mut h, "Port", &port.to_string());
     set_field(&mut h, "Address", "localhost");
     assert!(!disabled(&h, "Test"));
+    // The command line shown tests what the form does: both loopbacks.
+    h.get_by_label(&format!("portwise bind-test {port} --addr localhost"));
     click(&mut h, "Test");
     h.get_by_label(&format!("TCP 127.0.0.1:{port} binds now."));
     h.get_by_label(&format!("TCP [::1]:{port} binds now."));

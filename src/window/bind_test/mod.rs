@@ -299,6 +299,19 @@ impl BindState {
         self.requests().map(|mut r| r.swap_remove(0))
     }
 
+    /// The `portwise bind-test` command that tests what the fields
+    /// describe: `--addr localhost` for `localhost` (the command line
+    /// tests both loopbacks too), not the first of its two requests.
+    pub fn command(&self) -> Result<String, String> {
+        let req = self.request()?;
+        let cmd = crate::bind::diagnose::bind_test_command(&req);
+        Ok(if self.addr_text.trim().eq_ignore_ascii_case("localhost") {
+            cmd.replacen(&format!(" --addr {}", req.addr), " --addr localhost", 1)
+        } else {
+            cmd
+        })
+    }
+
     /// Every request the fields describe: one, or two for `localhost`.
     pub fn requests(&self) -> Result<Vec<BindRequest>, String> {
         let port = parse_port(&self.port_text)?;

@@ -5,10 +5,7 @@
 
 use egui::{RichText, Sense};
 
-use crate::bind::{
-    BindReport, Cause, Diagnosis, Fix, FixAction, OsKind, SockOption, bind_test_command,
-    option_help,
-};
+use crate::bind::{BindReport, Cause, Diagnosis, Fix, FixAction, OsKind, SockOption, option_help};
 use crate::notify::PortStatus;
 use crate::sockets::Proto;
 use crate::window::bind_test::{BindResult, BindState, parse_addrs, parse_port};
@@ -327,9 +324,8 @@ fn buttons(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         if r.clicked() {
             out.push(Action::Bind(BindAction::AddWatched));
         }
-        if let Ok(req) = &req {
+        if let Ok(cmd) = b.command() {
             ui.separator();
-            let cmd = bind_test_command(req);
             ui.label(RichText::new("Command line:").weak());
             ui.add(egui::Label::new(RichText::new(&cmd).monospace()).wrap());
             if ui.small_button("Copy command").clicked() {
