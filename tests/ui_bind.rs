@@ -349,11 +349,19 @@ fn a_result_goes_stale_when_its_inputs_change() {
     assert!(!has_text(&h, "Out of date"));
     set_field(&mut h, "Port", &(port.wrapping_add(1).max(1)).to_string());
     h.get_by_label_contains(&format!(
-        "Out of date: this result is for the old inputs (TCP 127.0.0.1 port {port})"
+        "Out of date: this result is for the old inputs (TCP 127.0.0.1 port {port}, no socket \
+         options)"
     ));
     assert!(h.state().state.bind.is_stale());
     // Back to the tested inputs: no longer stale.
     set_field(&mut h, "Port", &port.to_string());
+    assert!(!has_text(&h, "Out of date"));
+    // An option ticked: the old inputs say they had none.
+    h.get_by_label("SO_REUSEADDR").click();
+    h.run();
+    h.get_by_label_contains("no socket options)");
+    h.get_by_label("SO_REUSEADDR").click();
+    h.run();
     assert!(!has_text(&h, "Out of date"));
     // A change of protocol, then a test of the new inputs.
     h.get_by_label("UDP").click();

@@ -240,14 +240,19 @@ fn stale_banner(ui: &mut egui::Ui, b: &BindState, out: &mut Vec<Action>) {
         old.addr_text,
         old.port_text
     );
-    for (on, name) in [
+    let options: Vec<&str> = [
         (old.reuseaddr, "SO_REUSEADDR"),
         (old.reuseport, "SO_REUSEPORT"),
         (old.v6only, "IPV6_V6ONLY"),
-    ] {
-        if on {
-            what.push_str(&format!(", {name}"));
-        }
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    // Said even when none was set: ticking one is a change of inputs.
+    if options.is_empty() {
+        what.push_str(", no socket options");
+    } else {
+        what.push_str(&format!(", {}", options.join(", ")));
     }
     ui.horizontal_wrapped(|ui| {
         ui.label(
