@@ -473,8 +473,17 @@ fn orphan_check() {
     {
         let (client, port) = orphan_fin_wait_2();
         let p = port.to_string();
-        // The orphan is there, with no process (what `list` shows too).
-        let (_, l) = json(&["list", "--all", "--port", &p]);
+        // The orphan is there, with no process (what `list` shows too):
+        // in FIN_WAIT_1 until the client's ACK of the FIN, which the client
+        // may delay (delayed ACK, up to ~40 ms on loopback), then FIN_WAIT_2.
+        let t0 = std::time::Instant::now();
+        let l = loop {
+            let (_, l) = json(&["list", "--all", "--port", &p]);
+            if l.to_string().contains("FIN_WAIT_2") || t0.elapsed() > Duration::from_secs(3) {
+                break l;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         let states = l.to_string();
         assert!(states.contains("FIN_WAIT_2"), "{states}");
         // With tcp_fin_timeout at most 60 s the kernel finishes the orphan
