@@ -109,30 +109,12 @@ impl SystemFacts {
     /// For an address that is not on this machine: try the same bind on
     /// the loopback and the wildcard of its family and on up to six of
     /// this machine's addresses, and keep those where it succeeds (each
-    /// socket is closed at once; nothing is sent).
+    /// socket is closed at once; nothing is sent). Addresses on the same
+    /// network as the one asked for (same /24, or /64 for IPv6) come first,
+    /// most bits in common first: 192.0.2.2 for a mistyped 192.0.2.1,
+    /// before the loopback or an unrelated bridge's 10.88.0.1.
     pub fn check_alternatives(mut self, req: &BindRequest) -> SystemFacts {
-        let v4 = req.addr.is_ipv4();
-        let mut candidates: Vec<IpAddr> = if v4 {
-            vec![
-                IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
-                IpAddr::from(std::net::Ipv4Addr::UNSPECIFIED),
-            ]
-        } else {
-            vec![
-                IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
-                IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED),
-            ]
-        };
-        candidates.extend(
-            self.local_addrs
-                .iter()
-                .filter(|a| a.is_ipv4() == v4 && !a.is_loopback())
-                // A link-local address needs its scope; the address list
-                // offers those with it.
-                .filter(|a| !matches!(a, IpAddr::V6(v6) if v6.is_unicast_link_local()))
-                .take(6)
-                .copied(),
-        );
+        let candidates = alternative_candidates(&self.local_addrs, req.addr);
         self.alternatives = candidates
             .into_iter()
             .filter(|a| *a != req.addr)
@@ -177,6 +159,52 @@ pub fn systemd_holds(req: &BindRequest, snap: &Snapshot) -> bool {
 /// [`local_addresses`], for [`address_text`].
 static LINK_LOCAL_SCOPES: std::sync::Mutex<Vec<(std::net::Ipv6Addr, String)>> =
     std::sync::Mutex::new(Vec::new());
+
+/// The addresses [`SystemFacts::check_alternatives`] tries for `asked`,
+/// in the order it offers them: the loopback and the wildcard of its
+/// family, then up to six of `local` (not loopback, not link-local), with
+/// those on the same network as `asked` (same /24, or /64 for IPv6) moved
+/// to the front, most bits in common first.
+pub fn alternative_candidates(local: &[IpAddr], asked: IpAddr) -> Vec<IpAddr> {
+    let v4 = asked.is_ipv4();
+    let mut candidates: Vec<IpAddr> = if v4 {
+        vec![
+            IpAddr::from(std::net::Ipv4Addr::LOCALHOST),
+            IpAddr::from(std::net::Ipv4Addr::UNSPECIFIED),
+        ]
+    } else {
+        vec![
+            IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+            IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED),
+        ]
+    };
+    let mut mine: Vec<IpAddr> = local
+        .iter()
+        .filter(|a| a.is_ipv4() == v4 && !a.is_loopback())
+        // A link-local address needs its scope; the address list offers
+        // those with it.
+        .filter(|a| !matches!(a, IpAddr::V6(v6) if v6.is_unicast_link_local()))
+        .copied()
+        .collect();
+    let same_net = if v4 { 24 } else { 64 };
+    let closeness = |a: &IpAddr| {
+        let bits = common_prefix_bits(a, &asked);
+        std::cmp::Reverse(if bits >= same_net { bits } else { 0 })
+    };
+    mine.sort_by_key(closeness);
+    candidates.extend(mine.into_iter().take(6));
+    candidates.sort_by_key(closeness);
+    candidates
+}
+
+/// How many leading bits two addresses share (0 across families).
+pub fn common_prefix_bits(a: &IpAddr, b: &IpAddr) -> u32 {
+    match (a, b) {
+        (IpAddr::V4(x), IpAddr::V4(y)) => (u32::from(*x) ^ u32::from(*y)).leading_zeros(),
+        (IpAddr::V6(x), IpAddr::V6(y)) => (u128::from(*x) ^ u128::from(*y)).leading_zeros(),
+        _ => 0,
+    }
+}
 
 /// Every address of this machine's interfaces, sorted, without duplicates
 /// (for the Bind test view's address list and for `address_not_local`).
@@ -257,5 +285,45 @@ mod tests {
         if seen == 0 {
             eprintln!("SKIPPED: no link-local address on this machine ({addrs:?})");
         }
+    }
+
+    /// For a mistyped address, this machine's address on the same network
+    /// is offered first; unrelated ones keep their order after the
+    /// loopback and the wildcard; link-local and other families are left
+    /// out.
+    #[test]
+    fn alternatives_on_the_asked_network_come_first() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let local = [
+            ip("10.88.0.1"),
+            ip("172.17.0.1"),
+            ip("192.0.2.2"),
+            ip("192.0.2.200"),
+            ip("192.0.3.2"),
+            ip("fe80::1"),
+            ip("2001:db8::5"),
+            ip("127.0.0.1"),
+        ];
+        assert_eq!(
+            alternative_candidates(&local, ip("192.0.2.1")),
+            [
+                "192.0.2.2",
+                "192.0.2.200",
+                "127.0.0.1",
+                "0.0.0.0",
+                "10.88.0.1",
+                "172.17.0.1",
+                "192.0.3.2",
+            ]
+            .map(ip)
+        );
+        assert_eq!(
+            alternative_candidates(&local, ip("2001:db8::1")),
+            ["2001:db8::5", "::1", "::"].map(ip)
+        );
+        assert_eq!(
+            alternative_candidates(&local, ip("198.51.100.7"))[..3],
+            ["127.0.0.1", "0.0.0.0", "10.88.0.1"].map(ip)
+        );
     }
 }
