@@ -643,6 +643,12 @@ impl BindState {
             let Some(f) = r.failure.clone() else {
                 continue;
             };
+            // Nothing on the port any more: the card keeps what held it
+            // (and says the port looks free now: test again). Diagnosed
+            // again, it would say that nothing explains the failure.
+            if Self::looks_free_now(r, snap) && r.report.diagnosis.is_some() {
+                continue;
+            }
             let (req, tested_at_ms, freed_after_ms, inputs) = (
                 r.request.clone(),
                 r.tested_at_ms,

@@ -95,6 +95,13 @@ fn a_failed_test_asks_for_a_snapshot_and_is_diagnosed_again_when_it_comes() {
     let d = st.bind.result.clone().unwrap().report.diagnosis.unwrap();
     assert_eq!(d.cause, Cause::Listener);
     assert_eq!(d.holders[0].pid, 4242);
+    // The holder goes: the card keeps what held the port when it was
+    // tested (it says the port looks free now), instead of "nothing
+    // explains it".
+    feed(&mut st, snap(3_000, vec![]));
+    let r = st.bind.result.clone().unwrap();
+    assert_eq!(r.report.diagnosis.as_ref().unwrap().cause, Cause::Listener);
+    assert!(BindState::looks_free_now(&r, &st.sockets.snapshot));
 
     // Clicking a holder shows the Sockets view on that port, every state.
     st.apply(Action::Sockets(SocketsMsg::ShowPort(port)));
