@@ -5,7 +5,7 @@ use super::*;
 use crate::tuning::plan::{widened_linux_range, widened_start};
 
 pub(super) fn diagnose(c: &Case<'_>) -> Parts {
-    let (req, found, holders, snap, f) = (c.req, &c.found, &c.holders[..], c.snap, c.facts);
+    let (req, found, holders, f) = (c.req, &c.found, &c.holders[..], c.facts);
     let p = req.port;
     if p == 0 {
         return exhausted(c);
@@ -74,18 +74,12 @@ pub(super) fn diagnose(c: &Case<'_>) -> Parts {
     if !found.time_waits.is_empty() {
         return time_wait_cause(c);
     }
-    let mut text = format!(
+    let text = format!(
         "The OS says {} is in use, but the socket table shows nothing on port {p} that explains \
          it. The holder may have closed just now, or it lives in another network namespace (a \
          container) that this snapshot cannot see.",
         sock(req.addr, p)
     );
-    if snap.unattributed > 0 {
-        text.push_str(&format!(
-            " {} sockets on this machine have owners hidden from this user.",
-            snap.unattributed
-        ));
-    }
     let fixes = vec![
         Fix::new("Try again", Some(retest(req, ""))).acting(FixAction::TestAgain),
         Fix::new(
