@@ -518,3 +518,49 @@ fn the_sockets_toolbar_is_one_line_at_the_default_size() {
         );
     }
 }
+
+/// The Details panel leaves most of the width to the table: at most 40%
+/// of the view (200 px at least), even with a long value to show (it
+/// wraps instead of widening the panel).
+#[test]
+fn the_details_panel_keeps_to_its_share_of_the_width() {
+    for size in SIZES {
+        let rig = Rig::new();
+        let mut snap = machine(T0);
+        for s in &mut snap.sockets {
+            for p in &mut s.processes {
+                p.cmdline = Some(vec![
+                    "/usr/bin/python3".into(),
+                    "--a-very-long-argument-without-any-space-to-wrap-at-".repeat(4),
+                ]);
+            }
+        }
+        let mut h = harness(&rig, size, View::Sockets);
+        refresh(&rig, &mut h, snap);
+        let key = {
+            let st = &h.state().state.sockets;
+            let e = st
+                .snapshot
+                .sockets
+                .iter()
+                .find(|e| e.local_port == 8080 && !e.processes.is_empty())
+                .expect("the python3 listener");
+            portwise::window::sockets::RowKey::of(e)
+        };
+        apply(&mut h, vec![Action::Sockets(SocketsMsg::Select(Some(key)))]);
+        h.run();
+        let heading = h
+            .query_all_by_label("Details")
+            .find(|n| {
+                n.accesskit_node().role() == Role::Heading
+                    || n.accesskit_node().role() == Role::Label
+            })
+            .map(|n| n.rect().left())
+            .expect("the Details heading");
+        let widest = (size.0 * 0.4).max(200.0);
+        assert!(
+            heading >= size.0 - widest - 16.0,
+            "at {size:?} the panel starts at {heading}, wider than {widest}"
+        );
+    }
+}

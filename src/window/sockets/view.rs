@@ -19,6 +19,11 @@ pub fn filter_id() -> Id {
     Id::unique("portwise.filter")
 }
 
+/// The Details panel's widest: 40% of the view, at least its 200 px.
+fn details_max_width(view_width: f32) -> f32 {
+    (view_width * 0.4).max(200.0)
+}
+
 /// Where the Details panel's last width is kept (egui memory).
 fn details_width_id() -> Id {
     Id::unique("portwise.details_width")
@@ -37,7 +42,7 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
         let w = ui
             .data(|d| d.get_temp::<f32>(details_width_id()))
             .unwrap_or(280.0)
-            .clamp(200.0, full.width().max(200.0));
+            .clamp(200.0, details_max_width(full.width()));
         left.max.x = (full.max.x - w).max(full.min.x);
     }
     let mut main = ui.new_child(
@@ -49,9 +54,13 @@ pub fn show(ui: &mut egui::Ui, state: &AppState, out: &mut Vec<Action>) {
     main.set_clip_rect(left.intersect(ui.clip_rect()));
     main_area(&mut main, state, out, &keys);
     if open {
+        // At most 40% of the view (a narrow window keeps most of it for
+        // the table), and no wider than dragged to: a long value wraps
+        // instead of widening the panel and moving the table.
         let r = egui::Panel::right("portwise.details")
             .default_size(280.0)
             .min_size(200.0)
+            .max_size(details_max_width(full.width()))
             .show(ui, |ui| {
                 // A short window scrolls the panel rather than cut off its
                 // buttons.
