@@ -517,6 +517,21 @@ fn the_sockets_toolbar_is_one_line_at_the_default_size() {
             "{name:?} is on another line than the filter ({y} vs {filter})"
         );
     }
+    // The TIME_WAIT countdown's column is on screen, left of the panel,
+    // without scrolling sideways.
+    let details_left = h
+        .query_all_by_label("Details")
+        .find(|n| matches!(n.accesskit_node().role(), Role::Heading | Role::Label))
+        .map(|n| n.rect().left())
+        .expect("the Details heading");
+    let right = h
+        .query_all_by_label("TIME_WAIT left")
+        .map(|n| n.rect().right())
+        .fold(f32::MIN, f32::max);
+    assert!(
+        right <= details_left,
+        "the TIME_WAIT left header ends at {right}, under the Details panel at {details_left}"
+    );
 }
 
 /// The Details panel leaves most of the width to the table: at most 40%

@@ -293,17 +293,20 @@ impl Column {
         Column::Command,
     ];
 
-    /// Every column, in the table's order (left to right).
+    /// Every column, in the table's order (left to right). The TIME_WAIT
+    /// countdown comes right after the state, so it is on screen at the
+    /// window's default size with the Details panel open (after the
+    /// command line it was scrolled off to the right).
     pub const ORDER: [Column; 11] = [
         Column::Proto,
         Column::Local,
         Column::Port,
         Column::State,
+        Column::TimeWait,
         Column::Process,
         Column::Command,
         Column::User,
         Column::Namespace,
-        Column::TimeWait,
         Column::Remote,
         Column::LastOwner,
     ];
