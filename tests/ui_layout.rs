@@ -306,8 +306,13 @@ fn apply(h: &mut H, actions: Vec<Action>) {
 
 /// The Sockets view with a row selected and the Details panel open.
 fn sockets(rig: &Rig, size: (f32, f32)) -> H {
+    sockets_with(rig, size, machine(T0))
+}
+
+/// [`sockets`] on `snap` (which has [`machine`]'s python3 listener).
+fn sockets_with(rig: &Rig, size: (f32, f32), snap: portwise::sockets::Snapshot) -> H {
     let mut h = harness(rig, size, View::Sockets);
-    refresh(rig, &mut h, machine(T0));
+    refresh(rig, &mut h, snap);
     let key = {
         let st = &h.state().state.sockets;
         let e = st
@@ -519,11 +524,7 @@ fn the_sockets_toolbar_is_one_line_at_the_default_size() {
     }
     // The TIME_WAIT countdown's column is on screen, left of the panel,
     // without scrolling sideways.
-    let details_left = h
-        .query_all_by_label("Details")
-        .find(|n| matches!(n.accesskit_node().role(), Role::Heading | Role::Label))
-        .map(|n| n.rect().left())
-        .expect("the Details heading");
+    let details_left = details_left(&h);
     let right = h
         .query_all_by_label("TIME_WAIT left")
         .map(|n| n.rect().right())
@@ -550,32 +551,21 @@ fn the_details_panel_keeps_to_its_share_of_the_width() {
                 ]);
             }
         }
-        let mut h = harness(&rig, size, View::Sockets);
-        refresh(&rig, &mut h, snap);
-        let key = {
-            let st = &h.state().state.sockets;
-            let e = st
-                .snapshot
-                .sockets
-                .iter()
-                .find(|e| e.local_port == 8080 && !e.processes.is_empty())
-                .expect("the python3 listener");
-            portwise::window::sockets::RowKey::of(e)
-        };
-        apply(&mut h, vec![Action::Sockets(SocketsMsg::Select(Some(key)))]);
+        let mut h = sockets_with(&rig, size, snap);
         h.run();
-        let heading = h
-            .query_all_by_label("Details")
-            .find(|n| {
-                n.accesskit_node().role() == Role::Heading
-                    || n.accesskit_node().role() == Role::Label
-            })
-            .map(|n| n.rect().left())
-            .expect("the Details heading");
+        let heading = details_left(&h);
         let widest = (size.0 * 0.4).max(200.0);
         assert!(
             heading >= size.0 - widest - 16.0,
             "at {size:?} the panel starts at {heading}, wider than {widest}"
         );
     }
+}
+
+/// Where the Details panel starts: its heading's left edge.
+fn details_left(h: &H) -> f32 {
+    h.query_all_by_label("Details")
+        .find(|n| matches!(n.accesskit_node().role(), Role::Heading | Role::Label))
+        .map(|n| n.rect().left())
+        .expect("the Details heading")
 }
