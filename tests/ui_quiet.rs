@@ -102,6 +102,36 @@ fn many_countdowns_with_their_own_phases_ask_for_one_repaint_a_second() {
     }
 }
 
+/// A row that appears mid-second fades on the clock's whole seconds too,
+/// with the countdowns: one frame a second for both, not a second one at
+/// the snapshot's own phase.
+#[test]
+fn highlights_step_with_the_countdowns_on_the_clocks_second() {
+    let rig = Rig::new();
+    let mut h = rig.harness(Settings::default());
+    refresh(&rig, &mut h, machine(T0)); // countdowns
+    let mut next = machine(T0 + 1_300);
+    next.sockets.push(listener("0.0.0.0", 3000, 777, "node"));
+    next.sort();
+    rig.set_now(T0 + 1_300);
+    refresh(&rig, &mut h, next);
+    h.get_by_label_contains("1 new (green)");
+    assert_eq!(repaint_delay(&h), Duration::from_millis(700));
+    for at in [2_000, 3_000] {
+        rig.set_now(T0 + at);
+        h.run();
+        assert_eq!(
+            repaint_delay(&h),
+            Duration::from_millis(1000),
+            "at +{at} ms the fade's next step is the clock's next second"
+        );
+    }
+    // Gone after its third clock second, with the countdowns' frame.
+    rig.set_now(T0 + 4_000);
+    h.run();
+    assert!(!has_text(&h, "new (green)"));
+}
+
 #[test]
 fn countdowns_on_a_view_not_shown_ask_for_nothing() {
     let rig = Rig::new();

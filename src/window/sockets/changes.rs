@@ -9,6 +9,7 @@ use super::{
     Change, GONE_LINGER_MS, GONE_MAX, GoneRow, NEW_HIGHLIGHT_MS, RowKey, RowRef, SocketsState,
 };
 use crate::sockets::Snapshot;
+use crate::window::widgets::countdown_clock;
 
 impl SocketsState {
     /// Take in a new snapshot (sockets sorted by `sort_key`, which the
@@ -118,7 +119,7 @@ impl SocketsState {
     pub fn prune(&mut self, now_ms: u64) -> bool {
         let mut removed = false;
         while let Some(g) = self.gone.front() {
-            if now_ms.saturating_sub(g.gone_at_ms) >= GONE_LINGER_MS {
+            if clock_age(g.gone_at_ms, now_ms) >= GONE_LINGER_MS {
                 self.gone.pop_front();
                 removed = true;
             } else {
@@ -142,14 +143,14 @@ impl SocketsState {
         match r {
             RowRef::Live(i) => {
                 let t = *self.appeared_at.get(i as usize)?;
-                let h = fade(now_ms.saturating_sub(t), NEW_HIGHLIGHT_MS);
+                let h = fade(clock_age(t, now_ms), NEW_HIGHLIGHT_MS);
                 (t != 0 && h > 0.0).then_some((Change::New, h))
             }
             RowRef::Gone(id) => {
                 let g = self.gone_row(id)?;
                 Some((
                     Change::Gone,
-                    fade(now_ms.saturating_sub(g.gone_at_ms), GONE_LINGER_MS),
+                    fade(clock_age(g.gone_at_ms, now_ms), GONE_LINGER_MS),
                 ))
             }
         }
@@ -182,9 +183,11 @@ impl SocketsState {
 
     /// Shown rows highlighted as new at `now_ms`.
     pub fn new_count(&self, now_ms: u64) -> usize {
-        let cutoff = now_ms.saturating_sub(NEW_HIGHLIGHT_MS);
+        // New while its clock age is under NEW_HIGHLIGHT_MS: appeared in
+        // one of the last (NEW_HIGHLIGHT_MS / 1 s) clock seconds.
+        let cutoff = (countdown_clock(now_ms) + FADE_STEP_MS).saturating_sub(NEW_HIGHLIGHT_MS);
         let t = &self.new_shown_times;
-        t.len() - t.partition_point(|x| *x <= cutoff)
+        t.len() - t.partition_point(|x| *x < cutoff)
     }
 
     /// Shown rows lingering after they closed.
@@ -198,6 +201,16 @@ impl SocketsState {
 /// repaint a second instead of one every frame.
 pub const FADE_STEP_MS: u64 = 1_000;
 
+/// How old something that happened at `start_ms` is, on the clock the
+/// countdowns are drawn at ([`countdown_clock`]): whole seconds between
+/// their clock seconds. Highlights step, and lingering rows leave, on the
+/// clock's whole second too, the frame the countdowns need anyway; counted
+/// from each snapshot's own time they asked for a second frame a second.
+/// A highlight so lasts between its time less one second and its time.
+fn clock_age(start_ms: u64, now_ms: u64) -> u64 {
+    countdown_clock(now_ms).saturating_sub(countdown_clock(start_ms))
+}
+
 fn fade(age_ms: u64, over_ms: u64) -> f32 {
     if age_ms >= over_ms || over_ms == 0 {
         0.0
@@ -208,9 +221,8 @@ fn fade(age_ms: u64, over_ms: u64) -> f32 {
 }
 
 /// Milliseconds from `now_ms` until a highlight that started at `start_ms`
-/// and lasts `over_ms` next changes (a fade step, or its end); `None` once
-/// it is over.
+/// and lasts `over_ms` next changes (a fade step, or its end: both on the
+/// clock's next whole second); `None` once it is over.
 fn next_step_in(start_ms: u64, now_ms: u64, over_ms: u64) -> Option<u64> {
-    let age = now_ms.saturating_sub(start_ms);
-    (age < over_ms).then(|| (FADE_STEP_MS - age % FADE_STEP_MS).min(over_ms - age))
+    (clock_age(start_ms, now_ms) < over_ms).then(|| FADE_STEP_MS - now_ms % FADE_STEP_MS)
 }
