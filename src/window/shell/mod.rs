@@ -378,8 +378,18 @@ impl AppState {
             Action::PathPromptConfirm => {
                 if let Some(mut p) = self.path_prompt.take() {
                     let path = PathBuf::from(p.text.trim());
+                    // What cannot be written is said at once, never
+                    // offered for replacing (a directory, a device).
+                    let refused = if p.job.saves() {
+                        crate::util::fs::write_target(&path).err()
+                    } else {
+                        None
+                    };
                     if path.as_os_str().is_empty() {
                         self.toast(ToastKind::Error, "Type a path first");
+                        self.path_prompt = Some(p);
+                    } else if let Some(e) = refused {
+                        self.toast(ToastKind::Error, format!("Cannot save there: {e}"));
                         self.path_prompt = Some(p);
                     } else if p.job.saves() && path.exists() && p.replace.as_ref() != Some(&path) {
                         p.replace = Some(path);

@@ -178,4 +178,32 @@ fn the_path_prompt_carries_its_job_to_a_path() {
         st.take_effects(),
         vec![Effect::UsePath { job, path: there }]
     );
+
+    // A directory or a device is refused at once, never offered for
+    // replacing; an export to one is not moved to "name.csv" beside it.
+    let mut not_files = vec![dir.path().to_path_buf()];
+    if cfg!(unix) {
+        not_files.push(PathBuf::from("/dev/null"));
+    }
+    for not_a_file in not_files {
+        st.open_path_prompt(FileJob::ExportSockets, not_a_file.clone());
+        st.apply(Action::PathPromptConfirm);
+        let p = st.path_prompt.as_ref().expect("the prompt stays");
+        assert_eq!(p.replace, None);
+        assert!(st.take_effects().is_empty());
+        let last = &st.toasts().last().unwrap().text;
+        assert!(
+            last.starts_with("Cannot save there:") && last.contains("not a regular file"),
+            "{last}"
+        );
+        assert_eq!(
+            crate::window::sockets::export::normalise_path(not_a_file.clone()),
+            not_a_file
+        );
+        st.apply(Action::PathPromptCancel);
+    }
+    assert_eq!(
+        crate::window::sockets::export::normalise_path(dir.path().join("rows")),
+        dir.path().join("rows.csv")
+    );
 }

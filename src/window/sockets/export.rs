@@ -25,9 +25,12 @@ impl ExportFormat {
 }
 
 /// The path to write: the one given, with ".csv" added when it has no
-/// extension at all.
+/// extension at all and nothing exists by that name.
 pub fn normalise_path(path: PathBuf) -> PathBuf {
-    if path.extension().is_none() {
+    // Something already there is written to (or refused) as named: a
+    // directory or /dev/null must not become "outdir.csv" or
+    // "/dev/null.csv" beside it.
+    if path.extension().is_none() && std::fs::symlink_metadata(&path).is_err() {
         path.with_extension("csv")
     } else {
         path
