@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use common::sshd::{Sshd, start_sshd};
 use common::ui::{Rig, click, has_text, set_field};
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
 use portwise::remote::client::Ssh;
 use portwise::remote::fleet::HostStatus;
 use portwise::window::app::PortwiseApp;
@@ -164,6 +165,36 @@ fn host_tabs_run_the_views_on_a_real_sshd() {
         has_text(&h, &format!("127.0.0.1:{port}")) || has_text(&h, &port.to_string()),
         "the row is drawn"
     );
+    // "Test bind on this port" from that row tests on pw-test, with the
+    // row's port and address, not on this machine.
+    h.query_all_by_label_contains(&format!("({me})"))
+        .next()
+        .expect("the listener's row")
+        .click();
+    h.run();
+    click(&mut h, "Test bind on this port");
+    until(&mut h, 30, "the bind test from the row", |a| {
+        a.state
+            .hosts
+            .selected_results()
+            .is_some_and(|r| matches!(r.bind, Pending::Done(_)))
+    });
+    assert!(has_text(&h, "Bind test on pw-test"));
+    assert!(h.state().state.bind.result.is_none(), "tested here too");
+    let Some(Pending::Done(Ok(from_row))) = h
+        .state()
+        .state
+        .hosts
+        .selected_results()
+        .map(|r| r.bind.clone())
+    else {
+        panic!("no remote bind result");
+    };
+    assert_eq!(
+        from_row.command,
+        format!("portwise bind-test {port} --addr 127.0.0.1 --host pw-test")
+    );
+    click(&mut h, "Sockets");
     set_field(&mut h, "Filter", "");
 
     // Bind test there: the port is held, by this test's pid.

@@ -337,8 +337,22 @@ impl AppState {
             Action::CopyText { text, notice } => self.copy_to_clipboard(text, notice),
             Action::OpenBindTest { addr, port, proto } => {
                 self.settings.view = View::BindTest;
-                let mut ctx = feature_ctx!(self, Action::Bind);
-                bind_test::test_from_row(&mut self.bind, addr, port, proto, &mut ctx);
+                if self.hosts.selected.is_some() {
+                    // A row of another machine: tested there, on that
+                    // host's Bind test form (this machine's would test
+                    // here).
+                    for m in [
+                        HostsMsg::SetBindPort(port.to_string()),
+                        HostsMsg::SetBindAddr(addr.to_string()),
+                        HostsMsg::SetBindProto(proto),
+                        HostsMsg::BindTest,
+                    ] {
+                        self.apply(Action::Hosts(m));
+                    }
+                } else {
+                    let mut ctx = feature_ctx!(self, Action::Bind);
+                    bind_test::test_from_row(&mut self.bind, addr, port, proto, &mut ctx);
+                }
             }
             Action::Free(a) => {
                 let mut ctx = feature_ctx!(self, Action::Free);
