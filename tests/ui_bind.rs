@@ -530,6 +530,12 @@ fn a_notifier_that_fails_is_said_in_the_window() {
         "Desktop notifications cannot be shown (cannot show a desktop notification: Failed to \
          connect to the session bus)",
     );
+    // Long as it is, it wraps inside the window (one line ran off its
+    // left edge).
+    let r = h
+        .get_by_label_contains("Desktop notifications cannot be shown")
+        .rect();
+    assert!(r.left() >= 0.0 && r.width() <= 400.0, "{r:?}");
     rig.set_now(T0 + 3_600_000);
     h.run();
     h.get_by_label_contains("Desktop notifications cannot be shown");

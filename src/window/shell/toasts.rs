@@ -37,12 +37,18 @@ pub fn show(ctx: &egui::Context, state: &AppState, out: &mut Vec<Action>) {
                 Frame::popup(ui.style())
                     .stroke(Stroke::new(1.5, color))
                     .show(ui, |ui| {
-                        ui.horizontal(|ui| {
+                        ui.horizontal_top(|ui| {
                             let text = RichText::new(&t.text);
-                            ui.label(if t.kind == ToastKind::Error {
+                            let text = if t.kind == ToastKind::Error {
                                 text.color(color)
                             } else {
                                 text
+                            };
+                            // A long notice wraps, leaving room for its
+                            // button (one line ran off the window's left).
+                            ui.scope(|ui| {
+                                ui.set_max_width(380.0);
+                                ui.add(egui::Label::new(text).wrap());
                             });
                             if ui
                                 .small_button("×")
