@@ -227,8 +227,8 @@ fn run_command(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
         };
         // No spinner: it would repaint every frame, and this view repaints
         // only when the program's output or state changes.
-        ui.label(RichText::new(run::status_text(r)).color(color));
-        ui.label(RichText::new(format!("$ {}", r.command)).monospace().weak());
+        ui.add(egui::Label::new(RichText::new(run::status_text(r)).color(color)).wrap());
+        ui.add(egui::Label::new(RichText::new(format!("$ {}", r.command)).monospace().weak()).wrap());
         let lines = &r.state.lines;
         if r.state.dropped > 0 {
             ui.label(
@@ -240,7 +240,9 @@ fn run_command(ui: &mut egui::Ui, f: &FreePortState, out: &mut Vec<Action>) {
             return;
         }
         let row_h = ui.text_style_height(&egui::TextStyle::Monospace);
-        egui::ScrollArea::vertical()
+        // Long lines scroll sideways inside the frame (they ran over the
+        // column beside it).
+        egui::ScrollArea::both()
             .id_salt("free.run.output")
             .max_height(220.0)
             .auto_shrink([false, true])
