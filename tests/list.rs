@@ -659,3 +659,21 @@ fn a_hidden_owner_is_named_by_the_sockets_user() {
     assert_eq!(user, "root", "the USER cell: {row}");
     drop(l);
 }
+
+/// `--port` reads only that port's sockets: an empty answer says so, and
+/// does not claim the machine has none ("of 0 on this machine").
+#[test]
+fn an_empty_port_answer_does_not_count_the_machine() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = portwise(&["list", "--port", &free.to_string()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("0 sockets match on port {free}")),
+        "{text}"
+    );
+    assert!(!text.contains("on this machine"), "{text}");
+}

@@ -89,6 +89,9 @@ pub struct Extras {
     pub own_netns: Option<u64>,
     /// One line about namespaces not listed (`NetnsSummary::note`).
     pub note: Option<String>,
+    /// The port the socket dump was limited to (`--port`): then the
+    /// snapshot holds that port's sockets only, not the machine's.
+    pub scoped_port: Option<u16>,
 }
 
 /// Output format.
@@ -151,6 +154,7 @@ pub fn run(args: ListArgs) -> CliResult {
             netns_column,
             own_netns: summary.own,
             note: summary.note(),
+            scoped_port: filter.port,
         };
         let mut preface = String::new();
         if let Some(every) = watch
@@ -468,7 +472,7 @@ fn render_table(
         line(&cells);
     }
     out.push('\n');
-    out.push_str(&footer(snapshot, shown, lost));
+    out.push_str(&footer(snapshot, shown, lost, extras.scoped_port));
     if let Some(note) = &extras.note {
         let _ = writeln!(out, "note: {note}");
     }
@@ -477,7 +481,13 @@ fn render_table(
 
 /// "12 sockets: 3 LISTEN, 8 TIME_WAIT, 1 UDP", then the unattributed count
 /// and its reason, then anything this OS cannot list.
-fn footer(snapshot: &Snapshot, shown: &[&SocketEntry], lost: (usize, Option<String>)) -> String {
+/// `scoped_port`: the port the dump was limited to, if it was.
+fn footer(
+    snapshot: &Snapshot,
+    shown: &[&SocketEntry],
+    lost: (usize, Option<String>),
+    scoped_port: Option<u16>,
+) -> String {
     let mut counts: BTreeMap<(u8, Option<TcpState>), usize> = BTreeMap::new();
     for s in shown {
         // TCP states in their natural order, UDP last.
@@ -494,10 +504,15 @@ fn footer(snapshot: &Snapshot, shown: &[&SocketEntry], lost: (usize, Option<Stri
         "sockets"
     };
     let mut out = if parts.is_empty() {
-        format!(
-            "0 sockets match (of {} on this machine)\n",
-            snapshot.sockets.len()
-        )
+        match scoped_port {
+            // Only that port's sockets were read: the machine's total is
+            // not known (it used to say "of 0 on this machine").
+            Some(p) => format!("0 sockets match on port {p}\n"),
+            None => format!(
+                "0 sockets match (of {} on this machine)\n",
+                snapshot.sockets.len()
+            ),
+        }
     } else {
         format!("{} {noun}: {}\n", shown.len(), parts.join(", "))
     };
