@@ -155,7 +155,23 @@ fn a_real_loopback_listener_shows_its_holder() {
     assert_eq!(st.settings.view, View::Sockets);
     assert_eq!(st.settings.filter.port, Some(port));
     h.get_by_label(&format!("Port {port} ×"));
+
+    // The holder goes: the card keeps its diagnosis, says the port looks
+    // free now, and no longer offers to stop a process that is not there.
     drop(held);
+    click(&mut h, "Bind test");
+    h.key_press(egui::Key::F5);
+    settled(&mut h, |app| {
+        !app.state
+            .sockets
+            .snapshot
+            .sockets
+            .iter()
+            .any(|s| s.local_port == port)
+    });
+    h.get_by_label_contains("nothing on this port any more: test again");
+    h.get_by_label("Another socket is bound to this port");
+    assert!(disabled(&h, "Stop process…"));
 }
 
 #[test]

@@ -653,14 +653,21 @@ fn fix(ui: &mut egui::Ui, state: &AppState, r: &BindResult, f: &Fix, out: &mut V
                 Action::ShowView(crate::window::shell::View::FreePort),
             ),
         };
-        // A watch already running needs no second start.
-        let busy = matches!(a, FixAction::WatchUntilFree) && state.bind.watch.is_some();
+        // A watch already running needs no second start; a holder that has
+        // gone since the test has nothing left to stop.
+        let watching = matches!(a, FixAction::WatchUntilFree) && state.bind.watch.is_some();
+        let gone = matches!(a, FixAction::StopProcess { .. })
+            && BindState::looks_free_now(r, &state.sockets.snapshot);
         ui.horizontal(|ui| {
             ui.add_space(14.0);
             let b = ui
-                .add_enabled(!busy, egui::Button::new(label))
+                .add_enabled(!watching && !gone, egui::Button::new(label))
                 .on_hover_text(tip)
-                .on_disabled_hover_text("Already watching");
+                .on_disabled_hover_text(if gone {
+                    "It no longer holds the port: test again"
+                } else {
+                    "Already watching"
+                });
             if b.clicked() {
                 out.push(action);
             }
