@@ -165,6 +165,34 @@ fn remote_commands_through_a_real_sshd() {
     assert_eq!(v["host"], "pw-test");
     assert_eq!(v["ok"], false, "{t}");
     assert!(t.contains(&me.to_string()), "the holder's pid: {t}");
+    // In text, the fixes it suggests act there: a copied `portwise stop
+    // --pid N` must not stop a local pid N.
+    let (o, _) = portwise(
+        &sshd,
+        &[
+            "bind-test",
+            &port,
+            "--addr",
+            "127.0.0.1",
+            "--host",
+            "pw-test",
+        ],
+    );
+    let t = text(&o);
+    let commands: Vec<&str> = t
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("portwise "))
+        .collect();
+    assert!(
+        commands
+            .iter()
+            .any(|c| c.starts_with("portwise stop --pid")),
+        "{t}"
+    );
+    for c in &commands {
+        assert!(c.ends_with(" --host pw-test"), "{c:?} in {t}");
+    }
 
     // 5. free gives a port that is free there.
     let (o, _) = portwise(&sshd, &["free", "--host", "pw-test", "--json"]);

@@ -80,7 +80,7 @@ fn forward(host: &str, consent: bool, json: bool, op: Op) -> CliResult {
             let text = if json && stdout.trim_start().starts_with('{') {
                 with_host_field(&stdout, session.dest.as_str())
             } else {
-                stdout
+                crate::remote::commands_for_host(&stdout, session.dest.as_str())
             };
             emit(&text)?;
             eprint!("{}", terminal_safe(&stderr));

@@ -467,6 +467,11 @@ pub fn update(
         }
         HostsMsg::BindDone(host, r) => {
             if let Ok(dest) = Dest::parse(&host) {
+                // Its fixes act on that machine when copied.
+                let r = r.map(|mut o| {
+                    o.stdout = crate::remote::commands_for_host(&o.stdout, dest.as_str());
+                    o
+                });
                 h.results.entry(dest).or_default().bind = Pending::Done(r);
             }
         }
