@@ -147,18 +147,15 @@ fn remote_commands_through_a_real_sshd() {
     assert!(String::from_utf8_lossy(&o.stdout).contains(&me.to_string()));
 
     // 4. bind-test explains the holder there.
-    let (o, _) = portwise(
-        &sshd,
-        &[
-            "bind-test",
-            &port,
-            "--addr",
-            "127.0.0.1",
-            "--host",
-            "pw-test",
-            "--json",
-        ],
-    );
+    let bind_test = [
+        "bind-test",
+        &port,
+        "--addr",
+        "127.0.0.1",
+        "--host",
+        "pw-test",
+    ];
+    let (o, _) = portwise(&sshd, &[&bind_test[..], &["--json"]].concat());
     let t = text(&o);
     assert_eq!(o.status.code(), Some(1), "{t}");
     let v = json(&o);
@@ -167,17 +164,7 @@ fn remote_commands_through_a_real_sshd() {
     assert!(t.contains(&me.to_string()), "the holder's pid: {t}");
     // In text, the fixes it suggests act there: a copied `portwise stop
     // --pid N` must not stop a local pid N.
-    let (o, _) = portwise(
-        &sshd,
-        &[
-            "bind-test",
-            &port,
-            "--addr",
-            "127.0.0.1",
-            "--host",
-            "pw-test",
-        ],
-    );
+    let (o, _) = portwise(&sshd, &bind_test);
     let t = text(&o);
     let commands: Vec<&str> = t
         .lines()
